@@ -1,0 +1,149 @@
+//! Server functions of the agent console: log in and out, who am I, and the
+//! messages left while nobody was online. They are thin: each asks the
+//! [`ConsoleBackend`] that the server provides as context.
+
+use crate::error::ErrorCode;
+use crate::ids::AgentId;
+use crate::protocol::{AgentRole, OfflineMessage};
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Name of the agent session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "livechat_session";
+
+/// How many offline messages the console lists.
+pub const OFFLINE_MESSAGES_SHOWN: u32 = 100;
+
+/// The error of every server function: one stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError { code }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => ErrorCode::Unavailable,
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Serialization(_) => ErrorCode::BadRequest,
+            ServerFnErrorErr::Registration(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_)
+            | ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_) => ErrorCode::Internal,
+        };
+        ApiError { code }
+    }
+}
+
+/// The logged-in agent, as the console shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub id: AgentId,
+    pub username: String,
+    pub name: String,
+    pub role: AgentRole,
+}
+
+#[cfg(feature = "ssr")]
+pub use backend::{session_token, ConsoleBackend};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use super::*;
+
+    /// What the server functions need from the chat service.
+    #[async_trait::async_trait]
+    pub trait ConsoleBackend: Send + Sync + 'static {
+        /// Checks the password and opens a session; returns the agent and the token.
+        async fn login(&self, username: &str, password: &str) -> Result<(AgentView, String), ErrorCode>;
+        async fn logout(&self, token: &str) -> Result<(), ErrorCode>;
+        async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode>;
+        async fn offline_messages(&self, limit: u32) -> Result<Vec<OfflineMessage>, ErrorCode>;
+        /// The `Set-Cookie` value that stores (or, for `None`, clears) a session.
+        fn session_cookie(&self, token: Option<&str>) -> String;
+    }
+
+    /// The session token from a `Cookie` header, if any.
+    pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+        headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub(super) fn backend() -> Result<std::sync::Arc<dyn ConsoleBackend>, ApiError> {
+        use_context::<std::sync::Arc<dyn ConsoleBackend>>().ok_or(ApiError {
+            code: ErrorCode::Internal,
+        })
+    }
+
+    pub(super) fn request_token() -> Option<String> {
+        use_context::<http::request::Parts>().and_then(|parts| session_token(&parts.headers))
+    }
+
+    pub(super) fn set_cookie(value: &str) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(value),
+        ) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+}
+
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<AgentView, ApiError> {
+    let backend = backend::backend()?;
+    let (agent, token) = backend.login(&username, &password).await?;
+    backend::set_cookie(&backend.session_cookie(Some(&token)));
+    Ok(agent)
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ApiError> {
+    let backend = backend::backend()?;
+    if let Some(token) = backend::request_token() {
+        backend.logout(&token).await?;
+    }
+    backend::set_cookie(&backend.session_cookie(None));
+    Ok(())
+}
+
+/// The agent logged in with this browser, if any.
+#[server(endpoint = "me")]
+pub async fn current_agent() -> Result<Option<AgentView>, ApiError> {
+    let backend = backend::backend()?;
+    match backend::request_token() {
+        Some(token) => Ok(backend.agent_for_session(&token).await?),
+        None => Ok(None),
+    }
+}
+
+/// The most recent messages left with the offline form, newest first.
+#[server(endpoint = "offline_messages")]
+pub async fn offline_messages() -> Result<Vec<OfflineMessage>, ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    if backend.agent_for_session(&token).await?.is_none() {
+        return Err(ErrorCode::Unauthenticated.into());
+    }
+    Ok(backend.offline_messages(OFFLINE_MESSAGES_SHOWN).await?)
+}

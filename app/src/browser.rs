@@ -1,0 +1,138 @@
+//! Small browser facilities: randomness, local storage, the page's query string,
+//! talking to the host page, and the notification sound.
+//!
+//! These run only in the browser (event handlers and effects never run during
+//! server rendering); on the server they fall back to inert values so the shared
+//! UI code compiles for both.
+
+use crate::ids::MessageId;
+
+/// 16 random bytes from the browser's cryptographic generator.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    #[allow(unused_mut)]
+    let mut bytes = [0u8; N];
+    #[cfg(feature = "hydrate")]
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes
+}
+
+pub fn new_message_id() -> MessageId {
+    MessageId::from_random_bytes(random_bytes::<16>())
+}
+
+pub fn storage_get(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .and_then(|s| s.get_item(key).ok().flatten())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+pub fn storage_set(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value);
+}
+
+/// A parameter of the current page's query string.
+pub fn query_param(name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = web_sys::window()?.location().search().ok()?;
+        web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// The language the server chose for this page (`<html lang>`).
+#[cfg(not(feature = "ssr"))]
+pub fn document_lang() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()?
+            .document()?
+            .document_element()?
+            .get_attribute("lang")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// Tells the host page (the widget loader) something, as `{type, ...}` JSON.
+pub fn post_to_host(message: &serde_json::Value) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        if let Ok(Some(parent)) = window.parent() {
+            if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
+                // The loader checks that messages come from this frame; the frame
+                // tells nothing private, so any host origin may hear it.
+                let _ = parent.post_message(&value, "*");
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = message;
+}
+
+/// Milliseconds since the Unix epoch by the browser's clock.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0
+}
+
+/// A short two-tone chime made with Web Audio (no sound file to fetch).
+pub fn chime() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(ctx) = web_sys::AudioContext::new() else {
+            return;
+        };
+        let start = ctx.current_time();
+        for (i, freq) in [880.0f32, 1320.0].into_iter().enumerate() {
+            let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+                return;
+            };
+            osc.frequency().set_value(freq);
+            let at = start + i as f64 * 0.12;
+            let _ = gain.gain().set_value_at_time(0.0001, at);
+            let _ = gain.gain().exponential_ramp_to_value_at_time(0.2, at + 0.02);
+            let _ = gain.gain().exponential_ramp_to_value_at_time(0.0001, at + 0.25);
+            let _ = osc.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&ctx.destination());
+            let _ = osc.start_with_when(at);
+            let _ = osc.stop_with_when(at + 0.3);
+        }
+    }
+}
+
+/// Whether the page is hidden (another tab in front).
+pub fn page_hidden() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .map(|d| d.hidden())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}

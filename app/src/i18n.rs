@@ -1,0 +1,230 @@
+//! The one translation table. Every string the widget and the console show goes
+//! through [`t`]; strings that carry a value (a name, a count) use [`tf`] with `{}`.
+//!
+//! Language choice: `?lang=` on the page wins, otherwise the browser's preferred
+//! languages (the `Accept-Language` header on the server, the same list in the
+//! browser), otherwise English. The server writes the choice into `<html lang>` so
+//! that hydration renders the same strings.
+
+use crate::error::ErrorCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    ZhHans,
+    ZhHant,
+}
+
+impl Lang {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhHans => "zh-Hans",
+            Lang::ZhHant => "zh-Hant",
+        }
+    }
+
+    /// Reads one language tag (`zh-TW`, `zh-Hans-CN`, `en-GB`, ...).
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag == "en" || tag.starts_with("en-") {
+            return Some(Lang::En);
+        }
+        if tag == "zh" || tag.starts_with("zh-") {
+            let traditional = ["hant", "tw", "hk", "mo"]
+                .iter()
+                .any(|t| tag.split('-').skip(1).any(|part| part == *t));
+            return Some(if traditional { Lang::ZhHant } else { Lang::ZhHans });
+        }
+        None
+    }
+
+    /// Picks from an `Accept-Language` header value, honouring `q` weights.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut weighted: Vec<(f32, &str)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some((q, tag))
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        weighted.into_iter().find_map(|(_, tag)| Lang::from_tag(tag))
+    }
+
+    /// `?lang=` first, then the preferred languages.
+    pub fn choose(query_lang: Option<&str>, accept_language: Option<&str>) -> Lang {
+        query_lang
+            .and_then(Lang::from_tag)
+            .or_else(|| accept_language.and_then(Lang::from_accept_language))
+            .unwrap_or_default()
+    }
+}
+
+macro_rules! table {
+    ($($key:ident => $en:literal, $hans:literal, $hant:literal;)*) => {
+        /// Every translatable string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Key { $($key,)* }
+
+        /// The string for `key` in `lang`.
+        pub fn t(lang: Lang, key: Key) -> &'static str {
+            match key {
+                $(Key::$key => match lang {
+                    Lang::En => $en,
+                    Lang::ZhHans => $hans,
+                    Lang::ZhHant => $hant,
+                },)*
+            }
+        }
+
+        #[cfg(test)]
+        const ALL_KEYS: &[Key] = &[$(Key::$key,)*];
+    };
+}
+
+table! {
+    ChatWithUs => "Chat with us", "与我们聊天", "與我們聊天";
+    CloseChat => "Close chat", "关闭聊天", "關閉聊天";
+    TypeMessage => "Type a message…", "输入消息…", "輸入訊息…";
+    Send => "Send", "发送", "傳送";
+    Sending => "Sending…", "发送中…", "傳送中…";
+    Leave => "Leave", "离开", "離開";
+    Mute => "Mute sound", "静音", "靜音";
+    Unmute => "Unmute sound", "取消静音", "取消靜音";
+    WaitingForAgent => "Waiting for an agent…", "正在等待客服…", "正在等待客服…";
+    StartPrompt => "Hello! How can we help you?", "您好！有什么可以帮您？", "您好！有什麼可以幫您？";
+    IsTyping => "{} is typing…", "{} 正在输入…", "{} 正在輸入…";
+    Joined => "{} joined the conversation", "{} 加入了会话", "{} 加入了會話";
+    LeftConv => "{} left the conversation", "{} 离开了会话", "{} 離開了會話";
+    ConvClosed => "The conversation has ended", "会话已结束", "會話已結束";
+    StartNewChat => "Start a new chat", "开始新的聊天", "開始新的聊天";
+    Reconnecting => "Reconnecting…", "正在重新连接…", "正在重新連線…";
+    OfflineTitle => "We are offline. Leave us a message and we will get back to you.",
+        "我们暂时不在线。请留言，我们会尽快回复您。",
+        "我們暫時不在線。請留言，我們會盡快回覆您。";
+    YourName => "Your name", "您的姓名", "您的姓名";
+    YourEmail => "Your email", "您的电子邮箱", "您的電子郵件";
+    YourMessage => "Your message", "您的留言", "您的留言";
+    SendMessage => "Send message", "提交留言", "提交留言";
+    OfflineSent => "Thank you! We received your message.", "谢谢！我们已收到您的留言。", "謝謝！我們已收到您的留言。";
+    You => "You", "您", "您";
+    ConsoleTitle => "Agent console", "客服控制台", "客服控制台";
+    Username => "Username", "用户名", "使用者名稱";
+    Password => "Password", "密码", "密碼";
+    LogIn => "Log in", "登录", "登入";
+    LogOut => "Log out", "退出", "登出";
+    StatusOnline => "Online", "在线", "線上";
+    StatusAway => "Away", "离开", "離開";
+    StatusOffline => "Offline", "离线", "離線";
+    VisitorsNow => "Visitors on the site", "网站上的访客", "網站上的訪客";
+    NoVisitors => "Nobody is on the site right now.", "目前网站上没有访客。", "目前網站上沒有訪客。";
+    Agents => "Agents", "客服", "客服";
+    NoOtherAgents => "No other agents.", "没有其他客服。", "沒有其他客服。";
+    Queue => "Waiting chats", "等待中的聊天", "等待中的聊天";
+    QueueEmpty => "Nobody is waiting.", "没有等待的访客。", "沒有等待的訪客。";
+    Accept => "Accept", "接受", "接受";
+    InChat => "in a chat", "聊天中", "聊天中";
+    PagesViewed => "{} pages", "{} 个页面", "{} 個頁面";
+    OnSiteFor => "on site {}", "已停留 {}", "已停留 {}";
+    CameFrom => "from {}", "来自 {}", "來自 {}";
+    Direct => "direct", "直接", "直接";
+    OfflineMessages => "Offline messages", "离线留言", "離線留言";
+    NoOfflineMessages => "No messages.", "没有留言。", "沒有留言。";
+    NoConversation => "Accept a chat from the queue to start.", "从等待队列中接受聊天即可开始。", "從等待佇列中接受聊天即可開始。";
+    Connected => "Connected", "已连接", "已連線";
+    ErrBadRequest => "The request was not understood.", "无法理解该请求。", "無法理解該請求。";
+    ErrUnauthenticated => "Please log in again.", "请重新登录。", "請重新登入。";
+    ErrInvalidLogin => "Wrong username or password.", "用户名或密码错误。", "使用者名稱或密碼錯誤。";
+    ErrForbidden => "You may not do that.", "您无权执行此操作。", "您無權執行此操作。";
+    ErrNotFound => "That conversation does not exist or you are not in it.", "该会话不存在或您不在其中。", "該會話不存在或您不在其中。";
+    ErrAlreadyTaken => "Another agent took that chat first.", "另一位客服已先接受了该聊天。", "另一位客服已先接受了該聊天。";
+    ErrConversationClosed => "The conversation has ended.", "会话已结束。", "會話已結束。";
+    ErrEmptyMessage => "The message is empty.", "消息为空。", "訊息為空。";
+    ErrTooLong => "That is too long.", "内容过长。", "內容過長。";
+    ErrInvalidField => "Please check what you entered.", "请检查您输入的内容。", "請檢查您輸入的內容。";
+    ErrIdConflict => "That message conflicts with an earlier one.", "该消息与先前的消息冲突。", "該訊息與先前的訊息衝突。";
+    ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";
+    ErrUnavailable => "Temporarily unavailable; retrying.", "暂时不可用，正在重试。", "暫時無法使用，正在重試。";
+    ErrInternal => "Something went wrong on our side.", "服务器出现问题。", "伺服器出現問題。";
+}
+
+/// `t` with each `{}` replaced, in order, by the next argument.
+pub fn tf(lang: Lang, key: Key, args: &[&str]) -> String {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut pieces = t(lang, key).split("{}").peekable();
+    while let Some(piece) = pieces.next() {
+        out.push_str(piece);
+        if pieces.peek().is_some() {
+            out.push_str(args.next().copied().unwrap_or(""));
+        }
+    }
+    out
+}
+
+/// The translated text for an error code.
+pub fn error_text(lang: Lang, code: ErrorCode) -> &'static str {
+    let key = match code {
+        ErrorCode::BadRequest => Key::ErrBadRequest,
+        ErrorCode::Unauthenticated => Key::ErrUnauthenticated,
+        ErrorCode::InvalidLogin => Key::ErrInvalidLogin,
+        ErrorCode::Forbidden => Key::ErrForbidden,
+        ErrorCode::NotFound => Key::ErrNotFound,
+        ErrorCode::AlreadyTaken => Key::ErrAlreadyTaken,
+        ErrorCode::ConversationClosed => Key::ErrConversationClosed,
+        ErrorCode::EmptyMessage => Key::ErrEmptyMessage,
+        ErrorCode::TooLong => Key::ErrTooLong,
+        ErrorCode::InvalidField => Key::ErrInvalidField,
+        ErrorCode::IdConflict => Key::ErrIdConflict,
+        ErrorCode::RateLimited => Key::ErrRateLimited,
+        ErrorCode::Unavailable => Key::ErrUnavailable,
+        ErrorCode::Internal => Key::ErrInternal,
+    };
+    t(lang, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameter_overrides_browser_languages() {
+        assert_eq!(Lang::choose(Some("zh-Hant"), Some("en-US")), Lang::ZhHant);
+        assert_eq!(Lang::choose(Some("klingon"), Some("zh-CN")), Lang::ZhHans);
+        assert_eq!(Lang::choose(None, None), Lang::En);
+    }
+
+    #[test]
+    fn accept_language_honours_weights_and_regions() {
+        assert_eq!(
+            Lang::from_accept_language("fr;q=0.9, zh-TW;q=0.8, en;q=0.5"),
+            Some(Lang::ZhHant)
+        );
+        assert_eq!(Lang::from_accept_language("en;q=0.2, zh;q=0.9"), Some(Lang::ZhHans));
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+    }
+
+    #[test]
+    fn every_key_is_translated_into_every_language() {
+        for &key in ALL_KEYS {
+            for lang in [Lang::En, Lang::ZhHans, Lang::ZhHant] {
+                assert!(!t(lang, key).trim().is_empty(), "{key:?} in {lang:?}");
+            }
+            let holes = t(Lang::En, key).matches("{}").count();
+            assert_eq!(t(Lang::ZhHans, key).matches("{}").count(), holes, "{key:?}");
+            assert_eq!(t(Lang::ZhHant, key).matches("{}").count(), holes, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_order() {
+        assert_eq!(tf(Lang::En, Key::Joined, &["Ann"]), "Ann joined the conversation");
+    }
+}

@@ -1,0 +1,88 @@
+//! Shared by the browser and the server: the wire protocol, ids, error codes and the
+//! translation table, plus the two browser apps built from one Leptos codebase: the
+//! visitor widget ([`widget`], the visitor chat access component) and the agent
+//! console ([`console`], the agent access component). The server functions in
+//! [`api`] are thin: they call the chat service through a trait the server provides.
+
+pub mod api;
+mod browser;
+mod chat_view;
+mod client;
+mod console;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod protocol;
+mod widget;
+
+use i18n::Lang;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The language of the page being rendered: `?lang=`, then the browser's languages.
+fn page_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .map(|parts| {
+                let query_lang = parts.uri.query().and_then(|q| {
+                    q.split('&')
+                        .filter_map(|pair| pair.split_once('='))
+                        .find(|(k, _)| *k == "lang")
+                        .map(|(_, v)| v.to_owned())
+                });
+                let accept = parts
+                    .headers
+                    .get(http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok());
+                Lang::choose(query_lang.as_deref(), accept)
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        // The server wrote its choice into <html lang>; hydration must agree with it.
+        browser::document_lang()
+            .as_deref()
+            .and_then(Lang::from_tag)
+            .unwrap_or_default()
+    }
+}
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = page_lang();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.tag()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(page_lang());
+    view! {
+        <Stylesheet id="leptos" href="/pkg/livechat.css"/>
+        <Title text="Live chat"/>
+        <Router>
+            <Routes fallback=|| "Not found.">
+                <Route path=path!("/widget") view=widget::Widget/>
+                <Route path=path!("/console") view=console::Console/>
+            </Routes>
+        </Router>
+    }
+}

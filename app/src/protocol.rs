@@ -1,0 +1,380 @@
+//! The WebSocket wire protocol: [`ClientMsg`] from browsers, [`ServerMsg`] from the
+//! server, and the records they carry. Every frame is one JSON object whose `type`
+//! field names the variant. `docs/protocol.md` describes the rules around them
+//! (sequence numbers, acknowledgements, resume).
+//!
+//! Visitors connect to `/ws/visitor` and must open with [`ClientMsg::Hello`]; agents
+//! connect to `/ws/agent` with their session cookie and may send `hello` or nothing.
+
+use crate::error::ErrorCode;
+use crate::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
+use serde::{Deserialize, Serialize};
+
+/// Longest message body, in characters (Unicode scalar values).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
+/// Longest email address, in characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest page URL or referrer kept, in characters; longer ones are cut.
+pub const MAX_URL_CHARS: usize = 2048;
+/// Longest page title kept, in characters; longer ones are cut.
+pub const MAX_TITLE_CHARS: usize = 300;
+/// Most messages returned by one `sync` answer; the client asks again for the rest.
+pub const SYNC_PAGE: u32 = 500;
+
+/// A page of the company's website as the widget loader reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    pub url: String,
+    pub title: String,
+    pub referrer: String,
+    /// Random per page load, so that a reconnect of the same page is not counted twice.
+    pub load_id: MessageId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Online,
+    Away,
+    Offline,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Away => "away",
+            AgentStatus::Offline => "offline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "online" => Some(AgentStatus::Online),
+            "away" => Some(AgentStatus::Away),
+            "offline" => Some(AgentStatus::Offline),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRole {
+    Admin,
+    Agent,
+}
+
+impl AgentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Admin => "admin",
+            AgentRole::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(AgentRole::Admin),
+            "agent" => Some(AgentRole::Agent),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    /// One visitor and the agent who accepted the chat.
+    Direct,
+    /// A multi-party conversation.
+    Group,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationState {
+    /// Waiting in the queue for an agent.
+    Queued,
+    Active,
+    Closed,
+}
+
+/// Who wrote a message, as every participant may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub participant: Participant,
+    pub name: String,
+}
+
+/// A notice in a conversation's sequence: someone joined, left, ...
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    Joined { name: String },
+    Left { name: String },
+    Closed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    Text { text: String },
+    Notice(Notice),
+}
+
+/// One entry of a conversation's ordered sequence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub seq: u64,
+    pub id: MessageId,
+    /// `None` for notices written by the server.
+    pub author: Option<Author>,
+    pub body: Body,
+    /// Unix time in milliseconds, when the server stored it.
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantInfo {
+    pub participant: Participant,
+    pub name: String,
+}
+
+/// A conversation as one participant sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub state: ConversationState,
+    /// The sequence number of the newest entry.
+    pub last_seq: u64,
+    /// Current participants.
+    pub participants: Vec<ParticipantInfo>,
+}
+
+/// A visitor on the site now, as agents see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorInfo {
+    pub id: VisitorId,
+    pub name: String,
+    pub page: PageView,
+    pub pages_viewed: u32,
+    /// Unix time in milliseconds when this visit began.
+    pub visit_started_ms: i64,
+    pub in_chat: bool,
+}
+
+/// An agent as other agents see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub id: AgentId,
+    pub username: String,
+    pub name: String,
+    pub role: AgentRole,
+    /// Effective status: `offline` when no console is open, whatever was chosen.
+    pub status: AgentStatus,
+}
+
+/// A visitor chat waiting for an agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub conversation_id: ConversationId,
+    pub visitor_id: VisitorId,
+    pub visitor_name: String,
+    pub first_message: String,
+    pub since_ms: i64,
+}
+
+/// A leave-a-message form, sent when no agent was online.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineMessage {
+    pub id: MessageId,
+    pub visitor_id: Option<VisitorId>,
+    pub name: String,
+    pub email: String,
+    pub body: String,
+    pub page_url: String,
+    pub at_ms: i64,
+}
+
+/// Who the connection belongs to, as told in [`ServerMsg::Welcome`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Me {
+    Visitor {
+        id: VisitorId,
+        name: String,
+    },
+    Agent {
+        id: AgentId,
+        username: String,
+        name: String,
+        role: AgentRole,
+        status: AgentStatus,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// First frame of a connection. Visitors must send their token (64 hex digits,
+    /// made in the browser, never sent back by the server) and the page they are on.
+    Hello {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        page: Option<PageView>,
+    },
+    /// The visitor moved to another page without reconnecting.
+    PageView { page: PageView },
+    /// A visitor starts a chat; the conversation enters the queue.
+    StartChat { client_msg_id: MessageId, text: String },
+    Send {
+        conversation_id: ConversationId,
+        client_msg_id: MessageId,
+        text: String,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        typing: bool,
+    },
+    /// Ask for every entry after `after_seq`; answered by [`ServerMsg::History`].
+    Sync {
+        conversation_id: ConversationId,
+        after_seq: u64,
+    },
+    /// Agents only: take a chat from the queue.
+    AcceptChat { conversation_id: ConversationId },
+    /// Agents only.
+    SetStatus { status: AgentStatus },
+    /// Leave a conversation; a direct conversation then closes.
+    Leave { conversation_id: ConversationId },
+    /// Visitors only: the leave-a-message form.
+    LeaveMessage {
+        name: String,
+        email: String,
+        text: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    Welcome {
+        me: Me,
+        conversations: Vec<ConversationSummary>,
+        /// Whether any agent is online (visitors show the offline form when not).
+        agents_available: bool,
+    },
+    /// The message with this client id is stored under `seq`.
+    Ack {
+        client_msg_id: MessageId,
+        conversation_id: ConversationId,
+        seq: u64,
+    },
+    /// A new entry of a conversation the receiver takes part in.
+    Message {
+        conversation_id: ConversationId,
+        message: ChatMessage,
+    },
+    /// Answer to `sync`: entries after the asked sequence number, in order.
+    /// `more` means the page was full: ask again after the last one.
+    History {
+        conversation_id: ConversationId,
+        messages: Vec<ChatMessage>,
+        more: bool,
+    },
+    /// A conversation the receiver takes part in was created or changed.
+    Conversation { conversation: ConversationSummary },
+    Typing {
+        conversation_id: ConversationId,
+        author: Author,
+        typing: bool,
+    },
+    AgentsAvailable { available: bool },
+    /// Agents only: everyone on the site now, sent once after `welcome`.
+    Visitors { visitors: Vec<VisitorInfo> },
+    VisitorUpdated { visitor: VisitorInfo },
+    VisitorLeft { visitor_id: VisitorId },
+    /// Agents only: every agent, sent once after `welcome`.
+    Agents { agents: Vec<AgentInfo> },
+    AgentUpdated { agent: AgentInfo },
+    /// Agents only: the whole queue, sent once after `welcome`.
+    Queue { items: Vec<QueueItem> },
+    QueueAdded { item: QueueItem },
+    QueueRemoved { conversation_id: ConversationId },
+    OfflineMessageReceived { message: OfflineMessage },
+    /// Visitors: the leave-a-message form was stored.
+    OfflineMessageStored,
+    Error {
+        code: ErrorCode,
+        /// The client message id of the send that failed, if it was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<MessageId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<ConversationId>,
+    },
+}
+
+/// Counts characters the way the limits above do.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Cuts `s` to at most `max` characters, on a character boundary.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((idx, _)) => s[..idx].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn client_messages_are_tagged_by_type() {
+        let json = r#"{"type":"send","conversation_id":"00000000-0000-0000-0000-000000000001",
+            "client_msg_id":"00000000-0000-0000-0000-000000000002","text":"hi"}"#;
+        let msg: ClientMsg = serde_json::from_str(json).unwrap();
+        assert!(matches!(msg, ClientMsg::Send { ref text, .. } if text == "hi"));
+    }
+
+    #[test]
+    fn unknown_types_are_rejected() {
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"reboot"}"#).is_err());
+    }
+
+    #[test]
+    fn notices_nest_under_the_body_kind() {
+        let body = Body::Notice(Notice::Joined { name: "Ann".into() });
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["kind"], "notice");
+        assert_eq!(json["notice"], "joined");
+        assert_eq!(json["name"], "Ann");
+    }
+
+    #[test]
+    fn errors_leave_out_absent_fields() {
+        let msg = ServerMsg::Error {
+            code: ErrorCode::NotFound,
+            client_msg_id: None,
+            conversation_id: Some(ConversationId(Uuid::nil())),
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert!(!json.contains("client_msg_id"), "{json}");
+        assert!(json.contains("\"code\":\"not_found\""), "{json}");
+    }
+
+    #[test]
+    fn truncation_respects_character_boundaries() {
+        assert_eq!(truncate_chars("héllo", 2), "hé");
+        assert_eq!(truncate_chars("短い", 5), "短い");
+        assert_eq!(char_len("短い"), 2);
+    }
+}

@@ -1,0 +1,332 @@
+//! The visitor chat access component: the chat UI inside the widget frame.
+//!
+//! The loader (`/widget.js`) opens this page in an isolated iframe and passes the
+//! host page's URL, title and referrer in the query string. The visitor's identity is
+//! a random 256-bit token kept in this frame's local storage: it never leaves the
+//! browser except inside the `hello` frame, and the server keeps only its hash.
+
+use crate::browser;
+use crate::chat_view::{ChatStore, ChatWindow, Pending};
+use crate::client::Socket;
+use crate::error::ErrorCode;
+use crate::i18n::{error_text, t, Key, Lang};
+use crate::ids::Participant;
+use crate::protocol::{ClientMsg, ConversationKind, Me, PageView, ServerMsg};
+use leptos::prelude::*;
+
+const TOKEN_KEY: &str = "livechat.visitor_token";
+const MUTED_KEY: &str = "livechat.muted";
+
+/// The visitor token, made on first use.
+fn visitor_token() -> String {
+    if let Some(token) = browser::storage_get(TOKEN_KEY).filter(|t| t.len() == 64) {
+        return token;
+    }
+    let token: String = browser::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    browser::storage_set(TOKEN_KEY, &token);
+    token
+}
+
+/// The host page as the loader described it.
+fn host_page() -> PageView {
+    PageView {
+        url: browser::query_param("page_url").unwrap_or_default(),
+        title: browser::query_param("page_title").unwrap_or_default(),
+        referrer: browser::query_param("page_ref").unwrap_or_default(),
+        load_id: browser::new_message_id(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum OfflineForm {
+    Editing,
+    Sent,
+}
+
+#[component]
+pub fn Widget() -> impl IntoView {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let store = ChatStore::new();
+    let open = RwSignal::new(false);
+    let unread = RwSignal::new(0u32);
+    let muted = RwSignal::new(false);
+    let connected = RwSignal::new(false);
+    let agents_available = RwSignal::new(true);
+    let error = RwSignal::new(None::<ErrorCode>);
+    let offline = RwSignal::new(OfflineForm::Editing);
+    let socket = StoredValue::new_local(None::<Socket>);
+
+    // The conversation the window shows: the newest one the visitor is in.
+    let current = Memo::new(move |_| {
+        store
+            .conversations
+            .with(|all| all.last().map(|c| c.summary.id))
+    });
+    let current_closed = Memo::new(move |_| {
+        store.conversations.with(|all| all.last().is_some_and(|c| c.is_closed()))
+    });
+
+    let send_frame = move |msg: ClientMsg| {
+        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)))
+    };
+
+    let on_msg = move |msg: ServerMsg| {
+        let applied = store.apply(&msg);
+        for (conversation_id, after_seq) in applied.sync {
+            send_frame(ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            });
+        }
+        if !applied.incoming.is_empty() {
+            let seen = open.get_untracked() && !browser::page_hidden();
+            if !seen {
+                unread.update(|n| *n += applied.incoming.len() as u32);
+            }
+            if !seen && !muted.get_untracked() {
+                browser::chime();
+            }
+        }
+        match msg {
+            ServerMsg::Welcome {
+                me,
+                agents_available: available,
+                ..
+            } => {
+                if let Me::Visitor { id, .. } = me {
+                    store.me.set(Some(Participant::Visitor(id)));
+                }
+                agents_available.set(available);
+                // Anything sent but not acknowledged goes again, under its own id.
+                for pending in store.pending.get_untracked() {
+                    send_frame(pending.frame());
+                }
+            }
+            ServerMsg::AgentsAvailable { available } => agents_available.set(available),
+            ServerMsg::Ack {
+                client_msg_id,
+                conversation_id,
+                ..
+            } => {
+                // A started chat now has its conversation: later resends go there.
+                store.pending.update(|p| {
+                    for m in p.iter_mut().filter(|m| m.id == client_msg_id) {
+                        m.conversation_id = Some(conversation_id);
+                    }
+                });
+            }
+            ServerMsg::OfflineMessageStored => offline.set(OfflineForm::Sent),
+            ServerMsg::Error {
+                code,
+                client_msg_id,
+                ..
+            } => {
+                if !code.is_retryable() {
+                    if let Some(id) = client_msg_id {
+                        store.pending.update(|p| p.retain(|m| m.id != id));
+                    }
+                }
+                error.set(Some(code));
+            }
+            _ => {}
+        }
+    };
+
+    Effect::new(move |_| {
+        muted.set(browser::storage_get(MUTED_KEY).as_deref() == Some("1"));
+        let token = visitor_token();
+        let page = host_page();
+        let handle = Socket::open(
+            "/ws/visitor",
+            move || ClientMsg::Hello {
+                token: Some(token.clone()),
+                page: Some(page.clone()),
+            },
+            on_msg,
+            move |up| connected.set(up),
+        );
+        socket.set_value(Some(handle));
+    });
+
+    // The loader sizes the frame: small for the launcher, large for the window.
+    Effect::new(move |_| {
+        let is_open = open.get();
+        browser::post_to_host(&serde_json::json!({ "type": "livechat:resize", "open": is_open }));
+    });
+
+    let on_send = Callback::new(move |text: String| {
+        let pending = Pending {
+            id: browser::new_message_id(),
+            conversation_id: if current_closed.get_untracked() {
+                None
+            } else {
+                current.get_untracked()
+            },
+            text,
+        };
+        store.pending.update(|p| p.push(pending.clone()));
+        send_frame(pending.frame());
+    });
+    let on_typing = Callback::new(move |typing: bool| {
+        if let Some(conversation_id) = current.get_untracked() {
+            send_frame(ClientMsg::Typing {
+                conversation_id,
+                typing,
+            });
+        }
+    });
+    let on_leave = Callback::new(move |()| {
+        if let Some(conversation_id) = current.get_untracked() {
+            send_frame(ClientMsg::Leave { conversation_id });
+        }
+    });
+    let start_new = move |_| {
+        if let Some(id) = current.get_untracked() {
+            store.remove(id);
+        }
+    };
+    let toggle = move |_| {
+        open.update(|o| *o = !*o);
+        if open.get_untracked() {
+            unread.set(0);
+        }
+    };
+    let toggle_mute = move |_| {
+        muted.update(|m| *m = !*m);
+        browser::storage_set(MUTED_KEY, if muted.get_untracked() { "1" } else { "0" });
+    };
+
+    view! {
+        <div class="widget-root" class:open=move || open.get()>
+            <Show when=move || open.get()>
+                <div class="widget-panel">
+                    <header class="widget-header">
+                        <span class="title">{t(lang, Key::ChatWithUs)}</span>
+                        <button
+                            type="button"
+                            class="icon"
+                            data-testid="mute-toggle"
+                            aria-pressed=move || muted.get().to_string()
+                            title=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
+                            on:click=toggle_mute
+                        >
+                            {move || if muted.get() { "🔇" } else { "🔔" }}
+                        </button>
+                    </header>
+                    <Show when=move || !connected.get()>
+                        <p class="banner">{t(lang, Key::Reconnecting)}</p>
+                    </Show>
+                    <ErrorToast lang error/>
+                    {move || {
+                        let has_conversation = current.get().is_some();
+                        if has_conversation || agents_available.get() {
+                            let conversation_id = Signal::derive(move || current.get());
+                            view! {
+                                <ChatWindow
+                                    store
+                                    lang
+                                    conversation_id
+                                    kind=ConversationKind::Direct
+                                    on_send
+                                    on_typing
+                                    on_leave
+                                    intro=t(lang, Key::StartPrompt)
+                                />
+                                <Show when=move || current_closed.get()>
+                                    <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
+                                        {t(lang, Key::StartNewChat)}
+                                    </button>
+                                </Show>
+                            }
+                            .into_any()
+                        } else {
+                            view! { <OfflineMessageForm lang offline send_frame/> }.into_any()
+                        }
+                    }}
+                </div>
+            </Show>
+            <button
+                type="button"
+                class="launcher"
+                data-testid="chat-launcher"
+                aria-expanded=move || open.get().to_string()
+                title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+                on:click=toggle
+            >
+                {move || if open.get() { "×" } else { "💬" }}
+                <Show when=move || { unread.get() > 0 }>
+                    <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
+                </Show>
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn OfflineMessageForm(
+    lang: Lang,
+    offline: RwSignal<OfflineForm>,
+    send_frame: impl Fn(ClientMsg) -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let text = RwSignal::new(String::new());
+    view! {
+        <Show
+            when=move || offline.get() == OfflineForm::Editing
+            fallback=move || view! { <p class="offline-sent" data-testid="offline-sent">{t(lang, Key::OfflineSent)}</p> }
+        >
+            <form
+                class="offline-form"
+                data-testid="offline-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    send_frame(ClientMsg::LeaveMessage {
+                        name: name.get_untracked(),
+                        email: email.get_untracked(),
+                        text: text.get_untracked(),
+                    });
+                }
+            >
+                <p>{t(lang, Key::OfflineTitle)}</p>
+                <label>
+                    {t(lang, Key::YourName)}
+                    <input data-testid="offline-name" required maxlength="80"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                </label>
+                <label>
+                    {t(lang, Key::YourEmail)}
+                    <input data-testid="offline-email" type="email" required maxlength="254"
+                        prop:value=move || email.get()
+                        on:input=move |ev| email.set(event_target_value(&ev))/>
+                </label>
+                <label>
+                    {t(lang, Key::YourMessage)}
+                    <textarea data-testid="offline-message" required maxlength="4000" rows="4"
+                        prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                </label>
+                <button type="submit" data-testid="offline-submit">{t(lang, Key::SendMessage)}</button>
+            </form>
+        </Show>
+    }
+}
+
+/// The last error, translated, until dismissed.
+#[component]
+pub fn ErrorToast(lang: Lang, error: RwSignal<Option<ErrorCode>>) -> impl IntoView {
+    move || {
+        error.get().map(|code| {
+            view! {
+                <p class="error-toast" role="alert" data-testid="error-toast" data-code=code.as_str()>
+                    {error_text(lang, code)}
+                    <button type="button" class="icon" on:click=move |_| error.set(None)>"×"</button>
+                </p>
+            }
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! Agent passwords (argon2id), agent sessions and visitor tokens.
+//!
+//! Session and visitor tokens are 256-bit random values. The store keeps only their
+//! SHA-256 hashes, so a copy of the database does not let anyone in.
+
+use super::{ChatError, ChatService, Session};
+use crate::clock::now_ms;
+use crate::store::{AgentRecord, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// How long an agent stays logged in without logging in again.
+pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Length of a token in hex digits (256 bits).
+const TOKEN_HEX_LEN: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown username or wrong password: deliberately one answer.
+    #[error("wrong username or password")]
+    Invalid,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Hashes a password with argon2id and a random salt, in PHC string form.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing the password failed: {e}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the username is unknown, so that the answer takes
+/// as long as for a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password never matches").unwrap_or_default())
+}
+
+/// A new random token in hex.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Checks the form of a visitor token: 64 lowercase or uppercase hex digits.
+pub fn is_well_formed_token(token: &str) -> bool {
+    token.len() == TOKEN_HEX_LEN && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A friendly default name that tells nothing about the visitor.
+fn visitor_name() -> String {
+    format!("Visitor {:04}", OsRng.next_u32() % 10_000)
+}
+
+impl ChatService {
+    /// Checks a password; on success opens a session and returns its token.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(AgentRecord, String), LoginError> {
+        let agent = self.store.agent_by_username(username).await?;
+        let hash = agent
+            .as_ref()
+            .map_or(decoy_hash(), |a| a.password_hash.as_str())
+            .to_owned();
+        let password = password.to_owned();
+        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        let agent = match agent {
+            Some(agent) if matches => agent,
+            _ => return Err(LoginError::Invalid),
+        };
+        let token = new_token();
+        let expires = now_ms() + SESSION_TTL.as_millis() as i64;
+        self.store
+            .create_session(&token_hash(&token), agent.id, expires)
+            .await?;
+        Ok((agent, token))
+    }
+
+    pub async fn logout(&self, session_token: &str) -> Result<(), StoreError> {
+        self.store.delete_session(&token_hash(session_token)).await
+    }
+
+    /// The agent a session token belongs to, if it is valid.
+    pub async fn agent_for_session(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        self.store
+            .session_agent(&token_hash(session_token), now_ms())
+            .await
+    }
+
+    /// The visitor holding `token`, made on first sight.
+    pub async fn visitor_session(&self, token: &str) -> Result<Session, ChatError> {
+        if !is_well_formed_token(token) {
+            return Err(ChatError::InvalidField("visitor token"));
+        }
+        let visitor = self
+            .store
+            .visitor_for_token(&token_hash(&token.to_ascii_lowercase()), &visitor_name())
+            .await?;
+        Ok(Session::Visitor {
+            id: visitor.id,
+            name: visitor.name,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_256_bit_hex() {
+        let token = new_token();
+        assert!(is_well_formed_token(&token));
+        assert_ne!(token, new_token());
+        assert!(!is_well_formed_token("abc"));
+        assert!(!is_well_formed_token(&"g".repeat(64)));
+    }
+}

@@ -1,0 +1,365 @@
+//! Conversations: starting a chat, the queue, sending, resuming, leaving, and the
+//! leave-a-message form.
+
+use super::{ChatError, ChatService, Session};
+use crate::clock::now_ms;
+use crate::routing::Audience;
+use crate::store::{AcceptOutcome, Appended, LeaveOutcome, NewMessage, NewOfflineMessage};
+use app::ids::{ConversationId, MessageId, Participant};
+use app::protocol::{
+    char_len, AgentStatus, Body, ConversationKind, ConversationState, QueueItem, ServerMsg,
+    MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+fn check_text(text: &str) -> Result<(), ChatError> {
+    if text.trim().is_empty() {
+        return Err(ChatError::EmptyMessage);
+    }
+    if char_len(text) > MAX_MESSAGE_CHARS {
+        return Err(ChatError::TooLong {
+            field: "message",
+            max: MAX_MESSAGE_CHARS,
+        });
+    }
+    Ok(())
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl ChatService {
+    pub(super) async fn start_chat(
+        self: &Arc<Self>,
+        session: &Session,
+        client_msg_id: MessageId,
+        text: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let Session::Visitor { id: visitor_id, name } = session else {
+            return Err(ChatError::Forbidden);
+        };
+        check_text(&text)?;
+        // A visitor has at most one open direct conversation: a start that arrives
+        // again (a resend after a reconnect) lands in the same one, idempotently.
+        let open = self
+            .store
+            .conversations_of(session.participant())
+            .await?
+            .into_iter()
+            .find(|c| c.kind == ConversationKind::Direct);
+        if let Some(open) = open {
+            return self.send(session, open.id, client_msg_id, text).await;
+        }
+        let id = ConversationId(Uuid::new_v4());
+        let _order = self.stripe(id).lock().await;
+        let visitor = crate::store::VisitorRecord {
+            id: *visitor_id,
+            name: name.clone(),
+        };
+        let first = NewMessage {
+            id: client_msg_id,
+            author: Some(session.author()),
+            body: Body::Text { text: text.clone() },
+            at_ms: now_ms(),
+        };
+        let (conversation, message) = self.store.create_direct(id, &visitor, first).await?;
+        let visitor_only = Audience::Participants(vec![session.participant()]);
+        self.publish(
+            visitor_only.clone(),
+            &ServerMsg::Conversation {
+                conversation: conversation.clone(),
+            },
+        );
+        self.publish(
+            visitor_only,
+            &ServerMsg::Message {
+                conversation_id: id,
+                message: message.clone(),
+            },
+        );
+        self.publish(
+            Audience::Agents,
+            &ServerMsg::QueueAdded {
+                item: QueueItem {
+                    conversation_id: id,
+                    visitor_id: *visitor_id,
+                    visitor_name: name.clone(),
+                    first_message: text,
+                    since_ms: message.at_ms,
+                },
+            },
+        );
+        self.visitor_in_chat(*visitor_id, true);
+        Ok(vec![ServerMsg::Ack {
+            client_msg_id,
+            conversation_id: id,
+            seq: message.seq,
+        }])
+    }
+
+    pub(super) async fn send(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        client_msg_id: MessageId,
+        text: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        check_text(&text)?;
+        let _order = self.stripe(conversation_id).lock().await;
+        let message = NewMessage {
+            id: client_msg_id,
+            author: Some(session.author()),
+            body: Body::Text { text },
+            at_ms: now_ms(),
+        };
+        let seq = match self
+            .store
+            .append(conversation_id, session.participant(), message)
+            .await?
+        {
+            Appended::Stored {
+                message,
+                recipients,
+            } => {
+                let seq = message.seq;
+                self.publish(
+                    Audience::Participants(recipients),
+                    &ServerMsg::Message {
+                        conversation_id,
+                        message,
+                    },
+                );
+                seq
+            }
+            Appended::Duplicate { seq } => seq,
+            Appended::Conflict => return Err(ChatError::IdConflict),
+            Appended::NotFound => return Err(ChatError::NotFound),
+            Appended::Closed => return Err(ChatError::Closed),
+        };
+        Ok(vec![ServerMsg::Ack {
+            client_msg_id,
+            conversation_id,
+            seq,
+        }])
+    }
+
+    pub(super) async fn typing(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        typing: bool,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let participants = self
+            .store
+            .participants_if_member(conversation_id, session.participant())
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        let others: Vec<Participant> = participants
+            .into_iter()
+            .filter(|p| *p != session.participant())
+            .collect();
+        self.publish(
+            Audience::Participants(others),
+            &ServerMsg::Typing {
+                conversation_id,
+                author: session.author(),
+                typing,
+            },
+        );
+        Ok(vec![])
+    }
+
+    pub(super) async fn sync(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        after_seq: u64,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let mut messages = self
+            .store
+            .messages_after(conversation_id, session.participant(), after_seq, SYNC_PAGE + 1)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        let more = messages.len() > SYNC_PAGE as usize;
+        messages.truncate(SYNC_PAGE as usize);
+        Ok(vec![ServerMsg::History {
+            conversation_id,
+            messages,
+            more,
+        }])
+    }
+
+    pub(super) async fn accept_chat(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let agent = self.agent_record(session).await?;
+        let _order = self.stripe(conversation_id).lock().await;
+        match self
+            .store
+            .accept_queued(conversation_id, &agent, now_ms())
+            .await?
+        {
+            AcceptOutcome::Accepted {
+                conversation,
+                notice,
+            } => {
+                self.publish(Audience::Agents, &ServerMsg::QueueRemoved { conversation_id });
+                let members = Audience::Participants(
+                    conversation.participants.iter().map(|p| p.participant).collect(),
+                );
+                self.publish(members.clone(), &ServerMsg::Conversation { conversation });
+                self.publish(
+                    members,
+                    &ServerMsg::Message {
+                        conversation_id,
+                        message: notice,
+                    },
+                );
+                Ok(vec![])
+            }
+            AcceptOutcome::AlreadyTaken => Err(ChatError::AlreadyTaken),
+            AcceptOutcome::NotFound => Err(ChatError::NotFound),
+        }
+    }
+
+    pub(super) async fn leave(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let _order = self.stripe(conversation_id).lock().await;
+        let LeaveOutcome::Left {
+            conversation,
+            notices,
+            recipients,
+        } = self
+            .store
+            .leave(conversation_id, session.participant(), now_ms())
+            .await?
+        else {
+            return Err(ChatError::NotFound);
+        };
+        let everyone = Audience::Participants(recipients.clone());
+        for message in notices {
+            self.publish(
+                everyone.clone(),
+                &ServerMsg::Message {
+                    conversation_id,
+                    message,
+                },
+            );
+        }
+        let closed = conversation.state == ConversationState::Closed;
+        let was_queued = closed && !recipients.iter().any(|p| p.is_agent());
+        self.publish(everyone, &ServerMsg::Conversation { conversation });
+        if was_queued {
+            self.publish(Audience::Agents, &ServerMsg::QueueRemoved { conversation_id });
+        }
+        let visitors_out = recipients.iter().filter_map(|p| match p {
+            Participant::Visitor(v) if closed || *p == session.participant() => Some(*v),
+            Participant::Visitor(_) | Participant::Agent(_) => None,
+        });
+        for visitor in visitors_out.collect::<Vec<_>>() {
+            let still_in = !self
+                .store
+                .conversations_of(Participant::Visitor(visitor))
+                .await?
+                .is_empty();
+            self.visitor_in_chat(visitor, still_in);
+        }
+        Ok(vec![])
+    }
+
+    pub(super) async fn set_status(
+        &self,
+        session: &Session,
+        status: AgentStatus,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let id = session.agent_id().ok_or(ChatError::Forbidden)?;
+        self.store.set_agent_status(id, status).await?;
+        let available_before = self.presence().agents_available();
+        let changed = self.presence().set_agent_status(id, status);
+        if let Some(agent) = changed {
+            self.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent });
+        }
+        self.announce_availability(available_before);
+        Ok(vec![])
+    }
+
+    pub(super) async fn leave_message(
+        &self,
+        session: &Session,
+        name: String,
+        email: String,
+        text: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let visitor_id = session.visitor_id().ok_or(ChatError::Forbidden)?;
+        let name = name.trim().to_owned();
+        let email = email.trim().to_owned();
+        if name.is_empty() {
+            return Err(ChatError::InvalidField("name"));
+        }
+        if char_len(&name) > MAX_NAME_CHARS {
+            return Err(ChatError::TooLong {
+                field: "name",
+                max: MAX_NAME_CHARS,
+            });
+        }
+        if char_len(&email) > MAX_EMAIL_CHARS || !is_plausible_email(&email) {
+            return Err(ChatError::InvalidField("email"));
+        }
+        check_text(&text)?;
+        let page_url = self.visitor_page_url(visitor_id);
+        let message = self
+            .store
+            .add_offline_message(NewOfflineMessage {
+                visitor_id: Some(visitor_id),
+                name,
+                email,
+                body: text,
+                page_url,
+                at_ms: now_ms(),
+            })
+            .await?;
+        self.publish(
+            Audience::Agents,
+            &ServerMsg::OfflineMessageReceived { message },
+        );
+        Ok(vec![ServerMsg::OfflineMessageStored])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert!(is_plausible_email("ann@example.com"));
+        assert!(!is_plausible_email("ann@localhost"));
+        assert!(!is_plausible_email("@example.com"));
+        assert!(!is_plausible_email("ann example@example.com"));
+        assert!(!is_plausible_email("ann"));
+    }
+
+    #[test]
+    fn text_must_be_non_blank_and_within_the_limit() {
+        assert!(matches!(check_text("  \n"), Err(ChatError::EmptyMessage)));
+        assert!(check_text(&"字".repeat(MAX_MESSAGE_CHARS)).is_ok());
+        assert!(matches!(
+            check_text(&"字".repeat(MAX_MESSAGE_CHARS + 1)),
+            Err(ChatError::TooLong { .. })
+        ));
+    }
+}

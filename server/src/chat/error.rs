@@ -1,0 +1,74 @@
+//! What can go wrong in the chat service, and the stable code each error shows
+//! clients. Details stay in the log.
+
+use crate::store::StoreError;
+use app::error::ErrorCode;
+use app::ids::{ConversationId, MessageId};
+use app::protocol::ServerMsg;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("not allowed for this role")]
+    Forbidden,
+    #[error("no such conversation, or not a member")]
+    NotFound,
+    #[error("another agent accepted the chat first")]
+    AlreadyTaken,
+    #[error("the conversation is closed")]
+    Closed,
+    #[error("empty message")]
+    EmptyMessage,
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("invalid {0}")]
+    InvalidField(&'static str),
+    #[error("client message id reused with another body")]
+    IdConflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ChatError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ChatError::BadRequest(_) => ErrorCode::BadRequest,
+            ChatError::Unauthenticated => ErrorCode::Unauthenticated,
+            ChatError::Forbidden => ErrorCode::Forbidden,
+            ChatError::NotFound => ErrorCode::NotFound,
+            ChatError::AlreadyTaken => ErrorCode::AlreadyTaken,
+            ChatError::Closed => ErrorCode::ConversationClosed,
+            ChatError::EmptyMessage => ErrorCode::EmptyMessage,
+            ChatError::TooLong { .. } => ErrorCode::TooLong,
+            ChatError::InvalidField(_) => ErrorCode::InvalidField,
+            ChatError::IdConflict => ErrorCode::IdConflict,
+            ChatError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            ChatError::Store(StoreError::Duplicate(_) | StoreError::Internal(_)) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+
+    /// The error frame for the client; internal causes are logged here, not sent.
+    pub fn into_server_msg(
+        self,
+        client_msg_id: Option<MessageId>,
+        conversation_id: Option<ConversationId>,
+    ) -> ServerMsg {
+        match &self {
+            ChatError::Store(StoreError::Unavailable(detail)) => {
+                tracing::warn!(%detail, "storage unavailable; the client will retry")
+            }
+            ChatError::Store(err) => tracing::error!(%err, "storage failed"),
+            _ => tracing::debug!(err = %self, "request refused"),
+        }
+        ServerMsg::Error {
+            code: self.code(),
+            client_msg_id,
+            conversation_id,
+        }
+    }
+}

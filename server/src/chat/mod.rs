@@ -1,0 +1,160 @@
+//! The chat service module: presence, conversations, accounts and the rules that
+//! decide who may do what. It owns no sockets and no database types: it talks to
+//! storage through [`Store`] and announces what happened through a [`Broker`],
+//! naming the audience of every announcement.
+//!
+//! Transport adapters call [`ChatService::connected`], [`ChatService::handle`] for
+//! every client frame, and [`ChatService::disconnected`].
+
+mod accounts;
+mod connections;
+mod conversations;
+mod error;
+mod presence;
+mod sessions;
+
+pub use accounts::{hash_password, LoginError, SESSION_TTL};
+pub use error::ChatError;
+pub use presence::{AgentProfile, Presence};
+pub use sessions::Session;
+
+use crate::broker::Broker;
+use crate::routing::{Audience, Envelope};
+use crate::store::{AgentRecord, Store};
+use app::ids::ConversationId;
+use app::protocol::{ClientMsg, ServerMsg};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How long someone whose last connection closed still counts as present.
+pub const DEFAULT_PRESENCE_GRACE: Duration = Duration::from_secs(30);
+
+/// Stripes of the per-conversation write order (see [`ChatService::sequencer`]).
+const SEQUENCER_STRIPES: usize = 64;
+
+#[derive(Clone, Debug)]
+pub struct ChatConfig {
+    pub presence_grace: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            presence_grace: DEFAULT_PRESENCE_GRACE,
+        }
+    }
+}
+
+pub struct ChatService {
+    store: Arc<dyn Store>,
+    broker: Arc<dyn Broker>,
+    presence: Mutex<Presence>,
+    config: ChatConfig,
+    /// Writes to one conversation are stored and published under the same stripe
+    /// lock, so their announcements leave in sequence order.
+    sequencer: Vec<tokio::sync::Mutex<()>>,
+}
+
+impl ChatService {
+    pub fn new(store: Arc<dyn Store>, broker: Arc<dyn Broker>, config: ChatConfig) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            broker,
+            presence: Mutex::new(Presence::default()),
+            config,
+            sequencer: (0..SEQUENCER_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Handles one client frame and returns the answers for the sending connection.
+    /// Everything others must hear is published through the broker.
+    pub async fn handle(
+        self: &Arc<Self>,
+        session: &Session,
+        msg: ClientMsg,
+    ) -> Vec<ServerMsg> {
+        let client_msg_id = match &msg {
+            ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
+                Some(*client_msg_id)
+            }
+            _ => None,
+        };
+        let conversation_id = match &msg {
+            ClientMsg::Send { conversation_id, .. }
+            | ClientMsg::Typing { conversation_id, .. }
+            | ClientMsg::Sync { conversation_id, .. }
+            | ClientMsg::AcceptChat { conversation_id }
+            | ClientMsg::Leave { conversation_id } => Some(*conversation_id),
+            _ => None,
+        };
+        let result = match msg {
+            ClientMsg::Hello { .. } => Err(ChatError::BadRequest("hello sent twice")),
+            ClientMsg::PageView { page } => self.page_view(session, page).map(|()| vec![]),
+            ClientMsg::StartChat { client_msg_id, text } => {
+                self.start_chat(session, client_msg_id, text).await
+            }
+            ClientMsg::Send {
+                conversation_id,
+                client_msg_id,
+                text,
+            } => self.send(session, conversation_id, client_msg_id, text).await,
+            ClientMsg::Typing {
+                conversation_id,
+                typing,
+            } => self.typing(session, conversation_id, typing).await,
+            ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            } => self.sync(session, conversation_id, after_seq).await,
+            ClientMsg::AcceptChat { conversation_id } => {
+                self.accept_chat(session, conversation_id).await
+            }
+            ClientMsg::SetStatus { status } => self.set_status(session, status).await,
+            ClientMsg::Leave { conversation_id } => self.leave(session, conversation_id).await,
+            ClientMsg::LeaveMessage { name, email, text } => {
+                self.leave_message(session, name, email, text).await
+            }
+        };
+        match result {
+            Ok(replies) => replies,
+            Err(err) => vec![err.into_server_msg(client_msg_id, conversation_id)],
+        }
+    }
+
+    fn presence(&self) -> MutexGuard<'_, Presence> {
+        // Presence is plain maps; a panic elsewhere leaves them consistent enough.
+        self.presence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, audience: Audience, msg: &ServerMsg) {
+        self.broker.publish(Envelope {
+            audience,
+            payload: encode(msg),
+        });
+    }
+
+    fn stripe(&self, id: ConversationId) -> &tokio::sync::Mutex<()> {
+        let index = (id.0.as_u128() % SEQUENCER_STRIPES as u128) as usize;
+        &self.sequencer[index]
+    }
+
+    async fn agent_record(&self, session: &Session) -> Result<AgentRecord, ChatError> {
+        let id = session.agent_id().ok_or(ChatError::Forbidden)?;
+        self.store
+            .agent(id)
+            .await?
+            .ok_or(ChatError::Unauthenticated)
+    }
+}
+
+/// Serialises a server message once, for every connection that will get it.
+pub fn encode(msg: &ServerMsg) -> bytes::Bytes {
+    // ServerMsg holds only strings, numbers and ids: serialising cannot fail.
+    bytes::Bytes::from(serde_json::to_vec(msg).expect("server messages serialise"))
+}

@@ -1,0 +1,329 @@
+//! Who is here now: visitors on the site and agents with a console open.
+//!
+//! A pure state machine. Connections come and go; someone counts as gone only when
+//! their last connection has been closed for the grace period, so moving between
+//! pages (which reconnects the widget) never makes a visitor flicker. Every
+//! disconnect that leaves nobody connected returns an epoch; the caller waits the
+//! grace period and then calls `expire_*` with it, which does nothing if the person
+//! came back (or left and came back again) in the meantime.
+
+use app::ids::{AgentId, MessageId, VisitorId};
+use app::protocol::{AgentInfo, AgentRole, AgentStatus, PageView, VisitorInfo};
+use std::collections::{HashMap, HashSet};
+
+/// Page loads remembered per visit, to count pages viewed without counting reconnects.
+const MAX_LOADS_REMEMBERED: usize = 1000;
+
+struct Visitor {
+    name: String,
+    connections: u32,
+    epoch: u64,
+    page: PageView,
+    loads: HashSet<MessageId>,
+    pages_viewed: u32,
+    visit_started_ms: i64,
+    in_chat: bool,
+}
+
+impl Visitor {
+    fn info(&self, id: VisitorId) -> VisitorInfo {
+        VisitorInfo {
+            id,
+            name: self.name.clone(),
+            page: self.page.clone(),
+            pages_viewed: self.pages_viewed,
+            visit_started_ms: self.visit_started_ms,
+            in_chat: self.in_chat,
+        }
+    }
+
+    fn view(&mut self, page: PageView) {
+        if self.loads.len() < MAX_LOADS_REMEMBERED && self.loads.insert(page.load_id) {
+            self.pages_viewed += 1;
+        }
+        self.page = page;
+    }
+}
+
+/// What an agent's console shows of an agent, without its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentProfile {
+    pub id: AgentId,
+    pub username: String,
+    pub name: String,
+    pub role: AgentRole,
+}
+
+struct Agent {
+    profile: AgentProfile,
+    chosen: AgentStatus,
+    connections: u32,
+    epoch: u64,
+}
+
+impl Agent {
+    fn info(&self) -> AgentInfo {
+        AgentInfo {
+            id: self.profile.id,
+            username: self.profile.username.clone(),
+            name: self.profile.name.clone(),
+            role: self.profile.role,
+            status: self.chosen,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Presence {
+    visitors: HashMap<VisitorId, Visitor>,
+    agents: HashMap<AgentId, Agent>,
+    epochs: u64,
+}
+
+impl Presence {
+    fn next_epoch(&mut self) -> u64 {
+        self.epochs += 1;
+        self.epochs
+    }
+
+    /// A widget connected from `page`. Returns the visitor as agents should now see it.
+    pub fn visitor_connected(
+        &mut self,
+        id: VisitorId,
+        name: &str,
+        page: PageView,
+        in_chat: bool,
+        now_ms: i64,
+    ) -> VisitorInfo {
+        let epoch = self.next_epoch();
+        let visitor = self.visitors.entry(id).or_insert_with(|| Visitor {
+            name: name.to_owned(),
+            connections: 0,
+            epoch,
+            page: PageView::default(),
+            loads: HashSet::new(),
+            pages_viewed: 0,
+            visit_started_ms: now_ms,
+            in_chat,
+        });
+        visitor.connections += 1;
+        visitor.epoch = epoch;
+        visitor.in_chat = in_chat;
+        visitor.view(page);
+        visitor.info(id)
+    }
+
+    /// The visitor moved to another page on an open connection.
+    pub fn visitor_page(&mut self, id: VisitorId, page: PageView) -> Option<VisitorInfo> {
+        let visitor = self.visitors.get_mut(&id)?;
+        visitor.view(page);
+        Some(visitor.info(id))
+    }
+
+    /// Whether the visitor is in a chat changed. Returns the new view if it differs.
+    pub fn visitor_in_chat(&mut self, id: VisitorId, in_chat: bool) -> Option<VisitorInfo> {
+        let visitor = self.visitors.get_mut(&id)?;
+        if visitor.in_chat == in_chat {
+            return None;
+        }
+        visitor.in_chat = in_chat;
+        Some(visitor.info(id))
+    }
+
+    /// One widget connection closed. Returns the epoch to expire with once the grace
+    /// period has passed, when this was the visitor's last connection.
+    pub fn visitor_disconnected(&mut self, id: VisitorId) -> Option<u64> {
+        let epoch = self.next_epoch();
+        let visitor = self.visitors.get_mut(&id)?;
+        visitor.connections = visitor.connections.saturating_sub(1);
+        if visitor.connections > 0 {
+            return None;
+        }
+        visitor.epoch = epoch;
+        Some(epoch)
+    }
+
+    /// Ends the visit if nothing happened since the disconnect of `epoch`.
+    pub fn expire_visitor(&mut self, id: VisitorId, epoch: u64) -> bool {
+        match self.visitors.get(&id) {
+            Some(v) if v.connections == 0 && v.epoch == epoch => {
+                self.visitors.remove(&id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn is_visitor_here(&self, id: VisitorId) -> bool {
+        self.visitors.contains_key(&id)
+    }
+
+    pub fn visitors(&self) -> Vec<VisitorInfo> {
+        let mut all: Vec<_> = self.visitors.iter().map(|(id, v)| v.info(*id)).collect();
+        all.sort_by_key(|v| (v.visit_started_ms, v.id));
+        all
+    }
+
+    /// A console connected. Returns the agent as others now see it if that changed.
+    pub fn agent_connected(
+        &mut self,
+        profile: AgentProfile,
+        chosen: AgentStatus,
+    ) -> Option<AgentInfo> {
+        let epoch = self.next_epoch();
+        let id = profile.id;
+        let before = self.agent_status(id);
+        let agent = self.agents.entry(id).or_insert_with(|| Agent {
+            profile: profile.clone(),
+            chosen,
+            connections: 0,
+            epoch,
+        });
+        agent.profile = profile;
+        agent.chosen = chosen;
+        agent.connections += 1;
+        agent.epoch = epoch;
+        let info = agent.info();
+        (before != info.status).then_some(info)
+    }
+
+    pub fn set_agent_status(&mut self, id: AgentId, status: AgentStatus) -> Option<AgentInfo> {
+        let agent = self.agents.get_mut(&id)?;
+        if agent.chosen == status {
+            return None;
+        }
+        agent.chosen = status;
+        Some(agent.info())
+    }
+
+    pub fn agent_disconnected(&mut self, id: AgentId) -> Option<u64> {
+        let epoch = self.next_epoch();
+        let agent = self.agents.get_mut(&id)?;
+        agent.connections = agent.connections.saturating_sub(1);
+        if agent.connections > 0 {
+            return None;
+        }
+        agent.epoch = epoch;
+        Some(epoch)
+    }
+
+    /// Marks the agent offline if nothing happened since the disconnect of `epoch`.
+    /// Returns the agent as others now see it.
+    pub fn expire_agent(&mut self, id: AgentId, epoch: u64) -> Option<AgentInfo> {
+        match self.agents.get(&id) {
+            Some(a) if a.connections == 0 && a.epoch == epoch => {
+                let mut info = self.agents.remove(&id)?.info();
+                info.status = AgentStatus::Offline;
+                Some(info)
+            }
+            _ => None,
+        }
+    }
+
+    /// The effective status: what the agent chose while a console is open (or within
+    /// the grace period), offline otherwise.
+    pub fn agent_status(&self, id: AgentId) -> AgentStatus {
+        self.agents
+            .get(&id)
+            .map_or(AgentStatus::Offline, |a| a.chosen)
+    }
+
+    /// Whether any agent is online, so visitors can chat rather than leave a message.
+    pub fn agents_available(&self) -> bool {
+        self.agents.values().any(|a| a.chosen == AgentStatus::Online)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn page(url: &str, load: u8) -> PageView {
+        PageView {
+            url: url.into(),
+            title: url.into(),
+            referrer: String::new(),
+            load_id: MessageId::from_random_bytes([load; 16]),
+        }
+    }
+
+    fn profile() -> AgentProfile {
+        AgentProfile {
+            id: AgentId(Uuid::new_v4()),
+            username: "ann".into(),
+            name: "Ann".into(),
+            role: AgentRole::Agent,
+        }
+    }
+
+    #[test]
+    fn navigating_within_the_grace_period_keeps_the_visit() {
+        let mut p = Presence::default();
+        let id = VisitorId(Uuid::new_v4());
+        p.visitor_connected(id, "V", page("/demo", 1), false, 1_000);
+        let epoch = p.visitor_disconnected(id).expect("last connection");
+        let info = p.visitor_connected(id, "V", page("/demo/pricing", 2), false, 5_000);
+        assert!(!p.expire_visitor(id, epoch), "came back in time");
+        assert_eq!(info.pages_viewed, 2);
+        assert_eq!(info.visit_started_ms, 1_000);
+        assert_eq!(info.page.url, "/demo/pricing");
+    }
+
+    #[test]
+    fn a_reconnect_of_the_same_page_load_is_not_a_new_page_view() {
+        let mut p = Presence::default();
+        let id = VisitorId(Uuid::new_v4());
+        p.visitor_connected(id, "V", page("/demo", 1), false, 0);
+        p.visitor_disconnected(id);
+        let info = p.visitor_connected(id, "V", page("/demo", 1), false, 0);
+        assert_eq!(info.pages_viewed, 1);
+    }
+
+    #[test]
+    fn the_visit_ends_after_the_grace_period() {
+        let mut p = Presence::default();
+        let id = VisitorId(Uuid::new_v4());
+        p.visitor_connected(id, "V", page("/demo", 1), false, 0);
+        p.visitor_connected(id, "V", page("/demo", 2), false, 0);
+        assert_eq!(p.visitor_disconnected(id), None, "another tab is open");
+        let epoch = p.visitor_disconnected(id).unwrap();
+        assert!(p.expire_visitor(id, epoch));
+        assert!(!p.is_visitor_here(id));
+        assert!(p.visitors().is_empty());
+    }
+
+    #[test]
+    fn agents_are_available_only_while_online_with_a_console() {
+        let mut p = Presence::default();
+        let ann = profile();
+        assert!(!p.agents_available());
+        let info = p.agent_connected(ann.clone(), AgentStatus::Online).unwrap();
+        assert_eq!(info.status, AgentStatus::Online);
+        assert!(p.agents_available());
+        assert_eq!(p.agent_connected(ann.clone(), AgentStatus::Online), None, "no change");
+        let away = p.set_agent_status(ann.id, AgentStatus::Away).unwrap();
+        assert_eq!(away.status, AgentStatus::Away);
+        assert!(!p.agents_available());
+        p.set_agent_status(ann.id, AgentStatus::Online);
+        assert_eq!(p.agent_disconnected(ann.id), None, "second console still open");
+        let epoch = p.agent_disconnected(ann.id).unwrap();
+        assert!(p.agents_available(), "still within the grace period");
+        let gone = p.expire_agent(ann.id, epoch).unwrap();
+        assert_eq!(gone.status, AgentStatus::Offline);
+        assert_eq!(p.agent_status(ann.id), AgentStatus::Offline);
+        assert!(!p.agents_available());
+    }
+
+    #[test]
+    fn a_stale_expiry_does_nothing() {
+        let mut p = Presence::default();
+        let ann = profile();
+        p.agent_connected(ann.clone(), AgentStatus::Online);
+        let first = p.agent_disconnected(ann.id).unwrap();
+        p.agent_connected(ann.clone(), AgentStatus::Online);
+        let second = p.agent_disconnected(ann.id).unwrap();
+        assert_eq!(p.expire_agent(ann.id, first), None);
+        assert!(p.expire_agent(ann.id, second).is_some());
+    }
+}

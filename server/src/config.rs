@@ -1,0 +1,66 @@
+//! Settings from the environment, with defaults for the README's run command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `CHAT_ADDR`, default `127.0.0.1:3000`.
+    pub addr: SocketAddr,
+    /// `CHAT_DATABASE_URL`, default `sqlite://data/chat.db`.
+    pub database_url: String,
+    /// `CHAT_PRESENCE_GRACE_SECS`, default 30.
+    pub presence_grace: Duration,
+    /// `LEPTOS_SITE_ROOT`, default `target/site`: where the built WASM, JS and CSS are.
+    pub site_root: String,
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
+        let addr = addr
+            .parse()
+            .map_err(|e| format!("CHAT_ADDR '{addr}' is not an address: {e}; e.g. 127.0.0.1:3000"))?;
+        let grace = match std::env::var("CHAT_PRESENCE_GRACE_SECS") {
+            Ok(v) => v.parse::<u64>().map_err(|e| {
+                format!("CHAT_PRESENCE_GRACE_SECS '{v}' is not a whole number of seconds: {e}")
+            })?,
+            Err(_) => crate::chat::DEFAULT_PRESENCE_GRACE.as_secs(),
+        };
+        Ok(Config {
+            addr,
+            database_url: database_url(),
+            presence_grace: Duration::from_secs(grace),
+            site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned()),
+        })
+    }
+}
+
+/// `CHAT_DATABASE_URL` or the default.
+pub fn database_url() -> String {
+    std::env::var("CHAT_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// The file behind a `sqlite://` URL, if it names one.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_file("sqlite://data/chat.db"), Some(PathBuf::from("data/chat.db")));
+        assert_eq!(sqlite_file("sqlite:///tmp/x/chat.db?mode=rwc"), Some(PathBuf::from("/tmp/x/chat.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! The HTTP transport adapter: the axum router with the Leptos pages (widget and
+//! console) and server functions, the WebSocket endpoints, the widget loader, the
+//! demo website and a health check.
+
+mod assets;
+mod backend;
+
+use crate::chat::ChatService;
+use crate::routing::Router as ConnectionRouter;
+use app::api::ConsoleBackend;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+
+pub use backend::ConsoleApi;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub chat: Arc<ChatService>,
+    pub router: Arc<ConnectionRouter>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let backend: Arc<dyn ConsoleBackend> = Arc::new(ConsoleApi::new(state.chat.clone()));
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/ws/visitor", get(crate::ws::visitor_socket))
+        .route("/ws/agent", get(crate::ws::agent_socket))
+        .route("/widget.js", get(assets::widget_js))
+        .route("/demo", get(assets::demo_home))
+        .route("/demo/pricing", get(assets::demo_pricing))
+        .route("/demo/contact", get(assets::demo_contact))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(assets::index))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .with_state(state)
+}

@@ -1,0 +1,92 @@
+//! The chat server. Its rooms follow the patent's parts:
+//!
+//! - [`chat`]: the chat service module (presence, conversations, accounts, rules);
+//! - [`routing`]: the message routing component (fan-out to open connections);
+//! - [`store`]: storage behind the [`store::Store`] trait (SQLite by default);
+//! - [`broker`]: fan-out between nodes behind the [`broker::Broker`] trait;
+//! - [`ws`] and [`http`]: the transport adapters.
+//!
+//! [`Server::start`] wires them together; `main.rs` only reads the command line.
+
+pub mod agents;
+pub mod broker;
+pub mod chat;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod routing;
+pub mod store;
+pub mod ws;
+
+use broker::InProcessBroker;
+use chat::{ChatConfig, ChatService};
+use config::Config;
+use leptos::prelude::LeptosOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::sqlite::SqliteStore;
+use store::Store;
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub chat: Arc<ChatService>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the store named by a database URL.
+pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(database_url).await?))
+    } else {
+        anyhow::bail!(
+            "unsupported database url '{database_url}'; use sqlite://path/to/chat.db"
+        )
+    }
+}
+
+impl Server {
+    /// Binds, wires the parts together and serves in the background.
+    pub async fn start(config: &Config) -> anyhow::Result<Server> {
+        let store = open_store(&config.database_url).await?;
+        let router = Arc::new(routing::Router::new());
+        let broker = Arc::new(InProcessBroker::new(router.clone()));
+        let chat = ChatService::new(
+            store,
+            broker,
+            ChatConfig {
+                presence_grace: config.presence_grace,
+            },
+        );
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("livechat")
+            .site_root(config.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = http::AppState {
+            leptos_options,
+            chat: chat.clone(),
+            router,
+        };
+        let app = http::router(state);
+        let task = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app.into_make_service()).await {
+                tracing::error!(%err, "server stopped");
+            }
+        });
+        Ok(Server { addr, chat, task })
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) {
+        let _ = self.task.await;
+    }
+
+    /// Stops serving (tests use it to simulate a crash: nothing is flushed).
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,146 @@
+//! The server binary: `serve` (the default) or `agent ...` account management.
+//! Wiring only; everything else lives in the library.
+
+use anyhow::Context;
+use app::protocol::AgentRole;
+use clap::{Parser, Subcommand, ValueEnum};
+use server::config::{self, Config};
+use std::io::Read;
+
+#[derive(Parser)]
+#[command(name = "server", about = "Live chat server: visitor widget, agent console, multi-party conversations")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the chat (CHAT_ADDR, CHAT_DATABASE_URL, CHAT_PRESENCE_GRACE_SECS, LEPTOS_SITE_ROOT).
+    Serve {
+        /// Create demo agents on first run and print their logins and the URLs to open.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage agent accounts in CHAT_DATABASE_URL.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Agent,
+    Admin,
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Add an agent; the password is read from standard input.
+    Add {
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "agent")]
+        role: Role,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List agents.
+    List,
+    /// Remove an agent and end its sessions.
+    Remove { username: String },
+    /// Change an agent's password (read from standard input) and end its sessions.
+    Passwd {
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the password from standard input")?;
+    Ok(input.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(demo).await,
+        Command::Agent { command } => agent(command).await,
+    }
+}
+
+async fn serve(demo: bool) -> anyhow::Result<()> {
+    let config = Config::from_env().map_err(anyhow::Error::msg)?;
+    let logins = if demo {
+        let store = server::open_store(&config.database_url).await?;
+        let file = config::sqlite_file(&config.database_url)
+            .and_then(|db| db.parent().map(|dir| dir.join("demo-logins.txt")))
+            .unwrap_or_else(|| "demo-logins.txt".into());
+        server::agents::ensure_demo_agents(store.as_ref(), &file).await?
+    } else {
+        None
+    };
+    let server = server::Server::start(&config).await?;
+    let base = format!("http://{}", server.addr);
+    println!("livechat listening on {base}");
+    if demo {
+        println!();
+        println!("  Demo website:   {base}/demo");
+        println!("  Agent console:  {base}/console");
+        if let Some(logins) = logins {
+            println!();
+            println!("  Agent logins (username / password):");
+            print!("{logins}");
+        }
+        println!();
+    }
+    tokio::select! {
+        _ = server.run_until_stopped() => {}
+        _ = tokio::signal::ctrl_c() => println!("stopping"),
+    }
+    Ok(())
+}
+
+async fn agent(command: AgentCommand) -> anyhow::Result<()> {
+    let store = server::open_store(&config::database_url()).await?;
+    let store = store.as_ref();
+    match command {
+        AgentCommand::Add { username, name, role, .. } => {
+            let role = match role {
+                Role::Agent => AgentRole::Agent,
+                Role::Admin => AgentRole::Admin,
+            };
+            server::agents::add(store, &username, &name, role, &read_password()?).await?;
+            println!("added agent '{username}'");
+        }
+        AgentCommand::List => {
+            for agent in store.agents().await? {
+                println!("{}\t{}\t{}", agent.username, agent.role.as_str(), agent.name);
+            }
+        }
+        AgentCommand::Remove { username } => {
+            server::agents::remove(store, &username).await?;
+            println!("removed agent '{username}'");
+        }
+        AgentCommand::Passwd { username, .. } => {
+            server::agents::set_password(store, &username, &read_password()?).await?;
+            println!("changed the password of '{username}'; their sessions have ended");
+        }
+    }
+    Ok(())
+}

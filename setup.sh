@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# The project's single set-up script.
+#
+#   ./setup.sh run    install what is missing, build (release) and run the server
+#                     with demo agents on http://127.0.0.1:3000
+#   ./setup.sh test   install what is missing and run every check and test:
+#                     fmt, clippy (native + wasm32), cargo test, release build,
+#                     Playwright browser tests
+#   ./setup.sh tools  only install what is missing
+#
+# Every install step is skipped when already done. Nothing is downloaded from
+# anywhere but crates.io, the npm registry and Debian's apt repositories.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT="$PWD"
+
+CARGO_LEPTOS_VERSION="0.3.10"
+BINARYEN_VERSION="132.0.0"
+BINARYEN_DIR=".tools/binaryen"
+# Debian packages needed by `./setup.sh test`. Extend when a later test needs a
+# service, e.g. "chromium chromium-driver postgresql nats-server".
+APT_TEST_PACKAGES="chromium chromium-driver"
+
+# The project-local wasm-opt (npm binaryen) must come first on PATH: Debian's
+# binaryen produces a .wasm that fails in the browser, and without any wasm-opt
+# cargo-leptos tries to download one (which fails here).
+export PATH="$ROOT/$BINARYEN_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
+section() { printf '\n======== %s ========\n' "$*"; }
+
+# True when the text in $1 contains version $2 as a whole word (0.3.10 but not 0.3.100).
+has_version() {
+  local text="$1" version="${2//./\\.}"
+  [[ "$text" =~ (^|[^0-9.])${version}($|[^0-9.]) ]]
+}
+
+# ---------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------
+
+need_rust() {
+  command -v rustup >/dev/null 2>&1 || die "rustup not found: install Rust with rustup first (https://rustup.rs)"
+  command -v cargo >/dev/null 2>&1 || die "cargo not found on PATH"
+}
+
+need_node() {
+  command -v node >/dev/null 2>&1 || die "node not found: install Node.js 20 or newer (with npm)"
+  command -v npm >/dev/null 2>&1 || die "npm not found: install npm (comes with Node.js)"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  ((major >= 20)) || die "Node.js $(node --version) is too old: Playwright needs 20 or newer"
+}
+
+install_wasm_target() {
+  local installed
+  installed="$(rustup target list --installed)"
+  if grep -qx 'wasm32-unknown-unknown' <<<"$installed"; then
+    say "rust target wasm32-unknown-unknown: already installed, skipping"
+  else
+    say "rust target wasm32-unknown-unknown: installing"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+install_rust_components() {
+  local installed missing=() c
+  installed="$(rustup component list --installed 2>/dev/null || true)"
+  for c in rustfmt clippy; do
+    grep -q "^${c}" <<<"$installed" || missing+=("$c")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "rust components rustfmt, clippy: already installed, skipping"
+  else
+    say "rust components ${missing[*]}: installing"
+    rustup component add "${missing[@]}"
+  fi
+}
+
+install_cargo_leptos() {
+  local current
+  current="$(cargo leptos --version 2>/dev/null || true)"
+  if has_version "$current" "$CARGO_LEPTOS_VERSION"; then
+    say "cargo-leptos $CARGO_LEPTOS_VERSION: already installed, skipping"
+  else
+    say "cargo-leptos $CARGO_LEPTOS_VERSION: installing with cargo install (takes ~15 min on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
+  fi
+}
+
+# Prints the version of the `wasm-bindgen` package recorded in Cargo.lock.
+wasm_bindgen_lock_version() {
+  [[ -f Cargo.lock ]] || return 1
+  awk '
+    $0 == "name = \"wasm-bindgen\"" { want = 1; next }
+    want && $1 == "version" { gsub(/"/, "", $3); print $3; exit }
+    /^\[\[package\]\]/ { want = 0 }
+  ' Cargo.lock
+}
+
+install_wasm_bindgen() {
+  if [[ ! -f Cargo.lock ]]; then
+    say "Cargo.lock missing: generating it to learn the wasm-bindgen version"
+    cargo generate-lockfile
+  fi
+  local want current
+  want="$(wasm_bindgen_lock_version)" || true
+  [[ -n "$want" ]] || die "no wasm-bindgen package in Cargo.lock"
+  current="$(wasm-bindgen --version 2>/dev/null || true)"
+  if has_version "$current" "$want"; then
+    say "wasm-bindgen-cli $want (matches Cargo.lock): already installed, skipping"
+  else
+    say "wasm-bindgen-cli $want (matches Cargo.lock): installing with cargo install (takes ~3 min)"
+    # No --locked: the CLI's own lockfile wants a crate version crates.io lacks here.
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+install_binaryen() {
+  local bin="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
+  local pkg="$BINARYEN_DIR/node_modules/binaryen/package.json"
+  local current=""
+  [[ -f "$pkg" ]] && current="$(node -p "require('./$pkg').version" 2>/dev/null || true)"
+  if [[ -x "$bin" && "$current" == "$BINARYEN_VERSION" ]]; then
+    say "wasm-opt (npm binaryen@$BINARYEN_VERSION in $BINARYEN_DIR): already installed, skipping"
+  else
+    say "wasm-opt (npm binaryen@$BINARYEN_VERSION in $BINARYEN_DIR): installing"
+    mkdir -p "$BINARYEN_DIR"
+    npm install --prefix "$BINARYEN_DIR" "binaryen@$BINARYEN_VERSION" --no-audit --no-fund
+  fi
+  [[ "$(command -v wasm-opt)" == "$ROOT/$bin" ]] || die "wasm-opt on PATH is $(command -v wasm-opt || echo 'missing'), expected $ROOT/$bin"
+}
+
+# apt_install PKG... : installs the packages that dpkg does not report installed.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "apt packages $*: already installed, skipping"
+    return
+  fi
+  local sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install ${missing[*]}"
+    sudo=(sudo)
+  fi
+  say "apt packages ${missing[*]}: installing"
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_test_packages() {
+  # shellcheck disable=SC2086 # the list is split on purpose
+  apt_install $APT_TEST_PACKAGES
+  [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium missing after installing chromium"
+}
+
+install_end2end_deps() {
+  if [[ -f end2end/node_modules/.package-lock.json && end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]]; then
+    say "end2end npm packages: up to date with package-lock.json, skipping"
+  else
+    say "end2end npm packages: npm ci (no browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+install_tools() {
+  need_rust
+  need_node
+  install_wasm_target
+  install_rust_components
+  install_cargo_leptos
+  install_wasm_bindgen
+  install_binaryen
+}
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+cmd_tools() {
+  section "Tools"
+  install_tools
+  section "Test tools"
+  install_test_packages
+  install_end2end_deps
+}
+
+cmd_run() {
+  section "Tools"
+  install_tools
+  section "Release build (cargo leptos build --release)"
+  cargo leptos build --release
+  section "Run"
+  mkdir -p data
+  export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+  export CHAT_ADDR="${CHAT_ADDR:-127.0.0.1:3000}"
+  export CHAT_DATABASE_URL="${CHAT_DATABASE_URL:-sqlite://data/chat.db}"
+  say "starting target/release/server serve --demo on $CHAT_ADDR ($CHAT_DATABASE_URL)"
+  exec target/release/server serve --demo "$@"
+}
+
+CURRENT_SECTION=""
+report_failure() {
+  local rc=$?
+  if ((rc != 0)); then
+    printf '\nsetup.sh test: FAILED in section: %s (exit %s)\n' "$CURRENT_SECTION" "$rc" >&2
+  fi
+}
+test_section() {
+  CURRENT_SECTION="$*"
+  section "$*"
+}
+
+cmd_test() {
+  # On any failure (set -e), name the section that failed.
+  trap report_failure EXIT
+
+  test_section "Tools"
+  install_tools
+  install_test_packages
+  install_end2end_deps
+
+  test_section "Format (cargo fmt --check)"
+  cargo fmt --all --check
+
+  test_section "Lint (cargo clippy, workspace, native)"
+  cargo clippy --workspace --all-targets -- -D warnings
+
+  test_section "Lint (cargo clippy, frontend, wasm32)"
+  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+  test_section "Unit and integration tests (cargo test)"
+  cargo test --workspace
+
+  test_section "Release build (cargo leptos build --release)"
+  cargo leptos build --release
+
+  test_section "Browser tests (TypeScript check)"
+  (cd end2end && npx tsc --noEmit -p .)
+
+  test_section "Browser tests (Playwright)"
+  (
+    cd end2end
+    CHAT_SERVER_BIN="$ROOT/target/release/server" \
+      LEPTOS_SITE_ROOT="$ROOT/target/site" \
+      npx playwright test
+  )
+
+  section "All checks and tests passed"
+}
+
+usage() {
+  cat <<'EOF'
+usage: ./setup.sh run | test | tools
+  run    install what is missing, build and run the server on http://127.0.0.1:3000
+  test   install what is missing and run every check and test
+  tools  only install what is missing
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  if (($# > 0)); then shift; fi
+  case "$cmd" in
+    run) cmd_run "$@" ;;
+    test) cmd_test ;;
+    tools) cmd_tools ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
