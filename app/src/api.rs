@@ -68,7 +68,11 @@ mod backend {
     #[async_trait::async_trait]
     pub trait ConsoleBackend: Send + Sync + 'static {
         /// Checks the password and opens a session; returns the agent and the token.
-        async fn login(&self, username: &str, password: &str) -> Result<(AgentView, String), ErrorCode>;
+        async fn login(
+            &self,
+            username: &str,
+            password: &str,
+        ) -> Result<(AgentView, String), ErrorCode>;
         async fn logout(&self, token: &str) -> Result<(), ErrorCode>;
         async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode>;
         async fn offline_messages(&self, limit: u32) -> Result<Vec<OfflineMessage>, ErrorCode>;

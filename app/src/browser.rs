@@ -50,7 +50,9 @@ pub fn query_param(name: &str) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         let search = web_sys::window()?.location().search().ok()?;
-        web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+        web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()?
+            .get(name)
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -114,8 +116,12 @@ pub fn chime() {
             osc.frequency().set_value(freq);
             let at = start + i as f64 * 0.12;
             let _ = gain.gain().set_value_at_time(0.0001, at);
-            let _ = gain.gain().exponential_ramp_to_value_at_time(0.2, at + 0.02);
-            let _ = gain.gain().exponential_ramp_to_value_at_time(0.0001, at + 0.25);
+            let _ = gain
+                .gain()
+                .exponential_ramp_to_value_at_time(0.2, at + 0.02);
+            let _ = gain
+                .gain()
+                .exponential_ramp_to_value_at_time(0.0001, at + 0.25);
             let _ = osc.connect_with_audio_node(&gain);
             let _ = gain.connect_with_audio_node(&ctx.destination());
             let _ = osc.start_with_when(at);

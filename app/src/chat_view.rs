@@ -5,8 +5,8 @@
 use crate::i18n::{t, tf, Key, Lang};
 use crate::ids::{ConversationId, MessageId, Participant};
 use crate::protocol::{
-    Body, ChatMessage, ClientMsg, ConversationKind, ConversationState, ConversationSummary,
-    Notice, ServerMsg,
+    Body, ChatMessage, ClientMsg, ConversationKind, ConversationState, ConversationSummary, Notice,
+    ServerMsg,
 };
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -135,7 +135,8 @@ impl ChatStore {
                 let mut gap = None;
                 let mut incoming = false;
                 self.conversations.update(|all| {
-                    let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) else {
+                    let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id)
+                    else {
                         gap = Some(0);
                         return;
                     };
@@ -185,17 +186,15 @@ impl ChatStore {
                 conversation_id,
                 author,
                 typing,
-            } => {
-                if Some(author.participant) != me {
-                    self.conversations.update(|all| {
-                        if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
-                            view.typing.retain(|(p, _)| *p != author.participant);
-                            if *typing {
-                                view.typing.push((author.participant, author.name.clone()));
-                            }
+            } if Some(author.participant) != me => {
+                self.conversations.update(|all| {
+                    if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
+                        view.typing.retain(|(p, _)| *p != author.participant);
+                        if *typing {
+                            view.typing.push((author.participant, author.name.clone()));
                         }
-                    });
-                }
+                    }
+                });
             }
             _ => {}
         }
@@ -218,13 +217,17 @@ impl ChatStore {
 
     /// A message with this id is stored: it is no longer pending.
     fn settle(&self, id: MessageId) {
-        if self.pending.with_untracked(|p| p.iter().any(|m| m.id == id)) {
+        if self
+            .pending
+            .with_untracked(|p| p.iter().any(|m| m.id == id))
+        {
             self.pending.update(|p| p.retain(|m| m.id != id));
         }
     }
 
     pub fn remove(&self, id: ConversationId) {
-        self.conversations.update(|all| all.retain(|c| c.summary.id != id));
+        self.conversations
+            .update(|all| all.retain(|c| c.summary.id != id));
     }
 
     pub fn mark_read(&self, id: ConversationId) {
@@ -291,9 +294,12 @@ pub fn ChatWindow(
     };
     let pending = move || {
         let id = conversation_id.get();
-        store
-            .pending
-            .with(|p| p.iter().filter(|m| m.conversation_id == id).cloned().collect::<Vec<_>>())
+        store.pending.with(|p| {
+            p.iter()
+                .filter(|m| m.conversation_id == id)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let typing = move || {
         view_of()

@@ -13,8 +13,8 @@ use crate::error::ErrorCode;
 use crate::i18n::{t, tf, Key, Lang};
 use crate::ids::{ConversationId, Participant};
 use crate::protocol::{
-    AgentInfo, AgentStatus, ClientMsg, ConversationKind, Me, OfflineMessage, QueueItem,
-    ServerMsg, VisitorInfo,
+    AgentInfo, AgentStatus, ClientMsg, ConversationKind, Me, OfflineMessage, QueueItem, ServerMsg,
+    VisitorInfo,
 };
 use crate::widget::ErrorToast;
 use leptos::prelude::*;
@@ -108,7 +108,11 @@ fn status_key(status: AgentStatus) -> Key {
 }
 
 #[component]
-fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>>>) -> impl IntoView {
+fn Desk(
+    lang: Lang,
+    agent: AgentView,
+    changed: RwSignal<Option<Option<AgentView>>>,
+) -> impl IntoView {
     let store = ChatStore::new();
     store.me.set(Some(Participant::Agent(agent.id)));
     let visitors = RwSignal::new(Vec::<VisitorInfo>::new());
@@ -123,12 +127,16 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
     let socket = StoredValue::new_local(None::<Socket>);
     let my_id = agent.id;
 
-    let send_frame = move |msg: ClientMsg| socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)));
+    let send_frame =
+        move |msg: ClientMsg| socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)));
 
     let on_msg = move |msg: ServerMsg| {
         let applied = store.apply(&msg);
         for (conversation_id, after_seq) in applied.sync {
-            send_frame(ClientMsg::Sync { conversation_id, after_seq });
+            send_frame(ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            });
         }
         for (conversation_id, _) in &applied.incoming {
             let seen = active.get_untracked() == Some(*conversation_id) && !browser::page_hidden();
@@ -150,7 +158,9 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
             ServerMsg::VisitorUpdated { visitor } => {
                 visitors.update(|list| upsert_by(list, visitor.clone(), |v| v.id == visitor.id))
             }
-            ServerMsg::VisitorLeft { visitor_id } => visitors.update(|list| list.retain(|v| v.id != visitor_id)),
+            ServerMsg::VisitorLeft { visitor_id } => {
+                visitors.update(|list| list.retain(|v| v.id != visitor_id))
+            }
             ServerMsg::Agents { agents: all } => agents.set(all),
             ServerMsg::AgentUpdated { agent } => {
                 if agent.id == my_id {
@@ -159,25 +169,40 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
                 agents.update(|list| upsert_by(list, agent.clone(), |a| a.id == agent.id))
             }
             ServerMsg::Queue { items } => queue.set(items),
-            ServerMsg::QueueAdded { item } => {
-                queue.update(|list| upsert_by(list, item.clone(), |q| q.conversation_id == item.conversation_id))
-            }
+            ServerMsg::QueueAdded { item } => queue.update(|list| {
+                upsert_by(list, item.clone(), |q| {
+                    q.conversation_id == item.conversation_id
+                })
+            }),
             ServerMsg::QueueRemoved { conversation_id } => {
                 queue.update(|list| list.retain(|q| q.conversation_id != conversation_id))
             }
-            ServerMsg::OfflineMessageReceived { message } => offline.update(|list| list.insert(0, message)),
+            ServerMsg::OfflineMessageReceived { message } => {
+                offline.update(|list| list.insert(0, message))
+            }
             ServerMsg::Conversation { conversation } => {
-                let mine = conversation.participants.iter().any(|p| p.participant == Participant::Agent(my_id));
+                let mine = conversation
+                    .participants
+                    .iter()
+                    .any(|p| p.participant == Participant::Agent(my_id));
                 if !mine {
                     store.remove(conversation.id);
                     if active.get_untracked() == Some(conversation.id) {
-                        active.set(store.conversations.with_untracked(|all| all.last().map(|c| c.summary.id)));
+                        active.set(
+                            store
+                                .conversations
+                                .with_untracked(|all| all.last().map(|c| c.summary.id)),
+                        );
                     }
                 } else if active.get_untracked().is_none() {
                     active.set(Some(conversation.id));
                 }
             }
-            ServerMsg::Error { code, client_msg_id, .. } => {
+            ServerMsg::Error {
+                code,
+                client_msg_id,
+                ..
+            } => {
                 if let (false, Some(id)) = (code.is_retryable(), client_msg_id) {
                     store.pending.update(|p| p.retain(|m| m.id != id));
                 }
@@ -190,13 +215,19 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
     Effect::new(move |_| {
         let handle = Socket::open(
             "/ws/agent",
-            || ClientMsg::Hello { token: None, page: None },
+            || ClientMsg::Hello {
+                token: None,
+                page: None,
+            },
             on_msg,
             move |up| connected.set(up),
         );
         socket.set_value(Some(handle));
         now.set(browser::now_ms());
-        set_interval(move || now.set(browser::now_ms()), std::time::Duration::from_secs(1));
+        set_interval(
+            move || now.set(browser::now_ms()),
+            std::time::Duration::from_secs(1),
+        );
         leptos::task::spawn_local(async move {
             if let Ok(list) = offline_messages().await {
                 offline.set(list);
@@ -208,13 +239,20 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
         let Some(conversation_id) = active.get_untracked() else {
             return;
         };
-        let pending = Pending { id: browser::new_message_id(), conversation_id: Some(conversation_id), text };
+        let pending = Pending {
+            id: browser::new_message_id(),
+            conversation_id: Some(conversation_id),
+            text,
+        };
         store.pending.update(|p| p.push(pending.clone()));
         send_frame(pending.frame());
     });
     let on_typing = Callback::new(move |typing: bool| {
         if let Some(conversation_id) = active.get_untracked() {
-            send_frame(ClientMsg::Typing { conversation_id, typing });
+            send_frame(ClientMsg::Typing {
+                conversation_id,
+                typing,
+            });
         }
     });
     let on_leave = Callback::new(move |()| {
@@ -255,7 +293,12 @@ fn Desk(lang: Lang, agent: AgentView, changed: RwSignal<Option<Option<AgentView>
     };
 
     let other_agents = move || {
-        agents.with(|list| list.iter().filter(|a| a.id != my_id).cloned().collect::<Vec<_>>())
+        agents.with(|list| {
+            list.iter()
+                .filter(|a| a.id != my_id)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let tab_ids = move || {
         store

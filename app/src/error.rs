@@ -99,7 +99,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip_through_their_wire_names() {
-        for code in [ErrorCode::NotFound, ErrorCode::AlreadyTaken, ErrorCode::Unavailable] {
+        for code in [
+            ErrorCode::NotFound,
+            ErrorCode::AlreadyTaken,
+            ErrorCode::Unavailable,
+        ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));

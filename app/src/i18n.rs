@@ -35,7 +35,11 @@ impl Lang {
             let traditional = ["hant", "tw", "hk", "mo"]
                 .iter()
                 .any(|t| tag.split('-').skip(1).any(|part| part == *t));
-            return Some(if traditional { Lang::ZhHant } else { Lang::ZhHans });
+            return Some(if traditional {
+                Lang::ZhHant
+            } else {
+                Lang::ZhHans
+            });
         }
         None
     }
@@ -55,7 +59,9 @@ impl Lang {
             })
             .collect();
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
-        weighted.into_iter().find_map(|(_, tag)| Lang::from_tag(tag))
+        weighted
+            .into_iter()
+            .find_map(|(_, tag)| Lang::from_tag(tag))
     }
 
     /// `?lang=` first, then the preferred languages.
@@ -207,7 +213,10 @@ mod tests {
             Lang::from_accept_language("fr;q=0.9, zh-TW;q=0.8, en;q=0.5"),
             Some(Lang::ZhHant)
         );
-        assert_eq!(Lang::from_accept_language("en;q=0.2, zh;q=0.9"), Some(Lang::ZhHans));
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.2, zh;q=0.9"),
+            Some(Lang::ZhHans)
+        );
         assert_eq!(Lang::from_accept_language("de, fr"), None);
     }
 
@@ -225,6 +234,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_in_order() {
-        assert_eq!(tf(Lang::En, Key::Joined, &["Ann"]), "Ann joined the conversation");
+        assert_eq!(
+            tf(Lang::En, Key::Joined, &["Ann"]),
+            "Ann joined the conversation"
+        );
     }
 }

@@ -231,7 +231,10 @@ pub enum ClientMsg {
     /// The visitor moved to another page without reconnecting.
     PageView { page: PageView },
     /// A visitor starts a chat; the conversation enters the queue.
-    StartChat { client_msg_id: MessageId, text: String },
+    StartChat {
+        client_msg_id: MessageId,
+        text: String,
+    },
     Send {
         conversation_id: ConversationId,
         client_msg_id: MessageId,
@@ -288,25 +291,47 @@ pub enum ServerMsg {
         more: bool,
     },
     /// A conversation the receiver takes part in was created or changed.
-    Conversation { conversation: ConversationSummary },
+    Conversation {
+        conversation: ConversationSummary,
+    },
     Typing {
         conversation_id: ConversationId,
         author: Author,
         typing: bool,
     },
-    AgentsAvailable { available: bool },
+    AgentsAvailable {
+        available: bool,
+    },
     /// Agents only: everyone on the site now, sent once after `welcome`.
-    Visitors { visitors: Vec<VisitorInfo> },
-    VisitorUpdated { visitor: VisitorInfo },
-    VisitorLeft { visitor_id: VisitorId },
+    Visitors {
+        visitors: Vec<VisitorInfo>,
+    },
+    VisitorUpdated {
+        visitor: VisitorInfo,
+    },
+    VisitorLeft {
+        visitor_id: VisitorId,
+    },
     /// Agents only: every agent, sent once after `welcome`.
-    Agents { agents: Vec<AgentInfo> },
-    AgentUpdated { agent: AgentInfo },
+    Agents {
+        agents: Vec<AgentInfo>,
+    },
+    AgentUpdated {
+        agent: AgentInfo,
+    },
     /// Agents only: the whole queue, sent once after `welcome`.
-    Queue { items: Vec<QueueItem> },
-    QueueAdded { item: QueueItem },
-    QueueRemoved { conversation_id: ConversationId },
-    OfflineMessageReceived { message: OfflineMessage },
+    Queue {
+        items: Vec<QueueItem>,
+    },
+    QueueAdded {
+        item: QueueItem,
+    },
+    QueueRemoved {
+        conversation_id: ConversationId,
+    },
+    OfflineMessageReceived {
+        message: OfflineMessage,
+    },
     /// Visitors: the leave-a-message form was stored.
     OfflineMessageStored,
     Error {

@@ -66,12 +66,13 @@ pub fn Widget() -> impl IntoView {
             .with(|all| all.last().map(|c| c.summary.id))
     });
     let current_closed = Memo::new(move |_| {
-        store.conversations.with(|all| all.last().is_some_and(|c| c.is_closed()))
+        store
+            .conversations
+            .with(|all| all.last().is_some_and(|c| c.is_closed()))
     });
 
-    let send_frame = move |msg: ClientMsg| {
-        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)))
-    };
+    let send_frame =
+        move |msg: ClientMsg| socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)));
 
     let on_msg = move |msg: ServerMsg| {
         let applied = store.apply(&msg);

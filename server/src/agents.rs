@@ -76,7 +76,11 @@ pub async fn add(
     Ok(())
 }
 
-pub async fn set_password(store: &dyn Store, username: &str, password: &str) -> Result<(), AgentCliError> {
+pub async fn set_password(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+) -> Result<(), AgentCliError> {
     check_password(password)?;
     let hash = hash_password(password).map_err(AgentCliError::Hash)?;
     match store.set_password_hash(username, &hash).await {
@@ -113,7 +117,10 @@ pub async fn ensure_demo_agents(
                 .map(char::from)
                 .collect();
             add(store, username, name, role, &password).await?;
-            text.push_str(&format!("  {username} / {password}   ({name}, {})\n", role.as_str()));
+            text.push_str(&format!(
+                "  {username} / {password}   ({name}, {})\n",
+                role.as_str()
+            ));
         }
         if let Some(dir) = logins_file.parent() {
             let _ = std::fs::create_dir_all(dir);

@@ -22,9 +22,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
 impl Config {
     pub fn from_env() -> Result<Config, String> {
         let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-        let addr = addr
-            .parse()
-            .map_err(|e| format!("CHAT_ADDR '{addr}' is not an address: {e}; e.g. 127.0.0.1:3000"))?;
+        let addr = addr.parse().map_err(|e| {
+            format!("CHAT_ADDR '{addr}' is not an address: {e}; e.g. 127.0.0.1:3000")
+        })?;
         let grace = match std::env::var("CHAT_PRESENCE_GRACE_SECS") {
             Ok(v) => v.parse::<u64>().map_err(|e| {
                 format!("CHAT_PRESENCE_GRACE_SECS '{v}' is not a whole number of seconds: {e}")
@@ -35,7 +35,8 @@ impl Config {
             addr,
             database_url: database_url(),
             presence_grace: Duration::from_secs(grace),
-            site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned()),
+            site_root: std::env::var("LEPTOS_SITE_ROOT")
+                .unwrap_or_else(|_| "target/site".to_owned()),
         })
     }
 }
@@ -47,7 +48,9 @@ pub fn database_url() -> String {
 
 /// The file behind a `sqlite://` URL, if it names one.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -58,8 +61,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_file("sqlite://data/chat.db"), Some(PathBuf::from("data/chat.db")));
-        assert_eq!(sqlite_file("sqlite:///tmp/x/chat.db?mode=rwc"), Some(PathBuf::from("/tmp/x/chat.db")));
+        assert_eq!(
+            sqlite_file("sqlite://data/chat.db"),
+            Some(PathBuf::from("data/chat.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///tmp/x/chat.db?mode=rwc"),
+            Some(PathBuf::from("/tmp/x/chat.db"))
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x"), None);
     }

@@ -39,9 +39,7 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(database_url).await?))
     } else {
-        anyhow::bail!(
-            "unsupported database url '{database_url}'; use sqlite://path/to/chat.db"
-        )
+        anyhow::bail!("unsupported database url '{database_url}'; use sqlite://path/to/chat.db")
     }
 }
 

@@ -8,7 +8,10 @@ use server::config::{self, Config};
 use std::io::Read;
 
 #[derive(Parser)]
-#[command(name = "server", about = "Live chat server: visitor widget, agent console, multi-party conversations")]
+#[command(
+    name = "server",
+    about = "Live chat server: visitor widget, agent console, multi-party conversations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -120,7 +123,12 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
     let store = server::open_store(&config::database_url()).await?;
     let store = store.as_ref();
     match command {
-        AgentCommand::Add { username, name, role, .. } => {
+        AgentCommand::Add {
+            username,
+            name,
+            role,
+            ..
+        } => {
             let role = match role {
                 Role::Agent => AgentRole::Agent,
                 Role::Admin => AgentRole::Admin,
@@ -130,7 +138,12 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
         }
         AgentCommand::List => {
             for agent in store.agents().await? {
-                println!("{}\t{}\t{}", agent.username, agent.role.as_str(), agent.name);
+                println!(
+                    "{}\t{}\t{}",
+                    agent.username,
+                    agent.role.as_str(),
+                    agent.name
+                );
             }
         }
         AgentCommand::Remove { username } => {

@@ -9,7 +9,9 @@ use crate::chat::{ChatService, Session};
 use crate::http::AppState;
 use crate::routing::{Audience, Envelope, Router};
 use app::error::ErrorCode;
-use app::protocol::{ClientMsg, PageView, ServerMsg, MAX_MESSAGE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS};
+use app::protocol::{
+    ClientMsg, PageView, ServerMsg, MAX_MESSAGE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
+};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -53,11 +55,20 @@ pub async fn agent_socket(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    limits(ws).on_upgrade(move |socket| serve(socket, state.chat, state.router, Session::Agent(agent), None))
+    limits(ws).on_upgrade(move |socket| {
+        serve(
+            socket,
+            state.chat,
+            state.router,
+            Session::Agent(agent),
+            None,
+        )
+    })
 }
 
 fn limits(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    ws.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES)
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
 }
 
 fn error_frame(code: ErrorCode) -> Message {
@@ -66,7 +77,9 @@ fn error_frame(code: ErrorCode) -> Message {
         client_msg_id: None,
         conversation_id: None,
     };
-    Message::Text(Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default()))
+    Message::Text(Utf8Bytes::from(
+        serde_json::to_string(&msg).unwrap_or_default(),
+    ))
 }
 
 /// Cuts over-long page fields rather than refusing the visitor.
@@ -197,7 +210,9 @@ async fn serve(
         let msg = match msg {
             // An agent's console may open with an empty hello; nothing to do.
             ClientMsg::Hello { .. } if session.agent_id().is_some() => continue,
-            ClientMsg::PageView { page } => ClientMsg::PageView { page: tidy_page(page) },
+            ClientMsg::PageView { page } => ClientMsg::PageView {
+                page: tidy_page(page),
+            },
             other => other,
         };
         for answer in chat.handle(&session, msg).await {

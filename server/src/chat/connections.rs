@@ -26,7 +26,10 @@ impl ChatService {
                     !conversations.is_empty(),
                     now_ms(),
                 );
-                self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor: info });
+                self.publish(
+                    Audience::Agents,
+                    &ServerMsg::VisitorUpdated { visitor: info },
+                );
                 Ok(vec![ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
@@ -77,7 +80,8 @@ impl ChatService {
     /// A connection of `session` closed. Presence ends after the grace period unless
     /// another connection opens meanwhile.
     pub fn disconnected(self: &Arc<Self>, session: &Session) {
-        let grace = self.config.presence_grace;
+        // The deadline counts from now, not from whenever the timer task first runs.
+        let deadline = tokio::time::Instant::now() + self.config.presence_grace;
         match session {
             Session::Visitor { id, .. } => {
                 let Some(epoch) = self.presence().visitor_disconnected(*id) else {
@@ -86,9 +90,10 @@ impl ChatService {
                 let service = Arc::clone(self);
                 let id = *id;
                 tokio::spawn(async move {
-                    tokio::time::sleep(grace).await;
+                    tokio::time::sleep_until(deadline).await;
                     if service.presence().expire_visitor(id, epoch) {
-                        service.publish(Audience::Agents, &ServerMsg::VisitorLeft { visitor_id: id });
+                        service
+                            .publish(Audience::Agents, &ServerMsg::VisitorLeft { visitor_id: id });
                     }
                 });
             }
@@ -99,7 +104,7 @@ impl ChatService {
                 let service = Arc::clone(self);
                 let id = agent.id;
                 tokio::spawn(async move {
-                    tokio::time::sleep(grace).await;
+                    tokio::time::sleep_until(deadline).await;
                     let available_before = service.presence().agents_available();
                     let gone = service.presence().expire_agent(id, epoch);
                     if let Some(info) = gone {
@@ -114,14 +119,20 @@ impl ChatService {
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {
         let id = session.visitor_id().ok_or(ChatError::Forbidden)?;
         if let Some(info) = self.presence().visitor_page(id, page) {
-            self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor: info });
+            self.publish(
+                Audience::Agents,
+                &ServerMsg::VisitorUpdated { visitor: info },
+            );
         }
         Ok(())
     }
 
     pub(super) fn visitor_in_chat(&self, id: VisitorId, in_chat: bool) {
         if let Some(info) = self.presence().visitor_in_chat(id, in_chat) {
-            self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor: info });
+            self.publish(
+                Audience::Agents,
+                &ServerMsg::VisitorUpdated { visitor: info },
+            );
         }
     }
 
@@ -138,7 +149,10 @@ impl ChatService {
     pub(super) fn announce_availability(&self, available_before: bool) {
         let available = self.presence().agents_available();
         if available != available_before {
-            self.publish(Audience::Visitors, &ServerMsg::AgentsAvailable { available });
+            self.publish(
+                Audience::Visitors,
+                &ServerMsg::AgentsAvailable { available },
+            );
         }
     }
 

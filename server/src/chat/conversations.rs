@@ -44,7 +44,11 @@ impl ChatService {
         client_msg_id: MessageId,
         text: String,
     ) -> Result<Vec<ServerMsg>, ChatError> {
-        let Session::Visitor { id: visitor_id, name } = session else {
+        let Session::Visitor {
+            id: visitor_id,
+            name,
+        } = session
+        else {
             return Err(ChatError::Forbidden);
         };
         check_text(&text)?;
@@ -186,7 +190,12 @@ impl ChatService {
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let mut messages = self
             .store
-            .messages_after(conversation_id, session.participant(), after_seq, SYNC_PAGE + 1)
+            .messages_after(
+                conversation_id,
+                session.participant(),
+                after_seq,
+                SYNC_PAGE + 1,
+            )
             .await?
             .ok_or(ChatError::NotFound)?;
         let more = messages.len() > SYNC_PAGE as usize;
@@ -214,9 +223,16 @@ impl ChatService {
                 conversation,
                 notice,
             } => {
-                self.publish(Audience::Agents, &ServerMsg::QueueRemoved { conversation_id });
+                self.publish(
+                    Audience::Agents,
+                    &ServerMsg::QueueRemoved { conversation_id },
+                );
                 let members = Audience::Participants(
-                    conversation.participants.iter().map(|p| p.participant).collect(),
+                    conversation
+                        .participants
+                        .iter()
+                        .map(|p| p.participant)
+                        .collect(),
                 );
                 self.publish(members.clone(), &ServerMsg::Conversation { conversation });
                 self.publish(
@@ -264,7 +280,10 @@ impl ChatService {
         let was_queued = closed && !recipients.iter().any(|p| p.is_agent());
         self.publish(everyone, &ServerMsg::Conversation { conversation });
         if was_queued {
-            self.publish(Audience::Agents, &ServerMsg::QueueRemoved { conversation_id });
+            self.publish(
+                Audience::Agents,
+                &ServerMsg::QueueRemoved { conversation_id },
+            );
         }
         let visitors_out = recipients.iter().filter_map(|p| match p {
             Participant::Visitor(v) if closed || *p == session.participant() => Some(*v),

@@ -12,6 +12,8 @@ mod conversations;
 mod error;
 mod presence;
 mod sessions;
+#[cfg(test)]
+mod tests;
 
 pub use accounts::{hash_password, LoginError, SESSION_TTL};
 pub use error::ChatError;
@@ -74,11 +76,7 @@ impl ChatService {
 
     /// Handles one client frame and returns the answers for the sending connection.
     /// Everything others must hear is published through the broker.
-    pub async fn handle(
-        self: &Arc<Self>,
-        session: &Session,
-        msg: ClientMsg,
-    ) -> Vec<ServerMsg> {
+    pub async fn handle(self: &Arc<Self>, session: &Session, msg: ClientMsg) -> Vec<ServerMsg> {
         let client_msg_id = match &msg {
             ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
                 Some(*client_msg_id)
@@ -86,9 +84,15 @@ impl ChatService {
             _ => None,
         };
         let conversation_id = match &msg {
-            ClientMsg::Send { conversation_id, .. }
-            | ClientMsg::Typing { conversation_id, .. }
-            | ClientMsg::Sync { conversation_id, .. }
+            ClientMsg::Send {
+                conversation_id, ..
+            }
+            | ClientMsg::Typing {
+                conversation_id, ..
+            }
+            | ClientMsg::Sync {
+                conversation_id, ..
+            }
             | ClientMsg::AcceptChat { conversation_id }
             | ClientMsg::Leave { conversation_id } => Some(*conversation_id),
             _ => None,
@@ -96,14 +100,18 @@ impl ChatService {
         let result = match msg {
             ClientMsg::Hello { .. } => Err(ChatError::BadRequest("hello sent twice")),
             ClientMsg::PageView { page } => self.page_view(session, page).map(|()| vec![]),
-            ClientMsg::StartChat { client_msg_id, text } => {
-                self.start_chat(session, client_msg_id, text).await
-            }
+            ClientMsg::StartChat {
+                client_msg_id,
+                text,
+            } => self.start_chat(session, client_msg_id, text).await,
             ClientMsg::Send {
                 conversation_id,
                 client_msg_id,
                 text,
-            } => self.send(session, conversation_id, client_msg_id, text).await,
+            } => {
+                self.send(session, conversation_id, client_msg_id, text)
+                    .await
+            }
             ClientMsg::Typing {
                 conversation_id,
                 typing,

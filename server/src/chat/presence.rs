@@ -230,7 +230,9 @@ impl Presence {
 
     /// Whether any agent is online, so visitors can chat rather than leave a message.
     pub fn agents_available(&self) -> bool {
-        self.agents.values().any(|a| a.chosen == AgentStatus::Online)
+        self.agents
+            .values()
+            .any(|a| a.chosen == AgentStatus::Online)
     }
 }
 
@@ -301,12 +303,20 @@ mod tests {
         let info = p.agent_connected(ann.clone(), AgentStatus::Online).unwrap();
         assert_eq!(info.status, AgentStatus::Online);
         assert!(p.agents_available());
-        assert_eq!(p.agent_connected(ann.clone(), AgentStatus::Online), None, "no change");
+        assert_eq!(
+            p.agent_connected(ann.clone(), AgentStatus::Online),
+            None,
+            "no change"
+        );
         let away = p.set_agent_status(ann.id, AgentStatus::Away).unwrap();
         assert_eq!(away.status, AgentStatus::Away);
         assert!(!p.agents_available());
         p.set_agent_status(ann.id, AgentStatus::Online);
-        assert_eq!(p.agent_disconnected(ann.id), None, "second console still open");
+        assert_eq!(
+            p.agent_disconnected(ann.id),
+            None,
+            "second console still open"
+        );
         let epoch = p.agent_disconnected(ann.id).unwrap();
         assert!(p.agents_available(), "still within the grace period");
         let gone = p.expire_agent(ann.id, epoch).unwrap();

@@ -41,7 +41,11 @@ fn store_code(err: StoreError) -> ErrorCode {
 
 #[async_trait::async_trait]
 impl ConsoleBackend for ConsoleApi {
-    async fn login(&self, username: &str, password: &str) -> Result<(AgentView, String), ErrorCode> {
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(AgentView, String), ErrorCode> {
         match self.chat.login(username, password).await {
             Ok((agent, token)) => Ok((view(agent), token)),
             Err(LoginError::Invalid) => Err(ErrorCode::InvalidLogin),
@@ -54,11 +58,20 @@ impl ConsoleBackend for ConsoleApi {
     }
 
     async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode> {
-        Ok(self.chat.agent_for_session(token).await.map_err(store_code)?.map(view))
+        Ok(self
+            .chat
+            .agent_for_session(token)
+            .await
+            .map_err(store_code)?
+            .map(view))
     }
 
     async fn offline_messages(&self, limit: u32) -> Result<Vec<OfflineMessage>, ErrorCode> {
-        self.chat.store().offline_messages(limit).await.map_err(store_code)
+        self.chat
+            .store()
+            .offline_messages(limit)
+            .await
+            .map_err(store_code)
     }
 
     fn session_cookie(&self, token: Option<&str>) -> String {

@@ -113,7 +113,11 @@ impl Router {
                 cut: cut.clone(),
             },
         );
-        registry.by_participant.entry(participant).or_default().push(id);
+        registry
+            .by_participant
+            .entry(participant)
+            .or_default()
+            .push(id);
         Outbox { id, frames, cut }
     }
 
@@ -130,7 +134,10 @@ impl Router {
     }
 
     pub fn connection_count(&self, participant: Participant) -> usize {
-        self.lock().by_participant.get(&participant).map_or(0, Vec::len)
+        self.lock()
+            .by_participant
+            .get(&participant)
+            .map_or(0, Vec::len)
     }
 
     /// Delivers to every local connection in the audience. Connections whose outbox
@@ -147,7 +154,12 @@ impl Router {
             match &envelope.audience {
                 Audience::Participants(participants) => {
                     for participant in participants {
-                        for id in registry.by_participant.get(participant).into_iter().flatten() {
+                        for id in registry
+                            .by_participant
+                            .get(participant)
+                            .into_iter()
+                            .flatten()
+                        {
                             push(*id, &registry.conns[id]);
                         }
                     }

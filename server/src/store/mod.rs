@@ -73,7 +73,9 @@ pub enum Appended {
         recipients: Vec<Participant>,
     },
     /// The same client message id with the same body was stored before.
-    Duplicate { seq: u64 },
+    Duplicate {
+        seq: u64,
+    },
     /// The same client message id was stored before with another body or sender.
     Conflict,
     /// No such conversation, or the author is not a current participant.

@@ -76,14 +76,16 @@ impl SqliteStore {
         &self,
         username: &str,
     ) -> StoreResult<Option<AgentRecord>> {
-        sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = ?"))
-            .bind(username)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(map_err)?
-            .as_ref()
-            .map(agent_from_row)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(agent_from_row)
+        .transpose()
     }
 
     pub(super) async fn agent_impl(&self, id: AgentId) -> StoreResult<Option<AgentRecord>> {
@@ -98,22 +100,30 @@ impl SqliteStore {
     }
 
     pub(super) async fn agents_impl(&self) -> StoreResult<Vec<AgentRecord>> {
-        sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY username"))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(agent_from_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents ORDER BY username"
+        ))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(agent_from_row)
+        .collect()
     }
 
     pub(super) async fn remove_agent_impl(&self, username: &str) -> StoreResult<bool> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        sqlx::query("DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = ?)")
-            .bind(username)
-            .execute(&mut *tx)
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = ?)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         let done = sqlx::query("DELETE FROM agents WHERE username = ?")
             .bind(username)
             .execute(&mut *tx)
@@ -128,18 +138,24 @@ impl SqliteStore {
         username: &str,
         hash: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         let done = sqlx::query("UPDATE agents SET password_hash = ? WHERE username = ?")
             .bind(hash)
             .bind(username)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        sqlx::query("DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = ?)")
-            .bind(username)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = ?)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
@@ -278,7 +294,10 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn offline_messages_impl(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>> {
+    pub(super) async fn offline_messages_impl(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<OfflineMessage>> {
         sqlx::query(
             "SELECT id, visitor_id, name, email, body, page_url, created_at
              FROM offline_messages ORDER BY created_at DESC, id LIMIT ?",

@@ -24,7 +24,9 @@ fn kind_from(s: &str) -> StoreResult<ConversationKind> {
     match s {
         "direct" => Ok(ConversationKind::Direct),
         "group" => Ok(ConversationKind::Group),
-        other => Err(StoreError::Internal(format!("unknown conversation kind '{other}'"))),
+        other => Err(StoreError::Internal(format!(
+            "unknown conversation kind '{other}'"
+        ))),
     }
 }
 
@@ -33,7 +35,9 @@ fn state_from(s: &str) -> StoreResult<ConversationState> {
         "queued" => Ok(ConversationState::Queued),
         "active" => Ok(ConversationState::Active),
         "closed" => Ok(ConversationState::Closed),
-        other => Err(StoreError::Internal(format!("unknown conversation state '{other}'"))),
+        other => Err(StoreError::Internal(format!(
+            "unknown conversation state '{other}'"
+        ))),
     }
 }
 
@@ -128,7 +132,10 @@ async fn current_participants(
     .collect()
 }
 
-async fn summary(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<ConversationSummary> {
+async fn summary(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<ConversationSummary> {
     let row = sqlx::query("SELECT kind, state, last_seq FROM conversations WHERE id = ?")
         .bind(id.to_string())
         .fetch_one(&mut *conn)
@@ -184,7 +191,11 @@ impl SqliteStore {
         visitor: &VisitorRecord,
         first: NewMessage,
     ) -> StoreResult<(ConversationSummary, ChatMessage)> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         sqlx::query(
             "INSERT INTO conversations (id, kind, state, last_seq, created_at)
              VALUES (?, 'direct', 'queued', 1, ?)",
@@ -218,7 +229,11 @@ impl SqliteStore {
         agent: &AgentRecord,
         at_ms: i64,
     ) -> StoreResult<AcceptOutcome> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         let taken = sqlx::query(
             "UPDATE conversations SET state = 'active', owner_agent_id = ?
              WHERE id = ? AND state = 'queued'",
@@ -260,13 +275,18 @@ impl SqliteStore {
         let notice = NewMessage {
             id: MessageId(Uuid::new_v4()),
             author: None,
-            body: Body::Notice(Notice::Joined { name: agent.name.clone() }),
+            body: Body::Notice(Notice::Joined {
+                name: agent.name.clone(),
+            }),
             at_ms,
         };
         let notice = insert_message(&mut tx, id, seq, &notice).await?;
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(AcceptOutcome::Accepted { conversation, notice })
+        Ok(AcceptOutcome::Accepted {
+            conversation,
+            notice,
+        })
     }
 
     pub(super) async fn append_impl(
@@ -275,7 +295,11 @@ impl SqliteStore {
         author: Participant,
         message: NewMessage,
     ) -> StoreResult<Appended> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         match member_state(&mut tx, id, author).await? {
             None => return Ok(Appended::NotFound),
             Some((_, ConversationState::Closed)) => return Ok(Appended::Closed),
@@ -294,9 +318,15 @@ impl SqliteStore {
             let seq: i64 = row.try_get("seq").map_err(map_err)?;
             let (kind, body) = body_parts(&message.body);
             let (role, pid) = participant_parts(author);
-            let same = row.try_get::<Option<String>, _>("author_role").map_err(map_err)?.as_deref()
+            let same = row
+                .try_get::<Option<String>, _>("author_role")
+                .map_err(map_err)?
+                .as_deref()
                 == Some(role)
-                && row.try_get::<Option<String>, _>("author_id").map_err(map_err)? == Some(pid)
+                && row
+                    .try_get::<Option<String>, _>("author_id")
+                    .map_err(map_err)?
+                    == Some(pid)
                 && row.try_get::<String, _>("kind").map_err(map_err)? == kind
                 && row.try_get::<String, _>("body").map_err(map_err)? == body;
             return Ok(if same {
@@ -313,7 +343,10 @@ impl SqliteStore {
             .map(|(p, _)| p)
             .collect();
         tx.commit().await.map_err(map_err)?;
-        Ok(Appended::Stored { message, recipients })
+        Ok(Appended::Stored {
+            message,
+            recipients,
+        })
     }
 
     pub(super) async fn messages_after_impl(
@@ -360,7 +393,10 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(map_err)?;
-        rows.iter().map(message_from_row).collect::<StoreResult<Vec<_>>>().map(Some)
+        rows.iter()
+            .map(message_from_row)
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
     }
 
     pub(super) async fn conversations_of_impl(
@@ -440,7 +476,11 @@ impl SqliteStore {
         participant: Participant,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         let kind = match member_state(&mut tx, id, participant).await? {
             None | Some((_, ConversationState::Closed)) => return Ok(LeaveOutcome::NotFound),
             Some((kind, ConversationState::Queued | ConversationState::Active)) => kind,

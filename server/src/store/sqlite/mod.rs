@@ -121,11 +121,17 @@ fn participant_from(role: &str, id: Uuid) -> Result<Participant, StoreError> {
     match role {
         "visitor" => Ok(Participant::Visitor(VisitorId(id))),
         "agent" => Ok(Participant::Agent(AgentId(id))),
-        other => Err(StoreError::Internal(format!("unknown participant role '{other}'"))),
+        other => Err(StoreError::Internal(format!(
+            "unknown participant role '{other}'"
+        ))),
     }
 }
 
-fn participant_col(row: &SqliteRow, role_col: &str, id_col: &str) -> Result<Participant, StoreError> {
+fn participant_col(
+    row: &SqliteRow,
+    role_col: &str,
+    id_col: &str,
+) -> Result<Participant, StoreError> {
     let role: String = row.try_get(role_col).map_err(map_err)?;
     participant_from(&role, uuid_col(row, id_col)?)
 }
@@ -161,7 +167,11 @@ fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreError> {
         "notice" => Body::Notice(serde_json::from_str(&text).map_err(|e| {
             StoreError::Internal(format!("stored notice '{text}' is unreadable: {e}"))
         })?),
-        other => return Err(StoreError::Internal(format!("unknown message kind '{other}'"))),
+        other => {
+            return Err(StoreError::Internal(format!(
+                "unknown message kind '{other}'"
+            )))
+        }
     };
     let seq: i64 = row.try_get("seq").map_err(map_err)?;
     Ok(ChatMessage {
@@ -202,7 +212,8 @@ impl Store for SqliteStore {
         agent: AgentId,
         expires_at_ms: i64,
     ) -> StoreResult<()> {
-        self.create_session_impl(token_hash, agent, expires_at_ms).await
+        self.create_session_impl(token_hash, agent, expires_at_ms)
+            .await
     }
     async fn session_agent(
         &self,

@@ -1,0 +1,181 @@
+//! Starts the real server on 127.0.0.1:0 with a fresh SQLite file and talks to it
+//! over HTTP and WebSocket like a browser would.
+#![allow(dead_code)]
+
+use app::ids::MessageId;
+use app::protocol::{AgentRole, ClientMsg, PageView, ServerMsg};
+use futures::{SinkExt, StreamExt};
+use server::config::Config;
+use server::Server;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(5);
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(grace: Duration) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}/chat.db", dir.path().display()),
+            presence_grace: grace,
+            site_root: dir.path().display().to_string(),
+        };
+        let server = Server::start(&config).await.expect("server starts");
+        TestServer { server, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.server.addr)
+    }
+
+    pub async fn add_agent(&self, username: &str, name: &str) {
+        server::agents::add(
+            self.server.chat.store().as_ref(),
+            username,
+            name,
+            AgentRole::Agent,
+            PASSWORD,
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Logs in through the server function; returns the session cookie.
+    pub async fn login(&self, username: &str, password: &str) -> Result<String, String> {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("livechat_session="))
+            .map(|v| v.split(';').next().unwrap().to_owned());
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        match cookie {
+            Some(cookie) if status.is_success() => Ok(cookie),
+            _ => Err(body),
+        }
+    }
+
+    pub async fn agent(&self, username: &str) -> Client {
+        let cookie = self.login(username, PASSWORD).await.expect("login");
+        let mut request = format!("ws://{}/ws/agent", self.server.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("agent connects");
+        let mut client = Client { ws };
+        client
+            .expect(|m| matches!(m, ServerMsg::Queue { .. }))
+            .await;
+        client
+    }
+
+    pub async fn visitor(&self, token: &str, url: &str) -> Client {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", self.server.addr))
+                .await
+                .expect("visitor connects");
+        let mut client = Client { ws };
+        client
+            .send(&ClientMsg::Hello {
+                token: Some(token.to_owned()),
+                page: Some(page(url)),
+            })
+            .await;
+        client
+            .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+            .await;
+        client
+    }
+}
+
+pub fn page(url: &str) -> PageView {
+    PageView {
+        url: url.to_owned(),
+        title: format!("Title of {url}"),
+        referrer: "https://search.example/".to_owned(),
+        load_id: MessageId(uuid::Uuid::new_v4()),
+    }
+}
+
+pub fn token(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+pub fn msg_id() -> MessageId {
+    MessageId(uuid::Uuid::new_v4())
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.ws
+            .send(Message::text(serde_json::to_string(msg).unwrap()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::text(text.to_owned())).await.unwrap();
+    }
+
+    /// The next server message, skipping pings; panics after [`WAIT`].
+    pub async fn next(&mut self) -> ServerMsg {
+        self.try_next(WAIT).await.expect("a server message in time")
+    }
+
+    pub async fn try_next(&mut self, wait: Duration) -> Option<ServerMsg> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??;
+            match frame.ok()? {
+                Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skips messages until one matches.
+    pub async fn expect(&mut self, pred: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+        loop {
+            let msg = self.next().await;
+            if pred(&msg) {
+                return msg;
+            }
+        }
+    }
+
+    /// Asserts that nothing matching arrives within `wait`.
+    pub async fn expect_none(&mut self, wait: Duration, pred: impl Fn(&ServerMsg) -> bool) {
+        while let Some(msg) = self.try_next(wait).await {
+            assert!(!pred(&msg), "unexpected {msg:?}");
+        }
+    }
+}
