@@ -306,7 +306,9 @@ fn Desk(
             .with(|all| all.iter().map(|c| c.summary.id).collect::<Vec<_>>())
     };
 
-    view! {
+    // Each panel is type-erased: one nested view type for the whole desk is too deep
+    // for the compiler.
+    let header = view! {
         <header class="console-header">
             <h1>{t(lang, Key::ConsoleTitle)}</h1>
             <span class="me">{agent.name.clone()}</span>
@@ -321,10 +323,10 @@ fn Desk(
             </select>
             <button type="button" data-testid="logout-button" on:click=do_logout>{t(lang, Key::LogOut)}</button>
         </header>
-        <ErrorToast lang error/>
-        <div class="desk">
-            <aside class="lists">
-                <section class="queue">
+    }
+    .into_any();
+    let queue_panel = view! {
+        <section class="queue">
                     <h2>{t(lang, Key::Queue)}</h2>
                     <Show when=move || queue.with(Vec::is_empty)>
                         <p class="empty">{t(lang, Key::QueueEmpty)}</p>
@@ -342,7 +344,10 @@ fn Desk(
                         </For>
                     </ul>
                 </section>
-                <section class="visitors">
+    }
+    .into_any();
+    let visitors_panel = view! {
+        <section class="visitors">
                     <h2>{t(lang, Key::VisitorsNow)}</h2>
                     <Show when=move || visitors.with(Vec::is_empty)>
                         <p class="empty">{t(lang, Key::NoVisitors)}</p>
@@ -367,7 +372,10 @@ fn Desk(
                         </For>
                     </ul>
                 </section>
-                <section class="agents">
+    }
+    .into_any();
+    let agents_panel = view! {
+        <section class="agents">
                     <h2>{t(lang, Key::Agents)}</h2>
                     <ul>
                         <For each=other_agents key=|a| (a.id, a.status) let:a>
@@ -383,7 +391,10 @@ fn Desk(
                         <p class="empty">{t(lang, Key::NoOtherAgents)}</p>
                     </Show>
                 </section>
-                <section class="offline-messages">
+    }
+    .into_any();
+    let offline_panel = view! {
+        <section class="offline-messages">
                     <h2>{t(lang, Key::OfflineMessages)}</h2>
                     <Show when=move || offline.with(Vec::is_empty)>
                         <p class="empty">{t(lang, Key::NoOfflineMessages)}</p>
@@ -399,8 +410,10 @@ fn Desk(
                         </For>
                     </ul>
                 </section>
-            </aside>
-            <section class="conversations">
+    }
+    .into_any();
+    let conversations_panel = view! {
+        <section class="conversations">
                 <nav class="tabs">
                     <For each=tab_ids key=|id| *id let:id>
                         <button type="button" class="tab" data-testid="conversation-tab"
@@ -430,6 +443,20 @@ fn Desk(
                     None => view! { <p class="empty">{t(lang, Key::NoConversation)}</p> }.into_any(),
                 }}
             </section>
+    }
+    .into_any();
+
+    view! {
+        {header}
+        <ErrorToast lang error/>
+        <div class="desk">
+            <aside class="lists">
+                {queue_panel}
+                {visitors_panel}
+                {agents_panel}
+                {offline_panel}
+            </aside>
+            {conversations_panel}
         </div>
     }
 }
