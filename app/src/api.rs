@@ -3,7 +3,7 @@
 //! [`ConsoleBackend`] that the server provides as context.
 
 use crate::error::ErrorCode;
-use crate::ids::AgentId;
+use crate::ids::{AgentId, ConversationId, VisitorId};
 use crate::protocol::{AgentRole, OfflineMessage};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -17,15 +17,18 @@ pub const SESSION_COOKIE: &str = "livechat_session";
 pub const OFFLINE_MESSAGES_SHOWN: u32 = 100;
 
 /// The error of every server function: one stable code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}")]
 pub struct ApiError {
     pub code: ErrorCode,
+    /// Safe to show: e.g. who could not be invited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
-        ApiError { code }
+        ApiError { code, detail: None }
     }
 }
 
@@ -44,7 +47,7 @@ impl FromServerFnError for ApiError {
             | ServerFnErrorErr::ServerError(_)
             | ServerFnErrorErr::MiddlewareError(_) => ErrorCode::Internal,
         };
-        ApiError { code }
+        ApiError { code, detail: None }
     }
 }
 
@@ -76,6 +79,22 @@ mod backend {
         async fn logout(&self, token: &str) -> Result<(), ErrorCode>;
         async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode>;
         async fn offline_messages(&self, limit: u32) -> Result<Vec<OfflineMessage>, ErrorCode>;
+        /// Steps c–e: the logged-in agent asks for a multi-party conversation with
+        /// the visitors and agents picked; returns the id the server made for it.
+        async fn request_conversation(
+            &self,
+            token: &str,
+            visitors: Vec<VisitorId>,
+            agents: Vec<AgentId>,
+        ) -> Result<ConversationId, ApiError>;
+        /// Invites more people into a conversation the agent takes part in.
+        async fn invite(
+            &self,
+            token: &str,
+            conversation_id: ConversationId,
+            visitors: Vec<VisitorId>,
+            agents: Vec<AgentId>,
+        ) -> Result<(), ApiError>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session.
         fn session_cookie(&self, token: Option<&str>) -> String;
     }
@@ -94,9 +113,7 @@ mod backend {
     }
 
     pub(super) fn backend() -> Result<std::sync::Arc<dyn ConsoleBackend>, ApiError> {
-        use_context::<std::sync::Arc<dyn ConsoleBackend>>().ok_or(ApiError {
-            code: ErrorCode::Internal,
-        })
+        use_context::<std::sync::Arc<dyn ConsoleBackend>>().ok_or(ErrorCode::Internal.into())
     }
 
     pub(super) fn request_token() -> Option<String> {
@@ -150,4 +167,32 @@ pub async fn offline_messages() -> Result<Vec<OfflineMessage>, ApiError> {
         return Err(ErrorCode::Unauthenticated.into());
     }
     Ok(backend.offline_messages(OFFLINE_MESSAGES_SHOWN).await?)
+}
+
+/// Steps c–e of the method: a multi-party conversation request to the visitors and
+/// agents picked. The server checks that each is here now, makes the conversation id,
+/// stores the conversation with the requesting agent as its first participant and
+/// pushes an invitation to each invitee over the WebSocket channel.
+#[server(endpoint = "request_conversation", input = leptos::server_fn::codec::Json)]
+pub async fn request_conversation(
+    visitors: Vec<VisitorId>,
+    agents: Vec<AgentId>,
+) -> Result<ConversationId, ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend.request_conversation(&token, visitors, agents).await
+}
+
+/// More invitations into an open multi-party conversation.
+#[server(endpoint = "invite_to_conversation", input = leptos::server_fn::codec::Json)]
+pub async fn invite_to_conversation(
+    conversation_id: ConversationId,
+    visitors: Vec<VisitorId>,
+    agents: Vec<AgentId>,
+) -> Result<(), ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend
+        .invite(&token, conversation_id, visitors, agents)
+        .await
 }

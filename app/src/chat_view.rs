@@ -252,6 +252,10 @@ pub fn notice_text(lang: Lang, notice: &Notice) -> String {
     match notice {
         Notice::Joined { name } => tf(lang, Key::Joined, &[name]),
         Notice::Left { name } => tf(lang, Key::LeftConv, &[name]),
+        Notice::Invited { name } => tf(lang, Key::Invited, &[name]),
+        Notice::Declined { name } => tf(lang, Key::DeclinedNotice, &[name]),
+        Notice::InvitationExpired { name } => tf(lang, Key::ExpiredNotice, &[name]),
+        Notice::OwnerChanged { name } => tf(lang, Key::OwnerChanged, &[name]),
         Notice::Closed => t(lang, Key::ConvClosed).to_owned(),
     }
 }

@@ -32,6 +32,10 @@ pub enum ErrorCode {
     InvalidField,
     /// The same client message id was sent before with a different body.
     IdConflict,
+    /// An invitee is not on the site or not online (the detail names who).
+    InviteeUnavailable,
+    /// The invitation is no longer pending: accepted, declined or expired.
+    InvitationClosed,
     /// Too many messages too fast; the connection may be closed.
     RateLimited,
     /// Storage is unavailable for now; nothing was stored; retry later.
@@ -54,6 +58,8 @@ impl ErrorCode {
             ErrorCode::TooLong => "too_long",
             ErrorCode::InvalidField => "invalid_field",
             ErrorCode::IdConflict => "id_conflict",
+            ErrorCode::InviteeUnavailable => "invitee_unavailable",
+            ErrorCode::InvitationClosed => "invitation_closed",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -74,7 +80,9 @@ impl ErrorCode {
             | ErrorCode::EmptyMessage
             | ErrorCode::TooLong
             | ErrorCode::InvalidField
-            | ErrorCode::IdConflict => false,
+            | ErrorCode::IdConflict
+            | ErrorCode::InviteeUnavailable
+            | ErrorCode::InvitationClosed => false,
         }
     }
 }

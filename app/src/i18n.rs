@@ -156,6 +156,18 @@ table! {
     ErrTooLong => "That is too long.", "内容过长。", "內容過長。";
     ErrInvalidField => "Please check what you entered.", "请检查您输入的内容。", "請檢查您輸入的內容。";
     ErrIdConflict => "That message conflicts with an earlier one.", "该消息与先前的消息冲突。", "該訊息與先前的訊息衝突。";
+    ErrInviteeUnavailable => "Someone you picked is no longer on the site or online.", "您选择的人已不在网站上或不在线。", "您選擇的人已不在網站上或不在線。";
+    ErrInvitationClosed => "That invitation is no longer open.", "该邀请已失效。", "該邀請已失效。";
+    Invited => "{} was invited", "已邀请 {}", "已邀請 {}";
+    DeclinedNotice => "{} declined the invitation", "{} 拒绝了邀请", "{} 拒絕了邀請";
+    ExpiredNotice => "{}'s invitation expired", "{} 的邀请已过期", "{} 的邀請已過期";
+    OwnerChanged => "{} now owns the conversation", "{} 现在是会话的负责人", "{} 現在是會話的負責人";
+    InvitesYou => "{} invites you to a conversation", "{} 邀请您加入会话", "{} 邀請您加入會話";
+    Agree => "Agree", "同意", "同意";
+    Decline => "Decline", "拒绝", "拒絕";
+    InviteSelected => "Start conversation with selected", "与所选的人发起会话", "與所選的人發起會話";
+    InviteToThis => "Invite selected here", "邀请所选的人加入此会话", "邀請所選的人加入此會話";
+    Invitations => "Invitations", "邀请", "邀請";
     ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";
     ErrUnavailable => "Temporarily unavailable; retrying.", "暂时不可用，正在重试。", "暫時無法使用，正在重試。";
     ErrInternal => "Something went wrong on our side.", "服务器出现问题。", "伺服器出現問題。";
@@ -189,6 +201,8 @@ pub fn error_text(lang: Lang, code: ErrorCode) -> &'static str {
         ErrorCode::TooLong => Key::ErrTooLong,
         ErrorCode::InvalidField => Key::ErrInvalidField,
         ErrorCode::IdConflict => Key::ErrIdConflict,
+        ErrorCode::InviteeUnavailable => Key::ErrInviteeUnavailable,
+        ErrorCode::InvitationClosed => Key::ErrInvitationClosed,
         ErrorCode::RateLimited => Key::ErrRateLimited,
         ErrorCode::Unavailable => Key::ErrUnavailable,
         ErrorCode::Internal => Key::ErrInternal,

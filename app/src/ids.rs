@@ -51,6 +51,10 @@ uuid_id!(
     AgentId
 );
 uuid_id!(
+    /// An invitation to a multi-party conversation.
+    InvitationId
+);
+uuid_id!(
     /// A message, named by the client that sends it so that a resend is recognised.
     MessageId
 );

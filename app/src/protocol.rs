@@ -7,7 +7,7 @@
 //! connect to `/ws/agent` with their session cookie and may send `hello` or nothing.
 
 use crate::error::ErrorCode;
-use crate::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
+use crate::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use serde::{Deserialize, Serialize};
 
 /// Longest message body, in characters (Unicode scalar values).
@@ -113,9 +113,71 @@ pub struct Author {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
-    Joined { name: String },
-    Left { name: String },
+    Joined {
+        name: String,
+    },
+    Left {
+        name: String,
+    },
+    /// An invitation was sent to `name`.
+    Invited {
+        name: String,
+    },
+    Declined {
+        name: String,
+    },
+    /// `name`'s invitation expired: they left the site or went offline first.
+    InvitationExpired {
+        name: String,
+    },
+    /// The conversation's owner changed (the owner left).
+    OwnerChanged {
+        name: String,
+    },
     Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Declined,
+    Expired,
+}
+
+impl InvitationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "pending",
+            InvitationState::Accepted => "accepted",
+            InvitationState::Declined => "declined",
+            InvitationState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(InvitationState::Pending),
+            "accepted" => Some(InvitationState::Accepted),
+            "declined" => Some(InvitationState::Declined),
+            "expired" => Some(InvitationState::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// An invitation to a multi-party conversation, as its invitee and the
+/// conversation's participants see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    pub id: InvitationId,
+    pub conversation_id: ConversationId,
+    pub invitee: Participant,
+    pub invitee_name: String,
+    pub inviter_name: String,
+    pub state: InvitationState,
+    pub at_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +215,12 @@ pub struct ConversationSummary {
     pub last_seq: u64,
     /// Current participants.
     pub participants: Vec<ParticipantInfo>,
+    /// The agent who owns the conversation (see docs/ownership.md).
+    #[serde(default)]
+    pub owner: Option<AgentId>,
+    /// Invitations still pending.
+    #[serde(default)]
+    pub invitations: Vec<InvitationInfo>,
 }
 
 /// A visitor on the site now, as agents see it.
@@ -229,7 +297,9 @@ pub enum ClientMsg {
         page: Option<PageView>,
     },
     /// The visitor moved to another page without reconnecting.
-    PageView { page: PageView },
+    PageView {
+        page: PageView,
+    },
     /// A visitor starts a chat; the conversation enters the queue.
     StartChat {
         client_msg_id: MessageId,
@@ -250,11 +320,25 @@ pub enum ClientMsg {
         after_seq: u64,
     },
     /// Agents only: take a chat from the queue.
-    AcceptChat { conversation_id: ConversationId },
+    AcceptChat {
+        conversation_id: ConversationId,
+    },
     /// Agents only.
-    SetStatus { status: AgentStatus },
+    SetStatus {
+        status: AgentStatus,
+    },
     /// Leave a conversation; a direct conversation then closes.
-    Leave { conversation_id: ConversationId },
+    Leave {
+        conversation_id: ConversationId,
+    },
+    /// Join the conversation of an invitation addressed to this connection's owner.
+    /// A visitor in a direct conversation leaves it (it ends for the visitor).
+    AcceptInvitation {
+        invitation_id: InvitationId,
+    },
+    DeclineInvitation {
+        invitation_id: InvitationId,
+    },
     /// Visitors only: the leave-a-message form.
     LeaveMessage {
         name: String,
@@ -331,6 +415,10 @@ pub enum ServerMsg {
     },
     OfflineMessageReceived {
         message: OfflineMessage,
+    },
+    /// An invitation to the receiver was made, or changed state (then it is gone).
+    Invitation {
+        invitation: InvitationInfo,
     },
     /// Visitors: the leave-a-message form was stored.
     OfflineMessageStored,

@@ -151,6 +151,9 @@ async fn a_reconnecting_visitor_resumes_with_the_whole_history() {
         unreachable!()
     };
     ann.send(&ClientMsg::AcceptChat { conversation_id }).await;
+    // Ann's joining is entry 2; only then does the visitor write entry 3.
+    vic.expect(|m| matches!(m, ServerMsg::Message { message, .. } if message.seq == 2))
+        .await;
     vic.send(&ClientMsg::Send {
         conversation_id,
         client_msg_id: msg_id(),

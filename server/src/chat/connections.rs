@@ -3,7 +3,7 @@
 use super::{AgentProfile, ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::routing::Audience;
-use app::ids::VisitorId;
+use app::ids::{Participant, VisitorId};
 use app::protocol::{AgentInfo, Me, PageView, ServerMsg};
 use std::sync::Arc;
 
@@ -54,8 +54,9 @@ impl ChatService {
                 self.announce_availability(available_before);
                 let agents = self.agent_infos().await?;
                 let queue = self.store.queue().await?;
+                let invitations = self.pending_invitation_msgs(session).await?;
                 let presence = self.presence();
-                Ok(vec![
+                let mut replies = vec![
                     ServerMsg::Welcome {
                         me: Me::Agent {
                             id: agent.id,
@@ -72,7 +73,9 @@ impl ChatService {
                     },
                     ServerMsg::Agents { agents },
                     ServerMsg::Queue { items: queue },
-                ])
+                ];
+                replies.extend(invitations);
+                Ok(replies)
             }
         }
     }
@@ -110,10 +113,24 @@ impl ChatService {
                     if let Some(info) = gone {
                         service.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent: info });
                         service.announce_availability(available_before);
+                        service.expire_invitations_of(Participant::Agent(id)).await;
                     }
                 });
             }
         }
+    }
+
+    async fn pending_invitation_msgs(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        Ok(self
+            .store
+            .pending_invitations(session.participant())
+            .await?
+            .into_iter()
+            .map(|invitation| ServerMsg::Invitation { invitation })
+            .collect())
     }
 
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {

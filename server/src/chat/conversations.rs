@@ -313,6 +313,9 @@ impl ChatService {
             self.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent });
         }
         self.announce_availability(available_before);
+        if status == AgentStatus::Offline {
+            self.expire_invitations_of(Participant::Agent(id)).await;
+        }
         Ok(vec![])
     }
 

@@ -28,6 +28,10 @@ pub enum ChatError {
     InvalidField(&'static str),
     #[error("client message id reused with another body")]
     IdConflict,
+    #[error("not here now: {}; they can be invited once they are back", .0.join(", "))]
+    InviteeUnavailable(Vec<String>),
+    #[error("the invitation is no longer pending")]
+    InvitationClosed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,6 +49,8 @@ impl ChatError {
             ChatError::TooLong { .. } => ErrorCode::TooLong,
             ChatError::InvalidField(_) => ErrorCode::InvalidField,
             ChatError::IdConflict => ErrorCode::IdConflict,
+            ChatError::InviteeUnavailable(_) => ErrorCode::InviteeUnavailable,
+            ChatError::InvitationClosed => ErrorCode::InvitationClosed,
             ChatError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             ChatError::Store(StoreError::Duplicate(_) | StoreError::Internal(_)) => {
                 ErrorCode::Internal

@@ -10,6 +10,7 @@ mod accounts;
 mod connections;
 mod conversations;
 mod error;
+mod invitations;
 mod presence;
 mod sessions;
 #[cfg(test)]
@@ -125,6 +126,12 @@ impl ChatService {
             }
             ClientMsg::SetStatus { status } => self.set_status(session, status).await,
             ClientMsg::Leave { conversation_id } => self.leave(session, conversation_id).await,
+            ClientMsg::AcceptInvitation { invitation_id } => {
+                self.answer_invitation(session, invitation_id, true).await
+            }
+            ClientMsg::DeclineInvitation { invitation_id } => {
+                self.answer_invitation(session, invitation_id, false).await
+            }
             ClientMsg::LeaveMessage { name, email, text } => {
                 self.leave_message(session, name, email, text).await
             }

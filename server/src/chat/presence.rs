@@ -154,6 +154,11 @@ impl Presence {
         }
     }
 
+    /// The visitor's display name while on the site.
+    pub fn visitor_name(&self, id: VisitorId) -> Option<String> {
+        self.visitors.get(&id).map(|v| v.name.clone())
+    }
+
     pub fn is_visitor_here(&self, id: VisitorId) -> bool {
         self.visitors.contains_key(&id)
     }

@@ -1,9 +1,11 @@
 //! The chat service as the console's server functions see it.
 
+use crate::chat::ChatError;
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
-use app::api::{AgentView, ConsoleBackend, SESSION_COOKIE};
+use app::api::{AgentView, ApiError, ConsoleBackend, SESSION_COOKIE};
 use app::error::ErrorCode;
+use app::ids::{AgentId, ConversationId, VisitorId};
 use app::protocol::OfflineMessage;
 use std::sync::Arc;
 
@@ -23,6 +25,29 @@ fn view(agent: AgentRecord) -> AgentView {
         username: agent.username,
         name: agent.name,
         role: agent.role,
+    }
+}
+
+/// The client's view of a chat error: its code, and who could not be invited.
+fn api_error(err: ChatError) -> ApiError {
+    let detail = match &err {
+        ChatError::InviteeUnavailable(names) => Some(names.join(", ")),
+        _ => None,
+    };
+    let code = err.code();
+    if let ChatError::Store(store) = err {
+        return store_code(store).into();
+    }
+    ApiError { code, detail }
+}
+
+impl ConsoleApi {
+    async fn session_agent(&self, token: &str) -> Result<AgentRecord, ApiError> {
+        self.chat
+            .agent_for_session(token)
+            .await
+            .map_err(store_code)?
+            .ok_or_else(|| ErrorCode::Unauthenticated.into())
     }
 }
 
@@ -72,6 +97,33 @@ impl ConsoleBackend for ConsoleApi {
             .offline_messages(limit)
             .await
             .map_err(store_code)
+    }
+
+    async fn request_conversation(
+        &self,
+        token: &str,
+        visitors: Vec<VisitorId>,
+        agents: Vec<AgentId>,
+    ) -> Result<ConversationId, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .request_conversation(&agent, &visitors, &agents)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn invite(
+        &self,
+        token: &str,
+        conversation_id: ConversationId,
+        visitors: Vec<VisitorId>,
+        agents: Vec<AgentId>,
+    ) -> Result<(), ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .invite(&agent, conversation_id, &visitors, &agents)
+            .await
+            .map_err(api_error)
     }
 
     fn session_cookie(&self, token: Option<&str>) -> String {

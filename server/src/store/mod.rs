@@ -9,10 +9,10 @@
 
 pub mod sqlite;
 
-use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
+use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, OfflineMessage,
-    QueueItem,
+    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, InvitationInfo,
+    InvitationState, OfflineMessage, QueueItem,
 };
 use async_trait::async_trait;
 
@@ -83,6 +83,8 @@ pub enum Appended {
     Closed,
 }
 
+// Outcomes are returned once per request and never kept in bulk: their size is fine.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptOutcome {
     Accepted {
@@ -104,6 +106,42 @@ pub enum LeaveOutcome {
         recipients: Vec<Participant>,
     },
     NotFound,
+}
+
+/// What inviting did: the invitations made, and the `invited` notices appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invited {
+    pub conversation: ConversationSummary,
+    pub invitations: Vec<InvitationInfo>,
+    pub notices: Vec<ChatMessage>,
+    pub recipients: Vec<Participant>,
+}
+
+/// What answering an invitation did.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answered {
+    /// Accepted or declined. `notice` is the `joined` or `declined` entry;
+    /// `recipients` are the participants now (the new one included when accepted).
+    Done {
+        invitation: InvitationInfo,
+        conversation: ConversationSummary,
+        notice: ChatMessage,
+        recipients: Vec<Participant>,
+    },
+    /// It was no longer pending.
+    Closed(InvitationState),
+    /// No such invitation for this invitee: deliberately one answer.
+    NotFound,
+}
+
+/// One invitation expired because its invitee left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expired {
+    pub invitation: InvitationInfo,
+    pub conversation: ConversationSummary,
+    pub notice: ChatMessage,
+    pub recipients: Vec<Participant>,
 }
 
 #[derive(Clone, Debug)]
@@ -197,6 +235,43 @@ pub trait Store: Send + Sync + 'static {
         participant: Participant,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome>;
+
+    // Multi-party conversations and their invitations.
+    /// Opens a group conversation owned by `owner` (its first participant) and invites
+    /// each of `invitees` (with their display names).
+    async fn create_group(
+        &self,
+        id: ConversationId,
+        owner: &AgentRecord,
+        invitees: &[(Participant, String)],
+        at_ms: i64,
+    ) -> StoreResult<Invited>;
+    /// Invites more people, if `inviter` is an agent taking part in the open
+    /// conversation; `None` otherwise. Current participants and people already
+    /// invited (pending) are skipped.
+    async fn invite(
+        &self,
+        id: ConversationId,
+        inviter: &AgentRecord,
+        invitees: &[(Participant, String)],
+        at_ms: i64,
+    ) -> StoreResult<Option<Invited>>;
+    /// Accepts or declines a pending invitation addressed to `invitee`.
+    async fn answer_invitation(
+        &self,
+        id: InvitationId,
+        invitee: Participant,
+        accept: bool,
+        at_ms: i64,
+    ) -> StoreResult<Answered>;
+    /// Expires every pending invitation of `invitee`.
+    async fn expire_invitations(
+        &self,
+        invitee: Participant,
+        at_ms: i64,
+    ) -> StoreResult<Vec<Expired>>;
+    /// The pending invitations addressed to `invitee`.
+    async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>>;
 
     // The leave-a-message form.
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage>;

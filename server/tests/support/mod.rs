@@ -73,7 +73,29 @@ impl TestServer {
         }
     }
 
+    /// Calls a JSON server function as the agent with this session cookie.
+    pub async fn call(
+        &self,
+        cookie: &str,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> (bool, String) {
+        let response = reqwest::Client::new()
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let ok = response.status().is_success();
+        (ok, response.text().await.unwrap())
+    }
+
     pub async fn agent(&self, username: &str) -> Client {
+        self.agent_with_cookie(username).await.0
+    }
+
+    pub async fn agent_with_cookie(&self, username: &str) -> (Client, String) {
         let cookie = self.login(username, PASSWORD).await.expect("login");
         let mut request = format!("ws://{}/ws/agent", self.server.addr)
             .into_client_request()
@@ -88,7 +110,7 @@ impl TestServer {
         client
             .expect(|m| matches!(m, ServerMsg::Queue { .. }))
             .await;
-        client
+        (client, cookie)
     }
 
     pub async fn visitor(&self, token: &str, url: &str) -> Client {

@@ -12,7 +12,7 @@ use crate::store::{
     AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewMessage, StoreError, StoreResult,
     VisitorRecord,
 };
-use app::ids::{ConversationId, MessageId, Participant, VisitorId};
+use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     Body, ChatMessage, ConversationKind, ConversationState, ConversationSummary, Notice,
     ParticipantInfo, QueueItem,
@@ -42,7 +42,7 @@ fn state_from(s: &str) -> StoreResult<ConversationState> {
 }
 
 /// Takes the next sequence number of a conversation.
-async fn next_seq(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<u64> {
+pub(super) async fn next_seq(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<u64> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
     )
@@ -53,7 +53,7 @@ async fn next_seq(conn: &mut SqliteConnection, id: ConversationId) -> StoreResul
     Ok(seq as u64)
 }
 
-async fn insert_message(
+pub(super) async fn insert_message(
     conn: &mut SqliteConnection,
     id: ConversationId,
     seq: u64,
@@ -94,7 +94,7 @@ async fn insert_message(
 }
 
 /// Appends a server-written notice under the next sequence number.
-async fn append_notice(
+pub(super) async fn append_notice(
     conn: &mut SqliteConnection,
     id: ConversationId,
     notice: Notice,
@@ -110,7 +110,7 @@ async fn append_notice(
     insert_message(conn, id, seq, &message).await
 }
 
-async fn current_participants(
+pub(super) async fn current_participants(
     conn: &mut SqliteConnection,
     id: ConversationId,
 ) -> StoreResult<Vec<(Participant, String)>> {
@@ -132,18 +132,25 @@ async fn current_participants(
     .collect()
 }
 
-async fn summary(
+pub(super) async fn summary(
     conn: &mut SqliteConnection,
     id: ConversationId,
 ) -> StoreResult<ConversationSummary> {
-    let row = sqlx::query("SELECT kind, state, last_seq FROM conversations WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
+    let row =
+        sqlx::query("SELECT kind, state, last_seq, owner_agent_id FROM conversations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
     let kind: String = row.try_get("kind").map_err(map_err)?;
     let state: String = row.try_get("state").map_err(map_err)?;
     let last_seq: i64 = row.try_get("last_seq").map_err(map_err)?;
+    let owner: Option<String> = row.try_get("owner_agent_id").map_err(map_err)?;
+    let owner = owner
+        .map(|o| Uuid::parse_str(&o).map(AgentId))
+        .transpose()
+        .map_err(|e| StoreError::Internal(format!("stored owner id: {e}")))?;
+    let invitations = super::invitations::pending_in(conn, id).await?;
     let participants = current_participants(conn, id)
         .await?
         .into_iter()
@@ -155,11 +162,13 @@ async fn summary(
         state: state_from(&state)?,
         last_seq: last_seq as u64,
         participants,
+        owner,
+        invitations,
     })
 }
 
 /// The conversation's state if `who` is a current participant of it.
-async fn member_state(
+pub(super) async fn member_state(
     conn: &mut SqliteConnection,
     id: ConversationId,
     who: Participant,
@@ -527,18 +536,29 @@ impl SqliteStore {
                 .map_err(map_err)?;
         } else if participant.is_agent() {
             // Ownership passes to the agent present longest (docs/ownership.md).
-            sqlx::query(
+            let heir = sqlx::query(
                 "UPDATE conversations SET owner_agent_id = (
                      SELECT participant_id FROM participants
                      WHERE conversation_id = ?1 AND role = 'agent' AND left_at IS NULL
                      ORDER BY joined_at, participant_id LIMIT 1)
-                 WHERE id = ?1 AND owner_agent_id = ?2",
+                 WHERE id = ?1 AND owner_agent_id = ?2
+                 RETURNING (SELECT display_name FROM participants
+                            WHERE conversation_id = ?1 AND role = 'agent'
+                              AND participant_id = owner_agent_id) AS heir",
             )
             .bind(id.to_string())
             .bind(&pid)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
+            if let Some(row) = heir {
+                let name: Option<String> = row.try_get("heir").map_err(map_err)?;
+                if let Some(name) = name {
+                    notices.push(
+                        append_notice(&mut tx, id, Notice::OwnerChanged { name }, at_ms).await?,
+                    );
+                }
+            }
         }
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await.map_err(map_err)?;

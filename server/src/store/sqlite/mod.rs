@@ -10,14 +10,16 @@
 
 mod accounts;
 mod conversations;
+mod invitations;
 
 use super::{
-    AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewAgent, NewMessage, NewOfflineMessage,
-    Store, StoreError, StoreResult, VisitorRecord,
+    AcceptOutcome, AgentRecord, Answered, Appended, Expired, Invited, LeaveOutcome, NewAgent,
+    NewMessage, NewOfflineMessage, Store, StoreError, StoreResult, VisitorRecord,
 };
-use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
+use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    AgentStatus, Author, Body, ChatMessage, ConversationSummary, OfflineMessage, QueueItem,
+    AgentStatus, Author, Body, ChatMessage, ConversationSummary, InvitationInfo, OfflineMessage,
+    QueueItem,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -284,6 +286,44 @@ impl Store for SqliteStore {
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome> {
         self.leave_impl(id, participant, at_ms).await
+    }
+    async fn create_group(
+        &self,
+        id: ConversationId,
+        owner: &AgentRecord,
+        invitees: &[(Participant, String)],
+        at_ms: i64,
+    ) -> StoreResult<Invited> {
+        self.create_group_impl(id, owner, invitees, at_ms).await
+    }
+    async fn invite(
+        &self,
+        id: ConversationId,
+        inviter: &AgentRecord,
+        invitees: &[(Participant, String)],
+        at_ms: i64,
+    ) -> StoreResult<Option<Invited>> {
+        self.invite_impl(id, inviter, invitees, at_ms).await
+    }
+    async fn answer_invitation(
+        &self,
+        id: InvitationId,
+        invitee: Participant,
+        accept: bool,
+        at_ms: i64,
+    ) -> StoreResult<Answered> {
+        self.answer_invitation_impl(id, invitee, accept, at_ms)
+            .await
+    }
+    async fn expire_invitations(
+        &self,
+        invitee: Participant,
+        at_ms: i64,
+    ) -> StoreResult<Vec<Expired>> {
+        self.expire_invitations_impl(invitee, at_ms).await
+    }
+    async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>> {
+        self.pending_invitations_impl(invitee).await
     }
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage> {
         self.add_offline_message_impl(message).await

@@ -1,0 +1,230 @@
+//! The multi-party conversation method: an agent's request creates a group
+//! conversation (the server makes its id) and invites the people picked; invitations
+//! are gated on presence when sent, when answered and while pending.
+
+use super::{ChatError, ChatService, Session};
+use crate::clock::now_ms;
+use crate::routing::Audience;
+use crate::store::{AgentRecord, Answered, Invited};
+use app::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
+use app::protocol::{AgentStatus, ConversationKind, ServerMsg};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Most people one request may invite.
+pub const MAX_INVITEES: usize = 50;
+
+impl ChatService {
+    /// Checks that everyone picked is here now, and returns them with their names;
+    /// otherwise the error names who is not.
+    fn present_invitees(
+        &self,
+        requester: AgentId,
+        visitors: &[VisitorId],
+        agents: &[AgentId],
+        agent_names: &[(AgentId, String)],
+    ) -> Result<Vec<(Participant, String)>, ChatError> {
+        if visitors.is_empty() && agents.is_empty() {
+            return Err(ChatError::BadRequest("nobody to invite"));
+        }
+        if visitors.len() + agents.len() > MAX_INVITEES {
+            return Err(ChatError::TooLong {
+                field: "invitee list",
+                max: MAX_INVITEES,
+            });
+        }
+        let presence = self.presence();
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in visitors {
+            match presence.visitor_name(*id) {
+                Some(name) => found.push((Participant::Visitor(*id), name)),
+                None => missing.push(format!("visitor {id}")),
+            }
+        }
+        for id in agents.iter().filter(|id| **id != requester) {
+            let name = agent_names
+                .iter()
+                .find(|(a, _)| a == id)
+                .map(|(_, n)| n.clone());
+            match (presence.agent_status(*id), name) {
+                (AgentStatus::Online, Some(name)) => found.push((Participant::Agent(*id), name)),
+                (_, Some(name)) => missing.push(name),
+                (_, None) => missing.push(format!("agent {id}")),
+            }
+        }
+        if missing.is_empty() {
+            Ok(found)
+        } else {
+            Err(ChatError::InviteeUnavailable(missing))
+        }
+    }
+
+    async fn agent_names(&self) -> Result<Vec<(AgentId, String)>, ChatError> {
+        Ok(self
+            .store
+            .agents()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.name))
+            .collect())
+    }
+
+    /// Step c–e of the method: the request of `agent` to talk with the visitors and
+    /// agents picked. Returns the new conversation's id, made here.
+    pub async fn request_conversation(
+        self: &Arc<Self>,
+        agent: &AgentRecord,
+        visitors: &[VisitorId],
+        agents: &[AgentId],
+    ) -> Result<ConversationId, ChatError> {
+        let names = self.agent_names().await?;
+        let invitees = self.present_invitees(agent.id, visitors, agents, &names)?;
+        let id = ConversationId(Uuid::new_v4());
+        let _order = self.stripe(id).lock().await;
+        let invited = self
+            .store
+            .create_group(id, agent, &invitees, now_ms())
+            .await?;
+        self.announce_invited(invited);
+        Ok(id)
+    }
+
+    /// More invitations into a conversation `agent` takes part in.
+    pub async fn invite(
+        self: &Arc<Self>,
+        agent: &AgentRecord,
+        conversation_id: ConversationId,
+        visitors: &[VisitorId],
+        agents: &[AgentId],
+    ) -> Result<(), ChatError> {
+        let names = self.agent_names().await?;
+        let invitees = self.present_invitees(agent.id, visitors, agents, &names)?;
+        let _order = self.stripe(conversation_id).lock().await;
+        let invited = self
+            .store
+            .invite(conversation_id, agent, &invitees, now_ms())
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        self.announce_invited(invited);
+        Ok(())
+    }
+
+    fn announce_invited(&self, invited: Invited) {
+        let id = invited.conversation.id;
+        let members = Audience::Participants(invited.recipients);
+        self.publish(
+            members.clone(),
+            &ServerMsg::Conversation {
+                conversation: invited.conversation,
+            },
+        );
+        for message in invited.notices {
+            self.publish(
+                members.clone(),
+                &ServerMsg::Message {
+                    conversation_id: id,
+                    message,
+                },
+            );
+        }
+        for invitation in invited.invitations {
+            self.publish(
+                Audience::Participants(vec![invitation.invitee]),
+                &ServerMsg::Invitation { invitation },
+            );
+        }
+    }
+
+    pub(super) async fn answer_invitation(
+        self: &Arc<Self>,
+        session: &Session,
+        invitation_id: InvitationId,
+        accept: bool,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let me = session.participant();
+        let answered = self
+            .store
+            .answer_invitation(invitation_id, me, accept, now_ms())
+            .await?;
+        let Answered::Done {
+            invitation,
+            conversation,
+            notice,
+            recipients,
+        } = answered
+        else {
+            return Err(match answered {
+                Answered::NotFound => ChatError::NotFound,
+                Answered::Closed(_) | Answered::Done { .. } => ChatError::InvitationClosed,
+            });
+        };
+        let id = conversation.id;
+        let members = Audience::Participants(recipients.clone());
+        self.publish(members.clone(), &ServerMsg::Conversation { conversation });
+        self.publish(
+            members,
+            &ServerMsg::Message {
+                conversation_id: id,
+                message: notice,
+            },
+        );
+        self.publish(
+            Audience::Participants(vec![me]),
+            &ServerMsg::Invitation { invitation },
+        );
+        if accept {
+            if let Session::Visitor { id: visitor, .. } = session {
+                // The 1:1 window closes: the direct conversation ends for the visitor
+                // (its history stays with the agents).
+                let direct: Vec<ConversationId> = self
+                    .store
+                    .conversations_of(me)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.kind == ConversationKind::Direct)
+                    .map(|c| c.id)
+                    .collect();
+                for conversation_id in direct {
+                    self.leave(session, conversation_id).await?;
+                }
+                self.visitor_in_chat(*visitor, true);
+            }
+        }
+        Ok(vec![])
+    }
+
+    /// Expires every pending invitation of someone who left the site or went offline.
+    pub(super) async fn expire_invitations_of(&self, invitee: Participant) {
+        let expired = match self.store.expire_invitations(invitee, now_ms()).await {
+            Ok(expired) => expired,
+            Err(err) => {
+                tracing::error!(%err, "expiring invitations failed");
+                return;
+            }
+        };
+        for e in expired {
+            let id = e.conversation.id;
+            let members = Audience::Participants(e.recipients);
+            self.publish(
+                members.clone(),
+                &ServerMsg::Conversation {
+                    conversation: e.conversation,
+                },
+            );
+            self.publish(
+                members,
+                &ServerMsg::Message {
+                    conversation_id: id,
+                    message: e.notice,
+                },
+            );
+            self.publish(
+                Audience::Participants(vec![invitee]),
+                &ServerMsg::Invitation {
+                    invitation: e.invitation,
+                },
+            );
+        }
+    }
+}
