@@ -141,7 +141,7 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
     notice(
         &mut ann,
         Notice::Joined {
-            name: v2_name(&ts, 2).await,
+            name: visitor_name(&ts, 2).await,
         },
     )
     .await;
@@ -168,7 +168,7 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
     notice(
         &mut ann,
         Notice::Declined {
-            name: v2_name(&ts, 3).await,
+            name: visitor_name(&ts, 3).await,
         },
     )
     .await;
@@ -284,7 +284,7 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
 }
 
 /// The display name the store gave visitor `n` (tokens are `token(n)`).
-async fn v2_name(ts: &TestServer, n: u8) -> String {
+async fn visitor_name(ts: &TestServer, n: u8) -> String {
     ts.server
         .chat
         .visitor_session(&token(n))
@@ -292,4 +292,49 @@ async fn v2_name(ts: &TestServer, n: u8) -> String {
         .unwrap()
         .name()
         .to_owned()
+}
+
+#[tokio::test]
+async fn a_pending_invitation_expires_when_its_invitee_leaves_the_site() {
+    let ts = TestServer::start(Duration::from_millis(300)).await;
+    ts.add_agent("ann", "Ann").await;
+    let (mut ann, cookie) = ts.agent_with_cookie("ann").await;
+    let mut vic = ts.visitor(&token(9), "/demo").await;
+    let vic_id = visitor_id(
+        &ann.expect(|m| matches!(m, ServerMsg::VisitorUpdated { .. }))
+            .await,
+    );
+    let (ok, body) = ts
+        .call(
+            &cookie,
+            "request_conversation",
+            json!({"visitors": [vic_id], "agents": []}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let (invitation_id, _) = invitation(&mut vic).await;
+    drop(vic);
+    notice(
+        &mut ann,
+        Notice::InvitationExpired {
+            name: visitor_name(&ts, 9).await,
+        },
+    )
+    .await;
+
+    // Back on the site, the expired invitation cannot be accepted.
+    let mut vic = ts.visitor(&token(9), "/demo").await;
+    vic.send(&ClientMsg::AcceptInvitation { invitation_id })
+        .await;
+    let err = vic.expect(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert!(
+        matches!(
+            err,
+            ServerMsg::Error {
+                code: ErrorCode::InvitationClosed,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

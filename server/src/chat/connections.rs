@@ -94,9 +94,13 @@ impl ChatService {
                 let id = *id;
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
-                    if service.presence().expire_visitor(id, epoch) {
+                    let gone = service.presence().expire_visitor(id, epoch);
+                    if gone {
                         service
                             .publish(Audience::Agents, &ServerMsg::VisitorLeft { visitor_id: id });
+                        service
+                            .expire_invitations_of(Participant::Visitor(id))
+                            .await;
                     }
                 });
             }

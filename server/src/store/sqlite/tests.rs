@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::store::{
-    AcceptOutcome, Appended, LeaveOutcome, NewAgent, NewMessage, Store, VisitorRecord,
+    AcceptOutcome, Answered, Appended, LeaveOutcome, NewAgent, NewMessage, Store, VisitorRecord,
 };
 use app::ids::{ConversationId, MessageId, Participant};
 use app::protocol::{AgentRole, Author, Body, ConversationState, Notice};
@@ -211,4 +211,101 @@ async fn removing_an_agent_or_changing_its_password_ends_its_sessions() {
     assert!(store.session_agent(&[5; 32], 0).await.unwrap().is_none());
     assert!(store.remove_agent("ann").await.unwrap());
     assert!(!store.remove_agent("ann").await.unwrap());
+}
+
+async fn group_with_invitation(
+    store: &SqliteStore,
+) -> (
+    crate::store::AgentRecord,
+    Participant,
+    app::ids::InvitationId,
+) {
+    let ann = agent(store, "ann").await;
+    let visitor = store
+        .visitor_for_token(&[7; 32], "Visitor 7")
+        .await
+        .unwrap();
+    let invitee = Participant::Visitor(visitor.id);
+    let invited = store
+        .create_group(
+            ConversationId(Uuid::new_v4()),
+            &ann,
+            &[(invitee, visitor.name.clone())],
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        invited.conversation.participants.len(),
+        1,
+        "the owner is the first participant"
+    );
+    assert_eq!(invited.conversation.owner, Some(ann.id));
+    (ann, invitee, invited.invitations[0].id)
+}
+
+#[tokio::test]
+async fn two_concurrent_accepts_of_one_invitation_join_once() {
+    let (store, _dir) = store().await;
+    let (_ann, invitee, id) = group_with_invitation(&store).await;
+    let (a, b) = tokio::join!(
+        store.answer_invitation(id, invitee, true, 2),
+        store.answer_invitation(id, invitee, true, 2)
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let done = outcomes
+        .iter()
+        .filter(|o| matches!(o, Answered::Done { .. }))
+        .count();
+    let closed = outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Answered::Closed(app::protocol::InvitationState::Accepted)
+            )
+        })
+        .count();
+    assert_eq!((done, closed), (1, 1));
+}
+
+#[tokio::test]
+async fn an_accept_racing_the_invitees_departure_has_one_winner() {
+    let (store, _dir) = store().await;
+    let (_ann, invitee, id) = group_with_invitation(&store).await;
+    let (accepted, expired) = tokio::join!(
+        store.answer_invitation(id, invitee, true, 2),
+        store.expire_invitations(invitee, 2)
+    );
+    match (accepted.unwrap(), expired.unwrap().len()) {
+        (Answered::Done { .. }, 0) => {}
+        (Answered::Closed(app::protocol::InvitationState::Expired), 1) => {}
+        other => panic!("both or neither won: {other:?}"),
+    }
+    assert!(store.pending_invitations(invitee).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn only_the_invitee_may_answer_and_only_once() {
+    let (store, _dir) = store().await;
+    let (ann, invitee, id) = group_with_invitation(&store).await;
+    let stranger = Participant::Agent(ann.id);
+    assert_eq!(
+        store
+            .answer_invitation(id, stranger, true, 2)
+            .await
+            .unwrap(),
+        Answered::NotFound
+    );
+    assert!(matches!(
+        store
+            .answer_invitation(id, invitee, false, 2)
+            .await
+            .unwrap(),
+        Answered::Done { .. }
+    ));
+    assert_eq!(
+        store.answer_invitation(id, invitee, true, 3).await.unwrap(),
+        Answered::Closed(app::protocol::InvitationState::Declined)
+    );
 }
