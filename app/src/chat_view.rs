@@ -283,6 +283,9 @@ pub fn ChatWindow(
     /// Shown above the messages (e.g. a greeting).
     #[prop(optional)]
     intro: Option<&'static str>,
+    /// Shown at the top of the window (e.g. an invitation to another conversation).
+    #[prop(optional)]
+    children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let view_of = move || {
         conversation_id.get().and_then(|id| {
@@ -311,6 +314,24 @@ pub fn ChatWindow(
             .unwrap_or_default()
     };
     let closed = move || view_of().is_some_and(|v| v.is_closed());
+    // Who is in the conversation, and who is invited: visible to every participant.
+    let roster = move || {
+        view_of().map(|v| {
+            let names: Vec<String> = v
+                .summary
+                .participants
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            let invited: Vec<String> = v
+                .summary
+                .invitations
+                .iter()
+                .map(|i| i.invitee_name.clone())
+                .collect();
+            (names.join(", "), invited.join(", "))
+        })
+    };
     let me = store.me;
     let draft = RwSignal::new(String::new());
     let typing_sent = RwSignal::new(false);
@@ -335,6 +356,15 @@ pub fn ChatWindow(
             data-kind=kind_attr(kind)
             data-conversation-id=move || conversation_id.get().map(|id| id.to_string())
         >
+            {children.map(|children| children())}
+            {move || roster().map(|(names, invited)| view! {
+                <p class="roster" data-testid="participants">
+                    {names}
+                    {(!invited.is_empty()).then(|| view! {
+                        <span class="invited" data-testid="pending-invitations">{tf(lang, Key::PendingInvited, &[&invited])}</span>
+                    })}
+                </p>
+            })}
             <ol class="messages">
                 {intro.map(|text| view! { <li class="intro">{text}</li> })}
                 <For

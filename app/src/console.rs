@@ -5,18 +5,20 @@
 //! the site, other agents, the queue), the messages left while nobody was online,
 //! and one tab per open conversation.
 
-use crate::api::{current_agent, login, logout, offline_messages, AgentView};
+use crate::api::{
+    current_agent, invite_to_conversation, login, logout, offline_messages, request_conversation,
+    AgentView, ApiError,
+};
 use crate::browser;
 use crate::chat_view::{ChatStore, ChatWindow, Pending};
 use crate::client::Socket;
-use crate::error::ErrorCode;
 use crate::i18n::{t, tf, Key, Lang};
-use crate::ids::{ConversationId, Participant};
+use crate::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
 use crate::protocol::{
-    AgentInfo, AgentStatus, ClientMsg, ConversationKind, Me, OfflineMessage, QueueItem, ServerMsg,
-    VisitorInfo,
+    AgentInfo, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, InvitationState, Me,
+    OfflineMessage, QueueItem, ServerMsg, VisitorInfo,
 };
-use crate::widget::ErrorToast;
+use crate::widget::{ErrorToast, InvitationCard};
 use leptos::prelude::*;
 
 #[component]
@@ -45,7 +47,7 @@ pub fn Console() -> impl IntoView {
 fn LoginForm(lang: Lang, changed: RwSignal<Option<Option<AgentView>>>) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ErrorCode>);
+    let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -54,7 +56,7 @@ fn LoginForm(lang: Lang, changed: RwSignal<Option<Option<AgentView>>>) -> impl I
         leptos::task::spawn_local(async move {
             match login(u, p).await {
                 Ok(agent) => changed.set(Some(Some(agent))),
-                Err(err) => error.set(Some(err.code)),
+                Err(err) => error.set(Some(err)),
             }
             busy.set(false);
         });
@@ -121,7 +123,11 @@ fn Desk(
     let offline = RwSignal::new(Vec::<OfflineMessage>::new());
     let status = RwSignal::new(AgentStatus::Online);
     let active = RwSignal::new(None::<ConversationId>);
-    let error = RwSignal::new(None::<ErrorCode>);
+    let error = RwSignal::new(None::<ApiError>);
+    // Who is picked for a multi-party conversation request.
+    let picked_visitors = RwSignal::new(Vec::<VisitorId>::new());
+    let picked_agents = RwSignal::new(Vec::<AgentId>::new());
+    let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
     let connected = RwSignal::new(false);
     let now = RwSignal::new(0i64);
     let socket = StoredValue::new_local(None::<Socket>);
@@ -159,14 +165,25 @@ fn Desk(
                 visitors.update(|list| upsert_by(list, visitor.clone(), |v| v.id == visitor.id))
             }
             ServerMsg::VisitorLeft { visitor_id } => {
-                visitors.update(|list| list.retain(|v| v.id != visitor_id))
+                visitors.update(|list| list.retain(|v| v.id != visitor_id));
+                picked_visitors.update(|p| p.retain(|v| *v != visitor_id));
             }
             ServerMsg::Agents { agents: all } => agents.set(all),
             ServerMsg::AgentUpdated { agent } => {
                 if agent.id == my_id {
                     status.set(agent.status);
                 }
+                if agent.status != AgentStatus::Online {
+                    picked_agents.update(|p| p.retain(|a| *a != agent.id));
+                }
                 agents.update(|list| upsert_by(list, agent.clone(), |a| a.id == agent.id))
+            }
+            ServerMsg::Invitation { invitation } => {
+                invitations.update(|list| list.retain(|i| i.id != invitation.id));
+                if invitation.state == InvitationState::Pending {
+                    invitations.update(|list| list.push(invitation));
+                    browser::chime();
+                }
             }
             ServerMsg::Queue { items } => queue.set(items),
             ServerMsg::QueueAdded { item } => queue.update(|list| {
@@ -206,7 +223,7 @@ fn Desk(
                 if let (false, Some(id)) = (code.is_retryable(), client_msg_id) {
                     store.pending.update(|p| p.retain(|m| m.id != id));
                 }
-                error.set(Some(code));
+                error.set(Some(code.into()));
             }
             _ => {}
         }
@@ -292,6 +309,56 @@ fn Desk(
         })
     };
 
+    // The multi-party conversation request (server function), and more invitations
+    // into the open group conversation.
+    let invite = move |into: Option<ConversationId>| {
+        let visitors = picked_visitors.get_untracked();
+        let agents = picked_agents.get_untracked();
+        leptos::task::spawn_local(async move {
+            let sent = match into {
+                None => request_conversation(visitors, agents).await.map(Some),
+                Some(id) => invite_to_conversation(id, visitors, agents)
+                    .await
+                    .map(|()| None),
+            };
+            match sent {
+                Ok(created) => {
+                    picked_visitors.set(Vec::new());
+                    picked_agents.set(Vec::new());
+                    if let Some(id) = created {
+                        active.set(Some(id));
+                    }
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
+    let nothing_picked =
+        move || picked_visitors.with(Vec::is_empty) && picked_agents.with(Vec::is_empty);
+    let answer = move |invitation_id: InvitationId, accept: bool| {
+        let conversation = invitations.with_untracked(|list| {
+            list.iter()
+                .find(|i| i.id == invitation_id)
+                .map(|i| i.conversation_id)
+        });
+        invitations.update(|list| list.retain(|i| i.id != invitation_id));
+        if accept {
+            active.set(conversation);
+            send_frame(ClientMsg::AcceptInvitation { invitation_id });
+        } else {
+            send_frame(ClientMsg::DeclineInvitation { invitation_id });
+        }
+    };
+    let active_kind = Memo::new(move |_| {
+        active.get().and_then(|id| {
+            store.conversations.with(|all| {
+                all.iter()
+                    .find(|c| c.summary.id == id)
+                    .map(|c| c.summary.kind)
+            })
+        })
+    });
+
     let other_agents = move || {
         agents.with(|list| {
             list.iter()
@@ -325,6 +392,23 @@ fn Desk(
         </header>
     }
     .into_any();
+    let invitations_panel = view! {
+        <Show when=move || !invitations.with(Vec::is_empty)>
+            <section class="invitations">
+                <h2>{t(lang, Key::Invitations)}</h2>
+                <For each=move || invitations.get() key=|i| i.id let:invitation>
+                    <InvitationCard lang invitation answer/>
+                </For>
+            </section>
+        </Show>
+        <div class="invite-bar">
+            <button type="button" data-testid="invite-button" disabled=nothing_picked
+                on:click=move |_| invite(None)>
+                {t(lang, Key::InviteSelected)}
+            </button>
+        </div>
+    }
+    .into_any();
     let queue_panel = view! {
         <section class="queue">
                     <h2>{t(lang, Key::Queue)}</h2>
@@ -356,6 +440,15 @@ fn Desk(
                         <For each=move || visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat) let:v>
                             <li class="visitor-row" data-testid="visitor-row" data-visitor-id=v.id.to_string()
                                 data-in-chat=v.in_chat.to_string()>
+                                <input type="checkbox" data-testid="select-checkbox"
+                                    prop:checked=move || picked_visitors.with(|p| p.contains(&v.id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        picked_visitors.update(|p| {
+                                            p.retain(|x| *x != v.id);
+                                            if on { p.push(v.id) }
+                                        });
+                                    }/>
                                 <strong class="name">{v.name.clone()}</strong>
                                 {v.in_chat.then(|| view! { <span class="tag">{t(lang, Key::InChat)}</span> })}
                                 <span class="page-title">{v.page.title.clone()}</span>
@@ -381,6 +474,18 @@ fn Desk(
                         <For each=other_agents key=|a| (a.id, a.status) let:a>
                             <li class="agent-row" data-testid="agent-row" data-agent-id=a.id.to_string()
                                 data-status=a.status.as_str()>
+                                // Only agents online now may be picked.
+                                {(a.status == AgentStatus::Online).then(|| view! {
+                                    <input type="checkbox" data-testid="select-checkbox"
+                                        prop:checked=move || picked_agents.with(|p| p.contains(&a.id))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            picked_agents.update(|p| {
+                                                p.retain(|x| *x != a.id);
+                                                if on { p.push(a.id) }
+                                            });
+                                        }/>
+                                })}
                                 <span class=format!("dot {}", a.status.as_str())></span>
                                 <span class="name">{a.name.clone()}</span>
                                 <span class="status">{t(lang, status_key(a.status))}</span>
@@ -430,17 +535,21 @@ fn Desk(
                         </button>
                     </For>
                 </nav>
-                {move || match active.get() {
-                    Some(id) => {
-                        let kind = store.conversations.with_untracked(|all| {
-                            all.iter().find(|c| c.summary.id == id).map_or(ConversationKind::Direct, |c| c.summary.kind)
-                        });
+                {move || match (active.get(), active_kind.get()) {
+                    (Some(id), kind) => {
+                        let kind = kind.unwrap_or(ConversationKind::Direct);
                         view! {
+                            {(kind == ConversationKind::Group).then(|| view! {
+                                <button type="button" class="invite-here" data-testid="invite-to-conversation-button"
+                                    disabled=nothing_picked on:click=move |_| invite(Some(id))>
+                                    {t(lang, Key::InviteToThis)}
+                                </button>
+                            })}
                             <ChatWindow store lang conversation_id=Signal::derive(move || Some(id)) kind on_send on_typing on_leave/>
                         }
                         .into_any()
                     }
-                    None => view! { <p class="empty">{t(lang, Key::NoConversation)}</p> }.into_any(),
+                    (None, _) => view! { <p class="empty">{t(lang, Key::NoConversation)}</p> }.into_any(),
                 }}
             </section>
     }
@@ -451,6 +560,7 @@ fn Desk(
         <ErrorToast lang error/>
         <div class="desk">
             <aside class="lists">
+                {invitations_panel}
                 {queue_panel}
                 {visitors_panel}
                 {agents_panel}

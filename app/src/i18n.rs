@@ -168,6 +168,7 @@ table! {
     InviteSelected => "Start conversation with selected", "与所选的人发起会话", "與所選的人發起會話";
     InviteToThis => "Invite selected here", "邀请所选的人加入此会话", "邀請所選的人加入此會話";
     Invitations => "Invitations", "邀请", "邀請";
+    PendingInvited => " · invited: {}", " · 已邀请：{}", " · 已邀請：{}";
     ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";
     ErrUnavailable => "Temporarily unavailable; retrying.", "暂时不可用，正在重试。", "暫時無法使用，正在重試。";
     ErrInternal => "Something went wrong on our side.", "服务器出现问题。", "伺服器出現問題。";

@@ -5,13 +5,15 @@
 //! a random 256-bit token kept in this frame's local storage: it never leaves the
 //! browser except inside the `hello` frame, and the server keeps only its hash.
 
+use crate::api::ApiError;
 use crate::browser;
-use crate::chat_view::{ChatStore, ChatWindow, Pending};
+use crate::chat_view::{ChatStore, ChatWindow, ConvView, Pending};
 use crate::client::Socket;
-use crate::error::ErrorCode;
-use crate::i18n::{error_text, t, Key, Lang};
-use crate::ids::Participant;
-use crate::protocol::{ClientMsg, ConversationKind, Me, PageView, ServerMsg};
+use crate::i18n::{error_text, t, tf, Key, Lang};
+use crate::ids::{InvitationId, Participant};
+use crate::protocol::{
+    ClientMsg, ConversationKind, InvitationInfo, InvitationState, Me, PageView, ServerMsg,
+};
 use leptos::prelude::*;
 
 const TOKEN_KEY: &str = "livechat.visitor_token";
@@ -55,21 +57,37 @@ pub fn Widget() -> impl IntoView {
     let muted = RwSignal::new(false);
     let connected = RwSignal::new(false);
     let agents_available = RwSignal::new(true);
-    let error = RwSignal::new(None::<ErrorCode>);
+    let error = RwSignal::new(None::<ApiError>);
     let offline = RwSignal::new(OfflineForm::Editing);
+    let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
     let socket = StoredValue::new_local(None::<Socket>);
 
-    // The conversation the window shows: the newest one the visitor is in.
-    let current = Memo::new(move |_| {
-        store
-            .conversations
-            .with(|all| all.last().map(|c| c.summary.id))
-    });
-    let current_closed = Memo::new(move |_| {
-        store
-            .conversations
-            .with(|all| all.last().is_some_and(|c| c.is_closed()))
-    });
+    // A conversation has ended for the visitor when it closed or the visitor left it
+    // (or moved on from a 1:1 chat into a multi-party one).
+    let ended = move |c: &ConvView| {
+        let me = store.me.get();
+        c.is_closed()
+            || !c
+                .summary
+                .participants
+                .iter()
+                .any(|p| Some(p.participant) == me)
+    };
+    // The window shows the newest conversation the visitor is still in, else the
+    // newest that ended (with a button to start a new chat).
+    let current_view = move || {
+        store.conversations.with(|all| {
+            all.iter()
+                .rev()
+                .find(|c| !ended(c))
+                .or(all.last())
+                .map(|c| (c.summary.id, c.summary.kind, ended(c)))
+        })
+    };
+    let current = Memo::new(move |_| current_view().map(|(id, _, _)| id));
+    let current_kind =
+        Memo::new(move |_| current_view().map_or(ConversationKind::Direct, |(_, kind, _)| kind));
+    let current_ended = Memo::new(move |_| current_view().is_some_and(|(_, _, ended)| ended));
 
     let send_frame =
         move |msg: ClientMsg| socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)));
@@ -107,6 +125,17 @@ pub fn Widget() -> impl IntoView {
                 }
             }
             ServerMsg::AgentsAvailable { available } => agents_available.set(available),
+            ServerMsg::Invitation { invitation } => {
+                invitations.update(|list| list.retain(|i| i.id != invitation.id));
+                if invitation.state == InvitationState::Pending {
+                    invitations.update(|list| list.push(invitation));
+                    // The proactive invitation: the widget opens by itself.
+                    open.set(true);
+                    if !muted.get_untracked() {
+                        browser::chime();
+                    }
+                }
+            }
             ServerMsg::Ack {
                 client_msg_id,
                 conversation_id,
@@ -130,7 +159,7 @@ pub fn Widget() -> impl IntoView {
                         store.pending.update(|p| p.retain(|m| m.id != id));
                     }
                 }
-                error.set(Some(code));
+                error.set(Some(code.into()));
             }
             _ => {}
         }
@@ -161,7 +190,7 @@ pub fn Widget() -> impl IntoView {
     let on_send = Callback::new(move |text: String| {
         let pending = Pending {
             id: browser::new_message_id(),
-            conversation_id: if current_closed.get_untracked() {
+            conversation_id: if current_ended.get_untracked() {
                 None
             } else {
                 current.get_untracked()
@@ -172,7 +201,9 @@ pub fn Widget() -> impl IntoView {
         send_frame(pending.frame());
     });
     let on_typing = Callback::new(move |typing: bool| {
-        if let Some(conversation_id) = current.get_untracked() {
+        if let (Some(conversation_id), false) =
+            (current.get_untracked(), current_ended.get_untracked())
+        {
             send_frame(ClientMsg::Typing {
                 conversation_id,
                 typing,
@@ -185,9 +216,23 @@ pub fn Widget() -> impl IntoView {
         }
     });
     let start_new = move |_| {
-        if let Some(id) = current.get_untracked() {
+        let done: Vec<_> = store.conversations.with_untracked(|all| {
+            all.iter()
+                .filter(|c| ended(c))
+                .map(|c| c.summary.id)
+                .collect()
+        });
+        for id in done {
             store.remove(id);
         }
+    };
+    let answer = move |invitation_id: InvitationId, accept: bool| {
+        invitations.update(|list| list.retain(|i| i.id != invitation_id));
+        send_frame(if accept {
+            ClientMsg::AcceptInvitation { invitation_id }
+        } else {
+            ClientMsg::DeclineInvitation { invitation_id }
+        });
     };
     let toggle = move |_| {
         open.update(|o| *o = !*o);
@@ -198,6 +243,48 @@ pub fn Widget() -> impl IntoView {
     let toggle_mute = move |_| {
         muted.update(|m| *m = !*m);
         browser::storage_set(MUTED_KEY, if muted.get_untracked() { "1" } else { "0" });
+    };
+
+    let body = move || {
+        let invitation = invitations.with(|list| list.first().cloned());
+        let in_chat = current.get().is_some() && !current_ended.get();
+        match invitation {
+            // Not chatting: the invitation pops up on the page.
+            Some(invitation) if !in_chat => {
+                view! { <InvitationCard lang invitation answer/> }.into_any()
+            }
+            invitation if current.get().is_some() || agents_available.get() => {
+                // In a 1:1 chat: the invitation shows inside the chat window.
+                let inside = invitation.map(|invitation| {
+                    let invitation = StoredValue::new(invitation);
+                    let children: ChildrenFn = std::sync::Arc::new(move || {
+                        view! { <InvitationCard lang invitation=invitation.get_value() answer/> }
+                            .into_any()
+                    });
+                    children
+                });
+                view! {
+                    <ChatWindow
+                        store
+                        lang
+                        conversation_id=Signal::derive(move || current.get())
+                        kind=current_kind.get()
+                        on_send
+                        on_typing
+                        on_leave
+                        intro=t(lang, Key::StartPrompt)
+                        children=inside.unwrap_or_else(|| std::sync::Arc::new(|| ().into_any()))
+                    />
+                    <Show when=move || current_ended.get()>
+                        <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
+                            {t(lang, Key::StartNewChat)}
+                        </button>
+                    </Show>
+                }
+                .into_any()
+            }
+            _ => view! { <OfflineMessageForm lang offline send_frame/> }.into_any(),
+        }
     };
 
     view! {
@@ -221,32 +308,7 @@ pub fn Widget() -> impl IntoView {
                         <p class="banner">{t(lang, Key::Reconnecting)}</p>
                     </Show>
                     <ErrorToast lang error/>
-                    {move || {
-                        let has_conversation = current.get().is_some();
-                        if has_conversation || agents_available.get() {
-                            let conversation_id = Signal::derive(move || current.get());
-                            view! {
-                                <ChatWindow
-                                    store
-                                    lang
-                                    conversation_id
-                                    kind=ConversationKind::Direct
-                                    on_send
-                                    on_typing
-                                    on_leave
-                                    intro=t(lang, Key::StartPrompt)
-                                />
-                                <Show when=move || current_closed.get()>
-                                    <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
-                                        {t(lang, Key::StartNewChat)}
-                                    </button>
-                                </Show>
-                            }
-                            .into_any()
-                        } else {
-                            view! { <OfflineMessageForm lang offline send_frame/> }.into_any()
-                        }
-                    }}
+                    {body}
                 </div>
             </Show>
             <button
@@ -317,14 +379,39 @@ fn OfflineMessageForm(
     }
 }
 
+/// An invitation to a multi-party conversation, with Agree / Decline.
+#[component]
+pub fn InvitationCard(
+    lang: Lang,
+    invitation: InvitationInfo,
+    answer: impl Fn(InvitationId, bool) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = invitation.id;
+    view! {
+        <div class="invitation" role="dialog" data-testid="invitation"
+            data-conversation-id=invitation.conversation_id.to_string()>
+            <p>{tf(lang, Key::InvitesYou, &[&invitation.inviter_name])}</p>
+            <div class="actions">
+                <button type="button" class="agree" data-testid="invitation-agree" on:click=move |_| answer(id, true)>
+                    {t(lang, Key::Agree)}
+                </button>
+                <button type="button" class="decline" data-testid="invitation-decline" on:click=move |_| answer(id, false)>
+                    {t(lang, Key::Decline)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
 /// The last error, translated, until dismissed.
 #[component]
-pub fn ErrorToast(lang: Lang, error: RwSignal<Option<ErrorCode>>) -> impl IntoView {
+pub fn ErrorToast(lang: Lang, error: RwSignal<Option<ApiError>>) -> impl IntoView {
     move || {
-        error.get().map(|code| {
+        error.get().map(|ApiError { code, detail }| {
             view! {
                 <p class="error-toast" role="alert" data-testid="error-toast" data-code=code.as_str()>
                     {error_text(lang, code)}
+                    {detail.map(|d| format!(" ({d})"))}
                     <button type="button" class="icon" on:click=move |_| error.set(None)>"×"</button>
                 </p>
             }
