@@ -45,14 +45,26 @@ pub fn Console() -> impl IntoView {
 
 #[component]
 fn LoginForm(lang: Lang, changed: RwSignal<Option<Option<AgentView>>>) -> impl IntoView {
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // The fields are read when the form is sent, not bound to signals: what someone
+    // types while the page is still hydrating stays in place.
+    let username: NodeRef<leptos::html::Input> = NodeRef::new();
+    let password: NodeRef<leptos::html::Input> = NodeRef::new();
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
+    // The button works once the page is hydrated; before that a click would submit
+    // the form natively.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let value = |field: NodeRef<leptos::html::Input>| {
+            field
+                .get_untracked()
+                .map(|input| input.value())
+                .unwrap_or_default()
+        };
+        let (u, p) = (value(username), value(password));
         busy.set(true);
-        let (u, p) = (username.get_untracked(), password.get_untracked());
         leptos::task::spawn_local(async move {
             match login(u, p).await {
                 Ok(agent) => changed.set(Some(Some(agent))),
@@ -67,17 +79,15 @@ fn LoginForm(lang: Lang, changed: RwSignal<Option<Option<AgentView>>>) -> impl I
             <ErrorToast lang error/>
             <label>
                 {t(lang, Key::Username)}
-                <input data-testid="login-username" autocomplete="username" required
-                    prop:value=move || username.get()
-                    on:input=move |ev| username.set(event_target_value(&ev))/>
+                <input data-testid="login-username" name="username" autocomplete="username" required
+                    node_ref=username/>
             </label>
             <label>
                 {t(lang, Key::Password)}
-                <input data-testid="login-password" type="password" autocomplete="current-password" required
-                    prop:value=move || password.get()
-                    on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input data-testid="login-password" name="password" type="password"
+                    autocomplete="current-password" required node_ref=password/>
             </label>
-            <button type="submit" data-testid="login-submit" disabled=move || busy.get()>
+            <button type="submit" data-testid="login-submit" disabled=move || busy.get() || !hydrated.get()>
                 {t(lang, Key::LogIn)}
             </button>
         </form>
@@ -292,20 +302,31 @@ fn Desk(
         });
     };
 
+    // A tab is named after the others in it; a group with nobody else yet after the
+    // people invited.
     let tab_label = move |id: ConversationId| {
         store.conversations.with(|all| {
-            all.iter()
-                .find(|c| c.summary.id == id)
-                .map(|c| {
+            let Some(c) = all.iter().find(|c| c.summary.id == id) else {
+                return String::new();
+            };
+            let others: Vec<&str> = c
+                .summary
+                .participants
+                .iter()
+                .filter(|p| p.participant != Participant::Agent(my_id))
+                .map(|p| p.name.as_str())
+                .chain(
                     c.summary
-                        .participants
+                        .invitations
                         .iter()
-                        .filter(|p| p.participant != Participant::Agent(my_id))
-                        .map(|p| p.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default()
+                        .map(|i| i.invitee_name.as_str()),
+                )
+                .collect();
+            match (others.is_empty(), c.summary.kind) {
+                (false, _) => others.join(", "),
+                (true, ConversationKind::Group) => t(lang, Key::GroupConversation).to_owned(),
+                (true, ConversationKind::Direct) => String::new(),
+            }
         })
     };
 

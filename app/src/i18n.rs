@@ -137,7 +137,7 @@ table! {
     QueueEmpty => "Nobody is waiting.", "没有等待的访客。", "沒有等待的訪客。";
     Accept => "Accept", "接受", "接受";
     InChat => "in a chat", "聊天中", "聊天中";
-    PagesViewed => "{} pages", "{} 个页面", "{} 個頁面";
+    PagesViewed => "pages viewed: {}", "浏览页面：{}", "瀏覽頁面：{}";
     OnSiteFor => "on site {}", "已停留 {}", "已停留 {}";
     CameFrom => "from {}", "来自 {}", "來自 {}";
     Direct => "direct", "直接", "直接";
@@ -168,6 +168,7 @@ table! {
     InviteSelected => "Start conversation with selected", "与所选的人发起会话", "與所選的人發起會話";
     InviteToThis => "Invite selected here", "邀请所选的人加入此会话", "邀請所選的人加入此會話";
     Invitations => "Invitations", "邀请", "邀請";
+    GroupConversation => "Group conversation", "多方会话", "多方會話";
     PendingInvited => " · invited: {}", " · 已邀请：{}", " · 已邀請：{}";
     ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";
     ErrUnavailable => "Temporarily unavailable; retrying.", "暂时不可用，正在重试。", "暫時無法使用，正在重試。";

@@ -17,6 +17,20 @@ use crate::protocol::{
 use leptos::prelude::*;
 
 const TOKEN_KEY: &str = "livechat.visitor_token";
+
+// Icons as SVG paths (24×24), so that no font or image file is needed.
+const ICON_CHAT: &str = "M4 4h16v11H8l-4 4z";
+const ICON_CLOSE: &str = "M6 6l12 12M18 6L6 18";
+const ICON_SOUND: &str = "M4 9h4l5-4v14l-5-4H4zM16 9a4 4 0 010 6";
+const ICON_MUTED: &str = "M4 9h4l5-4v14l-5-4H4zM16 9l5 6M21 9l-5 6";
+
+fn icon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg class="icon-svg" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+            <path d=path fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>
+        </svg>
+    }
+}
 const MUTED_KEY: &str = "livechat.muted";
 
 /// The visitor token, made on first use.
@@ -301,7 +315,7 @@ pub fn Widget() -> impl IntoView {
                             title=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
                             on:click=toggle_mute
                         >
-                            {move || if muted.get() { "🔇" } else { "🔔" }}
+                            {move || if muted.get() { icon(ICON_MUTED) } else { icon(ICON_SOUND) }}
                         </button>
                     </header>
                     <Show when=move || !connected.get()>
@@ -319,7 +333,7 @@ pub fn Widget() -> impl IntoView {
                 title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
                 on:click=toggle
             >
-                {move || if open.get() { "×" } else { "💬" }}
+                {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
                 <Show when=move || { unread.get() > 0 }>
                     <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
                 </Show>
