@@ -182,6 +182,14 @@ impl ChatStore {
                     }
                 }
             }
+            ServerMsg::Reset { conversation_id } => {
+                self.conversations.update(|all| {
+                    if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
+                        view.messages.clear();
+                    }
+                });
+                applied.sync.push((*conversation_id, 0));
+            }
             ServerMsg::Typing {
                 conversation_id,
                 author,

@@ -422,6 +422,12 @@ pub enum ServerMsg {
     },
     /// Visitors: the leave-a-message form was stored.
     OfflineMessageStored,
+    /// The client asked to resume after an entry this server does not have (e.g. the
+    /// database was restored from a backup): drop the local copy of the
+    /// conversation and sync again from 0.
+    Reset {
+        conversation_id: ConversationId,
+    },
     Error {
         code: ErrorCode,
         /// The client message id of the send that failed, if it was one.

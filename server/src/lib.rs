@@ -52,6 +52,7 @@ impl Server {
         let chat = ChatService::new(
             store,
             broker,
+            router.clone(),
             ChatConfig {
                 presence_grace: config.presence_grace,
             },

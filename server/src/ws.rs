@@ -168,6 +168,7 @@ async fn serve(
         router.deliver(&Envelope {
             audience: Audience::Connection(conn),
             payload: crate::chat::encode(msg),
+            entry: None,
         })
     };
 
@@ -215,7 +216,7 @@ async fn serve(
             },
             other => other,
         };
-        for answer in chat.handle(&session, msg).await {
+        for answer in chat.handle(&session, conn, msg).await {
             reply(&answer);
         }
     }

@@ -168,7 +168,7 @@ async fn a_reconnecting_visitor_resumes_with_the_whole_history() {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
         .await
         .unwrap();
-    let mut vic = support::Client { ws };
+    let mut vic = support::Client::manual(ws);
     vic.send(&ClientMsg::Hello {
         token: Some(token(2)),
         page: Some(support::page("/demo/pricing")),
@@ -292,7 +292,7 @@ async fn with_no_agent_online_visitors_leave_a_message() {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
         .await
         .unwrap();
-    let mut vic = support::Client { ws };
+    let mut vic = support::Client::manual(ws);
     vic.send(&ClientMsg::Hello {
         token: Some(token(5)),
         page: Some(support::page("/demo/contact")),
@@ -430,7 +430,7 @@ async fn logins_are_checked_and_agent_sockets_need_a_session() {
     let bad_token = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
         .await
         .unwrap();
-    let mut client = support::Client { ws: bad_token.0 };
+    let mut client = support::Client::new(bad_token.0);
     client
         .send(&ClientMsg::Hello {
             token: Some("short".into()),

@@ -3,7 +3,7 @@
 
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::routing::Audience;
+use crate::routing::{Audience, ConnId};
 use crate::store::{AcceptOutcome, Appended, LeaveOutcome, NewMessage, NewOfflineMessage};
 use app::ids::{ConversationId, MessageId, Participant};
 use app::protocol::{
@@ -182,13 +182,19 @@ impl ChatService {
         Ok(vec![])
     }
 
+    /// Sends the entries after `after_seq`, then lets live entries flow to `conn`.
+    /// Holding the conversation's write order meanwhile means nothing is published
+    /// between reading the history and marking the connection synced: the client gets
+    /// the gap, then live traffic, with no duplicate and nothing out of order.
     pub(super) async fn sync(
         &self,
         session: &Session,
+        conn: ConnId,
         conversation_id: ConversationId,
         after_seq: u64,
     ) -> Result<Vec<ServerMsg>, ChatError> {
-        let mut messages = self
+        let _order = self.stripe(conversation_id).lock().await;
+        let page = self
             .store
             .messages_after(
                 conversation_id,
@@ -198,13 +204,28 @@ impl ChatService {
             )
             .await?
             .ok_or(ChatError::NotFound)?;
+        if after_seq > page.last_seq {
+            // The client knows of entries this server does not (a restored backup):
+            // it must drop its copy and start again.
+            self.send_to(conn, &ServerMsg::Reset { conversation_id });
+            return Ok(vec![]);
+        }
+        let mut messages = page.messages;
         let more = messages.len() > SYNC_PAGE as usize;
         messages.truncate(SYNC_PAGE as usize);
-        Ok(vec![ServerMsg::History {
-            conversation_id,
-            messages,
-            more,
-        }])
+        self.send_to(
+            conn,
+            &ServerMsg::History {
+                conversation_id,
+                messages,
+                more,
+            },
+        );
+        if !more {
+            self.router
+                .mark_synced(conn, conversation_id, page.last_seq);
+        }
+        Ok(vec![])
     }
 
     pub(super) async fn accept_chat(

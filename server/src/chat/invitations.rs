@@ -143,36 +143,50 @@ impl ChatService {
         accept: bool,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let me = session.participant();
-        let answered = self
-            .store
-            .answer_invitation(invitation_id, me, accept, now_ms())
-            .await?;
-        let Answered::Done {
-            invitation,
-            conversation,
-            notice,
-            recipients,
-        } = answered
-        else {
-            return Err(match answered {
-                Answered::NotFound => ChatError::NotFound,
-                Answered::Closed(_) | Answered::Done { .. } => ChatError::InvitationClosed,
-            });
-        };
-        let id = conversation.id;
-        let members = Audience::Participants(recipients.clone());
-        self.publish(members.clone(), &ServerMsg::Conversation { conversation });
-        self.publish(
-            members,
-            &ServerMsg::Message {
-                conversation_id: id,
-                message: notice,
-            },
-        );
-        self.publish(
-            Audience::Participants(vec![me]),
-            &ServerMsg::Invitation { invitation },
-        );
+        {
+            let invitation = self
+                .store
+                .pending_invitations(me)
+                .await?
+                .into_iter()
+                .find(|i| i.id == invitation_id);
+            // Hold the conversation's write order while answering and announcing;
+            // an unknown or closed invitation has no order to keep.
+            let _order = match &invitation {
+                Some(i) => Some(self.stripe(i.conversation_id).lock().await),
+                None => None,
+            };
+            let answered = self
+                .store
+                .answer_invitation(invitation_id, me, accept, now_ms())
+                .await?;
+            let Answered::Done {
+                invitation,
+                conversation,
+                notice,
+                recipients,
+            } = answered
+            else {
+                return Err(match answered {
+                    Answered::NotFound => ChatError::NotFound,
+                    Answered::Closed(_) | Answered::Done { .. } => ChatError::InvitationClosed,
+                });
+            };
+            let id = conversation.id;
+            let members = Audience::Participants(recipients);
+            self.publish(members.clone(), &ServerMsg::Conversation { conversation });
+            self.publish(
+                members,
+                &ServerMsg::Message {
+                    conversation_id: id,
+                    message: notice,
+                },
+            );
+            self.publish(
+                Audience::Participants(vec![me]),
+                &ServerMsg::Invitation { invitation },
+            );
+        }
         if accept {
             if let Session::Visitor { id: visitor, .. } = session {
                 // The 1:1 window closes: the direct conversation ends for the visitor
@@ -196,33 +210,43 @@ impl ChatService {
 
     /// Expires every pending invitation of someone who left the site or went offline.
     pub(super) async fn expire_invitations_of(&self, invitee: Participant) {
-        let expired = match self.store.expire_invitations(invitee, now_ms()).await {
-            Ok(expired) => expired,
+        let pending = match self.store.pending_invitations(invitee).await {
+            Ok(pending) => pending,
             Err(err) => {
-                tracing::error!(%err, "expiring invitations failed");
+                tracing::error!(%err, "reading pending invitations failed");
                 return;
             }
         };
-        for e in expired {
-            let id = e.conversation.id;
-            let members = Audience::Participants(e.recipients);
+        for invitation in pending {
+            let _order = self.stripe(invitation.conversation_id).lock().await;
+            let expired = match self.store.expire_invitation(invitation.id, now_ms()).await {
+                // Answered meanwhile: nothing to expire.
+                Ok(None) => continue,
+                Ok(Some(expired)) => expired,
+                Err(err) => {
+                    tracing::error!(%err, "expiring an invitation failed");
+                    continue;
+                }
+            };
+            let id = expired.conversation.id;
+            let members = Audience::Participants(expired.recipients);
             self.publish(
                 members.clone(),
                 &ServerMsg::Conversation {
-                    conversation: e.conversation,
+                    conversation: expired.conversation,
                 },
             );
             self.publish(
                 members,
                 &ServerMsg::Message {
                     conversation_id: id,
-                    message: e.notice,
+                    message: expired.notice,
                 },
             );
             self.publish(
                 Audience::Participants(vec![invitee]),
                 &ServerMsg::Invitation {
-                    invitation: e.invitation,
+                    invitation: expired.invitation,
                 },
             );
         }

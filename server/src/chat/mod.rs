@@ -22,7 +22,7 @@ pub use presence::{AgentProfile, Presence};
 pub use sessions::Session;
 
 use crate::broker::Broker;
-use crate::routing::{Audience, Envelope};
+use crate::routing::{Audience, ConnId, Entry, Envelope, Router};
 use crate::store::{AgentRecord, Store};
 use app::ids::ConversationId;
 use app::protocol::{ClientMsg, ServerMsg};
@@ -51,6 +51,8 @@ impl Default for ChatConfig {
 pub struct ChatService {
     store: Arc<dyn Store>,
     broker: Arc<dyn Broker>,
+    /// This node's connections: answers to one connection, and sync bookkeeping.
+    router: Arc<Router>,
     presence: Mutex<Presence>,
     config: ChatConfig,
     /// Writes to one conversation are stored and published under the same stripe
@@ -59,10 +61,16 @@ pub struct ChatService {
 }
 
 impl ChatService {
-    pub fn new(store: Arc<dyn Store>, broker: Arc<dyn Broker>, config: ChatConfig) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+        router: Arc<Router>,
+        config: ChatConfig,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             broker,
+            router,
             presence: Mutex::new(Presence::default()),
             config,
             sequencer: (0..SEQUENCER_STRIPES)
@@ -77,7 +85,12 @@ impl ChatService {
 
     /// Handles one client frame and returns the answers for the sending connection.
     /// Everything others must hear is published through the broker.
-    pub async fn handle(self: &Arc<Self>, session: &Session, msg: ClientMsg) -> Vec<ServerMsg> {
+    pub async fn handle(
+        self: &Arc<Self>,
+        session: &Session,
+        conn: ConnId,
+        msg: ClientMsg,
+    ) -> Vec<ServerMsg> {
         let client_msg_id = match &msg {
             ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
                 Some(*client_msg_id)
@@ -120,7 +133,7 @@ impl ChatService {
             ClientMsg::Sync {
                 conversation_id,
                 after_seq,
-            } => self.sync(session, conversation_id, after_seq).await,
+            } => self.sync(session, conn, conversation_id, after_seq).await,
             ClientMsg::AcceptChat { conversation_id } => {
                 self.accept_chat(session, conversation_id).await
             }
@@ -148,9 +161,29 @@ impl ChatService {
     }
 
     fn publish(&self, audience: Audience, msg: &ServerMsg) {
+        let entry = match msg {
+            ServerMsg::Message {
+                conversation_id,
+                message,
+            } => Some(Entry {
+                conversation: *conversation_id,
+                seq: message.seq,
+            }),
+            _ => None,
+        };
         self.broker.publish(Envelope {
             audience,
             payload: encode(msg),
+            entry,
+        });
+    }
+
+    /// Sends to one connection of this node, directly.
+    fn send_to(&self, conn: ConnId, msg: &ServerMsg) {
+        self.router.deliver(&Envelope {
+            audience: Audience::Connection(conn),
+            payload: encode(msg),
+            entry: None,
         });
     }
 

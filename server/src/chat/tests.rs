@@ -28,6 +28,7 @@ async fn fixture() -> Fixture {
     let chat = ChatService::new(
         Arc::new(store),
         Arc::new(InProcessBroker::new(router.clone())),
+        router.clone(),
         ChatConfig {
             presence_grace: GRACE,
         },
@@ -119,6 +120,7 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     f.chat
         .handle(
             &ann,
+            ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Away,
             },
@@ -136,6 +138,7 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     f.chat
         .handle(
             &ann,
+            ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,
             },
@@ -151,15 +154,15 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
 async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
     let f = fixture().await;
     let (_ann, mut ann_box) = f.agent("ann").await;
-    let (vic, _vic_box) = f.visitor(3).await;
+    let (vic, vic_box) = f.visitor(3).await;
     drain(&mut ann_box);
     let id = MessageId(Uuid::new_v4());
     let start = ClientMsg::StartChat {
         client_msg_id: id,
         text: "hi".into(),
     };
-    let first = f.chat.handle(&vic, start.clone()).await;
-    let again = f.chat.handle(&vic, start).await;
+    let first = f.chat.handle(&vic, vic_box.id, start.clone()).await;
+    let again = f.chat.handle(&vic, vic_box.id, start).await;
     assert_eq!(first, again, "the resend is acknowledged like the original");
     assert!(matches!(first.as_slice(), [ServerMsg::Ack { seq: 1, .. }]));
     let queued = drain(&mut ann_box)
@@ -173,12 +176,13 @@ async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
 #[tokio::test]
 async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
     let f = fixture().await;
-    let (ann, _a) = f.agent("ann").await;
-    let (vic, _v) = f.visitor(4).await;
+    let (ann, ann_box) = f.agent("ann").await;
+    let (vic, vic_box) = f.visitor(4).await;
     let reply = f
         .chat
         .handle(
             &ann,
+            ann_box.id,
             ClientMsg::LeaveMessage {
                 name: "a".into(),
                 email: "a@b.co".into(),
@@ -197,6 +201,7 @@ async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
         .chat
         .handle(
             &vic,
+            vic_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,
             },

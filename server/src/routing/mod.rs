@@ -7,8 +7,14 @@
 //!
 //! The router only delivers. Who belongs to a conversation is decided by the store;
 //! the chat service hands the router an [`Envelope`] naming the audience.
+//!
+//! Resume without gaps, duplicates or reordering: entries of a conversation's
+//! sequence reach a connection only after that connection has synced the
+//! conversation ([`Router::mark_synced`], done while the conversation's writes are
+//! held back), and only those past what it has already been sent. So a client gets
+//! exactly the history it asked for and then the live entries after it.
 
-use app::ids::Participant;
+use app::ids::{ConversationId, Participant};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,6 +45,15 @@ pub enum Audience {
 pub struct Envelope {
     pub audience: Audience,
     pub payload: Bytes,
+    /// Set when the payload is an entry of a conversation's sequence.
+    pub entry: Option<Entry>,
+}
+
+/// Which entry of which conversation an envelope carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub conversation: ConversationId,
+    pub seq: u64,
 }
 
 /// The receiving half that a transport adapter drains into its socket.
@@ -53,6 +68,8 @@ struct Conn {
     participant: Participant,
     tx: mpsc::Sender<Bytes>,
     cut: CancellationToken,
+    /// Per synced conversation, the highest sequence number sent to this connection.
+    sent: HashMap<ConversationId, u64>,
 }
 
 #[derive(Default)]
@@ -111,6 +128,7 @@ impl Router {
                 participant,
                 tx,
                 cut: cut.clone(),
+                sent: HashMap::new(),
             },
         );
         registry
@@ -140,48 +158,66 @@ impl Router {
             .map_or(0, Vec::len)
     }
 
+    /// Records that `conn` has been sent every entry of `conversation` up to `seq`
+    /// (its sync answer): later entries flow to it live.
+    pub fn mark_synced(&self, conn: ConnId, conversation: ConversationId, seq: u64) {
+        if let Some(c) = self.lock().conns.get_mut(&conn) {
+            let sent = c.sent.entry(conversation).or_insert(0);
+            *sent = (*sent).max(seq);
+        }
+    }
+
     /// Delivers to every local connection in the audience. Connections whose outbox
     /// is full are cut, never waited for.
     pub fn deliver(&self, envelope: &Envelope) {
         let mut registry = self.lock();
+        let Registry {
+            conns,
+            by_participant,
+            ..
+        } = &mut *registry;
         let mut slow = Vec::new();
-        {
-            let mut push = |id: ConnId, conn: &Conn| {
-                if conn.tx.try_send(envelope.payload.clone()).is_err() {
-                    slow.push(id);
+        let mut push = |id: ConnId, conn: &mut Conn| {
+            if let Some(entry) = envelope.entry {
+                match conn.sent.get_mut(&entry.conversation) {
+                    // Not synced yet: the sync answer will carry this entry.
+                    None => return,
+                    // Already sent, in a sync answer.
+                    Some(sent) if entry.seq <= *sent => return,
+                    Some(sent) => *sent = entry.seq,
                 }
-            };
-            match &envelope.audience {
-                Audience::Participants(participants) => {
-                    for participant in participants {
-                        for id in registry
-                            .by_participant
-                            .get(participant)
-                            .into_iter()
-                            .flatten()
-                        {
-                            push(*id, &registry.conns[id]);
-                        }
-                    }
-                }
-                Audience::Agents => {
-                    for (id, conn) in &registry.conns {
-                        if conn.participant.is_agent() {
+            }
+            if conn.tx.try_send(envelope.payload.clone()).is_err() {
+                slow.push(id);
+            }
+        };
+        match &envelope.audience {
+            Audience::Participants(participants) => {
+                for participant in participants {
+                    for id in by_participant.get(participant).into_iter().flatten() {
+                        if let Some(conn) = conns.get_mut(id) {
                             push(*id, conn);
                         }
                     }
                 }
-                Audience::Visitors => {
-                    for (id, conn) in &registry.conns {
-                        if !conn.participant.is_agent() {
-                            push(*id, conn);
-                        }
-                    }
-                }
-                Audience::Connection(id) => {
-                    if let Some(conn) = registry.conns.get(id) {
+            }
+            Audience::Agents => {
+                for (id, conn) in conns.iter_mut() {
+                    if conn.participant.is_agent() {
                         push(*id, conn);
                     }
+                }
+            }
+            Audience::Visitors => {
+                for (id, conn) in conns.iter_mut() {
+                    if !conn.participant.is_agent() {
+                        push(*id, conn);
+                    }
+                }
+            }
+            Audience::Connection(id) => {
+                if let Some(conn) = conns.get_mut(id) {
+                    push(*id, conn);
                 }
             }
         }
@@ -217,6 +253,7 @@ mod tests {
         Envelope {
             audience,
             payload: Bytes::from_static(text.as_bytes()),
+            entry: None,
         }
     }
 
@@ -236,6 +273,30 @@ mod tests {
         router.deliver(&frame("agents", Audience::Agents));
         assert_eq!(bob1.frames.try_recv().unwrap(), "agents");
         assert!(ann1.frames.try_recv().is_err());
+    }
+
+    #[test]
+    fn entries_flow_only_after_a_sync_and_never_twice() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let mut conn = router.register(ann);
+        let conversation = ConversationId(Uuid::new_v4());
+        let entry = |seq: u64| Envelope {
+            audience: Audience::Participants(vec![ann]),
+            payload: Bytes::from(seq.to_string()),
+            entry: Some(Entry { conversation, seq }),
+        };
+        router.deliver(&entry(1));
+        assert!(conn.frames.try_recv().is_err(), "not synced yet");
+        router.mark_synced(conn.id, conversation, 2);
+        router.deliver(&entry(2));
+        router.deliver(&entry(3));
+        router.deliver(&entry(3));
+        assert_eq!(conn.frames.try_recv().unwrap(), "3");
+        assert!(
+            conn.frames.try_recv().is_err(),
+            "2 was in the sync answer; 3 only once"
+        );
     }
 
     #[test]

@@ -64,6 +64,16 @@ pub struct NewMessage {
     pub at_ms: i64,
 }
 
+/// Entries of a conversation as one viewer may see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// In sequence order.
+    pub messages: Vec<ChatMessage>,
+    /// The highest sequence number the viewer may see (the conversation's newest
+    /// entry, or the one at which the viewer left).
+    pub last_seq: u64,
+}
+
 /// What appending a message did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Appended {
@@ -215,7 +225,7 @@ pub trait Store: Send + Sync + 'static {
         viewer: Participant,
         after_seq: u64,
         limit: u32,
-    ) -> StoreResult<Option<Vec<ChatMessage>>>;
+    ) -> StoreResult<Option<Page>>;
     /// The open conversations `participant` currently takes part in.
     async fn conversations_of(
         &self,
@@ -264,12 +274,9 @@ pub trait Store: Send + Sync + 'static {
         accept: bool,
         at_ms: i64,
     ) -> StoreResult<Answered>;
-    /// Expires every pending invitation of `invitee`.
-    async fn expire_invitations(
-        &self,
-        invitee: Participant,
-        at_ms: i64,
-    ) -> StoreResult<Vec<Expired>>;
+    /// Expires an invitation if it is still pending.
+    async fn expire_invitation(&self, id: InvitationId, at_ms: i64)
+        -> StoreResult<Option<Expired>>;
     /// The pending invitations addressed to `invitee`.
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>>;
 

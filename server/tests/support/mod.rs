@@ -2,11 +2,12 @@
 //! over HTTP and WebSocket like a browser would.
 #![allow(dead_code)]
 
-use app::ids::MessageId;
+use app::ids::{ConversationId, MessageId};
 use app::protocol::{AgentRole, ClientMsg, PageView, ServerMsg};
 use futures::{SinkExt, StreamExt};
 use server::config::Config;
 use server::Server;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -106,7 +107,7 @@ impl TestServer {
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("agent connects");
-        let mut client = Client { ws };
+        let mut client = Client::new(ws);
         client
             .expect(|m| matches!(m, ServerMsg::Queue { .. }))
             .await;
@@ -118,7 +119,7 @@ impl TestServer {
             tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", self.server.addr))
                 .await
                 .expect("visitor connects");
-        let mut client = Client { ws };
+        let mut client = Client::new(ws);
         client
             .send(&ClientMsg::Hello {
                 token: Some(token.to_owned()),
@@ -149,11 +150,46 @@ pub fn msg_id() -> MessageId {
     MessageId(uuid::Uuid::new_v4())
 }
 
+/// A test client. Like the real ones it syncs every conversation it learns of (unless
+/// made with [`Client::manual`]), and it hands out the entries of a `history` answer
+/// one by one as `message` frames too, after the `history` frame itself.
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    auto_sync: bool,
+    synced: HashSet<ConversationId>,
+    buffered: VecDeque<ServerMsg>,
 }
 
 impl Client {
+    pub fn new(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
+            ws,
+            auto_sync: true,
+            synced: HashSet::new(),
+            buffered: VecDeque::new(),
+        }
+    }
+
+    /// A client that syncs only when told to.
+    pub fn manual(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
+            auto_sync: false,
+            ..Client::new(ws)
+        }
+    }
+
+    async fn sync_new(&mut self, ids: Vec<ConversationId>) {
+        for conversation_id in ids {
+            if self.auto_sync && self.synced.insert(conversation_id) {
+                self.send(&ClientMsg::Sync {
+                    conversation_id,
+                    after_seq: 0,
+                })
+                .await;
+            }
+        }
+    }
+
     pub async fn send(&mut self, msg: &ClientMsg) {
         self.ws
             .send(Message::text(serde_json::to_string(msg).unwrap()))
@@ -171,16 +207,42 @@ impl Client {
     }
 
     pub async fn try_next(&mut self, wait: Duration) -> Option<ServerMsg> {
+        if let Some(msg) = self.buffered.pop_front() {
+            return Some(msg);
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .ok()??;
-            match frame.ok()? {
-                Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
+            let msg: ServerMsg = match frame.ok()? {
+                Message::Text(text) => serde_json::from_str(&text).unwrap(),
                 Message::Close(_) => return None,
                 _ => continue,
+            };
+            match &msg {
+                ServerMsg::Welcome { conversations, .. } => {
+                    self.sync_new(conversations.iter().map(|c| c.id).collect())
+                        .await
+                }
+                ServerMsg::Conversation { conversation } => {
+                    self.sync_new(vec![conversation.id]).await
+                }
+                ServerMsg::History {
+                    conversation_id,
+                    messages,
+                    ..
+                } => {
+                    for message in messages {
+                        self.buffered.push_back(ServerMsg::Message {
+                            conversation_id: *conversation_id,
+                            message: message.clone(),
+                        });
+                    }
+                }
+                _ => {}
             }
+            return Some(msg);
         }
     }
 

@@ -9,7 +9,7 @@ use super::{
     SqliteStore, MESSAGE_COLUMNS,
 };
 use crate::store::{
-    AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewMessage, StoreError, StoreResult,
+    AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewMessage, Page, StoreError, StoreResult,
     VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
@@ -364,13 +364,14 @@ impl SqliteStore {
         viewer: Participant,
         after_seq: u64,
         limit: u32,
-    ) -> StoreResult<Option<Vec<ChatMessage>>> {
+    ) -> StoreResult<Option<Page>> {
         let (role, pid) = participant_parts(viewer);
         // One query: the membership row decides the visible window, and no row at all
         // (not a member, or no such conversation) yields nothing.
         let window = sqlx::query(
-            "SELECT joined_seq, left_seq FROM participants
-             WHERE conversation_id = ? AND role = ? AND participant_id = ?",
+            "SELECT p.joined_seq, p.left_seq, c.last_seq FROM participants p
+             JOIN conversations c ON c.id = p.conversation_id
+             WHERE p.conversation_id = ? AND p.role = ? AND p.participant_id = ?",
         )
         .bind(id.to_string())
         .bind(role)
@@ -383,6 +384,7 @@ impl SqliteStore {
         };
         let joined_seq: i64 = window.try_get("joined_seq").map_err(map_err)?;
         let left_seq: Option<i64> = window.try_get("left_seq").map_err(map_err)?;
+        let last_seq: i64 = window.try_get("last_seq").map_err(map_err)?;
         let from = match viewer {
             Participant::Visitor(_) => (after_seq as i64).max(joined_seq - 1),
             Participant::Agent(_) => after_seq as i64,
@@ -402,10 +404,14 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(map_err)?;
-        rows.iter()
+        let messages = rows
+            .iter()
             .map(message_from_row)
-            .collect::<StoreResult<Vec<_>>>()
-            .map(Some)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(Page {
+            messages,
+            last_seq: to.min(last_seq) as u64,
+        }))
     }
 
     pub(super) async fn conversations_of_impl(

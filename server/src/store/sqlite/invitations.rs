@@ -312,54 +312,49 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn expire_invitations_impl(
+    pub(super) async fn expire_invitation_impl(
         &self,
-        invitee: Participant,
+        id: InvitationId,
         at_ms: i64,
-    ) -> StoreResult<Vec<Expired>> {
-        let (role, pid) = participant_parts(invitee);
+    ) -> StoreResult<Option<Expired>> {
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let pending = sqlx::query(&format!(
+        let row = sqlx::query(&format!(
             "UPDATE invitations SET state = 'expired', resolved_at = ?
-             WHERE invitee_role = ? AND invitee_id = ? AND state = 'pending'
+             WHERE id = ? AND state = 'pending'
              RETURNING {INVITATION_COLUMNS}"
         ))
         .bind(at_ms)
-        .bind(role)
-        .bind(&pid)
-        .fetch_all(&mut *tx)
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(invitation_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let mut expired = Vec::with_capacity(pending.len());
-        for invitation in pending {
-            let id = invitation.conversation_id;
-            let notice = append_notice(
-                &mut tx,
-                id,
-                Notice::InvitationExpired {
-                    name: invitation.invitee_name.clone(),
-                },
-                at_ms,
-            )
-            .await?;
-            let conversation = summary(&mut tx, id).await?;
-            let recipients = recipients(&mut tx, id).await?;
-            expired.push(Expired {
-                invitation,
-                conversation,
-                notice,
-                recipients,
-            });
-        }
+        .map_err(map_err)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let invitation = invitation_from_row(&row)?;
+        let conversation_id = invitation.conversation_id;
+        let notice = append_notice(
+            &mut tx,
+            conversation_id,
+            Notice::InvitationExpired {
+                name: invitation.invitee_name.clone(),
+            },
+            at_ms,
+        )
+        .await?;
+        let conversation = summary(&mut tx, conversation_id).await?;
+        let recipients = recipients(&mut tx, conversation_id).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(expired)
+        Ok(Some(Expired {
+            invitation,
+            conversation,
+            notice,
+            recipients,
+        }))
     }
 
     pub(super) async fn pending_invitations_impl(

@@ -14,7 +14,7 @@ mod invitations;
 
 use super::{
     AcceptOutcome, AgentRecord, Answered, Appended, Expired, Invited, LeaveOutcome, NewAgent,
-    NewMessage, NewOfflineMessage, Store, StoreError, StoreResult, VisitorRecord,
+    NewMessage, NewOfflineMessage, Page, Store, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -260,7 +260,7 @@ impl Store for SqliteStore {
         viewer: Participant,
         after_seq: u64,
         limit: u32,
-    ) -> StoreResult<Option<Vec<ChatMessage>>> {
+    ) -> StoreResult<Option<Page>> {
         self.messages_after_impl(id, viewer, after_seq, limit).await
     }
     async fn conversations_of(
@@ -315,12 +315,12 @@ impl Store for SqliteStore {
         self.answer_invitation_impl(id, invitee, accept, at_ms)
             .await
     }
-    async fn expire_invitations(
+    async fn expire_invitation(
         &self,
-        invitee: Participant,
+        id: InvitationId,
         at_ms: i64,
-    ) -> StoreResult<Vec<Expired>> {
-        self.expire_invitations_impl(invitee, at_ms).await
+    ) -> StoreResult<Option<Expired>> {
+        self.expire_invitation_impl(id, at_ms).await
     }
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>> {
         self.pending_invitations_impl(invitee).await
