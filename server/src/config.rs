@@ -14,6 +14,9 @@ pub struct Config {
     pub presence_grace: Duration,
     /// `LEPTOS_SITE_ROOT`, default `target/site`: where the built WASM, JS and CSS are.
     pub site_root: String,
+    /// `CHAT_STORE_BUSY_TIMEOUT_MS`, default 5000: how long a write waits for a lock
+    /// held by another process before failing with a retryable error.
+    pub store_busy_timeout: Duration,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -31,7 +34,16 @@ impl Config {
             })?,
             Err(_) => crate::chat::DEFAULT_PRESENCE_GRACE.as_secs(),
         };
+        let busy_ms = match std::env::var("CHAT_STORE_BUSY_TIMEOUT_MS") {
+            Ok(v) => v.parse::<u64>().map_err(|e| {
+                format!(
+                    "CHAT_STORE_BUSY_TIMEOUT_MS '{v}' is not a whole number of milliseconds: {e}"
+                )
+            })?,
+            Err(_) => crate::store::sqlite::DEFAULT_BUSY_TIMEOUT.as_millis() as u64,
+        };
         Ok(Config {
+            store_busy_timeout: Duration::from_millis(busy_ms),
             addr,
             database_url: database_url(),
             presence_grace: Duration::from_secs(grace),

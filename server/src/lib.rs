@@ -36,8 +36,18 @@ pub struct Server {
 
 /// Opens the store named by a database URL.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(database_url, store::sqlite::DEFAULT_BUSY_TIMEOUT).await
+}
+
+/// Opens the store, waiting at most `busy_timeout` for locks held by others.
+pub async fn open_store_with(
+    database_url: &str,
+    busy_timeout: std::time::Duration,
+) -> anyhow::Result<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(database_url).await?))
+        Ok(Arc::new(
+            SqliteStore::open_with_busy_timeout(database_url, busy_timeout).await?,
+        ))
     } else {
         anyhow::bail!("unsupported database url '{database_url}'; use sqlite://path/to/chat.db")
     }
@@ -46,7 +56,7 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
 impl Server {
     /// Binds, wires the parts together and serves in the background.
     pub async fn start(config: &Config) -> anyhow::Result<Server> {
-        let store = open_store(&config.database_url).await?;
+        let store = open_store_with(&config.database_url, config.store_busy_timeout).await?;
         let router = Arc::new(routing::Router::new());
         let broker = Arc::new(InProcessBroker::new(router.clone()));
         let chat = ChatService::new(

@@ -2,6 +2,8 @@
 //! over HTTP and WebSocket like a browser would.
 #![allow(dead_code)]
 
+pub mod process;
+
 use app::ids::{ConversationId, MessageId};
 use app::protocol::{AgentRole, ClientMsg, PageView, ServerMsg};
 use futures::{SinkExt, StreamExt};
@@ -30,6 +32,7 @@ impl TestServer {
             database_url: format!("sqlite://{}/chat.db", dir.path().display()),
             presence_grace: grace,
             site_root: dir.path().display().to_string(),
+            store_busy_timeout: Duration::from_millis(300),
         };
         let server = Server::start(&config).await.expect("server starts");
         TestServer { server, dir }

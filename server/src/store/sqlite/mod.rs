@@ -31,8 +31,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How long a write waits for a lock held by another process before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits by default for a lock held by another process before
+/// giving up with a retryable error.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -42,6 +43,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite://` URL and migrates it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_busy_timeout(url, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// Like [`SqliteStore::open`], waiting at most `busy_timeout` for locks.
+    pub async fn open_with_busy_timeout(
+        url: &str,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
                 StoreError::Internal(format!(
@@ -51,7 +60,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
+            .busy_timeout(busy_timeout)
             .foreign_keys(true);
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
@@ -65,7 +74,7 @@ impl SqliteStore {
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .acquire_timeout(busy_timeout * 2)
             .connect_with(options.clone())
             .await
             .map_err(map_err)?;
@@ -75,7 +84,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Internal(format!("migrating the database: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .acquire_timeout(busy_timeout * 2)
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;

@@ -1,0 +1,406 @@
+//! Fault test (a): kill -9 the server at random moments while several clients send,
+//! restart it, and check that every acknowledged message is present exactly once and
+//! in order for every participant.
+//!
+//! `CHAT_CRASH_CYCLES` sets the number of kill/restart cycles (20 by default; run
+//! with 100 or more for a longer soak).
+
+mod support;
+
+use app::ids::{ConversationId, MessageId};
+use app::protocol::{Body, ChatMessage, ClientMsg, InvitationState, ServerMsg};
+use futures::{SinkExt, StreamExt};
+use rand::Rng;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+use support::process::{self, ServerProcess};
+use support::{msg_id, token, Client, PASSWORD};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Clone)]
+enum Who {
+    Agent { cookie: String },
+    Visitor { token: String },
+}
+
+struct Peer {
+    name: &'static str,
+    who: Who,
+    /// Every message this peer ever sent, by id: its text and, once acknowledged, its seq.
+    sent: HashMap<MessageId, (String, Option<u64>)>,
+    count: u32,
+}
+
+async fn connect(addr: std::net::SocketAddr, who: &Who) -> Option<Client> {
+    match who {
+        Who::Agent { cookie } => {
+            let mut request = format!("ws://{addr}/ws/agent")
+                .into_client_request()
+                .unwrap();
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+            let (ws, _) = tokio_tungstenite::connect_async(request).await.ok()?;
+            Some(Client::manual(ws))
+        }
+        Who::Visitor { token } => {
+            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/visitor"))
+                .await
+                .ok()?;
+            let mut client = Client::manual(ws);
+            let hello = ClientMsg::Hello {
+                token: Some(token.clone()),
+                page: Some(support::page("/demo")),
+            };
+            client
+                .ws
+                .send(Message::text(serde_json::to_string(&hello).unwrap()))
+                .await
+                .ok()?;
+            Some(client)
+        }
+    }
+}
+
+/// Sends (first again every unacknowledged message, under its own id, then new ones)
+/// until the connection breaks. Returns the peer with what was acknowledged.
+async fn send_until_cut(
+    mut peer: Peer,
+    addr: std::net::SocketAddr,
+    conversation_id: ConversationId,
+) -> Peer {
+    let Some(mut client) = connect(addr, &peer.who).await else {
+        return peer;
+    };
+    let mut outbox: Vec<(MessageId, String)> = peer
+        .sent
+        .iter()
+        .filter(|(_, (_, seq))| seq.is_none())
+        .map(|(id, (text, _))| (*id, text.clone()))
+        .collect();
+    loop {
+        let (id, text) = match outbox.pop() {
+            Some(old) => old,
+            None => {
+                peer.count += 1;
+                let text = format!("{} says {}", peer.name, peer.count);
+                let id = msg_id();
+                peer.sent.insert(id, (text.clone(), None));
+                (id, text)
+            }
+        };
+        let send = ClientMsg::Send {
+            conversation_id,
+            client_msg_id: id,
+            text,
+        };
+        if client
+            .ws
+            .send(Message::text(serde_json::to_string(&send).unwrap()))
+            .await
+            .is_err()
+        {
+            return peer;
+        }
+        // Wait for this message's answer; anything else is skipped.
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), client.ws.next()).await;
+            let text = match frame {
+                Ok(Some(Ok(Message::Text(text)))) => text,
+                Ok(Some(Ok(_))) => continue,
+                // Closed, broken, or nothing for too long: the server is gone.
+                _ => return peer,
+            };
+            match serde_json::from_str::<ServerMsg>(&text).unwrap() {
+                ServerMsg::Ack {
+                    client_msg_id, seq, ..
+                } if client_msg_id == id => {
+                    let entry = peer.sent.get_mut(&id).unwrap();
+                    if let Some(earlier) = entry.1 {
+                        assert_eq!(earlier, seq, "a resend must get the original seq");
+                    }
+                    entry.1 = Some(seq);
+                    break;
+                }
+                ServerMsg::Error {
+                    client_msg_id: Some(failed),
+                    code,
+                    ..
+                } if failed == id => {
+                    assert!(code.is_retryable(), "unexpected refusal {code}");
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Everything `who` may read of the conversation, by repeated `sync`.
+async fn history(
+    addr: std::net::SocketAddr,
+    who: &Who,
+    conversation_id: ConversationId,
+) -> Vec<ChatMessage> {
+    let mut client = connect(addr, who).await.expect("connects");
+    client
+        .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+        .await;
+    let mut all: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after_seq = all.last().map_or(0, |m| m.seq);
+        client
+            .send(&ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            })
+            .await;
+        let ServerMsg::History { messages, more, .. } = client
+            .expect(|m| matches!(m, ServerMsg::History { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        all.extend(messages);
+        if !more {
+            return all;
+        }
+    }
+}
+
+async fn login(addr: std::net::SocketAddr, username: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/login"))
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("livechat_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
+
+/// Sets up ann (owner), bob, and two visitors in one group conversation.
+async fn group(dir: &Path) -> (Vec<Peer>, ConversationId) {
+    process::add_agent(dir, "ann", "Ann", PASSWORD);
+    process::add_agent(dir, "bob", "Bob", PASSWORD);
+    let server = ServerProcess::start(dir, |_| {}).await;
+    let addr = server.addr;
+    let cookie = login(addr, "ann").await;
+    let ann = Who::Agent {
+        cookie: cookie.clone(),
+    };
+    let bob = Who::Agent {
+        cookie: login(addr, "bob").await,
+    };
+    let v1 = Who::Visitor { token: token(1) };
+    let v2 = Who::Visitor { token: token(2) };
+    let mut ann_client = connect(addr, &ann).await.unwrap();
+    let ServerMsg::Agents { agents } = ann_client
+        .expect(|m| matches!(m, ServerMsg::Agents { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    let bob_id = agents.into_iter().find(|a| a.username == "bob").unwrap().id;
+    let mut invitees = Vec::new();
+    for who in [&v1, &v2, &bob] {
+        invitees.push(connect(addr, who).await.unwrap());
+    }
+    let mut visitor_ids = Vec::new();
+    while visitor_ids.len() < 2 {
+        let ServerMsg::VisitorUpdated { visitor } = ann_client
+            .expect(|m| matches!(m, ServerMsg::VisitorUpdated { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        if !visitor_ids.contains(&visitor.id) {
+            visitor_ids.push(visitor.id);
+        }
+    }
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/request_conversation"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({ "visitors": visitor_ids, "agents": [bob_id] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let conversation_id: ConversationId =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    for client in &mut invitees {
+        let ServerMsg::Invitation { invitation } = client
+            .expect(|m| {
+                matches!(m, ServerMsg::Invitation { invitation }
+                    if invitation.state == InvitationState::Pending)
+            })
+            .await
+        else {
+            unreachable!()
+        };
+        client
+            .send(&ClientMsg::AcceptInvitation {
+                invitation_id: invitation.id,
+            })
+            .await;
+        client
+            .expect(|m| {
+                matches!(m, ServerMsg::Conversation { conversation }
+                    if conversation.id == conversation_id)
+            })
+            .await;
+    }
+    drop(server);
+    let peer = |name, who| Peer {
+        name,
+        who,
+        sent: HashMap::new(),
+        count: 0,
+    };
+    (
+        vec![
+            peer("ann", ann),
+            peer("bob", bob),
+            peer("v1", v1),
+            peer("v2", v2),
+        ],
+        conversation_id,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
+    let cycles: usize = std::env::var("CHAT_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let (_tmp, dir) = process::temp_dir();
+    let (mut peers, conversation_id) = group(&dir).await;
+
+    for cycle in 0..cycles {
+        let mut server = ServerProcess::start(&dir, |_| {}).await;
+        let addr = server.addr;
+        let tasks: Vec<_> = peers
+            .drain(..)
+            .map(|peer| tokio::spawn(send_until_cut(peer, addr, conversation_id)))
+            .collect();
+        let wait = rand::thread_rng().gen_range(50..400);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        server.kill();
+        for task in tasks {
+            peers.push(task.await.unwrap());
+        }
+        let acked: usize = peers
+            .iter()
+            .map(|p| p.sent.values().filter(|(_, seq)| seq.is_some()).count())
+            .sum();
+        eprintln!("cycle {cycle}: killed after {wait} ms; {acked} messages acknowledged so far");
+    }
+
+    // A last start: everything unacknowledged is sent again until acknowledged.
+    let server = ServerProcess::start(&dir, |_| {}).await;
+    for peer in peers.iter_mut() {
+        while peer.sent.values().any(|(_, seq)| seq.is_none()) {
+            let taken = std::mem::replace(
+                peer,
+                Peer {
+                    name: peer.name,
+                    who: peer.who.clone(),
+                    sent: HashMap::new(),
+                    count: 0,
+                },
+            );
+            let mut done = resend_only(taken, server.addr, conversation_id).await;
+            std::mem::swap(peer, &mut done);
+        }
+    }
+
+    let mut reference: Option<Vec<ChatMessage>> = None;
+    for peer in &peers {
+        let seen = history(server.addr, &peer.who, conversation_id).await;
+        // Gap-free and in order.
+        for pair in seen.windows(2) {
+            assert_eq!(
+                pair[1].seq,
+                pair[0].seq + 1,
+                "{}: a gap or disorder",
+                peer.name
+            );
+        }
+        // Every message of every peer exactly once, under the seq it was acknowledged with.
+        let mut by_id: HashMap<MessageId, &ChatMessage> = HashMap::new();
+        for m in &seen {
+            assert!(
+                by_id.insert(m.id, m).is_none(),
+                "{}: {} twice",
+                peer.name,
+                m.id
+            );
+        }
+        for author in &peers {
+            for (id, (text, seq)) in &author.sent {
+                let stored = by_id
+                    .get(id)
+                    .unwrap_or_else(|| panic!("{}: lost {text:?}", peer.name));
+                assert_eq!(Some(stored.seq), *seq, "{text:?} moved");
+                assert_eq!(stored.body, Body::Text { text: text.clone() });
+            }
+        }
+        // Everyone reads the same sequence (visitors from where they joined).
+        match &reference {
+            None => reference = Some(seen),
+            Some(all) => {
+                let offset = all.iter().position(|m| m.seq == seen[0].seq).unwrap();
+                assert_eq!(
+                    &all[offset..],
+                    &seen[..],
+                    "{} reads another sequence",
+                    peer.name
+                );
+            }
+        }
+    }
+    let total: usize = peers.iter().map(|p| p.sent.len()).sum();
+    eprintln!("{cycles} kill -9 cycles: {total} messages, all present exactly once");
+    assert!(total > cycles, "the test sent too little to mean anything");
+}
+
+/// Sends the unacknowledged messages again until each is acknowledged.
+async fn resend_only(
+    mut peer: Peer,
+    addr: std::net::SocketAddr,
+    conversation_id: ConversationId,
+) -> Peer {
+    let mut client = connect(addr, &peer.who).await.expect("connects");
+    let pending: Vec<(MessageId, String)> = peer
+        .sent
+        .iter()
+        .filter(|(_, (_, seq))| seq.is_none())
+        .map(|(id, (text, _))| (*id, text.clone()))
+        .collect();
+    for (id, text) in pending {
+        client
+            .send(&ClientMsg::Send {
+                conversation_id,
+                client_msg_id: id,
+                text,
+            })
+            .await;
+        let ServerMsg::Ack { seq, .. } = client
+            .expect(|m| matches!(m, ServerMsg::Ack { client_msg_id, .. } if *client_msg_id == id))
+            .await
+        else {
+            unreachable!()
+        };
+        peer.sent.get_mut(&id).unwrap().1 = Some(seq);
+    }
+    peer
+}
