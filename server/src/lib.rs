@@ -18,6 +18,7 @@ pub mod routing;
 pub mod store;
 pub mod ws;
 
+use axum::serve::ListenerExt;
 use broker::InProcessBroker;
 use chat::{ChatConfig, ChatService};
 use config::Config;
@@ -69,6 +70,13 @@ impl Server {
         );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        // Chat frames are small and latency matters: no Nagle delay (which, with the
+        // peer's delayed ACK, would hold every second frame back by ~40 ms).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(%err, "could not set TCP_NODELAY");
+            }
+        });
         let leptos_options = LeptosOptions::builder()
             .output_name("livechat")
             .site_root(config.site_root.clone())
