@@ -266,3 +266,65 @@ impl Client {
         }
     }
 }
+
+/// A server started elsewhere (e.g. a child process), reached over the network.
+pub struct Remote {
+    pub addr: std::net::SocketAddr,
+}
+
+impl Remote {
+    pub fn new(addr: std::net::SocketAddr) -> Remote {
+        Remote { addr }
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}/api/login", self.addr))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("livechat_session="))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+            .expect("a session cookie")
+    }
+
+    /// An agent connection that syncs nothing by itself.
+    pub async fn agent(&self, cookie: &str) -> Client {
+        let mut request = format!("ws://{}/ws/agent", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut client = Client::manual(ws);
+        client
+            .expect(|m| matches!(m, ServerMsg::Queue { .. }))
+            .await;
+        client
+    }
+
+    /// A visitor connection that syncs nothing by itself.
+    pub async fn visitor(&self, token: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", self.addr))
+            .await
+            .unwrap();
+        let mut client = Client::new(ws);
+        client
+            .send(&ClientMsg::Hello {
+                token: Some(token.to_owned()),
+                page: Some(page("/demo")),
+            })
+            .await;
+        client
+            .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+            .await;
+        client
+    }
+}

@@ -1,6 +1,6 @@
 //! Agents, agent sessions, visitors and offline messages on SQLite.
 
-use super::{map_err, uuid_col, SqliteStore};
+use super::{map_err, uuid_col, SqliteStore, WriteTx};
 use crate::store::{
     AgentRecord, NewAgent, NewOfflineMessage, StoreError, StoreResult, VisitorRecord,
 };
@@ -112,11 +112,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn remove_agent_impl(&self, username: &str) -> StoreResult<bool> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         sqlx::query(
             "DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = ?)",
         )
@@ -129,7 +125,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -138,11 +134,7 @@ impl SqliteStore {
         username: &str,
         hash: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         let done = sqlx::query("UPDATE agents SET password_hash = ? WHERE username = ?")
             .bind(hash)
             .bind(username)
@@ -156,7 +148,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -6,7 +6,7 @@
 
 use super::{
     body_parts, map_err, message_from_row, participant_col, participant_parts, uuid_col,
-    SqliteStore, MESSAGE_COLUMNS,
+    SqliteStore, WriteTx, MESSAGE_COLUMNS,
 };
 use crate::store::{
     AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewMessage, Page, StoreError, StoreResult,
@@ -200,11 +200,7 @@ impl SqliteStore {
         visitor: &VisitorRecord,
         first: NewMessage,
     ) -> StoreResult<(ConversationSummary, ChatMessage)> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         sqlx::query(
             "INSERT INTO conversations (id, kind, state, last_seq, created_at)
              VALUES (?, 'direct', 'queued', 1, ?)",
@@ -228,7 +224,7 @@ impl SqliteStore {
         .map_err(map_err)?;
         let message = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok((conversation, message))
     }
 
@@ -238,11 +234,7 @@ impl SqliteStore {
         agent: &AgentRecord,
         at_ms: i64,
     ) -> StoreResult<AcceptOutcome> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         let taken = sqlx::query(
             "UPDATE conversations SET state = 'active', owner_agent_id = ?
              WHERE id = ? AND state = 'queued'",
@@ -291,7 +283,7 @@ impl SqliteStore {
         };
         let notice = insert_message(&mut tx, id, seq, &notice).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(AcceptOutcome::Accepted {
             conversation,
             notice,
@@ -304,11 +296,7 @@ impl SqliteStore {
         author: Participant,
         message: NewMessage,
     ) -> StoreResult<Appended> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         match member_state(&mut tx, id, author).await? {
             None => return Ok(Appended::NotFound),
             Some((_, ConversationState::Closed)) => return Ok(Appended::Closed),
@@ -351,7 +339,7 @@ impl SqliteStore {
             .into_iter()
             .map(|(p, _)| p)
             .collect();
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(Appended::Stored {
             message,
             recipients,
@@ -491,11 +479,7 @@ impl SqliteStore {
         participant: Participant,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         let kind = match member_state(&mut tx, id, participant).await? {
             None | Some((_, ConversationState::Closed)) => return Ok(LeaveOutcome::NotFound),
             Some((kind, ConversationState::Queued | ConversationState::Active)) => kind,
@@ -567,7 +551,7 @@ impl SqliteStore {
             }
         }
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(LeaveOutcome::Left {
             conversation,
             notices,

@@ -4,7 +4,7 @@
 //! still pending: of an accept and an expiry racing each other, exactly one wins.
 
 use super::conversations::{append_notice, current_participants, member_state, next_seq, summary};
-use super::{map_err, participant_col, participant_parts, uuid_col, SqliteStore};
+use super::{map_err, participant_col, participant_parts, uuid_col, SqliteStore, WriteTx};
 use crate::store::{AgentRecord, Answered, Expired, Invited, StoreError, StoreResult};
 use app::ids::{ConversationId, InvitationId, Participant};
 use app::protocol::{ConversationKind, ConversationState, InvitationInfo, InvitationState, Notice};
@@ -128,11 +128,7 @@ impl SqliteStore {
         invitees: &[(Participant, String)],
         at_ms: i64,
     ) -> StoreResult<Invited> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         sqlx::query(
             "INSERT INTO conversations (id, kind, state, owner_agent_id, last_seq, created_at)
              VALUES (?, 'group', 'active', ?, 0, ?)",
@@ -170,7 +166,7 @@ impl SqliteStore {
         notices.insert(0, joined);
         let conversation = summary(&mut tx, id).await?;
         let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(Invited {
             conversation,
             invitations,
@@ -186,11 +182,7 @@ impl SqliteStore {
         invitees: &[(Participant, String)],
         at_ms: i64,
     ) -> StoreResult<Option<Invited>> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         match member_state(&mut tx, id, Participant::Agent(inviter.id)).await? {
             Some((ConversationKind::Group, ConversationState::Active)) => {}
             Some((ConversationKind::Direct | ConversationKind::Group, _)) | None => {
@@ -201,7 +193,7 @@ impl SqliteStore {
             send_invitations(&mut tx, id, inviter, invitees, at_ms).await?;
         let conversation = summary(&mut tx, id).await?;
         let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(Some(Invited {
             conversation,
             invitations,
@@ -218,11 +210,7 @@ impl SqliteStore {
         at_ms: i64,
     ) -> StoreResult<Answered> {
         let (role, pid) = participant_parts(invitee);
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         let row = sqlx::query(&format!(
             "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ? AND invitee_role = ? AND invitee_id = ?"
         ))
@@ -251,7 +239,7 @@ impl SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
+            tx.commit().await?;
             return Ok(Answered::Closed(InvitationState::Expired));
         }
         if invitation.state != InvitationState::Pending {
@@ -303,7 +291,7 @@ impl SqliteStore {
         };
         let conversation = summary(&mut tx, conversation_id).await?;
         let recipients = recipients(&mut tx, conversation_id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(Answered::Done {
             invitation,
             conversation,
@@ -317,11 +305,7 @@ impl SqliteStore {
         id: InvitationId,
         at_ms: i64,
     ) -> StoreResult<Option<Expired>> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = WriteTx::begin(self).await?;
         let row = sqlx::query(&format!(
             "UPDATE invitations SET state = 'expired', resolved_at = ?
              WHERE id = ? AND state = 'pending'
@@ -348,7 +332,7 @@ impl SqliteStore {
         .await?;
         let conversation = summary(&mut tx, conversation_id).await?;
         let recipients = recipients(&mut tx, conversation_id).await?;
-        tx.commit().await.map_err(map_err)?;
+        tx.commit().await?;
         Ok(Some(Expired {
             invitation,
             conversation,

@@ -22,11 +22,12 @@ use app::protocol::{
     QueueItem,
 };
 use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::Row;
+use sqlx::{Row, Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -38,6 +39,76 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+}
+
+/// A write transaction on the writer connection (`BEGIN IMMEDIATE` … `COMMIT`).
+///
+/// Transactions are begun and ended with plain statements rather than sqlx's
+/// transaction type, whose bookkeeping does not survive a failed `COMMIT` (a full disk,
+/// an I/O error): the writer would stay "inside" a transaction for good. One dropped
+/// without a commit is rolled back before its connection goes back to the pool; a
+/// connection that cannot begin or roll back is closed, and the pool opens another.
+pub(super) struct WriteTx {
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl WriteTx {
+    pub(super) async fn begin(store: &SqliteStore) -> StoreResult<WriteTx> {
+        let mut conn = store.writer.acquire().await.map_err(map_err)?;
+        if let Err(err) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            conn.close_on_drop();
+            return Err(map_err(err));
+        }
+        Ok(WriteTx { conn: Some(conn) })
+    }
+
+    pub(super) async fn commit(mut self) -> StoreResult<()> {
+        sqlx::query("COMMIT")
+            .execute(&mut *self)
+            .await
+            .map_err(map_err)?;
+        // Committed: the connection goes straight back to the pool.
+        drop(self.conn.take());
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        // The pool has one writer: the next write waits until this is done.
+        runtime.spawn(async move {
+            if let Err(err) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                // SQLite rolls back by itself after some errors; then there is
+                // nothing to roll back. Anything else: start afresh.
+                if !err.to_string().contains("no transaction is active") {
+                    tracing::warn!(%err, "rollback failed; replacing the writer connection");
+                    conn.close_on_drop();
+                }
+            }
+        });
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        // Only `commit` and `drop` take the connection, and both consume the value.
+        self.conn.as_ref().expect("an open write transaction")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn.as_mut().expect("an open write transaction")
+    }
 }
 
 impl SqliteStore {
