@@ -400,7 +400,7 @@ fn Desk(
         <header class="console-header">
             <h1>{t(lang, Key::ConsoleTitle)}</h1>
             <span class="me">{agent.name.clone()}</span>
-            <span class="connection" class:up=move || connected.get()>
+            <span class="connection" data-testid="connection-status" data-connected=move || connected.get().to_string() class:up=move || connected.get()>
                 {move || t(lang, if connected.get() { Key::Connected } else { Key::Reconnecting })}
             </span>
             <select data-testid="status-select" prop:value=move || status.get().as_str() on:change=set_status>

@@ -319,7 +319,7 @@ pub fn Widget() -> impl IntoView {
                         </button>
                     </header>
                     <Show when=move || !connected.get()>
-                        <p class="banner">{t(lang, Key::Reconnecting)}</p>
+                        <p class="banner" data-testid="reconnecting">{t(lang, Key::Reconnecting)}</p>
                     </Show>
                     <ErrorToast lang error/>
                     {body}
