@@ -34,6 +34,18 @@ export interface ChatServer {
   output(): string;
   /** Kills the server and removes its temporary directory. */
   stop(): Promise<void>;
+  /**
+   * Kills the server process with SIGKILL (no graceful shutdown) and waits until it
+   * has exited. The port, database and temporary directory stay for `restart()`.
+   */
+  crash(): Promise<void>;
+  /**
+   * Starts the same binary again with the same environment (same port, database and
+   * temporary directory) and waits for /healthz as on the first start. The process
+   * must not be running (call `crash()` first). The log buffer is kept: `output()`
+   * shows the output of every run, each restart marked by a line.
+   */
+  restart(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -115,17 +127,24 @@ export async function startServer(opts: StartOptions = {}): Promise<ChatServer> 
     if (log.length > MAX_LOG_CHARS) log = log.slice(log.length - MAX_LOG_CHARS);
   };
 
-  const child = spawn(bin, ['serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  // The current server process; `restart()` replaces it.
+  let child!: ChildProcess;
   let spawnError: Error | undefined;
-  child.on('error', (err) => {
-    spawnError = err;
-  });
-  child.on('exit', () => running.delete(child));
+  const spawnServer = () => {
+    const proc = spawn(bin, ['serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(proc);
+    proc.stdout?.on('data', append);
+    proc.stderr?.on('data', append);
+    spawnError = undefined;
+    proc.on('error', (err) => {
+      if (proc === child) spawnError = err;
+    });
+    proc.on('exit', () => running.delete(proc));
+    child = proc;
+  };
 
-  const cleanup = async () => {
+  /** Stops the current process: SIGTERM, then SIGKILL after 5 s. */
+  const kill = async () => {
     if (!exited(child)) {
       child.kill('SIGTERM');
       if (!(await waitForExit(child, 5_000))) {
@@ -134,33 +153,62 @@ export async function startServer(opts: StartOptions = {}): Promise<ChatServer> 
       }
     }
     running.delete(child);
+  };
+
+  const cleanup = async () => {
+    await kill();
     fs.rmSync(tmp, { recursive: true, force: true });
   };
 
-  // Wait for GET /healthz to answer 200.
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let lastError = '';
-  for (;;) {
-    if (spawnError || exited(child)) {
-      const why = spawnError ? `failed to start: ${spawnError.message}` : `exited with ${child.exitCode ?? child.signalCode}`;
-      await cleanup();
-      throw new Error(`chat server ${why}\n--- server output ---\n${log}`);
+  /** Waits for GET /healthz to answer 200; on failure stops the process and throws. */
+  const waitHealthy = async (onFail: () => Promise<void>) => {
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    let lastError = '';
+    for (;;) {
+      if (spawnError || exited(child)) {
+        const why = spawnError ? `failed to start: ${spawnError.message}` : `exited with ${child.exitCode ?? child.signalCode}`;
+        await onFail();
+        throw new Error(`chat server ${why}\n--- server output ---\n${log}`);
+      }
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        if (res.status === 200) return;
+        lastError = `HTTP ${res.status}`;
+      } catch (err) {
+        lastError = String(err);
+      }
+      if (Date.now() > deadline) {
+        await onFail();
+        throw new Error(
+          `chat server at ${url} not healthy after ${STARTUP_TIMEOUT_MS / 1000}s (last: ${lastError})\n--- server output ---\n${log}`,
+        );
+      }
+      await sleep(100);
     }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) break;
-      lastError = `HTTP ${res.status}`;
-    } catch (err) {
-      lastError = String(err);
+  };
+
+  spawnServer();
+  await waitHealthy(cleanup);
+
+  const crash = async () => {
+    if (!exited(child)) {
+      child.kill('SIGKILL');
+      if (!(await waitForExit(child, 10_000))) {
+        throw new Error(`chat server (pid ${child.pid}) did not exit after SIGKILL`);
+      }
     }
-    if (Date.now() > deadline) {
-      await cleanup();
-      throw new Error(
-        `chat server at ${url} not healthy after ${STARTUP_TIMEOUT_MS / 1000}s (last: ${lastError})\n--- server output ---\n${log}`,
-      );
+    running.delete(child);
+  };
+
+  const restart = async () => {
+    if (!exited(child)) {
+      throw new Error(`chat server (pid ${child.pid}) is still running: crash() or stop() it before restart()`);
     }
-    await sleep(100);
-  }
+    append(Buffer.from(`\n--- e2e: restarting the server on ${addr} ---\n`));
+    spawnServer();
+    // On failure only the new process is stopped; stop() still removes the directory.
+    await waitHealthy(kill);
+  };
 
   const addAgent = (username: string, name: string, password: string, role?: AgentRole) =>
     new Promise<void>((resolve, reject) => {
@@ -195,5 +243,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ChatServer> 
     addAgent,
     output: () => log,
     stop: cleanup,
+    crash,
+    restart,
   };
 }
