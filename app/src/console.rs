@@ -458,7 +458,7 @@ fn Desk(
                         <p class="empty">{t(lang, Key::NoVisitors)}</p>
                     </Show>
                     <ul>
-                        <For each=move || visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat) let:v>
+                        <For each=move || visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat, v.name.clone()) let:v>
                             <li class="visitor-row" data-testid="visitor-row" data-visitor-id=v.id.to_string()
                                 data-in-chat=v.in_chat.to_string()>
                                 <input type="checkbox" data-testid="select-checkbox"

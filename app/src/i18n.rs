@@ -167,7 +167,9 @@ table! {
     Decline => "Decline", "拒绝", "拒絕";
     InviteSelected => "Start conversation with selected", "与所选的人发起会话", "與所選的人發起會話";
     InviteToThis => "Invite selected here", "邀请所选的人加入此会话", "邀請所選的人加入此會話";
-    Invitations => "Invitations", "邀请", "邀請";
+        Invitations => "Invitations", "邀请", "邀請";
+    Save => "Save", "保存", "儲存";
+    ChangeName => "Change the name others see", "修改他人看到的名字", "修改他人看到的名字";
     GroupConversation => "Group conversation", "多方会话", "多方會話";
     PendingInvited => " · invited: {}", " · 已邀请：{}", " · 已邀請：{}";
     ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";

@@ -339,6 +339,11 @@ pub enum ClientMsg {
     DeclineInvitation {
         invitation_id: InvitationId,
     },
+    /// Visitors only: the name other participants see (1 to 80 characters). It is
+    /// used from now on, and for conversations joined later.
+    SetName {
+        name: String,
+    },
     /// Visitors only: the leave-a-message form.
     LeaveMessage {
         name: String,
@@ -422,6 +427,10 @@ pub enum ServerMsg {
     },
     /// Visitors: the leave-a-message form was stored.
     OfflineMessageStored,
+    /// Visitors: the display name is now `name`.
+    NameChanged {
+        name: String,
+    },
     /// The client asked to resume after an entry this server does not have (e.g. the
     /// database was restored from a backup): drop the local copy of the
     /// conversation and sync again from 0.

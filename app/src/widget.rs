@@ -74,6 +74,8 @@ pub fn Widget() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let offline = RwSignal::new(OfflineForm::Editing);
     let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
+    let my_name = RwSignal::new(String::new());
+    let editing_name = RwSignal::new(false);
     let socket = StoredValue::new_local(None::<Socket>);
 
     // A conversation has ended for the visitor when it closed or the visitor left it
@@ -129,8 +131,9 @@ pub fn Widget() -> impl IntoView {
                 agents_available: available,
                 ..
             } => {
-                if let Me::Visitor { id, .. } = me {
+                if let Me::Visitor { id, name } = me {
                     store.me.set(Some(Participant::Visitor(id)));
+                    my_name.set(name);
                 }
                 agents_available.set(available);
                 // Anything sent but not acknowledged goes again, under its own id.
@@ -163,6 +166,10 @@ pub fn Widget() -> impl IntoView {
                 });
             }
             ServerMsg::OfflineMessageStored => offline.set(OfflineForm::Sent),
+            ServerMsg::NameChanged { name } => {
+                my_name.set(name);
+                editing_name.set(false);
+            }
             ServerMsg::Error {
                 code,
                 client_msg_id,
@@ -318,6 +325,7 @@ pub fn Widget() -> impl IntoView {
                             {move || if muted.get() { icon(ICON_MUTED) } else { icon(ICON_SOUND) }}
                         </button>
                     </header>
+                    <NameEditor lang my_name editing_name send_frame/>
                     <Show when=move || !connected.get()>
                         <p class="banner" data-testid="reconnecting">{t(lang, Key::Reconnecting)}</p>
                     </Show>
@@ -388,6 +396,42 @@ fn OfflineMessageForm(
                         on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                 </label>
                 <button type="submit" data-testid="offline-submit">{t(lang, Key::SendMessage)}</button>
+            </form>
+        </Show>
+    }
+}
+
+/// The name other participants see: shown under the header, editable.
+#[component]
+fn NameEditor(
+    lang: Lang,
+    my_name: RwSignal<String>,
+    editing_name: RwSignal<bool>,
+    send_frame: impl Fn(ClientMsg) -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let draft: NodeRef<leptos::html::Input> = NodeRef::new();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(input) = draft.get_untracked() {
+            send_frame(ClientMsg::SetName {
+                name: input.value(),
+            });
+        }
+    };
+    view! {
+        <Show
+            when=move || editing_name.get()
+            fallback=move || view! {
+                <button type="button" class="my-name" data-testid="my-name" title=t(lang, Key::ChangeName)
+                    on:click=move |_| editing_name.set(true)>
+                    {move || my_name.get()}
+                </button>
+            }
+        >
+            <form class="name-form" data-testid="name-form" on:submit=save>
+                <input data-testid="name-input" maxlength="80" required aria-label=t(lang, Key::YourName)
+                    node_ref=draft prop:value=move || my_name.get_untracked()/>
+                <button type="submit" data-testid="name-save">{t(lang, Key::Save)}</button>
             </form>
         </Show>
     }

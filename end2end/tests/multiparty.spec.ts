@@ -246,11 +246,23 @@ test.describe('multi-party: a visitor who is not chatting gets a popup', () => {
     await expect(notice(v1Win, joined(v1Name))).toHaveCount(1);
     await expect(notice(v1Win, joined(BOB.name))).toHaveCount(1);
 
-    // A message from V1 reaches Alice and Bob.
+    // V1 chooses the name the others see; Alice's visitor list follows.
+    const chosen = 'Marie from Lyon';
+    await expect(f1.getByTestId('my-name')).toHaveText(v1Name);
+    await f1.getByTestId('my-name').click();
+    await f1.getByTestId('name-input').fill(chosen);
+    await f1.getByTestId('name-save').click();
+    await expect(f1.getByTestId('my-name')).toHaveText(chosen);
+    await expect(visitorRow(alice, V1_PAGE).locator('.name')).toHaveText(chosen);
+
+    // A message from V1 reaches Alice and Bob, under the chosen name.
     const fromV1 = 'Hello both, I am comparing the plans.';
     await sendMessage(v1Win, fromV1);
     await expect(messages(aWin)).toHaveText([fromV1]);
     await expect(messages(bWin)).toHaveText([fromV1]);
+    for (const win of [aWin, bWin]) {
+      await expect(win.locator('.entry .author')).toHaveText([chosen]);
+    }
 
     // A message from Alice reaches V1 and Bob.
     const fromAlice = 'Welcome! Bob knows the enterprise plan best.';

@@ -130,7 +130,7 @@ async fn serve(
     socket: WebSocket,
     chat: Arc<ChatService>,
     router: Arc<Router>,
-    session: Session,
+    mut session: Session,
     page: Option<PageView>,
 ) {
     let outbox = router.register(session.participant());
@@ -216,7 +216,7 @@ async fn serve(
             },
             other => other,
         };
-        for answer in chat.handle(&session, conn, msg).await {
+        for answer in chat.handle(&mut session, conn, msg).await {
             reply(&answer);
         }
     }

@@ -449,3 +449,70 @@ async fn logins_are_checked_and_agent_sockets_need_a_session() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn visitors_choose_the_name_others_see() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    let mut ann = ts.agent("ann").await;
+    let mut vic = ts.visitor(&token(8), "/demo").await;
+
+    for (bad, code) in [
+        ("   ", ErrorCode::InvalidField),
+        ("line\nbreak", ErrorCode::InvalidField),
+        (&"n".repeat(81) as &str, ErrorCode::TooLong),
+    ] {
+        vic.send(&ClientMsg::SetName { name: bad.into() }).await;
+        let err = vic.expect(|m| matches!(m, ServerMsg::Error { .. })).await;
+        assert!(
+            matches!(err, ServerMsg::Error { code: c, .. } if c == code),
+            "{bad:?}: {err:?}"
+        );
+    }
+    vic.send(&ClientMsg::SetName {
+        name: "  Marie Curie ".into(),
+    })
+    .await;
+    let done = vic
+        .expect(|m| matches!(m, ServerMsg::NameChanged { .. }))
+        .await;
+    assert_eq!(
+        done,
+        ServerMsg::NameChanged {
+            name: "Marie Curie".into()
+        }
+    );
+    ann.expect(
+        |m| matches!(m, ServerMsg::VisitorUpdated { visitor } if visitor.name == "Marie Curie"),
+    )
+    .await;
+
+    vic.send(&ClientMsg::StartChat {
+        client_msg_id: msg_id(),
+        text: "hi".into(),
+    })
+    .await;
+    let ServerMsg::QueueAdded { item } = ann
+        .expect(|m| matches!(m, ServerMsg::QueueAdded { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(item.visitor_name, "Marie Curie");
+    // The name is kept: a new connection with the same token has it.
+    drop(vic);
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
+        .await
+        .unwrap();
+    let mut vic = support::Client::manual(ws);
+    vic.send(&ClientMsg::Hello {
+        token: Some(token(8)),
+        page: Some(support::page("/demo")),
+    })
+    .await;
+    let welcome = vic.expect(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert!(
+        matches!(&welcome, ServerMsg::Welcome { me: app::protocol::Me::Visitor { name, .. }, .. } if name == "Marie Curie"),
+        "{welcome:?}"
+    );
+}

@@ -340,6 +340,32 @@ impl ChatService {
         Ok(vec![])
     }
 
+    pub(super) async fn set_visitor_name(
+        &self,
+        session: &mut Session,
+        name: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let Session::Visitor { id, name: current } = session else {
+            return Err(ChatError::Forbidden);
+        };
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(ChatError::InvalidField("name"));
+        }
+        if char_len(&name) > MAX_NAME_CHARS {
+            return Err(ChatError::TooLong {
+                field: "name",
+                max: MAX_NAME_CHARS,
+            });
+        }
+        self.store.set_visitor_name(*id, &name).await?;
+        *current = name.clone();
+        if let Some(visitor) = self.presence().visitor_renamed(*id, &name) {
+            self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor });
+        }
+        Ok(vec![ServerMsg::NameChanged { name }])
+    }
+
     pub(super) async fn leave_message(
         &self,
         session: &Session,

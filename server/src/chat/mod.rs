@@ -85,9 +85,10 @@ impl ChatService {
 
     /// Handles one client frame and returns the answers for the sending connection.
     /// Everything others must hear is published through the broker.
+    /// `session` changes only when a visitor chooses a name.
     pub async fn handle(
         self: &Arc<Self>,
-        session: &Session,
+        session: &mut Session,
         conn: ConnId,
         msg: ClientMsg,
     ) -> Vec<ServerMsg> {
@@ -139,6 +140,7 @@ impl ChatService {
             }
             ClientMsg::SetStatus { status } => self.set_status(session, status).await,
             ClientMsg::Leave { conversation_id } => self.leave(session, conversation_id).await,
+            ClientMsg::SetName { name } => self.set_visitor_name(session, name).await,
             ClientMsg::AcceptInvitation { invitation_id } => {
                 self.answer_invitation(session, invitation_id, true).await
             }

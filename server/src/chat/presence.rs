@@ -154,6 +154,13 @@ impl Presence {
         }
     }
 
+    /// The visitor chose another name. Returns the visitor as agents should now see it.
+    pub fn visitor_renamed(&mut self, id: VisitorId, name: &str) -> Option<VisitorInfo> {
+        let visitor = self.visitors.get_mut(&id)?;
+        visitor.name = name.to_owned();
+        Some(visitor.info(id))
+    }
+
     /// The visitor's display name while on the site.
     pub fn visitor_name(&self, id: VisitorId) -> Option<String> {
         self.visitors.get(&id).map(|v| v.name.clone())

@@ -112,14 +112,14 @@ async fn a_visitor_counts_as_gone_only_after_the_grace_period() {
 #[tokio::test]
 async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     let f = fixture().await;
-    let (ann, mut ann_box) = f.agent("ann").await;
+    let (mut ann, mut ann_box) = f.agent("ann").await;
     let (_vic, mut vic_box) = f.visitor(2).await;
     drain(&mut vic_box);
     drain(&mut ann_box);
 
     f.chat
         .handle(
-            &ann,
+            &mut ann,
             ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Away,
@@ -137,7 +137,7 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     );
     f.chat
         .handle(
-            &ann,
+            &mut ann,
             ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,
@@ -154,15 +154,15 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
 async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
     let f = fixture().await;
     let (_ann, mut ann_box) = f.agent("ann").await;
-    let (vic, vic_box) = f.visitor(3).await;
+    let (mut vic, vic_box) = f.visitor(3).await;
     drain(&mut ann_box);
     let id = MessageId(Uuid::new_v4());
     let start = ClientMsg::StartChat {
         client_msg_id: id,
         text: "hi".into(),
     };
-    let first = f.chat.handle(&vic, vic_box.id, start.clone()).await;
-    let again = f.chat.handle(&vic, vic_box.id, start).await;
+    let first = f.chat.handle(&mut vic, vic_box.id, start.clone()).await;
+    let again = f.chat.handle(&mut vic, vic_box.id, start).await;
     assert_eq!(first, again, "the resend is acknowledged like the original");
     assert!(matches!(first.as_slice(), [ServerMsg::Ack { seq: 1, .. }]));
     let queued = drain(&mut ann_box)
@@ -176,12 +176,12 @@ async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
 #[tokio::test]
 async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
     let f = fixture().await;
-    let (ann, ann_box) = f.agent("ann").await;
-    let (vic, vic_box) = f.visitor(4).await;
+    let (mut ann, ann_box) = f.agent("ann").await;
+    let (mut vic, vic_box) = f.visitor(4).await;
     let reply = f
         .chat
         .handle(
-            &ann,
+            &mut ann,
             ann_box.id,
             ClientMsg::LeaveMessage {
                 name: "a".into(),
@@ -200,7 +200,7 @@ async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
     let reply = f
         .chat
         .handle(
-            &vic,
+            &mut vic,
             vic_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,

@@ -194,6 +194,7 @@ pub trait Store: Send + Sync + 'static {
     // Visitors, kept by the hash of their token.
     /// The visitor holding this token, created with `name` on first sight.
     async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord>;
+    async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()>;
 
     // Conversations.
     /// Opens a direct conversation in the queue with the visitor's first message.

@@ -256,6 +256,28 @@ impl SqliteStore {
         })
     }
 
+    pub(super) async fn set_visitor_name_impl(&self, id: VisitorId, name: &str) -> StoreResult<()> {
+        let mut tx = WriteTx::begin(self).await?;
+        sqlx::query("UPDATE visitors SET display_name = ? WHERE id = ?")
+            .bind(name)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        // Conversations the visitor is in now show the new name from here on;
+        // messages already written keep the name they were sent under.
+        sqlx::query(
+            "UPDATE participants SET display_name = ?
+             WHERE role = 'visitor' AND participant_id = ? AND left_at IS NULL",
+        )
+        .bind(name)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await
+    }
+
     pub(super) async fn add_offline_message_impl(
         &self,
         message: NewOfflineMessage,

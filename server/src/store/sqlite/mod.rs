@@ -310,6 +310,9 @@ impl Store for SqliteStore {
     async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord> {
         self.visitor_for_token_impl(token_hash, name).await
     }
+    async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()> {
+        self.set_visitor_name_impl(id, name).await
+    }
     async fn create_direct(
         &self,
         id: ConversationId,
