@@ -10,7 +10,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Name of the agent session cookie (HttpOnly, SameSite=Strict).
+/// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
 pub const SESSION_COOKIE: &str = "livechat_session";
 
 /// How many offline messages the console lists.
@@ -61,11 +61,16 @@ pub struct AgentView {
 }
 
 #[cfg(feature = "ssr")]
-pub use backend::{session_token, ConsoleBackend};
+pub use backend::{session_token, ClientAddr, ConsoleBackend};
 
 #[cfg(feature = "ssr")]
 mod backend {
     use super::*;
+
+    /// The address a request came from; the server puts it in every request's
+    /// extensions (it throttles logins by it).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ClientAddr(pub std::net::IpAddr);
 
     /// What the server functions need from the chat service.
     #[async_trait::async_trait]
@@ -75,6 +80,7 @@ mod backend {
             &self,
             username: &str,
             password: &str,
+            client: Option<std::net::IpAddr>,
         ) -> Result<(AgentView, String), ErrorCode>;
         async fn logout(&self, token: &str) -> Result<(), ErrorCode>;
         async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode>;
@@ -95,8 +101,9 @@ mod backend {
             visitors: Vec<VisitorId>,
             agents: Vec<AgentId>,
         ) -> Result<(), ApiError>;
-        /// The `Set-Cookie` value that stores (or, for `None`, clears) a session.
-        fn session_cookie(&self, token: Option<&str>) -> String;
+        /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
+        /// `secure` when the console is served over TLS.
+        fn session_cookie(&self, token: Option<&str>, secure: bool) -> String;
     }
 
     /// The session token from a `Cookie` header, if any.
@@ -116,6 +123,24 @@ mod backend {
         use_context::<std::sync::Arc<dyn ConsoleBackend>>().ok_or(ErrorCode::Internal.into())
     }
 
+    pub(super) fn client_addr() -> Option<std::net::IpAddr> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ClientAddr>().map(|a| a.0))
+    }
+
+    /// Whether the page asking is served over TLS (directly or by a proxy that
+    /// says so), so that cookies get `Secure`.
+    pub(super) fn request_is_https() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts.uri.scheme_str() == Some("https")
+                || parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.split(',').next().map(str::trim) == Some("https"))
+        })
+    }
+
     pub(super) fn request_token() -> Option<String> {
         use_context::<http::request::Parts>().and_then(|parts| session_token(&parts.headers))
     }
@@ -133,8 +158,10 @@ mod backend {
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<AgentView, ApiError> {
     let backend = backend::backend()?;
-    let (agent, token) = backend.login(&username, &password).await?;
-    backend::set_cookie(&backend.session_cookie(Some(&token)));
+    let (agent, token) = backend
+        .login(&username, &password, backend::client_addr())
+        .await?;
+    backend::set_cookie(&backend.session_cookie(Some(&token), backend::request_is_https()));
     Ok(agent)
 }
 
@@ -144,7 +171,7 @@ pub async fn logout() -> Result<(), ApiError> {
     if let Some(token) = backend::request_token() {
         backend.logout(&token).await?;
     }
-    backend::set_cookie(&backend.session_cookie(None));
+    backend::set_cookie(&backend.session_cookie(None, backend::request_is_https()));
     Ok(())
 }
 

@@ -414,7 +414,7 @@ fn NameEditor(
         ev.prevent_default();
         if let Some(input) = draft.get_untracked() {
             send_frame(ClientMsg::SetName {
-                name: input.value(),
+                name: input.value().trim().to_owned(),
             });
         }
     };

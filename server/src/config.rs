@@ -1,5 +1,7 @@
 //! Settings from the environment, with defaults for the README's run command.
 
+use crate::http::Origins;
+use crate::limits::Limits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,10 +19,21 @@ pub struct Config {
     /// `CHAT_STORE_BUSY_TIMEOUT_MS`, default 5000: how long a write waits for a lock
     /// held by another process before failing with a retryable error.
     pub store_busy_timeout: Duration,
+    /// `CHAT_ALLOWED_ORIGINS`: comma-separated origins of the company websites that
+    /// may embed the widget (e.g. `https://www.example.com`); the chat server's own
+    /// origin is always allowed.
+    pub allowed_origins: Origins,
+    /// `CHAT_RATE_LIMITS` (`on` by default; `off` for load tests) and
+    /// `CHAT_MAX_CONNECTIONS_PER_IP` (default 500; 0 is unlimited).
+    pub limits: Limits,
+    /// `CHAT_HEADER_READ_TIMEOUT_SECS`, default 10: how long a client may take to
+    /// send a request's headers, and how long an idle keep-alive connection stays.
+    pub header_read_timeout: Duration,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Config {
     pub fn from_env() -> Result<Config, String> {
@@ -42,7 +55,29 @@ impl Config {
             })?,
             Err(_) => crate::store::sqlite::DEFAULT_BUSY_TIMEOUT.as_millis() as u64,
         };
+        let allowed_origins =
+            Origins::parse(&std::env::var("CHAT_ALLOWED_ORIGINS").unwrap_or_default())
+                .map_err(|e| format!("CHAT_ALLOWED_ORIGINS: {e}"))?;
+        let mut limits = match std::env::var("CHAT_RATE_LIMITS").as_deref() {
+            Ok("on") | Err(_) => Limits::default(),
+            Ok("off") => Limits::unlimited(),
+            Ok(other) => return Err(format!("CHAT_RATE_LIMITS '{other}': use on or off")),
+        };
+        if let Ok(v) = std::env::var("CHAT_MAX_CONNECTIONS_PER_IP") {
+            limits.connections_per_ip = v.parse().map_err(|e| {
+                format!("CHAT_MAX_CONNECTIONS_PER_IP '{v}' is not a whole number: {e}")
+            })?;
+        }
+        let header_secs = match std::env::var("CHAT_HEADER_READ_TIMEOUT_SECS") {
+            Ok(v) => v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                format!("CHAT_HEADER_READ_TIMEOUT_SECS '{v}' is not a positive number of seconds")
+            })?,
+            Err(_) => DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+        };
         Ok(Config {
+            allowed_origins,
+            limits,
+            header_read_timeout: Duration::from_secs(header_secs),
             store_busy_timeout: Duration::from_millis(busy_ms),
             addr,
             database_url: database_url(),

@@ -14,17 +14,19 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod limits;
 pub mod routing;
 pub mod store;
 pub mod ws;
 
-use axum::serve::ListenerExt;
+use app::api::ClientAddr;
 use broker::InProcessBroker;
 use chat::{ChatConfig, ChatService};
 use config::Config;
 use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use store::sqlite::SqliteStore;
 use store::Store;
 
@@ -66,17 +68,11 @@ impl Server {
             router.clone(),
             ChatConfig {
                 presence_grace: config.presence_grace,
+                limits: config.limits,
             },
         );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
-        // Chat frames are small and latency matters: no Nagle delay (which, with the
-        // peer's delayed ACK, would hold every second frame back by ~40 ms).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "could not set TCP_NODELAY");
-            }
-        });
         let leptos_options = LeptosOptions::builder()
             .output_name("livechat")
             .site_root(config.site_root.clone())
@@ -87,13 +83,11 @@ impl Server {
             leptos_options,
             chat: chat.clone(),
             router,
+            origins: Arc::new(config.allowed_origins.clone()),
+            socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
         };
         let app = http::router(state);
-        let task = tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, app.into_make_service()).await {
-                tracing::error!(%err, "server stopped");
-            }
-        });
+        let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));
         Ok(Server { addr, chat, task })
     }
 
@@ -105,5 +99,46 @@ impl Server {
     /// Stops serving (tests use it to simulate a crash: nothing is flushed).
     pub fn abort(&self) {
         self.task.abort();
+    }
+}
+
+/// Accepts connections and serves HTTP/1.1 on each, WebSocket upgrades included.
+/// Our own loop rather than `axum::serve`, for the header-read timeout (which also
+/// closes keep-alive connections left idle) and the client address of every request.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_read_timeout: Duration,
+) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!(%err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Chat frames are small and latency matters: no Nagle delay (which, with the
+        // peer's delayed ACK, would hold every second frame back by ~40 ms).
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(%err, "could not set TCP_NODELAY");
+        }
+        let service = tower::Layer::layer(&axum::Extension(ClientAddr(peer.ip())), app.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
+            let connection = http
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(tcp),
+                    hyper_util::service::TowerToHyperService::new(service),
+                )
+                .with_upgrades();
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
     }
 }

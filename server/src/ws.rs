@@ -7,18 +7,22 @@
 
 use crate::chat::{ChatService, Session};
 use crate::http::AppState;
-use crate::routing::{Audience, Envelope, Router};
+use crate::limits::{Bucket, ConnectionSlot};
+use crate::routing::{Audience, Envelope};
+use app::api::ClientAddr;
 use app::error::ErrorCode;
 use app::protocol::{
     ClientMsg, PageView, ServerMsg, MAX_MESSAGE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
 };
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use futures::{SinkExt, StreamExt};
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest frame accepted from a client: a maximal message in 4-byte characters,
 /// JSON-escaped, with room for the envelope.
@@ -29,21 +33,38 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_INTERVAL: Duration = Duration::from_secs(20);
 /// A connection silent for this long (no frame, no pong) is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a closing connection may take to take its last frames.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn visitor_socket(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub async fn visitor_socket(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Extension(ClientAddr(ip)): Extension<ClientAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let slot = match admit(&state, ip, &headers) {
+        Ok(slot) => slot,
+        Err(refusal) => return refusal,
+    };
     limits(ws).on_upgrade(move |socket| async move {
         let Some((socket, session, page)) = visitor_hello(socket, &state.chat).await else {
             return;
         };
-        serve(socket, state.chat, state.router, session, Some(page)).await;
+        serve(socket, state, ip, session, Some(page)).await;
+        drop(slot);
     })
 }
 
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    Extension(ClientAddr(ip)): Extension<ClientAddr>,
     headers: HeaderMap,
 ) -> Response {
+    let slot = match admit(&state, ip, &headers) {
+        Ok(slot) => slot,
+        Err(refusal) => return refusal,
+    };
     let Some(token) = app::api::session_token(&headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -55,15 +76,41 @@ pub async fn agent_socket(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    limits(ws).on_upgrade(move |socket| {
-        serve(
-            socket,
-            state.chat,
-            state.router,
-            Session::Agent(agent),
-            None,
-        )
+    limits(ws).on_upgrade(move |socket| async move {
+        serve(socket, state, ip, Session::Agent(agent), None).await;
+        drop(slot);
     })
+}
+
+/// Checks a handshake before the upgrade: it must come from a page of this
+/// deployment (cross-site WebSocket hijacking is refused), and the address must be
+/// within its connection limits. Returns the address's connection slot.
+fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Response> {
+    if !state.origins.permits_socket(headers) {
+        tracing::info!(origin = ?headers.get(header::ORIGIN), "socket from a foreign origin refused");
+        return Err((StatusCode::FORBIDDEN, "origin not allowed").into_response());
+    }
+    let limits = &state.socket_limits;
+    if !limits.connects.take(&ip) {
+        return Err(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+        ));
+    }
+    limits
+        .connections
+        .acquire(ip)
+        .ok_or_else(|| refusal(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited))
+}
+
+/// An HTTP answer to a refused handshake, with the error code as JSON.
+fn refusal(status: StatusCode, code: ErrorCode) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{{\"code\":\"{}\"}}", code.as_str()),
+    )
+        .into_response()
 }
 
 fn limits(ws: WebSocketUpgrade) -> WebSocketUpgrade {
@@ -126,17 +173,31 @@ async fn visitor_hello(
     }
 }
 
+/// Why the server ends a connection, told to the client in a close frame after
+/// an error frame with the code.
+struct Closing {
+    code: u16,
+    reason: &'static str,
+}
+
 async fn serve(
     socket: WebSocket,
-    chat: Arc<ChatService>,
-    router: Arc<Router>,
+    state: AppState,
+    ip: IpAddr,
     mut session: Session,
     page: Option<PageView>,
 ) {
+    let AppState {
+        chat,
+        router,
+        socket_limits,
+        ..
+    } = state;
     let outbox = router.register(session.participant());
     let conn = outbox.id;
     let cut = outbox.cut.clone();
     let (mut sink, mut stream) = socket.split();
+    let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Option<Closing>>();
 
     let writer = tokio::spawn(async move {
         let mut frames = outbox.frames;
@@ -144,7 +205,23 @@ async fn serve(
         ping.tick().await;
         loop {
             tokio::select! {
-                // The router cut us (slow reader) or the reader ended: stop writing.
+                biased;
+                // The reader ended: send what is queued (an error frame saying why),
+                // then the close frame.
+                closing = &mut close_rx => {
+                    while let Ok(bytes) = frames.try_recv() {
+                        let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
+                        if sink.send(Message::Text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if let Ok(Some(Closing { code, reason })) = closing {
+                        let frame = CloseFrame { code, reason: reason.into() };
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                    }
+                    break;
+                }
+                // The router cut us (slow reader): stop writing.
                 _ = outbox.cut.cancelled() => break,
                 frame = frames.recv() => {
                     let Some(bytes) = frame else { break };
@@ -171,40 +248,62 @@ async fn serve(
             entry: None,
         })
     };
+    let refuse = |code: ErrorCode| {
+        reply(&ServerMsg::Error {
+            code,
+            client_msg_id: None,
+            conversation_id: None,
+        })
+    };
 
     match chat.connected(&session, page).await {
         Ok(welcome) => welcome.iter().for_each(reply),
         Err(err) => reply(&err.into_server_msg(None, None)),
     }
 
-    loop {
+    let frame_rate = socket_limits.limits.frames_per_connection;
+    let mut frames_left = Bucket::full(frame_rate, Instant::now());
+    let closing = loop {
         let frame = tokio::select! {
             // Cut by the router: the client will reconnect and resume.
-            _ = cut.cancelled() => break,
+            _ = cut.cancelled() => break None,
             frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
         };
         let text = match frame {
-            Err(_) | Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => break,
+            Err(_) => {
+                break Some(Closing {
+                    code: close_code::AWAY,
+                    reason: "idle",
+                })
+            }
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => break None,
+            Ok(Some(Err(err))) => {
+                break unreadable(&err)
+                    .inspect(|(code, _)| refuse(*code))
+                    .map(|(_, c)| c)
+            }
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Binary(_)))) => {
-                reply(&ServerMsg::Error {
-                    code: ErrorCode::BadRequest,
-                    client_msg_id: None,
-                    conversation_id: None,
-                });
+                refuse(ErrorCode::BadRequest);
                 continue;
             }
             Ok(Some(Ok(Message::Text(text)))) => text,
         };
+        // A flood gets one clear error, then the connection is closed; the client
+        // reconnects later with back-off and resends what was not acknowledged.
+        if !frames_left.take(frame_rate, Instant::now()) || !socket_limits.frames_per_ip.take(&ip) {
+            tracing::info!(%ip, "client over its rate limit; closing");
+            refuse(ErrorCode::RateLimited);
+            break Some(Closing {
+                code: close_code::POLICY,
+                reason: "rate limited",
+            });
+        }
         let msg = match serde_json::from_str::<ClientMsg>(&text) {
             Ok(msg) => msg,
             Err(err) => {
                 tracing::debug!(%err, "unreadable client frame");
-                reply(&ServerMsg::Error {
-                    code: ErrorCode::BadRequest,
-                    client_msg_id: None,
-                    conversation_id: None,
-                });
+                refuse(ErrorCode::BadRequest);
                 continue;
             }
         };
@@ -219,9 +318,48 @@ async fn serve(
         for answer in chat.handle(&mut session, conn, msg).await {
             reply(&answer);
         }
-    }
+    };
 
+    // Let the writer flush the answer and the close frame, but not wait for ever
+    // on a client that does not read.
+    let _ = close_tx.send(closing);
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(CLOSE_TIMEOUT, writer).await.is_err() {
+        abort.abort();
+    }
     router.unregister(conn);
     chat.disconnected(&session);
-    let _ = writer.await;
+}
+
+/// The error code and close frame for a frame the socket could not read, if the
+/// client should be told (a broken connection needs no answer).
+fn unreadable(err: &axum::Error) -> Option<(ErrorCode, Closing)> {
+    use std::error::Error as _;
+    use tungstenite::error::{CapacityError, Error as WsError};
+    let cause = err.source()?.downcast_ref::<WsError>()?;
+    tracing::debug!(%cause, "client frame refused");
+    match cause {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Some((
+            ErrorCode::TooLong,
+            Closing {
+                code: close_code::SIZE,
+                reason: "frame too large",
+            },
+        )),
+        WsError::Utf8(_) => Some((
+            ErrorCode::BadRequest,
+            Closing {
+                code: close_code::INVALID,
+                reason: "text frame is not UTF-8",
+            },
+        )),
+        WsError::Protocol(_) | WsError::Capacity(_) => Some((
+            ErrorCode::BadRequest,
+            Closing {
+                code: close_code::PROTOCOL,
+                reason: "protocol error",
+            },
+        )),
+        _ => None,
+    }
 }

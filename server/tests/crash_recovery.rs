@@ -16,7 +16,6 @@ use std::path::Path;
 use std::time::Duration;
 use support::process::{self, ServerProcess};
 use support::{msg_id, token, Client, PASSWORD};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Clone)]
@@ -36,19 +35,18 @@ struct Peer {
 async fn connect(addr: std::net::SocketAddr, who: &Who) -> Option<Client> {
     match who {
         Who::Agent { cookie } => {
-            let mut request = format!("ws://{addr}/ws/agent")
-                .into_client_request()
-                .unwrap();
-            request
-                .headers_mut()
-                .insert("cookie", cookie.parse().unwrap());
+            let request = support::socket_request(addr, "/ws/agent", Some(&cookie));
             let (ws, _) = tokio_tungstenite::connect_async(request).await.ok()?;
             Some(Client::manual(ws))
         }
         Who::Visitor { token } => {
-            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/visitor"))
-                .await
-                .ok()?;
+            let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+                addr,
+                "/ws/visitor",
+                None,
+            ))
+            .await
+            .ok()?;
             let mut client = Client::manual(ws);
             let hello = ClientMsg::Hello {
                 token: Some(token.clone()),
@@ -170,35 +168,18 @@ async fn history(
     }
 }
 
-async fn login(addr: std::net::SocketAddr, username: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("http://{addr}/api/login"))
-        .form(&[("username", username), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("livechat_session="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .expect("a session cookie")
-}
-
 /// Sets up ann (owner), bob, and two visitors in one group conversation.
 async fn group(dir: &Path) -> (Vec<Peer>, ConversationId) {
     process::add_agent(dir, "ann", "Ann", PASSWORD);
     process::add_agent(dir, "bob", "Bob", PASSWORD);
     let server = ServerProcess::start(dir, |_| {}).await;
     let addr = server.addr;
-    let cookie = login(addr, "ann").await;
+    let cookie = support::Remote::new(addr).login("ann").await;
     let ann = Who::Agent {
         cookie: cookie.clone(),
     };
     let bob = Who::Agent {
-        cookie: login(addr, "bob").await,
+        cookie: support::Remote::new(addr).login("bob").await,
     };
     let v1 = Who::Visitor { token: token(1) };
     let v2 = Who::Visitor { token: token(2) };
@@ -226,8 +207,7 @@ async fn group(dir: &Path) -> (Vec<Peer>, ConversationId) {
             visitor_ids.push(visitor.id);
         }
     }
-    let response = reqwest::Client::new()
-        .post(format!("http://{addr}/api/request_conversation"))
+    let response = support::post(addr, "/api/request_conversation")
         .header("cookie", cookie)
         .json(&serde_json::json!({ "visitors": visitor_ids, "agents": [bob_id] }))
         .send()

@@ -165,9 +165,13 @@ async fn a_reconnecting_visitor_resumes_with_the_whole_history() {
     drop(vic);
 
     // A new page: the same token, a new connection.
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
-        .await
-        .unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    .unwrap();
     let mut vic = support::Client::manual(ws);
     vic.send(&ClientMsg::Hello {
         token: Some(token(2)),
@@ -289,9 +293,13 @@ async fn presence_ends_after_the_grace_period_and_not_before() {
 #[tokio::test]
 async fn with_no_agent_online_visitors_leave_a_message() {
     let ts = TestServer::start(Duration::from_millis(200)).await;
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
-        .await
-        .unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    .unwrap();
     let mut vic = support::Client::manual(ws);
     vic.send(&ClientMsg::Hello {
         token: Some(token(5)),
@@ -424,12 +432,20 @@ async fn logins_are_checked_and_agent_sockets_need_a_session() {
     let unknown = ts.login("nobody", "wrong password").await.unwrap_err();
     assert!(wrong.contains("invalid_login"), "{wrong}");
     assert_eq!(wrong, unknown, "the same answer for an unknown user");
-    let refused =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws/agent", ts.server.addr)).await;
+    let refused = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/agent",
+        None,
+    ))
+    .await;
     assert!(refused.is_err(), "no session, no agent socket");
-    let bad_token = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
-        .await
-        .unwrap();
+    let bad_token = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    .unwrap();
     let mut client = support::Client::new(bad_token.0);
     client
         .send(&ClientMsg::Hello {
@@ -470,7 +486,7 @@ async fn visitors_choose_the_name_others_see() {
         );
     }
     vic.send(&ClientMsg::SetName {
-        name: "  Marie Curie ".into(),
+        name: "Marie Curie".into(),
     })
     .await;
     let done = vic
@@ -501,9 +517,13 @@ async fn visitors_choose_the_name_others_see() {
     assert_eq!(item.visitor_name, "Marie Curie");
     // The name is kept: a new connection with the same token has it.
     drop(vic);
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
-        .await
-        .unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    .unwrap();
     let mut vic = support::Client::manual(ws);
     vic.send(&ClientMsg::Hello {
         token: Some(token(8)),

@@ -8,9 +8,9 @@ use app::ids::ConversationId;
 use app::protocol::{ClientMsg, InvitationState, ServerMsg};
 use rand::Rng;
 use serde_json::json;
+use server::limits::Limits;
 use std::time::{Duration, Instant};
 use support::{msg_id, token, Client, TestServer};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A group conversation of ann (who will send), bob and two visitors, everyone joined.
 /// Returns ann's client and the conversation.
@@ -105,20 +105,18 @@ async fn send_all(
 async fn reconnect(ts: &TestServer, who: &Who) -> Client {
     let client = match who {
         Who::Agent(cookie) => {
-            let mut request = format!("ws://{}/ws/agent", ts.server.addr)
-                .into_client_request()
-                .unwrap();
-            request
-                .headers_mut()
-                .insert("cookie", cookie.parse().unwrap());
+            let request = support::socket_request(ts.server.addr, "/ws/agent", Some(&cookie));
             let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
             Client::manual(ws)
         }
         Who::Visitor(n) => {
-            let (ws, _) =
-                tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", ts.server.addr))
-                    .await
-                    .unwrap();
+            let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+                ts.server.addr,
+                "/ws/visitor",
+                None,
+            ))
+            .await
+            .unwrap();
             let mut client = Client::manual(ws);
             client
                 .send(&ClientMsg::Hello {
@@ -164,7 +162,9 @@ fn take(last: &mut u64, msg: &ServerMsg, id: ConversationId, who: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_dropped_mid_stream_resume_without_gaps_or_duplicates() {
-    let ts = TestServer::start(Duration::from_secs(30)).await;
+    // Writers send as fast as the server takes it, far above what the per-connection
+    // rate limit lets a browser send; this test is about resume, not about limits.
+    let ts = TestServer::start_with(Duration::from_secs(30), Limits::unlimited()).await;
     let (ann, id) = group(&ts).await;
     let sender = tokio::spawn(send_all(ann, id, 400, 40, Duration::from_millis(5)));
 
@@ -236,7 +236,9 @@ async fn connections_dropped_mid_stream_resume_without_gaps_or_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_stops_reading_is_cut_holds_nobody_back_and_loses_nothing() {
     const MESSAGES: usize = 2500;
-    let ts = TestServer::start(Duration::from_secs(30)).await;
+    // Writers send as fast as the server takes it, far above what the per-connection
+    // rate limit lets a browser send; this test is about resume, not about limits.
+    let ts = TestServer::start_with(Duration::from_secs(30), Limits::unlimited()).await;
     let (ann, id) = group(&ts).await;
 
     // The slow reader: synced, then it stops reading.

@@ -5,17 +5,22 @@
 
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
+use crate::limits::{KeyedLimiter, Limits};
 use crate::store::{AgentRecord, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long an agent stays logged in without logging in again.
 pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Longest username an agent account can have.
+pub const MAX_USERNAME_CHARS: usize = 64;
 
 /// Length of a token in hex digits (256 bits).
 const TOKEN_HEX_LEN: usize = 64;
@@ -25,6 +30,10 @@ pub enum LoginError {
     /// Unknown username or wrong password: deliberately one answer.
     #[error("wrong username or password")]
     Invalid,
+    /// Too many attempts for this username or from this address, whether or not
+    /// the username exists.
+    #[error("too many login attempts; try again later")]
+    Throttled,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -76,13 +85,46 @@ fn visitor_name() -> String {
     format!("Visitor {:04}", OsRng.next_u32() % 10_000)
 }
 
+/// Login attempts per username and per client address.
+pub(super) struct LoginThrottle {
+    per_account: KeyedLimiter<String>,
+    per_ip: KeyedLimiter<IpAddr>,
+}
+
+impl LoginThrottle {
+    pub(super) fn new(limits: &Limits) -> Self {
+        LoginThrottle {
+            per_account: KeyedLimiter::new(limits.failed_logins_per_account),
+            per_ip: KeyedLimiter::new(limits.failed_logins_per_ip),
+        }
+    }
+
+    /// Counts an attempt; false when the username or the address has used up its
+    /// attempts. Unknown usernames are counted like known ones, so the answer
+    /// tells nothing about which exist.
+    fn attempt(&self, username: &str, client: Option<IpAddr>) -> bool {
+        let ip_ok = client.is_none_or(|ip| self.per_ip.take(&ip));
+        let account_ok = self.per_account.take(&username.to_lowercase());
+        ip_ok && account_ok
+    }
+}
+
 impl ChatService {
     /// Checks a password; on success opens a session and returns its token.
+    /// `client` is the address the attempt comes from, for throttling.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
+        client: Option<IpAddr>,
     ) -> Result<(AgentRecord, String), LoginError> {
+        if username.chars().count() > MAX_USERNAME_CHARS {
+            return Err(LoginError::Invalid);
+        }
+        if !self.logins.attempt(username, client) {
+            tracing::info!(?client, "login throttled");
+            return Err(LoginError::Throttled);
+        }
         let agent = self.store.agent_by_username(username).await?;
         let hash = agent
             .as_ref()

@@ -348,8 +348,9 @@ impl ChatService {
         let Session::Visitor { id, name: current } = session else {
             return Err(ChatError::Forbidden);
         };
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().any(char::is_control) {
+        // Stored exactly as chosen (clients trim what people type); blank names and
+        // control characters, which would not show, are refused.
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
             return Err(ChatError::InvalidField("name"));
         }
         if char_len(&name) > MAX_NAME_CHARS {

@@ -16,12 +16,13 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
-pub use accounts::{hash_password, LoginError, SESSION_TTL};
+pub use accounts::{hash_password, new_token, LoginError, MAX_USERNAME_CHARS, SESSION_TTL};
 pub use error::ChatError;
 pub use presence::{AgentProfile, Presence};
 pub use sessions::Session;
 
 use crate::broker::Broker;
+use crate::limits::Limits;
 use crate::routing::{Audience, ConnId, Entry, Envelope, Router};
 use crate::store::{AgentRecord, Store};
 use app::ids::ConversationId;
@@ -38,12 +39,14 @@ const SEQUENCER_STRIPES: usize = 64;
 #[derive(Clone, Debug)]
 pub struct ChatConfig {
     pub presence_grace: Duration,
+    pub limits: Limits,
 }
 
 impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             presence_grace: DEFAULT_PRESENCE_GRACE,
+            limits: Limits::default(),
         }
     }
 }
@@ -54,6 +57,7 @@ pub struct ChatService {
     /// This node's connections: answers to one connection, and sync bookkeeping.
     router: Arc<Router>,
     presence: Mutex<Presence>,
+    logins: accounts::LoginThrottle,
     config: ChatConfig,
     /// Writes to one conversation are stored and published under the same stripe
     /// lock, so their announcements leave in sequence order.
@@ -72,6 +76,7 @@ impl ChatService {
             broker,
             router,
             presence: Mutex::new(Presence::default()),
+            logins: accounts::LoginThrottle::new(&config.limits),
             config,
             sequencer: (0..SEQUENCER_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))

@@ -31,6 +31,7 @@ async fn fixture() -> Fixture {
         router.clone(),
         ChatConfig {
             presence_grace: GRACE,
+            ..ChatConfig::default()
         },
     );
     Fixture {

@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 
 const WIDGET_JS: &str = include_str!("../../assets/widget.js");
 const DEMO_PAGE: &str = include_str!("../../assets/demo.html");
+const DEMO_CSS: &str = include_str!("../../assets/demo.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 pub async fn widget_js() -> impl IntoResponse {
@@ -15,6 +16,13 @@ pub async fn widget_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         WIDGET_JS,
+    )
+}
+
+pub async fn demo_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        DEMO_CSS,
     )
 }
 

@@ -7,6 +7,7 @@ use app::api::{AgentView, ApiError, ConsoleBackend, SESSION_COOKIE};
 use app::error::ErrorCode;
 use app::ids::{AgentId, ConversationId, VisitorId};
 use app::protocol::OfflineMessage;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub struct ConsoleApi {
@@ -70,10 +71,12 @@ impl ConsoleBackend for ConsoleApi {
         &self,
         username: &str,
         password: &str,
+        client: Option<IpAddr>,
     ) -> Result<(AgentView, String), ErrorCode> {
-        match self.chat.login(username, password).await {
+        match self.chat.login(username, password, client).await {
             Ok((agent, token)) => Ok((view(agent), token)),
             Err(LoginError::Invalid) => Err(ErrorCode::InvalidLogin),
+            Err(LoginError::Throttled) => Err(ErrorCode::RateLimited),
             Err(LoginError::Store(err)) => Err(store_code(err)),
         }
     }
@@ -126,13 +129,16 @@ impl ConsoleBackend for ConsoleApi {
             .map_err(api_error)
     }
 
-    fn session_cookie(&self, token: Option<&str>) -> String {
+    fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
         match token {
             Some(token) => format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
                 SESSION_TTL.as_secs()
             ),
-            None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+            None => {
+                format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+            }
         }
     }
 }

@@ -4,24 +4,30 @@
 
 mod assets;
 mod backend;
+mod guard;
 
 use crate::chat::ChatService;
+use crate::limits::SocketLimits;
 use crate::routing::Router as ConnectionRouter;
 use app::api::ConsoleBackend;
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 
 pub use backend::ConsoleApi;
+pub use guard::{parse_origin, Origins};
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub chat: Arc<ChatService>,
     pub router: Arc<ConnectionRouter>,
+    pub origins: Arc<Origins>,
+    pub socket_limits: Arc<SocketLimits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -32,8 +38,19 @@ impl FromRef<AppState> for LeptosOptions {
 
 pub fn router(state: AppState) -> Router {
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ConsoleApi::new(state.chat.clone()));
+    // Every render and server function gets the backend, and the nonce that the
+    // security-headers layer put into this response's Content-Security-Policy.
+    let context = move || {
+        provide_context(backend.clone());
+        if let Some(nonce) = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
+        {
+            provide_context(nonce);
+        }
+    };
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
+    let origins = state.origins.clone();
     Router::new()
         .route("/ws/visitor", get(crate::ws::visitor_socket))
         .route("/ws/agent", get(crate::ws::agent_socket))
@@ -41,17 +58,21 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(assets::demo_home))
         .route("/demo/pricing", get(assets::demo_pricing))
         .route("/demo/contact", get(assets::demo_contact))
+        .route("/demo/site.css", get(assets::demo_css))
         .route("/favicon.ico", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(assets::index))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(backend.clone()),
-            move || app::shell(leptos_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn(guard::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            guard::security_headers,
+        ))
 }

@@ -8,6 +8,7 @@ use app::ids::{ConversationId, MessageId};
 use app::protocol::{AgentRole, ClientMsg, PageView, ServerMsg};
 use futures::{SinkExt, StreamExt};
 use server::config::Config;
+use server::limits::Limits;
 use server::Server;
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -19,13 +20,68 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const WAIT: Duration = Duration::from_secs(5);
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A WebSocket handshake request as a browser page of the server would make it:
+/// with the server's own `Origin` (the server refuses foreign ones) and, for
+/// agents, the session cookie.
+pub fn socket_request(
+    addr: std::net::SocketAddr,
+    path: &str,
+    cookie: Option<&str>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert("origin", format!("http://{addr}").parse().unwrap());
+    if let Some(cookie) = cookie {
+        headers.insert("cookie", cookie.parse().unwrap());
+    }
+    request
+}
+
+/// A POST to the server as its own pages send it (with their `Origin`).
+pub fn post(addr: std::net::SocketAddr, path: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(format!("http://{addr}{path}"))
+        .header("origin", format!("http://{addr}"))
+}
+
+/// Logs in through the server function; the session cookie, or the error body.
+pub async fn login_at(
+    addr: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+) -> Result<String, String> {
+    let response = post(addr, "/api/login")
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("livechat_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned());
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    match cookie {
+        Some(cookie) if status.is_success() => Ok(cookie),
+        _ => Err(body),
+    }
+}
+
 pub struct TestServer {
     pub server: Server,
     pub dir: tempfile::TempDir,
 }
 
 impl TestServer {
+    /// A server with the default abuse limits.
     pub async fn start(grace: Duration) -> TestServer {
+        Self::start_with(grace, Limits::default()).await
+    }
+
+    pub async fn start_with(grace: Duration, limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -33,6 +89,9 @@ impl TestServer {
             presence_grace: grace,
             site_root: dir.path().display().to_string(),
             store_busy_timeout: Duration::from_millis(300),
+            allowed_origins: Default::default(),
+            limits,
+            header_read_timeout: Duration::from_secs(10),
         };
         let server = Server::start(&config).await.expect("server starts");
         TestServer { server, dir }
@@ -56,25 +115,7 @@ impl TestServer {
 
     /// Logs in through the server function; returns the session cookie.
     pub async fn login(&self, username: &str, password: &str) -> Result<String, String> {
-        let response = reqwest::Client::new()
-            .post(self.url("/api/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap();
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("livechat_session="))
-            .map(|v| v.split(';').next().unwrap().to_owned());
-        let status = response.status();
-        let body = response.text().await.unwrap();
-        match cookie {
-            Some(cookie) if status.is_success() => Ok(cookie),
-            _ => Err(body),
-        }
+        login_at(self.server.addr, username, password).await
     }
 
     /// Calls a JSON server function as the agent with this session cookie.
@@ -84,8 +125,7 @@ impl TestServer {
         endpoint: &str,
         body: serde_json::Value,
     ) -> (bool, String) {
-        let response = reqwest::Client::new()
-            .post(self.url(&format!("/api/{endpoint}")))
+        let response = post(self.server.addr, &format!("/api/{endpoint}"))
             .header("cookie", cookie)
             .json(&body)
             .send()
@@ -101,12 +141,7 @@ impl TestServer {
 
     pub async fn agent_with_cookie(&self, username: &str) -> (Client, String) {
         let cookie = self.login(username, PASSWORD).await.expect("login");
-        let mut request = format!("ws://{}/ws/agent", self.server.addr)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
+        let request = socket_request(self.server.addr, "/ws/agent", Some(&cookie));
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("agent connects");
@@ -119,7 +154,7 @@ impl TestServer {
 
     pub async fn visitor(&self, token: &str, url: &str) -> Client {
         let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", self.server.addr))
+            tokio_tungstenite::connect_async(socket_request(self.server.addr, "/ws/visitor", None))
                 .await
                 .expect("visitor connects");
         let mut client = Client::new(ws);
@@ -278,30 +313,14 @@ impl Remote {
     }
 
     pub async fn login(&self, username: &str) -> String {
-        let response = reqwest::Client::new()
-            .post(format!("http://{}/api/login", self.addr))
-            .form(&[("username", username), ("password", PASSWORD)])
-            .send()
+        login_at(self.addr, username, PASSWORD)
             .await
-            .unwrap();
-        response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("livechat_session="))
-            .map(|v| v.split(';').next().unwrap().to_owned())
             .expect("a session cookie")
     }
 
     /// An agent connection that syncs nothing by itself.
     pub async fn agent(&self, cookie: &str) -> Client {
-        let mut request = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
+        let request = socket_request(self.addr, "/ws/agent", Some(&cookie));
         let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let mut client = Client::manual(ws);
         client
@@ -312,9 +331,10 @@ impl Remote {
 
     /// A visitor connection that syncs nothing by itself.
     pub async fn visitor(&self, token: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/visitor", self.addr))
-            .await
-            .unwrap();
+        let (ws, _) =
+            tokio_tungstenite::connect_async(socket_request(self.addr, "/ws/visitor", None))
+                .await
+                .unwrap();
         let mut client = Client::new(ws);
         client
             .send(&ClientMsg::Hello {

