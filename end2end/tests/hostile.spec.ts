@@ -216,13 +216,20 @@ async function sendAll(from: Side, strings: readonly string[], shownBefore: numb
   const input = from.win.getByTestId('message-input');
   const send = from.win.getByTestId('send-button');
   const sent: string[] = [];
+  const T = { fill: 0, value: 0, click: 0, wait: 0 };
+  let t0 = Date.now();
   for (const [i, s] of strings.entries()) {
+    if (i % 50 === 0) { console.log(i, Date.now() - t0, JSON.stringify(T)); }
+    let t = Date.now();
     await input.fill(s);
+    T.fill += Date.now() - t; t = Date.now();
     const held = await input.inputValue();
     expect(held, `BLNS #${i} ${JSON.stringify(s)}: the textarea holds it (only line breaks normalized)`).toBe(
       textareaValue(s),
     );
+    T.value += Date.now() - t; t = Date.now();
     await send.click();
+    T.click += Date.now() - t; t = Date.now();
     if (isBlank(held)) {
       // Refused by the client: nothing pending, nothing shown, the draft stays.
       expect(await from.win.getByTestId('pending-message').count(), `BLNS #${i} (blank) is not sent`).toBe(0);
@@ -233,6 +240,7 @@ async function sendAll(from: Side, strings: readonly string[], shownBefore: numb
     }
     sent.push(held);
     await waitForMessages(from, shownBefore + sent.length);
+    T.wait += Date.now() - t;
   }
   return sent;
 }

@@ -82,17 +82,27 @@ impl TestServer {
     }
 
     pub async fn start_with(grace: Duration, limits: Limits) -> TestServer {
+        Self::start_configured(|config| {
+            config.presence_grace = grace;
+            config.limits = limits;
+        })
+        .await
+    }
+
+    /// A server with the test defaults changed by `configure`.
+    pub async fn start_configured(configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite://{}/chat.db", dir.path().display()),
-            presence_grace: grace,
+            presence_grace: Duration::from_secs(30),
             site_root: dir.path().display().to_string(),
             store_busy_timeout: Duration::from_millis(300),
             allowed_origins: Default::default(),
-            limits,
+            limits: Limits::default(),
             header_read_timeout: Duration::from_secs(10),
         };
+        configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");
         TestServer { server, dir }
     }
@@ -281,6 +291,30 @@ impl Client {
                 _ => {}
             }
             return Some(msg);
+        }
+    }
+
+    /// Skips messages until an error frame; returns its code.
+    pub async fn expect_error(&mut self) -> app::error::ErrorCode {
+        match self.expect(|m| matches!(m, ServerMsg::Error { .. })).await {
+            ServerMsg::Error { code, .. } => code,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Reads until the server closes the connection; the close frame's code, or
+    /// `None` when the connection ended without one.
+    pub async fn expect_close(&mut self) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("the server closes the connection in time");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
         }
     }
 
