@@ -71,15 +71,31 @@ fn read_password() -> anyhow::Result<String> {
     Ok(input.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// Logs to stderr at `RUST_LOG` (default `info,sqlx=warn`). Whatever the level,
+/// the WebSocket library's trace output is dropped: it prints whole frames, and
+/// frames carry visitor tokens and everyone's messages.
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let no_frames = tracing_subscriber::filter::filter_fn(|meta| {
+        let websocket = meta.target().starts_with("tungstenite")
+            || meta.target().starts_with("tokio_tungstenite");
+        !(websocket && *meta.level() == tracing::Level::TRACE)
+    });
+    tracing_subscriber::registry()
+        .with(env)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(no_frames),
+        )
+        .init();
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(demo).await,

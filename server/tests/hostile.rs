@@ -690,3 +690,92 @@ async fn slow_or_silent_clients_are_cut_before_their_headers() {
         .status()
         .is_success());
 }
+
+#[tokio::test]
+async fn visitor_tokens_and_session_cookies_never_leave_the_server_even_in_trace_logs() {
+    use support::process::{self, ServerProcess};
+    let (_dir, dir) = process::temp_dir();
+    process::add_agent(&dir, "ann", "Ann", support::PASSWORD);
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = ServerProcess::start(&dir, |command| {
+        command
+            .env("RUST_LOG", "trace")
+            .stderr(log.try_clone().unwrap())
+            .stdout(log);
+    })
+    .await;
+    let remote = support::Remote::new(server.addr);
+    let cookie = remote.login("ann").await;
+    let session = cookie.split_once('=').unwrap().1.to_owned();
+    let mut ann = remote.agent(&cookie).await;
+    let secret = token(42);
+    let mut vic = remote.visitor(&secret).await;
+
+    // A whole chat, with everything the agent can see about the visitor.
+    vic.send(&ClientMsg::StartChat {
+        client_msg_id: msg_id(),
+        text: "hello".into(),
+    })
+    .await;
+    let mut frames = Vec::new();
+    let conversation_id = loop {
+        let msg = ann.next().await;
+        frames.push(serde_json::to_string(&msg).unwrap());
+        if let ServerMsg::QueueAdded { item } = msg {
+            break item.conversation_id;
+        }
+    };
+    ann.send(&ClientMsg::AcceptChat { conversation_id }).await;
+    say(&mut ann, conversation_id, "hi").await;
+    ann.send(&ClientMsg::Sync {
+        conversation_id,
+        after_seq: 0,
+    })
+    .await;
+    while let Some(msg) = ann.try_next(Duration::from_millis(500)).await {
+        frames.push(serde_json::to_string(&msg).unwrap());
+    }
+    while let Some(msg) = vic.try_next(Duration::from_millis(200)).await {
+        frames.push(serde_json::to_string(&msg).unwrap());
+    }
+    drop((ann, vic));
+    drop(server);
+
+    let upper = secret.to_ascii_uppercase();
+    for frame in &frames {
+        assert!(
+            !frame.contains(&secret) && !frame.contains(&upper),
+            "a frame has the token: {frame}"
+        );
+    }
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged.lines().count() > 20,
+        "trace logging was on:\n{logged}"
+    );
+    let leaks: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains(&secret) || l.contains(&session))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "the log has a secret:\n{}",
+        leaks.join("\n")
+    );
+    assert!(!logged.contains(&session), "the log has the session cookie");
+    // The database keeps hashes only.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("chat.db") {
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&secret), "{} has the token", path.display());
+            assert!(
+                !text.contains(&session),
+                "{} has the session",
+                path.display()
+            );
+        }
+    }
+}
