@@ -51,6 +51,15 @@ impl FromServerFnError for ApiError {
     }
 }
 
+/// A new agent account, as an admin fills it in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAgentAccount {
+    pub username: String,
+    pub name: String,
+    pub role: AgentRole,
+    pub password: String,
+}
+
 /// The logged-in agent, as the console shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentView {
@@ -100,6 +109,23 @@ mod backend {
             conversation_id: ConversationId,
             visitors: Vec<VisitorId>,
             agents: Vec<AgentId>,
+        ) -> Result<(), ApiError>;
+        /// Every agent account, for an admin.
+        async fn list_agents(&self, token: &str) -> Result<Vec<AgentView>, ApiError>;
+        /// An admin adds an agent account.
+        async fn add_agent(
+            &self,
+            token: &str,
+            account: NewAgentAccount,
+        ) -> Result<AgentView, ApiError>;
+        /// An admin removes an account (not their own); its sessions end at once.
+        async fn remove_agent(&self, token: &str, username: &str) -> Result<(), ApiError>;
+        /// An admin sets an account's password; its sessions end at once.
+        async fn set_agent_password(
+            &self,
+            token: &str,
+            username: &str,
+            password: &str,
         ) -> Result<(), ApiError>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
         /// `secure` when the console is served over TLS.
@@ -221,5 +247,39 @@ pub async fn invite_to_conversation(
     let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
     backend
         .invite(&token, conversation_id, visitors, agents)
+        .await
+}
+
+/// Every agent account (admins only).
+#[server(endpoint = "admin/agents", input = leptos::server_fn::codec::Json)]
+pub async fn list_agents() -> Result<Vec<AgentView>, ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend.list_agents(&token).await
+}
+
+/// Adds an agent account (admins only).
+#[server(endpoint = "admin/add_agent", input = leptos::server_fn::codec::Json)]
+pub async fn add_agent(account: NewAgentAccount) -> Result<AgentView, ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend.add_agent(&token, account).await
+}
+
+/// Removes an agent account (admins only; not their own).
+#[server(endpoint = "admin/remove_agent", input = leptos::server_fn::codec::Json)]
+pub async fn remove_agent(username: String) -> Result<(), ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend.remove_agent(&token, &username).await
+}
+
+/// Sets an agent's password (admins only).
+#[server(endpoint = "admin/set_password", input = leptos::server_fn::codec::Json)]
+pub async fn set_agent_password(username: String, password: String) -> Result<(), ApiError> {
+    let backend = backend::backend()?;
+    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
+    backend
+        .set_agent_password(&token, &username, &password)
         .await
 }

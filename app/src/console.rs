@@ -5,6 +5,7 @@
 //! the site, other agents, the queue), the messages left while nobody was online,
 //! and one tab per open conversation.
 
+use crate::admin::TeamPanel;
 use crate::api::{
     current_agent, invite_to_conversation, login, logout, offline_messages, request_conversation,
     AgentView, ApiError,
@@ -15,8 +16,8 @@ use crate::client::Socket;
 use crate::i18n::{t, tf, Key, Lang};
 use crate::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
 use crate::protocol::{
-    AgentInfo, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, InvitationState, Me,
-    OfflineMessage, QueueItem, ServerMsg, VisitorInfo,
+    AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo,
+    InvitationState, Me, OfflineMessage, QueueItem, ServerMsg, VisitorInfo,
 };
 use crate::widget::{ErrorToast, InvitationCard};
 use leptos::prelude::*;
@@ -576,6 +577,10 @@ fn Desk(
     }
     .into_any();
 
+    let team_panel = (agent.role == AgentRole::Admin)
+        .then(|| view! { <TeamPanel lang me=my_id/> }.into_any())
+        .unwrap_or_else(|| ().into_any());
+
     view! {
         {header}
         <ErrorToast lang error/>
@@ -586,6 +591,7 @@ fn Desk(
                 {visitors_panel}
                 {agents_panel}
                 {offline_panel}
+                {team_panel}
             </aside>
             {conversations_panel}
         </div>

@@ -4,6 +4,7 @@
 //! console ([`console`], the agent access component). The server functions in
 //! [`api`] are thin: they call the chat service through a trait the server provides.
 
+mod admin;
 pub mod api;
 mod browser;
 mod chat_view;

@@ -1,7 +1,8 @@
-//! Agent accounts from the command line, and the demo agents made on first run.
+//! Agent accounts, as the command line and admins in the console manage them, and
+//! the demo agents made on first run.
 
 use crate::chat::hash_password;
-use crate::store::{NewAgent, Store, StoreError};
+use crate::store::{AgentRecord, NewAgent, Store, StoreError};
 use app::protocol::{char_len, AgentRole, MAX_NAME_CHARS};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -53,7 +54,7 @@ pub async fn add(
     name: &str,
     role: AgentRole,
     password: &str,
-) -> Result<(), AgentCliError> {
+) -> Result<AgentRecord, AgentCliError> {
     check_username(username)?;
     let name = name.trim();
     if name.is_empty() || char_len(name) > MAX_NAME_CHARS {
@@ -61,7 +62,7 @@ pub async fn add(
     }
     check_password(password)?;
     let password_hash = hash_password(password).map_err(AgentCliError::Hash)?;
-    store
+    let agent = store
         .create_agent(NewAgent {
             username: username.to_owned(),
             name: name.to_owned(),
@@ -73,7 +74,7 @@ pub async fn add(
             StoreError::Duplicate(_) => AgentCliError::Exists(username.to_owned()),
             other => AgentCliError::Store(other),
         })?;
-    Ok(())
+    Ok(agent)
 }
 
 pub async fn set_password(

@@ -6,7 +6,10 @@
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::limits::{KeyedLimiter, Limits};
+use crate::routing::Audience;
 use crate::store::{AgentRecord, StoreError};
+use app::ids::{AgentId, Participant};
+use app::protocol::ServerMsg;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::rngs::OsRng;
@@ -145,6 +148,18 @@ impl ChatService {
             .create_session(&token_hash(&token), agent.id, expires)
             .await?;
         Ok((agent, token))
+    }
+
+    /// Agent accounts were added, removed or had their password set: every console
+    /// gets the new list, and the connections of `signed_out` (whose sessions the
+    /// store has ended) are closed.
+    pub async fn accounts_changed(&self, signed_out: Option<AgentId>) -> Result<(), ChatError> {
+        if let Some(id) = signed_out {
+            self.router.cut_participant(Participant::Agent(id));
+        }
+        let agents = self.agent_infos().await?;
+        self.publish(Audience::Agents, &ServerMsg::Agents { agents });
+        Ok(())
     }
 
     pub async fn logout(&self, session_token: &str) -> Result<(), StoreError> {

@@ -178,7 +178,7 @@ impl ChatService {
     }
 
     /// Every agent account with its effective status.
-    async fn agent_infos(&self) -> Result<Vec<AgentInfo>, ChatError> {
+    pub(super) async fn agent_infos(&self) -> Result<Vec<AgentInfo>, ChatError> {
         let records = self.store.agents().await?;
         let presence = self.presence();
         Ok(records

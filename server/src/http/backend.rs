@@ -1,11 +1,13 @@
 //! The chat service as the console's server functions see it.
 
+use crate::agents::{self, AgentCliError};
 use crate::chat::ChatError;
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
-use app::api::{AgentView, ApiError, ConsoleBackend, SESSION_COOKIE};
+use app::api::{AgentView, ApiError, ConsoleBackend, NewAgentAccount, SESSION_COOKIE};
 use app::error::ErrorCode;
 use app::ids::{AgentId, ConversationId, VisitorId};
+use app::protocol::AgentRole;
 use app::protocol::OfflineMessage;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -49,6 +51,47 @@ impl ConsoleApi {
             .await
             .map_err(store_code)?
             .ok_or_else(|| ErrorCode::Unauthenticated.into())
+    }
+}
+
+impl ConsoleApi {
+    /// The session's agent, if it is an admin.
+    async fn admin(&self, token: &str) -> Result<AgentRecord, ApiError> {
+        let agent = self.session_agent(token).await?;
+        if agent.role != AgentRole::Admin {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(agent)
+    }
+
+    /// The consoles hear of the change; `signed_out` is disconnected.
+    async fn accounts_changed(&self, signed_out: Option<app::ids::AgentId>) {
+        if let Err(err) = self.chat.accounts_changed(signed_out).await {
+            tracing::warn!(%err, "could not announce the changed agent accounts");
+        }
+    }
+}
+
+/// What an admin sees when an account change is refused: the code, and the same
+/// sentence the command line prints.
+fn account_error(err: AgentCliError) -> ApiError {
+    let code = match &err {
+        AgentCliError::BadUsername(_)
+        | AgentCliError::BadName
+        | AgentCliError::ShortPassword
+        | AgentCliError::Exists(_) => ErrorCode::InvalidField,
+        AgentCliError::Missing(_) => ErrorCode::NotFound,
+        AgentCliError::Hash(_) => ErrorCode::Internal,
+        AgentCliError::Store(_) => {
+            let AgentCliError::Store(err) = err else {
+                unreachable!()
+            };
+            return store_code(err).into();
+        }
+    };
+    ApiError {
+        code,
+        detail: Some(err.to_string()),
     }
 }
 
@@ -127,6 +170,76 @@ impl ConsoleBackend for ConsoleApi {
             .invite(&agent, conversation_id, &visitors, &agents)
             .await
             .map_err(api_error)
+    }
+
+    async fn list_agents(&self, token: &str) -> Result<Vec<AgentView>, ApiError> {
+        self.admin(token).await?;
+        let agents = self.chat.store().agents().await.map_err(store_code)?;
+        Ok(agents.into_iter().map(view).collect())
+    }
+
+    async fn add_agent(
+        &self,
+        token: &str,
+        account: NewAgentAccount,
+    ) -> Result<AgentView, ApiError> {
+        let admin = self.admin(token).await?;
+        let store = self.chat.store().as_ref();
+        let agent = agents::add(
+            store,
+            &account.username,
+            &account.name,
+            account.role,
+            &account.password,
+        )
+        .await
+        .map_err(account_error)?;
+        tracing::info!(admin = %admin.username, username = %agent.username, "agent added");
+        self.accounts_changed(None).await;
+        Ok(view(agent))
+    }
+
+    async fn remove_agent(&self, token: &str, username: &str) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        if admin.username == username {
+            return Err(ApiError {
+                code: ErrorCode::Forbidden,
+                detail: Some("you cannot remove your own account".into()),
+            });
+        }
+        let store = self.chat.store().as_ref();
+        let removed = store
+            .agent_by_username(username)
+            .await
+            .map_err(store_code)?
+            .map(|a| a.id);
+        agents::remove(store, username)
+            .await
+            .map_err(account_error)?;
+        tracing::info!(admin = %admin.username, %username, "agent removed");
+        self.accounts_changed(removed).await;
+        Ok(())
+    }
+
+    async fn set_agent_password(
+        &self,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        let store = self.chat.store().as_ref();
+        agents::set_password(store, username, password)
+            .await
+            .map_err(account_error)?;
+        tracing::info!(admin = %admin.username, %username, "password set");
+        let agent = store
+            .agent_by_username(username)
+            .await
+            .map_err(store_code)?;
+        // Its sessions are gone (the admin's own too, when it was theirs).
+        self.accounts_changed(agent.map(|a| a.id)).await;
+        Ok(())
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

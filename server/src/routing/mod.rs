@@ -151,6 +151,22 @@ impl Router {
         }
     }
 
+    /// Closes every connection of `participant` (its account was removed, or its
+    /// sessions ended); they unregister as their transports notice.
+    pub fn cut_participant(&self, participant: Participant) {
+        let registry = self.lock();
+        for id in registry
+            .by_participant
+            .get(&participant)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(conn) = registry.conns.get(id) {
+                conn.cut.cancel();
+            }
+        }
+    }
+
     pub fn connection_count(&self, participant: Participant) -> usize {
         self.lock()
             .by_participant

@@ -112,11 +112,15 @@ impl TestServer {
     }
 
     pub async fn add_agent(&self, username: &str, name: &str) {
+        self.add_account(username, name, AgentRole::Agent).await;
+    }
+
+    pub async fn add_account(&self, username: &str, name: &str, role: AgentRole) {
         server::agents::add(
             self.server.chat.store().as_ref(),
             username,
             name,
-            AgentRole::Agent,
+            role,
             PASSWORD,
         )
         .await
