@@ -387,7 +387,7 @@ pub fn ChatWindow(
                                 view! {
                                     <li class="entry" class:mine=mine>
                                         <span class="author">{author}</span>
-                                        <p class="text" data-testid="message" data-seq=m.seq>{text}</p>
+                                        <p class="text" data-testid="message" data-seq=m.seq>{linked(&text)}</p>
                                     </li>
                                 }
                                 .into_any()
@@ -454,4 +454,19 @@ pub fn ChatWindow(
             })}
         </section>
     }
+}
+
+/// A message's text with its http(s) URLs as links that open in a new tab and
+/// tell the linked site nothing about the chat.
+fn linked(text: &str) -> impl IntoView {
+    crate::links::pieces(text)
+        .into_iter()
+        .map(|piece| match piece {
+            crate::links::Piece::Text(text) => text.to_owned().into_any(),
+            crate::links::Piece::Link(url) => view! {
+                <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a>
+            }
+            .into_any(),
+        })
+        .collect_view()
 }

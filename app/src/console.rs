@@ -577,9 +577,11 @@ fn Desk(
     }
     .into_any();
 
-    let team_panel = (agent.role == AgentRole::Admin)
-        .then(|| view! { <TeamPanel lang me=my_id/> }.into_any())
-        .unwrap_or_else(|| ().into_any());
+    let team_panel = if agent.role == AgentRole::Admin {
+        view! { <TeamPanel lang me=my_id/> }.into_any()
+    } else {
+        ().into_any()
+    };
 
     view! {
         {header}

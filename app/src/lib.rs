@@ -13,6 +13,7 @@ mod console;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod links;
 pub mod protocol;
 mod widget;
 

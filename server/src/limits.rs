@@ -176,7 +176,7 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     fn with_bucket<T>(&self, key: &K, f: impl FnOnce(&mut Bucket, Rate, Instant) -> T) -> T {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= SWEEP_EVERY && buckets.len() % SWEEP_EVERY == 0 {
+        if buckets.len() >= SWEEP_EVERY && buckets.len().is_multiple_of(SWEEP_EVERY) {
             buckets.retain(|_, b| !b.is_full(self.rate, now));
         }
         let bucket = buckets

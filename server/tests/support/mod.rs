@@ -358,7 +358,7 @@ impl Remote {
 
     /// An agent connection that syncs nothing by itself.
     pub async fn agent(&self, cookie: &str) -> Client {
-        let request = socket_request(self.addr, "/ws/agent", Some(&cookie));
+        let request = socket_request(self.addr, "/ws/agent", Some(cookie));
         let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let mut client = Client::manual(ws);
         client
