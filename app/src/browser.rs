@@ -81,9 +81,15 @@ pub fn post_to_host(message: &serde_json::Value) {
     if let Some(window) = web_sys::window() {
         if let Ok(Some(parent)) = window.parent() {
             if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
-                // The loader checks that messages come from this frame; the frame
-                // tells nothing private, so any host origin may hear it.
-                let _ = parent.post_message(&value, "*");
+                // Only the host page the loader said we are on may hear it (the
+                // loader, for its part, checks that messages come from this frame).
+                let host = query_param("page_url")
+                    .and_then(|url| web_sys::Url::new(&url).ok())
+                    .map(|url| url.origin())
+                    .filter(|origin| origin.starts_with("http"));
+                if let Some(host) = host {
+                    let _ = parent.post_message(&value, &host);
+                }
             }
         }
     }

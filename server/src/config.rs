@@ -1,6 +1,6 @@
 //! Settings from the environment, with defaults for the README's run command.
 
-use crate::http::Origins;
+use crate::http::{Origins, TrustedProxies};
 use crate::limits::Limits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +23,9 @@ pub struct Config {
     /// may embed the widget (e.g. `https://www.example.com`); the chat server's own
     /// origin is always allowed.
     pub allowed_origins: Origins,
+    /// `CHAT_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies whose
+    /// `X-Forwarded-For` names the client (for per-address limits).
+    pub trusted_proxies: TrustedProxies,
     /// `CHAT_RATE_LIMITS` (`on` by default; `off` for load tests) and
     /// `CHAT_MAX_CONNECTIONS_PER_IP` (default 500; 0 is unlimited).
     pub limits: Limits,
@@ -74,8 +77,12 @@ impl Config {
             })?,
             Err(_) => DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
         };
+        let trusted_proxies =
+            TrustedProxies::parse(&std::env::var("CHAT_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| format!("CHAT_TRUSTED_PROXIES: {e}"))?;
         Ok(Config {
             allowed_origins,
+            trusted_proxies,
             limits,
             header_read_timeout: Duration::from_secs(header_secs),
             store_busy_timeout: Duration::from_millis(busy_ms),

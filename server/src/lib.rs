@@ -84,6 +84,7 @@ impl Server {
             chat: chat.clone(),
             router,
             origins: Arc::new(config.allowed_origins.clone()),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
         };
         let app = http::router(state);

@@ -905,3 +905,40 @@ async fn history_all(
         }
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limits() {
+    let limits = Limits {
+        failed_logins_per_ip: Rate::new(0.001, 2.0),
+        ..Limits::default()
+    };
+    let attempt = |ts: &TestServer, client: &'static str| {
+        let request = support::post(ts.server.addr, "/api/login")
+            .header("x-forwarded-for", format!("203.0.113.50, {client}"))
+            .form(&[("username", "nobody"), ("password", "guess")]);
+        async move {
+            let body = request.send().await.unwrap().text().await.unwrap();
+            if body.contains("rate_limited") {
+                "rate_limited"
+            } else {
+                assert!(body.contains("invalid_login"), "{body}");
+                "invalid_login"
+            }
+        }
+    };
+    let trusting = TestServer::start_configured(|config| {
+        config.limits = limits;
+        config.trusted_proxies = server::http::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    assert_eq!(attempt(&trusting, "198.51.100.1").await, "invalid_login");
+    assert_eq!(attempt(&trusting, "198.51.100.1").await, "invalid_login");
+    assert_eq!(attempt(&trusting, "198.51.100.1").await, "rate_limited");
+    assert_eq!(attempt(&trusting, "198.51.100.2").await, "invalid_login");
+
+    // Anyone else's X-Forwarded-For is ignored: it cannot buy fresh attempts.
+    let wary = TestServer::start_with(Duration::from_secs(30), limits).await;
+    assert_eq!(attempt(&wary, "198.51.100.1").await, "invalid_login");
+    assert_eq!(attempt(&wary, "198.51.100.2").await, "invalid_login");
+    assert_eq!(attempt(&wary, "198.51.100.3").await, "rate_limited");
+}

@@ -2,11 +2,13 @@
 //! server, cross-site request forgery, and the security headers of every answer
 //! (Content-Security-Policy above all). docs/security.md explains each choice.
 
+use app::api::ClientAddr;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::nonce::Nonce;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The sites of the deployment: the chat server's own origin (always allowed) and
@@ -99,6 +101,52 @@ impl Origins {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` names the client
+/// (`CHAT_TRUSTED_PROXIES`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
+impl TrustedProxies {
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| format!("'{s}' is not an IP address")))
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+
+    /// The client's address: the peer's, or for a trusted proxy the last address
+    /// it appended to `X-Forwarded-For` (earlier ones the client could have made up).
+    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.0.contains(&peer) {
+            return peer;
+        }
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|last| last.trim().parse().ok())
+            .unwrap_or(peer)
+    }
+}
+
+/// Replaces the connection's peer address by the client's when a trusted proxy
+/// forwarded the request, so that per-address limits apply to the real client.
+pub async fn client_address(
+    State(proxies): State<Arc<TrustedProxies>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(ClientAddr(peer)) = request.extensions().get::<ClientAddr>().copied() {
+        let client = proxies.client(peer, request.headers());
+        request.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(request).await
 }
 
 /// A state-changing request (POST and the like, server functions included) must
@@ -256,6 +304,21 @@ mod tests {
         assert!(!from("https://evil.example.com"));
         assert!(!from("https://shop.example.com.evil.io"));
         assert!(!origins.permits_socket(&headers(&[("host", "chat.example.com")])));
+    }
+
+    #[test]
+    fn only_trusted_proxies_say_who_the_client_is() {
+        let proxies = TrustedProxies::parse("10.0.0.1, ::1").unwrap();
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.9".parse().unwrap();
+        let forwarded = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7")]);
+        assert_eq!(
+            proxies.client(peer, &forwarded),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(proxies.client(stranger, &forwarded), stranger);
+        assert_eq!(proxies.client(peer, &HeaderMap::new()), peer);
+        assert!(TrustedProxies::parse("10.0.0.0/8").is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 
 pub use backend::ConsoleApi;
-pub use guard::{parse_origin, Origins};
+pub use guard::{parse_origin, Origins, TrustedProxies};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +27,7 @@ pub struct AppState {
     pub chat: Arc<ChatService>,
     pub router: Arc<ConnectionRouter>,
     pub origins: Arc<Origins>,
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub socket_limits: Arc<SocketLimits>,
 }
 
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let origins = state.origins.clone();
+    let proxies = state.trusted_proxies.clone();
     Router::new()
         .route("/ws/visitor", get(crate::ws::visitor_socket))
         .route("/ws/agent", get(crate::ws::agent_socket))
@@ -74,5 +76,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             origins,
             guard::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            guard::client_address,
         ))
 }

@@ -99,6 +99,7 @@ impl TestServer {
             site_root: dir.path().display().to_string(),
             store_busy_timeout: Duration::from_millis(300),
             allowed_origins: Default::default(),
+            trusted_proxies: Default::default(),
             limits: Limits::default(),
             header_read_timeout: Duration::from_secs(10),
         };
