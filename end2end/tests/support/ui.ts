@@ -167,7 +167,8 @@ export async function clickTogether(...targets: Locator[]): Promise<void> {
 
 /**
  * Opens browser contexts (one per visitor or agent: separate cookies and storage)
- * and records page errors and Rust panics in them; closes them all at the end.
+ * and records page errors, Rust panics and CSP violations in them; closes them all
+ * at the end.
  */
 export class Actors {
   private readonly contexts: BrowserContext[] = [];
@@ -181,7 +182,8 @@ export class Actors {
     const page = await context.newPage();
     page.on('pageerror', (err) => this.errors.push(`[${label}] page error: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && /panicked|RuntimeError|unreachable executed/i.test(msg.text())) {
+      // Rust panics, and anything the Content-Security-Policy had to block.
+      if (msg.type() === 'error' && /panicked|RuntimeError|unreachable executed|Content Security Policy/i.test(msg.text())) {
         this.errors.push(`[${label}] console: ${msg.text()}`);
       }
     });
