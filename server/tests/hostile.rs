@@ -574,10 +574,15 @@ async fn the_session_cookie_is_http_only_same_site_strict_and_secure_over_tls() 
 
 #[tokio::test]
 async fn every_page_sends_a_content_security_policy_with_a_fresh_nonce() {
-    let ts = TestServer::start_configured(|config| {
-        config.allowed_origins = server::http::Origins::parse("https://shop.example.com").unwrap();
+    // The real binary: server rendering (Leptos) expects one runtime per process,
+    // not the runtime per test that in-process test servers share a process with.
+    use support::process::{self, ServerProcess};
+    let (_dir, dir) = process::temp_dir();
+    let server = ServerProcess::start(&dir, |command| {
+        command.env("CHAT_ALLOWED_ORIGINS", "https://shop.example.com");
     })
     .await;
+    let url = |path: &str| format!("http://{}{path}", server.addr);
     let mut nonces = HashSet::new();
     for path in [
         "/console",
@@ -587,7 +592,7 @@ async fn every_page_sends_a_content_security_policy_with_a_fresh_nonce() {
         "/demo/pricing",
         "/nowhere",
     ] {
-        let response = reqwest::get(ts.url(path)).await.unwrap();
+        let response = reqwest::get(url(path)).await.unwrap();
         let headers = response.headers().clone();
         let csp = headers
             .get("content-security-policy")
