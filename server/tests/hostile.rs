@@ -576,6 +576,8 @@ async fn the_session_cookie_is_http_only_same_site_strict_and_secure_over_tls() 
 async fn every_page_sends_a_content_security_policy_with_a_fresh_nonce() {
     // The real binary: server rendering (Leptos) expects one runtime per process,
     // not the runtime per test that in-process test servers share a process with.
+    // (Run through `cargo test --workspace --exclude frontend`, as setup.sh does:
+    // the browser crate in the same build would switch on browser-only code.)
     use support::process::{self, ServerProcess};
     let (_dir, dir) = process::temp_dir();
     let server = ServerProcess::start(&dir, |command| {
