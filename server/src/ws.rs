@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 /// Largest frame accepted from a client: a maximal message in 4-byte characters,
 /// JSON-escaped, with room for the envelope.
 pub const MAX_FRAME_BYTES: usize = MAX_MESSAGE_CHARS * 6 + 1024;
+/// What a connection's read buffer starts with.
+const READ_BUFFER_BYTES: usize = 2048;
 /// How long a visitor may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server pings; browsers answer pings by themselves.
@@ -120,9 +122,15 @@ fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Connection
     limits.connections.acquire(ip).ok_or(Refusal::TooMany)
 }
 
+/// Size limits, and small buffers: the library's defaults (128 KiB to read into,
+/// allocated up front, and 128 KiB of write buffering) would be most of a
+/// connection's memory, while chat frames are a few hundred bytes. Bigger frames
+/// grow the read buffer as needed; writes go out frame by frame.
 fn limits(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
 }
 
 fn error_frame(code: ErrorCode) -> Message {

@@ -1,0 +1,733 @@
+//! The load generator and benchmark (docs/performance.md).
+//!
+//! It starts the server binary on a fresh SQLite database (abuse limits off: every
+//! connection comes from this one address), then drives it like browsers would,
+//! over the documented WebSocket protocol and server functions:
+//!
+//! - *idle*: V visitor connections that only hold on; memory per connection;
+//! - *steady*: A agents and V visitors form R multi-party conversations of P
+//!   participants through the real invitation flow, then send at a fixed offered
+//!   rate with a timestamp in each body; latency, losses, CPU per delivery, memory;
+//! - *ramp*: the steady set-up with the rate raised step by step until p99 passes
+//!   100 ms; the highest rate that stayed under it.
+//!
+//! Results go to stdout (readable) and to a JSON file.
+
+mod conn;
+mod stats;
+
+use anyhow::{bail, Context};
+use app::ids::{ConversationId, VisitorId};
+use app::protocol::{ClientMsg, PageView, ServerMsg};
+use clap::Parser;
+use conn::{lock, Order, Shared};
+use serde::Serialize;
+use stats::{Latency, ProcSample};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+#[derive(Parser, Debug)]
+#[command(about = "Load generator and benchmark for the chat server")]
+struct Args {
+    /// The server binary to start (a release build).
+    #[arg(long, default_value = "target/release/server")]
+    server_bin: PathBuf,
+    /// A seconds-long run with small numbers, to check that everything works.
+    #[arg(long)]
+    quick: bool,
+    /// Which workloads, comma-separated.
+    #[arg(long, default_value = "idle,steady,ramp", value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+}
+
+/// The sizes of a run.
+#[derive(Clone, Copy, Debug, Serialize)]
+struct Plan {
+    idle_visitors: usize,
+    agents: usize,
+    conversations: usize,
+    participants: usize,
+    rate: f64,
+    steady_secs: u64,
+    ramp_step_secs: u64,
+    ramp_max_steps: usize,
+}
+
+impl Plan {
+    fn standard() -> Plan {
+        Plan {
+            idle_visitors: 10_000,
+            agents: 20,
+            conversations: 1_000,
+            participants: 5,
+            rate: 1_000.0,
+            steady_secs: 20,
+            ramp_step_secs: 5,
+            ramp_max_steps: 12,
+        }
+    }
+
+    fn quick() -> Plan {
+        Plan {
+            idle_visitors: 200,
+            agents: 2,
+            conversations: 20,
+            participants: 5,
+            rate: 200.0,
+            steady_secs: 2,
+            ramp_step_secs: 1,
+            ramp_max_steps: 2,
+        }
+    }
+
+    fn visitors_per_conversation(&self) -> usize {
+        self.participants - 1
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Report {
+    machine: Machine,
+    plan: Option<Plan>,
+    idle: Option<IdleResult>,
+    steady: Option<SteadyResult>,
+    ramp: Option<RampResult>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Machine {
+    cpus: usize,
+    cpu_model: String,
+    memory_kib: u64,
+    kernel: String,
+}
+
+impl Machine {
+    fn describe() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        Machine {
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model: cpuinfo
+                .lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+                .unwrap_or_default(),
+            memory_kib: meminfo
+                .lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct IdleResult {
+    connections: usize,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+    kib_per_connection: f64,
+    connect_secs: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct SteadyResult {
+    connections: usize,
+    conversations: usize,
+    participants: usize,
+    offered_per_sec: f64,
+    sent: u64,
+    acknowledged: u64,
+    delivered: u64,
+    expected: u64,
+    lost: i64,
+    delivered_per_sec: f64,
+    latency: Latency,
+    server_cpu_secs: f64,
+    cpu_micros_per_delivery: f64,
+    rss_idle_kib: u64,
+    rss_peak_kib: u64,
+    kib_per_connection_idle: f64,
+    kib_per_connection_loaded: f64,
+    setup_secs: f64,
+    errors: u64,
+    dropped: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct RampStep {
+    offered_per_sec: f64,
+    sent: u64,
+    delivered: u64,
+    lost: i64,
+    latency: Latency,
+}
+
+#[derive(Debug, Serialize)]
+struct RampResult {
+    steps: Vec<RampStep>,
+    /// The highest offered rate whose p99 stayed at or under 100 ms with no loss.
+    max_rate_under_100ms: f64,
+}
+
+/// The server binary running on a fresh database in a temporary directory.
+struct ServerUnderTest {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+const PASSWORD: &str = "load-generator-password";
+
+impl ServerUnderTest {
+    async fn start(bin: &PathBuf, agents: usize) -> anyhow::Result<ServerUnderTest> {
+        let dir = tempfile::tempdir()?;
+        let database_url = format!("sqlite://{}/chat.db", dir.path().display());
+        for i in 0..agents {
+            let mut add = Command::new(bin)
+                .args([
+                    "agent",
+                    "add",
+                    &format!("agent{i}"),
+                    "--name",
+                    &format!("Agent {i}"),
+                ])
+                .arg("--password-stdin")
+                .env("CHAT_DATABASE_URL", &database_url)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {}", bin.display()))?;
+            use std::io::Write;
+            add.stdin
+                .take()
+                .context("stdin")?
+                .write_all(PASSWORD.as_bytes())?;
+            if !add.wait()?.success() {
+                bail!("adding agent{i} failed");
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let child = Command::new(bin)
+            .arg("serve")
+            .env("CHAT_ADDR", addr.to_string())
+            .env("CHAT_DATABASE_URL", &database_url)
+            .env("CHAT_RATE_LIMITS", "off")
+            .env("CHAT_MAX_CONNECTIONS_PER_IP", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?;
+        let server = ServerUnderTest {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!("the server did not come up on {addr}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(server)
+    }
+
+    fn sample(&self) -> ProcSample {
+        ProcSample::of(self.child.id()).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerUnderTest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn page(url: String) -> PageView {
+    PageView {
+        title: "Load test".into(),
+        referrer: String::new(),
+        load_id: app::ids::MessageId(uuid::Uuid::new_v4()),
+        url,
+    }
+}
+
+fn visitor_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Opens a visitor connection that says hello from `url` and waits for the welcome.
+async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<conn::Socket> {
+    let mut socket = conn::open(addr, "/ws/visitor", None).await?;
+    let hello = ClientMsg::Hello {
+        token: Some(visitor_token()),
+        page: Some(page(url)),
+    };
+    conn::send(&mut socket, &hello).await?;
+    loop {
+        match conn::next(&mut socket).await {
+            Some(ServerMsg::Welcome { .. }) => return Ok(socket),
+            Some(_) => continue,
+            None => bail!("visitor connection closed before the welcome"),
+        }
+    }
+}
+
+/// Runs `count` async jobs, at most `width` at a time, and collects their results
+/// in order.
+async fn bounded<T, F, Fut>(count: usize, width: usize, job: F) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+{
+    use futures::StreamExt;
+    let results: Vec<anyhow::Result<T>> = futures::stream::iter((0..count).map(job))
+        .buffered(width)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+async fn idle(args: &Args, plan: &Plan) -> anyhow::Result<IdleResult> {
+    let server = ServerUnderTest::start(&args.server_bin, 0).await?;
+    let addr = server.addr;
+    // Warm up the allocator and the store with a few connections that come and go.
+    let warm = bounded(20, 20, |i| visitor(addr, format!("/lg/warm/{i}"))).await?;
+    drop(warm);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = server.sample();
+    let started = Instant::now();
+    let sockets = bounded(plan.idle_visitors, 64, |i| {
+        visitor(addr, format!("/lg/idle/{i}"))
+    })
+    .await?;
+    let connect_secs = started.elapsed().as_secs_f64();
+    // Hold them, answering the server's pings.
+    let holders: Vec<_> = sockets
+        .into_iter()
+        .map(|mut socket| {
+            tokio::spawn(async move { while conn::next(&mut socket).await.is_some() {} })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = server.sample();
+    for holder in &holders {
+        holder.abort();
+    }
+    Ok(IdleResult {
+        connections: plan.idle_visitors,
+        rss_before_kib: before.rss_kib,
+        rss_after_kib: after.rss_kib,
+        kib_per_connection: (after.rss_kib.saturating_sub(before.rss_kib)) as f64
+            / plan.idle_visitors as f64,
+        connect_secs,
+    })
+}
+
+/// Logs an agent in through the login server function; the session cookie.
+async fn login(addr: SocketAddr, username: String) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/login"))
+        .header("origin", format!("http://{addr}"))
+        .form(&[("username", username.as_str()), ("password", PASSWORD)])
+        .send()
+        .await?;
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("livechat_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .context("no session cookie: login failed")
+}
+
+/// Asks for a multi-party conversation with `visitors` (steps c–e of the method).
+async fn request_conversation(
+    addr: SocketAddr,
+    cookie: &str,
+    visitors: &[VisitorId],
+) -> anyhow::Result<ConversationId> {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/request_conversation"))
+        .header("origin", format!("http://{addr}"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({ "visitors": visitors, "agents": [] }))
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.text().await?;
+    if !status.is_success() {
+        bail!("request_conversation: {status} {body}");
+    }
+    Ok(serde_json::from_str(&body)?)
+}
+
+/// Waits until `ready` holds, or fails after `limit`.
+async fn wait_for(what: &str, limit: Duration, ready: impl Fn() -> bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Everyone of the steady workload, connected and in their conversations.
+struct Crowd {
+    server: ServerUnderTest,
+    shared: Arc<Shared>,
+    /// Per conversation: its id and the order channels of its participants.
+    conversations: Vec<(ConversationId, Vec<mpsc::UnboundedSender<Order>>)>,
+    all: Vec<mpsc::UnboundedSender<Order>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    setup_secs: f64,
+    /// The server's memory before anyone connected.
+    baseline_rss_kib: u64,
+}
+
+async fn gather(args: &Args, plan: &Plan) -> anyhow::Result<Crowd> {
+    let started = Instant::now();
+    let server = ServerUnderTest::start(&args.server_bin, plan.agents).await?;
+    let addr = server.addr;
+    let baseline_rss_kib = server.sample().rss_kib;
+    let shared = Arc::new(Shared::default());
+    let mut all = Vec::new();
+    let mut tasks = Vec::new();
+    let mut start = |socket: conn::Socket| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tasks.push(tokio::spawn(conn::run(socket, shared.clone(), rx)));
+        all.push(tx.clone());
+        tx
+    };
+
+    let cookies = bounded(plan.agents, 4, |i| login(addr, format!("agent{i}"))).await?;
+    let mut agents = Vec::new();
+    for cookie in &cookies {
+        agents.push(start(conn::open(addr, "/ws/agent", Some(cookie)).await?));
+    }
+    let visitor_count = plan.conversations * plan.visitors_per_conversation();
+    let sockets = bounded(visitor_count, 64, |i| visitor(addr, format!("/lg/v/{i}"))).await?;
+    let visitors: Vec<_> = sockets.into_iter().map(&mut start).collect();
+    wait_for(
+        "agents to see every visitor",
+        Duration::from_secs(60),
+        || lock(&shared.visitors).len() >= visitor_count,
+    )
+    .await?;
+    let ids: Vec<VisitorId> = {
+        let known = lock(&shared.visitors);
+        (0..visitor_count)
+            .map(|i| known[&format!("/lg/v/{i}")])
+            .collect()
+    };
+
+    let per = plan.visitors_per_conversation();
+    let cookies = Arc::new(cookies);
+    let ids = Arc::new(ids);
+    let agent_count = plan.agents;
+    let conversation_ids = bounded(plan.conversations, 8, |r| {
+        let (cookies, ids) = (cookies.clone(), ids.clone());
+        async move {
+            request_conversation(
+                addr,
+                &cookies[r % agent_count],
+                &ids[r * per..(r + 1) * per],
+            )
+            .await
+        }
+    })
+    .await?;
+    let joined = (plan.conversations * plan.participants) as u64;
+    wait_for(
+        "every participant to join and sync",
+        Duration::from_secs(120),
+        || shared.synced.load(Ordering::Relaxed) >= joined,
+    )
+    .await?;
+    let conversations = conversation_ids
+        .into_iter()
+        .enumerate()
+        .map(|(r, id)| {
+            let mut members = vec![agents[r % plan.agents].clone()];
+            members.extend(visitors[r * per..(r + 1) * per].iter().cloned());
+            (id, members)
+        })
+        .collect();
+    Ok(Crowd {
+        server,
+        shared,
+        conversations,
+        all,
+        tasks,
+        setup_secs: started.elapsed().as_secs_f64(),
+        baseline_rss_kib,
+    })
+}
+
+/// Sends at `rate` messages per second for `secs`, spread over the conversations
+/// and their participants in turn. Returns the number sent and the send window in
+/// microseconds since start.
+async fn offer(crowd: &Crowd, rate: f64, secs: u64, cursor: &mut usize) -> (u64, u64, u64) {
+    let begin = stats::now_micros();
+    let started = Instant::now();
+    let length = Duration::from_secs(secs);
+    let mut sent = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    while started.elapsed() < length {
+        tick.tick().await;
+        let due = (started.elapsed().as_secs_f64() * rate) as u64;
+        while sent < due {
+            // When this message was due: open-loop timing, so that a slow server
+            // cannot hide latency by slowing the sender down.
+            let at = begin + (sent as f64 * 1e6 / rate) as u64;
+            let n = crowd.conversations.len();
+            let (id, members) = &crowd.conversations[*cursor % n];
+            // Round-robin over conversations, and over each one's members.
+            let sender = &members[(*cursor / n) % members.len()];
+            let _ = sender.send(Order::Send {
+                conversation: *id,
+                at,
+            });
+            *cursor += 1;
+            sent += 1;
+        }
+    }
+    (sent, begin, begin + (sent as f64 * 1e6 / rate) as u64 + 1)
+}
+
+/// Deliveries of messages sent in `[from, to)`.
+fn window(shared: &Shared, from: u64, to: u64) -> Vec<stats::Delivery> {
+    lock(&shared.deliveries)
+        .iter()
+        .filter(|d| d.sent >= from && d.sent < to)
+        .copied()
+        .collect()
+}
+
+async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = crowd.server.sample();
+    let before = crowd.server.sample();
+    let acks_before = crowd.shared.acks.load(Ordering::Relaxed);
+    // Sample memory while the load runs.
+    let pid = crowd.server.child.id();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(idle.rss_kib));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let rss = ProcSample::of(pid).map_or(0, |s| s.rss_kib);
+                peak.fetch_max(rss, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let mut cursor = 0;
+    let (sent, from, to) = offer(crowd, plan.rate, plan.steady_secs, &mut cursor).await;
+    // Let the last messages arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = crowd.server.sample();
+    sampler.abort();
+    let peak = peak.load(Ordering::Relaxed).max(after.rss_kib);
+    let deliveries = window(&crowd.shared, from, to);
+    let delivered = deliveries.len() as u64;
+    let expected = sent * (plan.participants as u64 - 1);
+    let cpu = after.cpu_secs - before.cpu_secs;
+    let connections = crowd.all.len();
+    Ok(SteadyResult {
+        connections,
+        conversations: plan.conversations,
+        participants: plan.participants,
+        offered_per_sec: sent as f64 / plan.steady_secs as f64,
+        sent,
+        acknowledged: crowd.shared.acks.load(Ordering::Relaxed) - acks_before,
+        delivered,
+        expected,
+        lost: expected as i64 - delivered as i64,
+        delivered_per_sec: delivered as f64 / plan.steady_secs as f64,
+        latency: Latency::of(&deliveries),
+        server_cpu_secs: cpu,
+        cpu_micros_per_delivery: if delivered == 0 {
+            0.0
+        } else {
+            cpu * 1e6 / delivered as f64
+        },
+        rss_idle_kib: idle.rss_kib,
+        rss_peak_kib: peak,
+        kib_per_connection_idle: idle.rss_kib.saturating_sub(crowd.baseline_rss_kib) as f64
+            / connections as f64,
+        kib_per_connection_loaded: peak.saturating_sub(crowd.baseline_rss_kib) as f64
+            / connections as f64,
+        setup_secs: crowd.setup_secs,
+        errors: crowd.shared.errors.load(Ordering::Relaxed),
+        dropped: crowd.shared.dropped.load(Ordering::Relaxed),
+    })
+}
+
+async fn ramp(crowd: &Crowd, plan: &Plan) -> anyhow::Result<RampResult> {
+    let mut steps = Vec::new();
+    let mut best = 0.0;
+    let mut rate = plan.rate;
+    let mut cursor = 0;
+    for _ in 0..plan.ramp_max_steps {
+        let (sent, from, to) = offer(crowd, rate, plan.ramp_step_secs, &mut cursor).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let deliveries = window(&crowd.shared, from, to);
+        let delivered = deliveries.len() as u64;
+        let lost = (sent * (plan.participants as u64 - 1)) as i64 - delivered as i64;
+        let latency = Latency::of(&deliveries);
+        println!(
+            "  ramp {:>7.0}/s: p50 {:>7.2} ms  p99 {:>8.2} ms  lost {lost}",
+            rate, latency.p50_ms, latency.p99_ms
+        );
+        let passed = latency.p99_ms <= 100.0 && lost == 0;
+        steps.push(RampStep {
+            offered_per_sec: sent as f64 / plan.ramp_step_secs as f64,
+            sent,
+            delivered,
+            lost,
+            latency,
+        });
+        if !passed {
+            break;
+        }
+        best = rate;
+        rate *= 1.5;
+    }
+    Ok(RampResult {
+        steps,
+        max_rate_under_100ms: best,
+    })
+}
+
+fn summary(report: &Report) {
+    println!("\n== Results ==");
+    let m = &report.machine;
+    println!(
+        "machine: {} × {}, {} MiB, Linux {}",
+        m.cpus,
+        m.cpu_model,
+        m.memory_kib / 1024,
+        m.kernel
+    );
+    if let Some(idle) = &report.idle {
+        println!(
+            "idle:   {} visitor connections, {:.1} KiB of server memory each (RSS {} → {} KiB)",
+            idle.connections, idle.kib_per_connection, idle.rss_before_kib, idle.rss_after_kib
+        );
+    }
+    if let Some(s) = &report.steady {
+        println!(
+            "steady: {} connections, {} conversations × {}; offered {:.0}/s, delivered {:.0}/s; lost {}",
+            s.connections, s.conversations, s.participants, s.offered_per_sec, s.delivered_per_sec, s.lost
+        );
+        println!(
+            "        latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+            s.latency.p50_ms, s.latency.p99_ms, s.latency.p999_ms, s.latency.max_ms
+        );
+        println!(
+            "        server CPU {:.1} µs per delivery; memory {:.1} KiB per connection idle, {:.1} under load",
+            s.cpu_micros_per_delivery, s.kib_per_connection_idle, s.kib_per_connection_loaded
+        );
+    }
+    if let Some(r) = &report.ramp {
+        println!(
+            "ramp:   highest offered rate with p99 ≤ 100 ms and no loss: {:.0} messages/s",
+            r.max_rate_under_100ms
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let plan = if args.quick {
+        Plan::quick()
+    } else {
+        Plan::standard()
+    };
+    stats::now_micros();
+    let mut report = Report {
+        machine: Machine::describe(),
+        plan: Some(plan),
+        ..Report::default()
+    };
+    let wants = |w: &str| args.workloads.iter().any(|x| x == w);
+    if wants("idle") {
+        println!("idle: {} visitor connections…", plan.idle_visitors);
+        report.idle = Some(idle(&args, &plan).await?);
+    }
+    if wants("steady") || wants("ramp") {
+        println!(
+            "steady: {} agents, {} conversations × {} participants…",
+            plan.agents, plan.conversations, plan.participants
+        );
+        let crowd = gather(&args, &plan).await?;
+        if wants("steady") {
+            report.steady = Some(steady(&crowd, &plan).await?);
+        }
+        if wants("ramp") {
+            println!(
+                "ramp: from {:.0}/s, ×1.5 every {} s…",
+                plan.rate, plan.ramp_step_secs
+            );
+            report.ramp = Some(ramp(&crowd, &plan).await?);
+        }
+        for order in &crowd.all {
+            let _ = order.send(Order::Finish);
+        }
+        for task in crowd.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+    summary(&report);
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
+    println!("\nJSON: {}", args.out.display());
+    if let Some(s) = &report.steady {
+        if s.lost != 0 || s.dropped != 0 {
+            bail!(
+                "{} messages lost, {} connections dropped",
+                s.lost,
+                s.dropped
+            );
+        }
+    }
+    Ok(())
+}
