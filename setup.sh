@@ -6,6 +6,8 @@
 #   ./setup.sh test   install what is missing and run every check and test:
 #                     fmt, clippy (native + wasm32), cargo test, release build,
 #                     Playwright browser tests
+#   ./setup.sh bench  install what is missing, build (release) and run the
+#                     standard benchmark workloads (docs/performance.md)
 #   ./setup.sh tools  only install what is missing
 #
 # Every install step is skipped when already done. Nothing is downloaded from
@@ -244,6 +246,11 @@ cmd_test() {
   test_section "Release build (cargo leptos build --release)"
   cargo leptos build --release
 
+  test_section "Benchmark, seconds-long (loadgen --quick; numbers not asserted)"
+  cargo build --release -p server --bin loadgen
+  target/release/loadgen --quick --server-bin target/release/server \
+    --out target/bench/quick.json
+
   test_section "Browser tests (TypeScript check)"
   (cd end2end && npx tsc --noEmit -p .)
 
@@ -258,11 +265,22 @@ cmd_test() {
   section "All checks and tests passed"
 }
 
+cmd_bench() {
+  install_tools
+  section "Release build (server and load generator)"
+  cargo leptos build --release
+  cargo build --release -p server --bin loadgen
+  section "Benchmark: idle, steady and ramp workloads (a few minutes)"
+  target/release/loadgen --server-bin target/release/server \
+    --out target/bench/results.json "$@"
+}
+
 usage() {
   cat <<'EOF'
-usage: ./setup.sh run | test | tools
+usage: ./setup.sh run | test | bench | tools
   run    install what is missing, build and run the server on http://127.0.0.1:3000
   test   install what is missing and run every check and test
+  bench  install what is missing and run the benchmark (docs/performance.md)
   tools  only install what is missing
 EOF
 }
@@ -273,6 +291,7 @@ main() {
   case "$cmd" in
     run) cmd_run "$@" ;;
     test) cmd_test ;;
+    bench) cmd_bench "$@" ;;
     tools) cmd_tools ;;
     -h | --help | help) usage ;;
     *)

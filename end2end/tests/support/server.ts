@@ -51,6 +51,8 @@ export interface ChatServer {
 export interface StartOptions {
   /** CHAT_PRESENCE_GRACE_SECS for this server; default 2. */
   graceSecs?: number;
+  /** More environment variables for the server process (e.g. `CHAT_RATE_LIMITS`). */
+  env?: Record<string, string>;
 }
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -119,6 +121,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ChatServer> 
     LEPTOS_SITE_ROOT: siteRoot(),
     LEPTOS_SITE_ADDR: addr,
     RUST_LOG: process.env.E2E_RUST_LOG ?? 'info',
+    ...opts.env,
   };
 
   let log = '';
