@@ -1,7 +1,7 @@
 //! Agent accounts, as the command line and admins in the console manage them, and
 //! the demo agents made on first run.
 
-use crate::chat::hash_password;
+use crate::chat::{hash_password, on_hashing_thread};
 use crate::store::{AgentRecord, NewAgent, Store, StoreError};
 use app::protocol::{char_len, AgentRole, MAX_NAME_CHARS};
 use rand::distributions::Alphanumeric;
@@ -48,6 +48,15 @@ fn check_password(password: &str) -> Result<(), AgentCliError> {
     Ok(())
 }
 
+/// Hashes on the password-hashing thread (see [`on_hashing_thread`]).
+async fn hash(password: &str) -> Result<String, AgentCliError> {
+    let password = password.to_owned();
+    on_hashing_thread(move || hash_password(&password))
+        .await
+        .unwrap_or_else(|| Err("the password-hashing thread is gone".into()))
+        .map_err(AgentCliError::Hash)
+}
+
 pub async fn add(
     store: &dyn Store,
     username: &str,
@@ -61,7 +70,7 @@ pub async fn add(
         return Err(AgentCliError::BadName);
     }
     check_password(password)?;
-    let password_hash = hash_password(password).map_err(AgentCliError::Hash)?;
+    let password_hash = hash(password).await?;
     let agent = store
         .create_agent(NewAgent {
             username: username.to_owned(),
@@ -83,7 +92,7 @@ pub async fn set_password(
     password: &str,
 ) -> Result<(), AgentCliError> {
     check_password(password)?;
-    let hash = hash_password(password).map_err(AgentCliError::Hash)?;
+    let hash = hash(password).await?;
     match store.set_password_hash(username, &hash).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(AgentCliError::Missing(username.to_owned())),

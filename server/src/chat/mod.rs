@@ -16,7 +16,9 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
-pub use accounts::{hash_password, new_token, LoginError, MAX_USERNAME_CHARS, SESSION_TTL};
+pub use accounts::{
+    hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
+};
 pub use error::ChatError;
 pub use presence::{AgentProfile, Presence};
 pub use sessions::Session;

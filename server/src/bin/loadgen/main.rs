@@ -46,6 +46,9 @@ struct Args {
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
+    /// How long the steady workload sends (to profile the server meanwhile).
+    #[arg(long)]
+    steady_secs: Option<u64>,
 }
 
 /// The sizes of a run.
@@ -158,6 +161,8 @@ struct SteadyResult {
     latency: Latency,
     server_cpu_secs: f64,
     cpu_micros_per_delivery: f64,
+    /// Server context switches per message sent (all threads).
+    context_switches_per_message: f64,
     rss_idle_kib: u64,
     rss_peak_kib: u64,
     kib_per_connection_idle: f64,
@@ -551,6 +556,12 @@ async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
             }
         })
     };
+    println!(
+        "steady: sending {:.0}/s for {} s (server pid {})",
+        plan.rate,
+        plan.steady_secs,
+        crowd.server.child.id()
+    );
     let mut cursor = 0;
     let (sent, from, to) = offer(crowd, plan.rate, plan.steady_secs, &mut cursor).await;
     // Let the last messages arrive.
@@ -576,6 +587,8 @@ async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
         delivered_per_sec: delivered as f64 / plan.steady_secs as f64,
         latency: Latency::of(&deliveries),
         server_cpu_secs: cpu,
+        context_switches_per_message: (after.context_switches - before.context_switches) as f64
+            / sent.max(1) as f64,
         cpu_micros_per_delivery: if delivered == 0 {
             0.0
         } else {
@@ -657,6 +670,10 @@ fn summary(report: &Report) {
         println!(
             "        server CPU {:.1} µs per delivery; memory {:.1} KiB per connection idle, {:.1} under load",
             s.cpu_micros_per_delivery, s.kib_per_connection_idle, s.kib_per_connection_loaded
+        );
+        println!(
+            "        {:.1} server context switches per message",
+            s.context_switches_per_message
         );
     }
     if let Some(r) = &report.ramp {

@@ -59,6 +59,8 @@ pub struct ProcSample {
     pub cpu_secs: f64,
     /// Resident set size, in KiB.
     pub rss_kib: u64,
+    /// Context switches of all its threads so far (voluntary and not).
+    pub context_switches: u64,
 }
 
 impl ProcSample {
@@ -81,9 +83,20 @@ impl ProcSample {
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
+        let context_switches = std::fs::read_dir(format!("/proc/{pid}/task"))?
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("status")).ok())
+            .flat_map(|status| {
+                status
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .sum();
         Ok(ProcSample {
             cpu_secs: ticks as f64 / per_sec,
             rss_kib,
+            context_switches,
         })
     }
 }
