@@ -3,7 +3,6 @@
 // SQLite database, presence grace 2 s) so that no queue item, visitor or agent
 // status leaks from one scenario into another; each visitor and each agent gets
 // its own browser context.
-import { startServer, type AgentRole, type ChatServer, type StartOptions } from './support/server';
 import {
   agentStatusIn,
   clickTogether,
@@ -23,41 +22,12 @@ import {
   sendMessage,
   setStatus,
   test,
+  useServer,
+  type AgentSpec,
 } from './support/ui';
-
-interface AgentSpec {
-  username: string;
-  name: string;
-  password: string;
-  role?: AgentRole;
-}
 
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
 const BOB: AgentSpec = { username: 'bob', name: 'Bob Baker', password: 'bob-pass-5678', role: 'admin' };
-
-/** Starts a server with the given agents for the enclosing describe block. */
-function useServer(agents: AgentSpec[], opts: StartOptions = {}): () => ChatServer {
-  let server: ChatServer | undefined;
-  test.beforeAll(async () => {
-    server = await startServer(opts);
-    for (const a of agents) await server.addAgent(a.username, a.name, a.password, a.role);
-  });
-  test.afterEach(async ({}, testInfo) => {
-    if (server && testInfo.status !== testInfo.expectedStatus) {
-      const out = server.output();
-      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
-      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
-    }
-  });
-  test.afterAll(async () => {
-    await server?.stop();
-    server = undefined;
-  });
-  return () => {
-    if (!server) throw new Error('server not started');
-    return server;
-  };
-}
 
 test.describe('a visitor chats with an agent', () => {
   const server = useServer([ALICE]);

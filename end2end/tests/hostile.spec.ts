@@ -10,7 +10,6 @@
 // host page, and through it the widget frame) is watched for dialogs, page errors
 // and popups from the moment it opens.
 import type { Frame, Locator, Page } from '@playwright/test';
-import { startServer, type ChatServer, type StartOptions } from './support/server';
 import {
   consoleWindow,
   conversationId,
@@ -22,6 +21,7 @@ import {
   openDemo,
   sendMessage,
   test,
+  useServer,
 } from './support/ui';
 
 // The list ships without type declarations: an array of 485 strings.
@@ -194,30 +194,6 @@ async function widgetFrameOf(page: Page): Promise<Frame> {
   return frame;
 }
 
-/** Starts a server with Alice for the enclosing describe block. */
-function useServer(opts: StartOptions = {}): () => ChatServer {
-  let server: ChatServer | undefined;
-  test.beforeAll(async () => {
-    server = await startServer(opts);
-    await server.addAgent(ALICE.username, ALICE.name, ALICE.password);
-  });
-  test.afterEach(async ({}, testInfo) => {
-    if (server && testInfo.status !== testInfo.expectedStatus) {
-      const out = server.output();
-      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
-      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
-    }
-  });
-  test.afterAll(async () => {
-    await server?.stop();
-    server = undefined;
-  });
-  return () => {
-    if (!server) throw new Error('server not started');
-    return server;
-  };
-}
-
 // ---------------------------------------------------------------------------------
 // Messages.
 
@@ -304,7 +280,7 @@ async function expectTexts(win: Locator, expected: readonly string[], who: strin
 }
 
 test.describe('naughty strings as chat messages', () => {
-  const server = useServer();
+  const server = useServer([ALICE]);
 
   test('every BLNS string goes from visitor to agent and back byte-exact, and runs nothing', async ({ actors }) => {
     // About 970 messages typed and sent one at a time, each awaited.
@@ -550,7 +526,7 @@ test.describe('naughty strings as visitor names and page titles', () => {
   // disconnect. Rate limits off: hundreds of new visitors from one loopback address
   // within seconds are a load pattern (the per-address connect limit would refuse
   // them), and limits are not what this test is about.
-  const server = useServer({ graceSecs: 1, env: { CHAT_RATE_LIMITS: 'off' } });
+  const server = useServer([ALICE], { graceSecs: 1, env: { CHAT_RATE_LIMITS: 'off' } });
 
   test('names are stored exactly or refused by the rule, titles are kept, the console runs nothing', async ({
     actors,

@@ -8,7 +8,6 @@
 // 2 s); every visitor and every agent has its own browser context. Visitor V1 is
 // always on /demo/pricing and V2 on /demo/contact, so that the console's visitor
 // rows can be told apart by their page.
-import { startServer, type AgentRole, type ChatServer, type StartOptions } from './support/server';
 import {
   type Actors,
   conversationId,
@@ -25,46 +24,17 @@ import {
   sendMessage,
   setStatus,
   test,
+  useServer,
   widgetFrame,
+  type AgentSpec,
 } from './support/ui';
 import type { Locator, Page } from '@playwright/test';
-
-interface AgentSpec {
-  username: string;
-  name: string;
-  password: string;
-  role?: AgentRole;
-}
 
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
 const BOB: AgentSpec = { username: 'bob', name: 'Bob Baker', password: 'bob-pass-5678' };
 
 const V1_PAGE = '/demo/pricing';
 const V2_PAGE = '/demo/contact';
-
-/** Starts a server with the given agents for the enclosing describe block. */
-function useServer(agents: AgentSpec[], opts: StartOptions = { graceSecs: 2 }): () => ChatServer {
-  let server: ChatServer | undefined;
-  test.beforeAll(async () => {
-    server = await startServer(opts);
-    for (const a of agents) await server.addAgent(a.username, a.name, a.password, a.role);
-  });
-  test.afterEach(async ({}, testInfo) => {
-    if (server && testInfo.status !== testInfo.expectedStatus) {
-      const out = server.output();
-      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
-      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
-    }
-  });
-  test.afterAll(async () => {
-    await server?.stop();
-    server = undefined;
-  });
-  return () => {
-    if (!server) throw new Error('server not started');
-    return server;
-  };
-}
 
 // ---------------------------------------------------------------------------------
 // Helpers for the multi-party hooks (kept here: only this spec uses them).

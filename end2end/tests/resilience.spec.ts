@@ -6,7 +6,6 @@
 // One server per describe block (fresh SQLite database, presence grace 2 s); the
 // visitor and the agent each have their own browser context.
 import type { Locator } from '@playwright/test';
-import { startServer, type AgentRole, type ChatServer, type StartOptions } from './support/server';
 import {
   consoleWindow,
   conversationId,
@@ -20,14 +19,9 @@ import {
   openDemo,
   sendMessage,
   test,
+  useServer,
+  type AgentSpec,
 } from './support/ui';
-
-interface AgentSpec {
-  username: string;
-  name: string;
-  password: string;
-  role?: AgentRole;
-}
 
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
 
@@ -37,30 +31,6 @@ const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'a
  * even after the server is back, plus the time to resume.
  */
 const RECONNECT_TIMEOUT = 30_000;
-
-/** Starts a server with the given agents for the enclosing describe block. */
-function useServer(agents: AgentSpec[], opts: StartOptions = {}): () => ChatServer {
-  let server: ChatServer | undefined;
-  test.beforeAll(async () => {
-    server = await startServer(opts);
-    for (const a of agents) await server.addAgent(a.username, a.name, a.password, a.role);
-  });
-  test.afterEach(async ({}, testInfo) => {
-    if (server && testInfo.status !== testInfo.expectedStatus) {
-      const out = server.output();
-      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
-      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
-    }
-  });
-  test.afterAll(async () => {
-    await server?.stop();
-    server = undefined;
-  });
-  return () => {
-    if (!server) throw new Error('server not started');
-    return server;
-  };
-}
 
 /** The window's `pending-message` elements. */
 function pendingMessages(win: Locator): Locator {

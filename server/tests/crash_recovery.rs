@@ -146,26 +146,7 @@ async fn history(
     client
         .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
         .await;
-    let mut all: Vec<ChatMessage> = Vec::new();
-    loop {
-        let after_seq = all.last().map_or(0, |m| m.seq);
-        client
-            .send(&ClientMsg::Sync {
-                conversation_id,
-                after_seq,
-            })
-            .await;
-        let ServerMsg::History { messages, more, .. } = client
-            .expect(|m| matches!(m, ServerMsg::History { .. }))
-            .await
-        else {
-            unreachable!()
-        };
-        all.extend(messages);
-        if !more {
-            return all;
-        }
-    }
+    client.history(conversation_id).await
 }
 
 /// Sets up ann (owner), bob, and two visitors in one group conversation.

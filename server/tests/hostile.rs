@@ -144,7 +144,7 @@ async fn malformed_and_forged_frames_get_a_clear_error_and_change_nothing() {
     say(&mut vic, mine, &"y".repeat(MAX_MESSAGE_CHARS)).await;
 
     // The conversations hold exactly what was accepted, authored by the session.
-    let entries = history_all(&mut ann, mine).await;
+    let entries = ann.history(mine).await;
     assert_eq!(
         texts(&entries),
         [
@@ -164,7 +164,7 @@ async fn malformed_and_forged_frames_get_a_clear_error_and_change_nothing() {
         );
         assert_ne!(author.name, "Ann");
     }
-    assert_eq!(texts(&history_all(&mut ann, theirs).await), ["hello"]);
+    assert_eq!(texts(&ann.history(theirs).await), ["hello"]);
 }
 
 #[tokio::test]
@@ -247,7 +247,7 @@ async fn a_flood_from_one_socket_is_cut_stores_only_what_was_acknowledged_and_sl
     assert!(started.elapsed() < support::WAIT);
 
     // Stored: exactly the acknowledged messages, each once, in order.
-    let stored = texts(&history_all(&mut ann, noisy).await);
+    let stored = texts(&ann.history(noisy).await);
     let expected: Vec<String> = std::iter::once("hello".to_owned())
         .chain((0..acked.len()).map(|i| format!("flood {i}")))
         .collect();
@@ -875,7 +875,7 @@ async fn every_naughty_string_round_trips_byte_exact_as_message_name_and_title()
     }
 
     // And the stored history gives every accepted message back, byte for byte.
-    let stored = texts(&history_all(&mut ann, conversation_id).await);
+    let stored = texts(&ann.history(conversation_id).await);
     let expected: Vec<String> = std::iter::once("hello".to_owned())
         .chain(
             naughty_strings()
@@ -884,33 +884,6 @@ async fn every_naughty_string_round_trips_byte_exact_as_message_name_and_title()
         )
         .collect();
     assert_eq!(stored, expected);
-}
-
-/// Every entry of a conversation, however many pages.
-async fn history_all(
-    client: &mut Client,
-    conversation_id: ConversationId,
-) -> Vec<app::protocol::ChatMessage> {
-    let mut all: Vec<app::protocol::ChatMessage> = Vec::new();
-    loop {
-        let after_seq = all.last().map_or(0, |m| m.seq);
-        client
-            .send(&ClientMsg::Sync {
-                conversation_id,
-                after_seq,
-            })
-            .await;
-        let ServerMsg::History { messages, more, .. } = client
-            .expect(|m| matches!(m, ServerMsg::History { conversation_id: c, .. } if *c == conversation_id))
-            .await
-        else {
-            unreachable!()
-        };
-        all.extend(messages);
-        if !more {
-            return all;
-        }
-    }
 }
 
 #[tokio::test]

@@ -165,22 +165,8 @@ async fn a_reconnecting_visitor_resumes_with_the_whole_history() {
     drop(vic);
 
     // A new page: the same token, a new connection.
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        ts.server.addr,
-        "/ws/visitor",
-        None,
-    ))
-    .await
-    .unwrap();
-    let mut vic = support::Client::manual(ws);
-    vic.send(&ClientMsg::Hello {
-        token: Some(token(2)),
-        page: Some(support::page("/demo/pricing")),
-    })
-    .await;
-    let ServerMsg::Welcome { conversations, .. } =
-        vic.expect(|m| matches!(m, ServerMsg::Welcome { .. })).await
-    else {
+    let (mut vic, welcome) = ts.visitor_manual(&token(2), "/demo/pricing").await;
+    let ServerMsg::Welcome { conversations, .. } = welcome else {
         unreachable!()
     };
     assert_eq!(conversations.len(), 1);
@@ -293,20 +279,7 @@ async fn presence_ends_after_the_grace_period_and_not_before() {
 #[tokio::test]
 async fn with_no_agent_online_visitors_leave_a_message() {
     let ts = TestServer::start(Duration::from_millis(200)).await;
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        ts.server.addr,
-        "/ws/visitor",
-        None,
-    ))
-    .await
-    .unwrap();
-    let mut vic = support::Client::manual(ws);
-    vic.send(&ClientMsg::Hello {
-        token: Some(token(5)),
-        page: Some(support::page("/demo/contact")),
-    })
-    .await;
-    let welcome = vic.expect(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    let (mut vic, welcome) = ts.visitor_manual(&token(5), "/demo/contact").await;
     assert!(matches!(
         welcome,
         ServerMsg::Welcome {
@@ -517,20 +490,7 @@ async fn visitors_choose_the_name_others_see() {
     assert_eq!(item.visitor_name, "Marie Curie");
     // The name is kept: a new connection with the same token has it.
     drop(vic);
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        ts.server.addr,
-        "/ws/visitor",
-        None,
-    ))
-    .await
-    .unwrap();
-    let mut vic = support::Client::manual(ws);
-    vic.send(&ClientMsg::Hello {
-        token: Some(token(8)),
-        page: Some(support::page("/demo")),
-    })
-    .await;
-    let welcome = vic.expect(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    let (_vic, welcome) = ts.visitor_manual(&token(8), "/demo").await;
     assert!(
         matches!(&welcome, ServerMsg::Welcome { me: app::protocol::Me::Visitor { name, .. }, .. } if name == "Marie Curie"),
         "{welcome:?}"

@@ -9,6 +9,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
+import { startServer, type AgentRole, type ChatServer, type StartOptions } from './server';
 
 /** Adds `?lang=en` (or `&lang=en`) to a path. */
 export function withLang(path: string, lang = 'en'): string {
@@ -206,3 +207,39 @@ export const test = base.extend<{ actors: Actors }>({
 });
 
 export { expect };
+
+/** An agent account that a test server starts with. */
+export interface AgentSpec {
+  username: string;
+  name: string;
+  password: string;
+  role?: AgentRole;
+}
+
+/**
+ * Starts a server with the given agents for the enclosing describe block (its tests
+ * share it) and stops it afterwards; when a test fails, the server's output is
+ * attached to the report and its last lines printed.
+ */
+export function useServer(agents: AgentSpec[], opts: StartOptions = {}): () => ChatServer {
+  let server: ChatServer | undefined;
+  test.beforeAll(async () => {
+    server = await startServer(opts);
+    for (const a of agents) await server.addAgent(a.username, a.name, a.password, a.role);
+  });
+  test.afterEach(async ({}, testInfo) => {
+    if (server && testInfo.status !== testInfo.expectedStatus) {
+      const out = server.output();
+      await testInfo.attach('server-output.txt', { body: out, contentType: 'text/plain' });
+      console.log(`--- server output, last 80 lines (${testInfo.title}) ---\n${out.split('\n').slice(-80).join('\n')}`);
+    }
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  return () => {
+    if (!server) throw new Error('server not started');
+    return server;
+  };
+}

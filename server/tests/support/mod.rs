@@ -167,6 +167,25 @@ impl TestServer {
         (client, cookie)
     }
 
+    /// A visitor connection that syncs nothing by itself, and the welcome it got.
+    pub async fn visitor_manual(&self, token: &str, url: &str) -> (Client, ServerMsg) {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(socket_request(self.server.addr, "/ws/visitor", None))
+                .await
+                .expect("visitor connects");
+        let mut client = Client::manual(ws);
+        client
+            .send(&ClientMsg::Hello {
+                token: Some(token.to_owned()),
+                page: Some(page(url)),
+            })
+            .await;
+        let welcome = client
+            .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+            .await;
+        (client, welcome)
+    }
+
     pub async fn visitor(&self, token: &str, url: &str) -> Client {
         let (ws, _) =
             tokio_tungstenite::connect_async(socket_request(self.server.addr, "/ws/visitor", None))
@@ -296,6 +315,32 @@ impl Client {
                 _ => {}
             }
             return Some(msg);
+        }
+    }
+
+    /// Every entry of a conversation this client may read, by repeated `sync`.
+    pub async fn history(
+        &mut self,
+        conversation_id: ConversationId,
+    ) -> Vec<app::protocol::ChatMessage> {
+        let mut all: Vec<app::protocol::ChatMessage> = Vec::new();
+        loop {
+            let after_seq = all.last().map_or(0, |m| m.seq);
+            self.send(&ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            })
+            .await;
+            let ServerMsg::History { messages, more, .. } = self
+                .expect(|m| matches!(m, ServerMsg::History { conversation_id: c, .. } if *c == conversation_id))
+                .await
+            else {
+                unreachable!()
+            };
+            all.extend(messages);
+            if !more {
+                return all;
+            }
         }
     }
 
