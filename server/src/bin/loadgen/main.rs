@@ -49,6 +49,22 @@ struct Args {
     /// How long the steady workload sends (to profile the server meanwhile).
     #[arg(long)]
     steady_secs: Option<u64>,
+    /// V of the idle workload: visitor connections.
+    #[arg(long)]
+    idle_visitors: Option<usize>,
+    /// A: agent connections of the steady and ramp workloads.
+    #[arg(long)]
+    agents: Option<usize>,
+    /// R: multi-party conversations (each of P participants: an agent and P − 1
+    /// visitors, so R × (P − 1) visitor connections).
+    #[arg(long)]
+    conversations: Option<usize>,
+    /// P: participants per conversation (at least 2).
+    #[arg(long)]
+    participants: Option<usize>,
+    /// Offered messages per second of the steady workload (where the ramp starts).
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 /// The sizes of a run.
@@ -692,11 +708,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let plan = if args.quick {
+    let mut plan = if args.quick {
         Plan::quick()
     } else {
         Plan::standard()
     };
+    plan.steady_secs = args.steady_secs.unwrap_or(plan.steady_secs);
+    plan.idle_visitors = args.idle_visitors.unwrap_or(plan.idle_visitors);
+    plan.agents = args.agents.unwrap_or(plan.agents).max(1);
+    plan.conversations = args.conversations.unwrap_or(plan.conversations).max(1);
+    plan.participants = args.participants.unwrap_or(plan.participants).max(2);
+    plan.rate = args.rate.unwrap_or(plan.rate);
     stats::now_micros();
     let mut report = Report {
         machine: Machine::describe(),
