@@ -97,6 +97,50 @@ pub fn post_to_host(message: &serde_json::Value) {
     let _ = message;
 }
 
+/// Calls `on_view(url, title, referrer)` whenever the host page reports a page view
+/// without a reload (single-page sites: the loader's `LiveChat.pageView()`). Only
+/// messages from the page this frame is embedded in count.
+pub fn on_host_page_view(on_view: impl Fn(String, String, String) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let parent = window.parent().ok().flatten();
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let from_parent = match (&parent, event.source()) {
+                    (Some(parent), Some(source)) => js_sys::Object::is(parent, &source),
+                    _ => false,
+                };
+                if !from_parent {
+                    return;
+                }
+                let data = event.data();
+                let field = |name: &str| {
+                    js_sys::Reflect::get(&data, &wasm_bindgen::JsValue::from_str(name))
+                        .ok()
+                        .and_then(|v| v.as_string())
+                };
+                if field("type").as_deref() == Some("livechat:page") {
+                    on_view(
+                        field("url").unwrap_or_default(),
+                        field("title").unwrap_or_default(),
+                        field("referrer").unwrap_or_default(),
+                    );
+                }
+            },
+        );
+        let _ =
+            window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        // The widget lives as long as its page.
+        listener.forget();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = on_view;
+}
+
 /// Milliseconds since the Unix epoch by the browser's clock.
 pub fn now_ms() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -189,12 +189,24 @@ pub fn Widget() -> impl IntoView {
     Effect::new(move |_| {
         muted.set(browser::storage_get(MUTED_KEY).as_deref() == Some("1"));
         let token = visitor_token();
-        let page = host_page();
+        // The page the visitor is on: from the loader at start, then from its
+        // page-view messages; a reconnect says hello from the latest.
+        let page = RwSignal::new(host_page());
+        browser::on_host_page_view(move |url, title, referrer| {
+            let view = PageView {
+                url,
+                title,
+                referrer,
+                load_id: browser::new_message_id(),
+            };
+            page.set(view.clone());
+            send_frame(ClientMsg::PageView { page: view });
+        });
         let handle = Socket::open(
             "/ws/visitor",
             move || ClientMsg::Hello {
                 token: Some(token.clone()),
-                page: Some(page.clone()),
+                page: Some(page.get_untracked()),
             },
             on_msg,
             move |up| connected.set(up),

@@ -182,6 +182,16 @@ test.describe('visitor presence', () => {
     if (contactTitle) await expect(rows.first()).toContainText(contactTitle);
     await expect(rows).toHaveCount(1);
 
+    // A single-page site changes its URL without a reload and tells the loader.
+    await visitor.evaluate(() => {
+      history.pushState({}, '', '/demo/contact/step-2');
+      document.title = 'Contact: step 2';
+      (window as unknown as { LiveChat: { pageView(): void } }).LiveChat.pageView();
+    });
+    await expect(rows.first().locator('.page-url')).toHaveText(/\/demo\/contact\/step-2$/);
+    await expect(rows.first().locator('.page-title')).toHaveText('Contact: step 2');
+    await expect(rows).toHaveCount(1);
+
     // Closing the page: still listed right away (grace period), gone after it.
     await visitor.context().close();
     expect(await rows.count()).toBe(1);
