@@ -139,15 +139,6 @@ impl Bucket {
         }
     }
 
-    /// Whether a token is there, without taking it.
-    pub fn has_token(&mut self, rate: Rate, now: Instant) -> bool {
-        if rate.is_unlimited() {
-            return true;
-        }
-        self.refill(rate, now);
-        self.tokens >= 1.0
-    }
-
     /// Whether the bucket is full again, so that forgetting it changes nothing.
     fn is_full(&mut self, rate: Rate, now: Instant) -> bool {
         self.refill(rate, now);
@@ -192,14 +183,6 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
         }
         self.with_bucket(key, |b, rate, now| b.take(rate, now))
     }
-
-    /// Whether `key` has a token left, without taking it.
-    pub fn allows(&self, key: &K) -> bool {
-        if self.rate.is_unlimited() {
-            return true;
-        }
-        self.with_bucket(key, |b, rate, now| b.has_token(rate, now))
-    }
 }
 
 /// How many connections each address holds open, with a ceiling.
@@ -238,11 +221,6 @@ impl ConnectionCounts {
             counts: self.clone(),
             ip,
         })
-    }
-
-    /// Connections `ip` holds now.
-    pub fn held(&self, ip: IpAddr) -> usize {
-        self.lock().get(&ip).copied().unwrap_or(0)
     }
 }
 
@@ -291,8 +269,6 @@ mod tests {
         let limiter = KeyedLimiter::new(Rate::new(0.001, 2.0));
         assert!(limiter.take(&"a") && limiter.take(&"a"));
         assert!(!limiter.take(&"a"));
-        assert!(!limiter.allows(&"a"));
-        assert!(limiter.allows(&"b"));
         assert!(limiter.take(&"b"));
     }
 
@@ -317,7 +293,7 @@ mod tests {
         assert!(counts.acquire(ip).is_none());
         assert!(counts.acquire(other).is_some());
         drop(a);
-        assert_eq!(counts.held(ip), 1);
+        assert_eq!(counts.lock().get(&ip), Some(&1));
         assert!(counts.acquire(ip).is_some());
     }
 }

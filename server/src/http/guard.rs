@@ -51,10 +51,6 @@ impl Origins {
         Ok(Origins { embedders })
     }
 
-    pub fn embedders(&self) -> &[String] {
-        &self.embedders
-    }
-
     /// Whether the request's `Origin` is this server itself (same host and port as
     /// the one the browser addressed: `X-Forwarded-Host` behind a reverse proxy,
     /// else `Host`). Browsers always send `Origin` on cross-origin requests, POSTs
@@ -261,7 +257,7 @@ mod tests {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
         assert!(Origins::parse("https://a.com, https://b.com").is_ok());
-        assert!(Origins::parse("").unwrap().embedders().is_empty());
+        assert!(Origins::parse("").unwrap().embedders.is_empty());
     }
 
     #[test]

@@ -293,18 +293,11 @@ fn page(url: String) -> PageView {
     }
 }
 
-fn visitor_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 /// Opens a visitor connection that says hello from `url` and waits for the welcome.
 async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<conn::Socket> {
     let mut socket = conn::open(addr, "/ws/visitor", None).await?;
     let hello = ClientMsg::Hello {
-        token: Some(visitor_token()),
+        token: Some(server::chat::new_token()),
         page: Some(page(url)),
     };
     conn::send(&mut socket, &hello).await?;
