@@ -1,14 +1,14 @@
-//! The console's team panel, for admins: every agent account, with adding,
+//! The console's team view, for admins: every agent account, with adding,
 //! removing and setting passwords (the same rules as the command line). The server
-//! checks the role on every call; this panel is only shown to admins.
+//! checks the role on every call; this view is only offered to admins.
 
 use crate::api::{
     add_agent, list_agents, remove_agent, set_agent_password, AgentView, ApiError, NewAgentAccount,
 };
+use crate::components::ErrorToast;
 use crate::i18n::{t, Key, Lang};
 use crate::ids::AgentId;
 use crate::protocol::AgentRole;
-use crate::widget::ErrorToast;
 use leptos::prelude::*;
 
 fn role_key(role: AgentRole) -> Key {
@@ -36,15 +36,8 @@ pub fn TeamPanel(lang: Lang, me: AgentId) -> impl IntoView {
             }
         });
     };
-    // Loaded whenever the panel is opened.
-    let open = RwSignal::new(false);
-    let toggle = move |_| {
-        let now_open = !open.get_untracked();
-        open.set(now_open);
-        if now_open {
-            reload();
-        }
-    };
+    // Loaded whenever the view is opened.
+    Effect::new(move |_| reload());
     let done = move |result: Result<(), ApiError>, success: &'static str| match result {
         Ok(()) => {
             error.set(None);
@@ -123,13 +116,10 @@ pub fn TeamPanel(lang: Lang, me: AgentId) -> impl IntoView {
     }
     .into_any();
     view! {
-        <section class="team">
-            <button type="button" class="toggle" data-testid="admin-toggle"
-                aria-expanded=move || open.get().to_string() on:click=toggle>
-                {t(lang, Key::ManageAgents)}
-            </button>
-            <div data-testid="admin-panel" hidden=move || !open.get()>
-                {list}
+        <section class="team view-panel" data-testid="admin-panel">
+            <h2>{t(lang, Key::ManageAgents)}</h2>
+            <div class="team-grid">
+                <div class="team-list">{list}</div>
                 {form}
             </div>
         </section>

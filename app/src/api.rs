@@ -3,7 +3,7 @@
 //! [`ConsoleBackend`] that the server provides as context.
 
 use crate::error::ErrorCode;
-use crate::ids::{AgentId, ConversationId, VisitorId};
+use crate::ids::{AgentId, ConversationId, MessageId, VisitorId};
 use crate::protocol::{AgentRole, OfflineMessage};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -94,6 +94,13 @@ mod backend {
         async fn logout(&self, token: &str) -> Result<(), ErrorCode>;
         async fn agent_for_session(&self, token: &str) -> Result<Option<AgentView>, ErrorCode>;
         async fn offline_messages(&self, limit: u32) -> Result<Vec<OfflineMessage>, ErrorCode>;
+        /// The logged-in agent marks an offline message handled or not.
+        async fn set_offline_handled(
+            &self,
+            token: &str,
+            id: MessageId,
+            handled: bool,
+        ) -> Result<OfflineMessage, ApiError>;
         /// Steps c–e: the logged-in agent asks for a multi-party conversation with
         /// the visitors and agents picked; returns the id the server made for it.
         async fn request_conversation(
@@ -167,6 +174,30 @@ mod backend {
         })
     }
 
+    /// The backend and the session token of the request; refused without a session.
+    pub(super) fn with_session() -> Result<(std::sync::Arc<dyn ConsoleBackend>, String), ApiError> {
+        let backend = backend()?;
+        let token = request_token().ok_or(ErrorCode::Unauthenticated)?;
+        Ok((backend, token))
+    }
+
+    /// What a server function answers: a refusal gets the HTTP status of its code
+    /// (4xx for what the client can fix, 5xx only for the server's own faults);
+    /// the body carries the code either way.
+    pub(super) async fn answer<T>(
+        work: impl std::future::Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let result = work.await;
+        if let Err(err) = &result {
+            let status = http::StatusCode::from_u16(err.code.http_status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(status);
+            }
+        }
+        result
+    }
+
     pub(super) fn request_token() -> Option<String> {
         use_context::<http::request::Parts>().and_then(|parts| session_token(&parts.headers))
     }
@@ -183,43 +214,64 @@ mod backend {
 
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<AgentView, ApiError> {
-    let backend = backend::backend()?;
-    let (agent, token) = backend
-        .login(&username, &password, backend::client_addr())
-        .await?;
-    backend::set_cookie(&backend.session_cookie(Some(&token), backend::request_is_https()));
-    Ok(agent)
+    backend::answer(async move {
+        let backend = backend::backend()?;
+        let (agent, token) = backend
+            .login(&username, &password, backend::client_addr())
+            .await?;
+        backend::set_cookie(&backend.session_cookie(Some(&token), backend::request_is_https()));
+        Ok(agent)
+    })
+    .await
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
-    let backend = backend::backend()?;
-    if let Some(token) = backend::request_token() {
-        backend.logout(&token).await?;
-    }
-    backend::set_cookie(&backend.session_cookie(None, backend::request_is_https()));
-    Ok(())
+    backend::answer(async move {
+        let backend = backend::backend()?;
+        if let Some(token) = backend::request_token() {
+            backend.logout(&token).await?;
+        }
+        backend::set_cookie(&backend.session_cookie(None, backend::request_is_https()));
+        Ok(())
+    })
+    .await
 }
 
 /// The agent logged in with this browser, if any.
 #[server(endpoint = "me")]
 pub async fn current_agent() -> Result<Option<AgentView>, ApiError> {
-    let backend = backend::backend()?;
-    match backend::request_token() {
-        Some(token) => Ok(backend.agent_for_session(&token).await?),
-        None => Ok(None),
-    }
+    backend::answer(async move {
+        let backend = backend::backend()?;
+        match backend::request_token() {
+            Some(token) => Ok(backend.agent_for_session(&token).await?),
+            None => Ok(None),
+        }
+    })
+    .await
 }
 
 /// The most recent messages left with the offline form, newest first.
 #[server(endpoint = "offline_messages")]
 pub async fn offline_messages() -> Result<Vec<OfflineMessage>, ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    if backend.agent_for_session(&token).await?.is_none() {
-        return Err(ErrorCode::Unauthenticated.into());
-    }
-    Ok(backend.offline_messages(OFFLINE_MESSAGES_SHOWN).await?)
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        if backend.agent_for_session(&token).await?.is_none() {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+        Ok(backend.offline_messages(OFFLINE_MESSAGES_SHOWN).await?)
+    })
+    .await
+}
+
+/// Marks an offline message handled (or, with `false`, not handled again).
+#[server(endpoint = "offline_handled", input = leptos::server_fn::codec::Json)]
+pub async fn set_offline_handled(id: MessageId, handled: bool) -> Result<OfflineMessage, ApiError> {
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.set_offline_handled(&token, id, handled).await
+    })
+    .await
 }
 
 /// Steps c–e of the method: a multi-party conversation request to the visitors and
@@ -231,9 +283,11 @@ pub async fn request_conversation(
     visitors: Vec<VisitorId>,
     agents: Vec<AgentId>,
 ) -> Result<ConversationId, ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend.request_conversation(&token, visitors, agents).await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.request_conversation(&token, visitors, agents).await
+    })
+    .await
 }
 
 /// More invitations into an open multi-party conversation.
@@ -243,43 +297,53 @@ pub async fn invite_to_conversation(
     visitors: Vec<VisitorId>,
     agents: Vec<AgentId>,
 ) -> Result<(), ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend
-        .invite(&token, conversation_id, visitors, agents)
-        .await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend
+            .invite(&token, conversation_id, visitors, agents)
+            .await
+    })
+    .await
 }
 
 /// Every agent account (admins only).
 #[server(endpoint = "admin/agents", input = leptos::server_fn::codec::Json)]
 pub async fn list_agents() -> Result<Vec<AgentView>, ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend.list_agents(&token).await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.list_agents(&token).await
+    })
+    .await
 }
 
 /// Adds an agent account (admins only).
 #[server(endpoint = "admin/add_agent", input = leptos::server_fn::codec::Json)]
 pub async fn add_agent(account: NewAgentAccount) -> Result<AgentView, ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend.add_agent(&token, account).await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.add_agent(&token, account).await
+    })
+    .await
 }
 
 /// Removes an agent account (admins only; not their own).
 #[server(endpoint = "admin/remove_agent", input = leptos::server_fn::codec::Json)]
 pub async fn remove_agent(username: String) -> Result<(), ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend.remove_agent(&token, &username).await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.remove_agent(&token, &username).await
+    })
+    .await
 }
 
 /// Sets an agent's password (admins only).
 #[server(endpoint = "admin/set_password", input = leptos::server_fn::codec::Json)]
 pub async fn set_agent_password(username: String, password: String) -> Result<(), ApiError> {
-    let backend = backend::backend()?;
-    let token = backend::request_token().ok_or(ErrorCode::Unauthenticated)?;
-    backend
-        .set_agent_password(&token, &username, &password)
-        .await
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend
+            .set_agent_password(&token, &username, &password)
+            .await
+    })
+    .await
 }

@@ -192,3 +192,122 @@ pub fn page_hidden() -> bool {
     #[cfg(not(feature = "hydrate"))]
     false
 }
+
+/// What the browser lets this page do with desktop notifications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyPermission {
+    /// Not asked yet: ask at a click, never on page load.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Ask,
+    Granted,
+    Denied,
+    /// The browser has no notifications.
+    Unsupported,
+}
+
+pub fn notify_permission() -> NotifyPermission {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let supported = web_sys::window().is_some_and(|w| {
+            js_sys::Reflect::has(w.unchecked_ref(), &"Notification".into()).unwrap_or(false)
+        });
+        if !supported {
+            return NotifyPermission::Unsupported;
+        }
+        match web_sys::Notification::permission() {
+            web_sys::NotificationPermission::Granted => NotifyPermission::Granted,
+            web_sys::NotificationPermission::Denied => NotifyPermission::Denied,
+            _ => NotifyPermission::Ask,
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    NotifyPermission::Unsupported
+}
+
+/// Asks for permission to notify (call it from a click) and reports the answer.
+pub fn ask_notify_permission(answered: impl FnOnce(NotifyPermission) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(promise) = web_sys::Notification::request_permission() else {
+            answered(notify_permission());
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            answered(notify_permission());
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    answered(NotifyPermission::Unsupported);
+}
+
+/// Shows a desktop notification; clicking it brings this tab forward. `tag` makes
+/// a newer notification about the same thing replace the older one.
+pub fn notify(title: &str, body: &str, tag: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if notify_permission() != NotifyPermission::Granted {
+            return;
+        }
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag(tag);
+        if let Ok(notification) = web_sys::Notification::new_with_options(title, &options) {
+            let focus = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.focus();
+                }
+            });
+            notification.set_onclick(Some(focus.as_ref().unchecked_ref()));
+            focus.forget();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (title, body, tag);
+}
+
+/// Session storage: kept across reloads of this tab, not shared with other tabs.
+pub fn session_get(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.session_storage().ok().flatten())
+            .and_then(|s| s.get_item(key).ok().flatten())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+pub fn session_set(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value);
+}
+
+/// Calls `changed` whenever the page is shown or hidden (another tab in front).
+pub fn on_visibility_change(changed: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn()>::new(changed);
+        let _ = document.add_event_listener_with_callback(
+            "visibilitychange",
+            listener.as_ref().unchecked_ref(),
+        );
+        // Listens as long as the page lives.
+        listener.forget();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = changed;
+}

@@ -1,269 +1,37 @@
-//! What the widget and the console share: the client-side copy of conversations
-//! (kept in sequence order, duplicates ignored), messages waiting to be
-//! acknowledged, and the chat window that shows one conversation.
+//! The chat window that shows one conversation, in the widget and the console
+//! alike: its entries in order with their times, who wrote them (staff marked as
+//! staff), pending sends, who is typing, and the compose box.
+//!
+//! The window follows the newest entry unless the reader scrolled up; then a
+//! "new messages" button counts what arrived below and takes them down. Where the
+//! reader was is kept in a [`ScrollMemory`], so that a window opened again (or the
+//! widget on the next page) comes back to the same place.
 
-use crate::i18n::{t, tf, Key, Lang};
-use crate::ids::{ConversationId, MessageId, Participant};
-use crate::protocol::{
-    Body, ChatMessage, ClientMsg, ConversationKind, ConversationState, ConversationSummary, Notice,
-    ServerMsg,
-};
+use crate::browser;
+use crate::chat_store::{ChatStore, Pending};
+use crate::i18n::{shown_name, t, tf, Key, Lang};
+use crate::ids::ConversationId;
+use crate::protocol::{Body, ChatMessage, ConversationKind, Notice};
+use crate::time::TimeStamp;
 use leptos::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-/// One conversation as this client knows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConvView {
-    pub summary: ConversationSummary,
-    pub messages: BTreeMap<u64, ChatMessage>,
-    /// Names of the others typing now.
-    pub typing: Vec<(Participant, String)>,
-    pub unread: u32,
-}
-
-impl ConvView {
-    fn new(summary: ConversationSummary) -> Self {
-        ConvView {
-            summary,
-            messages: BTreeMap::new(),
-            typing: Vec::new(),
-            unread: 0,
-        }
-    }
-
-    /// The highest sequence number up to which nothing is missing.
-    pub fn contiguous_seq(&self) -> u64 {
-        let first = self.messages.keys().next().copied().unwrap_or(0);
-        let mut last = first.saturating_sub(1);
-        for seq in self.messages.keys() {
-            if *seq != last + 1 {
-                break;
-            }
-            last = *seq;
-        }
-        last
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.summary.state == ConversationState::Closed
-    }
-}
-
-/// A message sent but not yet seen stored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pending {
-    pub id: MessageId,
-    /// `None` for the first message of a chat the visitor is starting.
-    pub conversation_id: Option<ConversationId>,
-    pub text: String,
-}
-
-impl Pending {
-    pub fn frame(&self) -> ClientMsg {
-        match self.conversation_id {
-            Some(conversation_id) => ClientMsg::Send {
-                conversation_id,
-                client_msg_id: self.id,
-                text: self.text.clone(),
-            },
-            None => ClientMsg::StartChat {
-                client_msg_id: self.id,
-                text: self.text.clone(),
-            },
-        }
-    }
-}
-
-/// What a frame changed that the UI may want to react to.
-#[derive(Default)]
-pub struct Applied {
-    /// New messages written by others.
-    pub incoming: Vec<(ConversationId, ChatMessage)>,
-    /// Conversations with a gap to fill: ask for everything after this seq.
-    pub sync: Vec<(ConversationId, u64)>,
-}
-
-#[derive(Clone, Copy)]
-pub struct ChatStore {
-    pub conversations: RwSignal<Vec<ConvView>>,
-    pub pending: RwSignal<Vec<Pending>>,
-    pub me: RwSignal<Option<Participant>>,
-}
-
-impl Default for ChatStore {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ChatStore {
-    pub fn new() -> Self {
-        ChatStore {
-            conversations: RwSignal::new(Vec::new()),
-            pending: RwSignal::new(Vec::new()),
-            me: RwSignal::new(None),
-        }
-    }
-
-    /// Applies one server frame to the local copy.
-    pub fn apply(&self, msg: &ServerMsg) -> Applied {
-        let mut applied = Applied::default();
-        let me = self.me.get_untracked();
-        match msg {
-            ServerMsg::Welcome { conversations, .. } => {
-                for summary in conversations {
-                    self.upsert(summary.clone());
-                }
-                let all = self.conversations.get_untracked();
-                for summary in conversations {
-                    if let Some(view) = all.iter().find(|c| c.summary.id == summary.id) {
-                        applied.sync.push((summary.id, view.contiguous_seq()));
-                    }
-                }
-            }
-            ServerMsg::Conversation { conversation } => {
-                let fresh = !self.has(conversation.id);
-                self.upsert(conversation.clone());
-                if fresh {
-                    applied.sync.push((conversation.id, 0));
-                }
-            }
-            ServerMsg::Message {
-                conversation_id,
-                message,
-            } => {
-                let mut gap = None;
-                let mut incoming = false;
-                self.conversations.update(|all| {
-                    let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id)
-                    else {
-                        gap = Some(0);
-                        return;
-                    };
-                    let expected = view.contiguous_seq() + 1;
-                    if message.seq > expected && !view.messages.is_empty() {
-                        gap = Some(view.contiguous_seq());
-                    }
-                    if view.messages.insert(message.seq, message.clone()).is_none() {
-                        view.summary.last_seq = view.summary.last_seq.max(message.seq);
-                        if let Some(author) = &message.author {
-                            view.typing.retain(|(p, _)| *p != author.participant);
-                            incoming = Some(author.participant) != me;
-                        }
-                    }
-                });
-                self.settle(message.id);
-                if incoming {
-                    applied.incoming.push((*conversation_id, message.clone()));
-                }
-                if let Some(after) = gap {
-                    applied.sync.push((*conversation_id, after));
-                }
-            }
-            ServerMsg::History {
-                conversation_id,
-                messages,
-                more,
-            } => {
-                self.conversations.update(|all| {
-                    if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
-                        for m in messages {
-                            view.summary.last_seq = view.summary.last_seq.max(m.seq);
-                            view.messages.insert(m.seq, m.clone());
-                        }
-                    }
-                });
-                for m in messages {
-                    self.settle(m.id);
-                }
-                if *more {
-                    if let Some(last) = messages.last() {
-                        applied.sync.push((*conversation_id, last.seq));
-                    }
-                }
-            }
-            ServerMsg::Reset { conversation_id } => {
-                self.conversations.update(|all| {
-                    if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
-                        view.messages.clear();
-                    }
-                });
-                applied.sync.push((*conversation_id, 0));
-            }
-            ServerMsg::Typing {
-                conversation_id,
-                author,
-                typing,
-            } if Some(author.participant) != me => {
-                self.conversations.update(|all| {
-                    if let Some(view) = all.iter_mut().find(|c| c.summary.id == *conversation_id) {
-                        view.typing.retain(|(p, _)| *p != author.participant);
-                        if *typing {
-                            view.typing.push((author.participant, author.name.clone()));
-                        }
-                    }
-                });
-            }
-            _ => {}
-        }
-        applied
-    }
-
-    fn has(&self, id: ConversationId) -> bool {
-        self.conversations
-            .with_untracked(|all| all.iter().any(|c| c.summary.id == id))
-    }
-
-    fn upsert(&self, summary: ConversationSummary) {
-        self.conversations.update(|all| {
-            match all.iter_mut().find(|c| c.summary.id == summary.id) {
-                Some(view) => view.summary = summary,
-                None => all.push(ConvView::new(summary)),
-            }
-        });
-    }
-
-    /// A message with this id is stored: it is no longer pending.
-    fn settle(&self, id: MessageId) {
-        if self
-            .pending
-            .with_untracked(|p| p.iter().any(|m| m.id == id))
-        {
-            self.pending.update(|p| p.retain(|m| m.id != id));
-        }
-    }
-
-    pub fn remove(&self, id: ConversationId) {
-        self.conversations
-            .update(|all| all.retain(|c| c.summary.id != id));
-    }
-
-    pub fn mark_read(&self, id: ConversationId) {
-        self.conversations.update(|all| {
-            if let Some(view) = all.iter_mut().find(|c| c.summary.id == id) {
-                view.unread = 0;
-            }
-        });
-    }
-
-    pub fn add_unread(&self, id: ConversationId) {
-        self.conversations.update(|all| {
-            if let Some(view) = all.iter_mut().find(|c| c.summary.id == id) {
-                view.unread += 1;
-            }
-        });
-    }
-}
+/// How close to the bottom (in CSS pixels) still counts as reading the newest entry.
+const AT_BOTTOM_PX: i32 = 40;
+/// Most conversations whose scroll position is remembered.
+const POSITIONS_KEPT: usize = 20;
 
 /// The text a notice shows, in the reader's language.
 pub fn notice_text(lang: Lang, notice: &Notice) -> String {
+    let name = |name: &str| shown_name(lang, name);
     match notice {
-        Notice::Joined { name } => tf(lang, Key::Joined, &[name]),
-        Notice::Left { name } => tf(lang, Key::LeftConv, &[name]),
-        Notice::Invited { name } => tf(lang, Key::Invited, &[name]),
-        Notice::Declined { name } => tf(lang, Key::DeclinedNotice, &[name]),
-        Notice::InvitationExpired { name } => tf(lang, Key::ExpiredNotice, &[name]),
-        Notice::OwnerChanged { name } => tf(lang, Key::OwnerChanged, &[name]),
+        Notice::Joined { name: n } => tf(lang, Key::Joined, &[&name(n)]),
+        Notice::Left { name: n } => tf(lang, Key::LeftConv, &[&name(n)]),
+        Notice::Invited { name: n } => tf(lang, Key::Invited, &[&name(n)]),
+        Notice::Declined { name: n } => tf(lang, Key::DeclinedNotice, &[&name(n)]),
+        Notice::InvitationExpired { name: n } => tf(lang, Key::ExpiredNotice, &[&name(n)]),
+        Notice::OwnerChanged { name: n } => tf(lang, Key::OwnerChanged, &[&name(n)]),
+        Notice::MovedToGroup { name: n } => tf(lang, Key::MovedToGroup, &[&name(n)]),
         Notice::Closed => t(lang, Key::ConvClosed).to_owned(),
     }
 }
@@ -272,6 +40,65 @@ fn kind_attr(kind: ConversationKind) -> &'static str {
     match kind {
         ConversationKind::Direct => "direct",
         ConversationKind::Group => "group",
+    }
+}
+
+/// Where the reader left each conversation: `None` (or absent) means at the newest
+/// entry. With a storage key it survives page loads (the widget); without, it
+/// lasts as long as the page (the console's tabs).
+#[derive(Clone, Copy)]
+pub struct ScrollMemory {
+    positions: RwSignal<HashMap<ConversationId, i32>>,
+    key: Option<&'static str>,
+}
+
+impl ScrollMemory {
+    pub fn in_page() -> Self {
+        ScrollMemory {
+            positions: RwSignal::new(HashMap::new()),
+            key: None,
+        }
+    }
+
+    /// Kept in local storage under `key`; read when the browser is ready.
+    pub fn stored(key: &'static str) -> Self {
+        let memory = ScrollMemory {
+            positions: RwSignal::new(HashMap::new()),
+            key: Some(key),
+        };
+        Effect::new(move |_| {
+            let saved: HashMap<ConversationId, i32> = browser::storage_get(key)
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default();
+            memory.positions.set(saved);
+        });
+        memory
+    }
+
+    fn get(&self, id: ConversationId) -> Option<i32> {
+        self.positions.with_untracked(|p| p.get(&id).copied())
+    }
+
+    fn set(&self, id: ConversationId, top: Option<i32>) {
+        if self.get(id) == top {
+            return;
+        }
+        self.positions.update_untracked(|p| {
+            match top {
+                Some(top) => {
+                    if p.len() >= POSITIONS_KEPT {
+                        p.clear();
+                    }
+                    p.insert(id, top);
+                }
+                None => {
+                    p.remove(&id);
+                }
+            }
+            if let (Some(key), Ok(text)) = (self.key, serde_json::to_string(p)) {
+                browser::storage_set(key, &text);
+            }
+        });
     }
 }
 
@@ -284,17 +111,33 @@ pub fn ChatWindow(
     /// `None` for a chat the visitor has not started yet.
     #[prop(into)]
     conversation_id: Signal<Option<ConversationId>>,
-    kind: ConversationKind,
+    #[prop(into)] kind: Signal<ConversationKind>,
     #[prop(into)] on_send: Callback<String>,
     #[prop(into)] on_typing: Callback<bool>,
+    scroll: ScrollMemory,
     #[prop(optional, into)] on_leave: Option<Callback<()>>,
+    /// The reader is no longer in it (left, or it closed): read-only.
+    #[prop(optional, into)]
+    ended: Option<Signal<bool>>,
+    /// A conversation whose history is shown first, marked as earlier (the
+    /// visitor's one-to-one chat before this group conversation).
+    #[prop(optional, into)]
+    earlier: Option<Signal<Option<ConversationId>>>,
     /// Shown above the messages (e.g. a greeting).
     #[prop(optional)]
     intro: Option<&'static str>,
     /// Shown at the top of the window (e.g. an invitation to another conversation).
     #[prop(optional)]
     children: Option<ChildrenFn>,
+    /// Shown between the messages and the compose box (e.g. the place in the queue).
+    #[prop(optional)]
+    status: Option<ChildrenFn>,
+    /// Whether a group conversation lists who else is in it above the messages
+    /// (the console shows that beside the window instead).
+    #[prop(optional)]
+    roster: bool,
 ) -> impl IntoView {
+    let show_roster = roster;
     let view_of = move || {
         conversation_id.get().and_then(|id| {
             store
@@ -302,12 +145,22 @@ pub fn ChatWindow(
                 .with(|all| all.iter().find(|c| c.summary.id == id).cloned())
         })
     };
-    let messages = move || {
+    let messages = Memo::new(move |_| {
         view_of()
             .map(|v| v.messages.into_values().collect::<Vec<_>>())
             .unwrap_or_default()
-    };
-    let pending = move || {
+    });
+    let earlier_messages = Memo::new(move |_| {
+        let id = earlier.and_then(|e| e.get())?;
+        let list: Vec<ChatMessage> = store.conversations.with(|all| {
+            all.iter()
+                .find(|c| c.summary.id == id)
+                .map(|c| c.messages.values().cloned().collect())
+                .unwrap_or_default()
+        });
+        (!list.is_empty()).then_some(list)
+    });
+    let pending = Memo::new(move |_| {
         let id = conversation_id.get();
         store.pending.with(|p| {
             p.iter()
@@ -315,40 +168,125 @@ pub fn ChatWindow(
                 .cloned()
                 .collect::<Vec<_>>()
         })
-    };
+    });
     let typing = move || {
         view_of()
-            .map(|v| v.typing.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>())
+            .map(|v| {
+                v.typing
+                    .iter()
+                    .map(|(_, n)| shown_name(lang, n))
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default()
     };
-    let closed = move || view_of().is_some_and(|v| v.is_closed());
-    // Who is in the conversation, and who is invited: visible to every participant.
-    let roster = move || {
-        view_of().map(|v| {
-            let names: Vec<String> = v
-                .summary
-                .participants
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
-            let invited: Vec<String> = v
-                .summary
-                .invitations
-                .iter()
-                .map(|i| i.invitee_name.clone())
-                .collect();
-            (names.join(", "), invited.join(", "))
-        })
-    };
+    let read_only =
+        move || ended.is_some_and(|e| e.get()) || view_of().is_some_and(|v| v.is_closed());
     let me = store.me;
+    // Who else is in the conversation, and who is invited.
+    let roster = move || {
+        view_of()
+            .filter(|v| show_roster && v.summary.kind == ConversationKind::Group)
+            .map(|v| {
+                let me = me.get();
+                let names: Vec<String> = v
+                    .summary
+                    .participants
+                    .iter()
+                    .filter(|p| Some(p.participant) != me)
+                    .map(|p| shown_name(lang, &p.name))
+                    .collect();
+                let invited: Vec<String> = v
+                    .summary
+                    .invitations
+                    .iter()
+                    .map(|i| shown_name(lang, &i.invitee_name))
+                    .collect();
+                (names.join(", "), invited.join(", "))
+            })
+    };
     let draft = RwSignal::new(String::new());
     let typing_sent = RwSignal::new(false);
 
+    // Following the newest entry, and what arrived below while not.
+    let list: NodeRef<leptos::html::Ol> = NodeRef::new();
+    let follow = RwSignal::new(true);
+    let unseen = RwSignal::new(0usize);
+    let restored = RwSignal::new(None::<ConversationId>);
+    let to_bottom = move || {
+        request_animation_frame(move || {
+            // The window may have closed before the next frame.
+            if let Some(el) = list.try_get_untracked().flatten() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    };
+    let entry_count = Memo::new(move |_| {
+        messages.with(Vec::len)
+            + pending.with(Vec::len)
+            + earlier_messages.with(|e| e.as_ref().map_or(0, Vec::len))
+    });
+    Effect::new(move |before: Option<(Option<ConversationId>, usize)>| {
+        let id = conversation_id.get();
+        let count = entry_count.get();
+        typing();
+        let Some(el) = list.get() else {
+            return (id, count);
+        };
+        match before {
+            Some((before_id, _)) if before_id != id => {
+                follow.set(true);
+                unseen.set(0);
+            }
+            _ => {}
+        }
+        // The first time this conversation has entries here: back to where the
+        // reader was, or to the newest.
+        if let (Some(id), true) = (id, count > 0 && restored.get_untracked() != id) {
+            restored.set(Some(id));
+            if let Some(top) = scroll.get(id) {
+                follow.set(false);
+                request_animation_frame(move || el.set_scroll_top(top));
+                return (Some(id), count);
+            }
+        }
+        if follow.get_untracked() {
+            to_bottom();
+        } else if let Some((before_id, before_count)) = before {
+            if before_id == id && count > before_count {
+                unseen.update(|n| *n += count - before_count);
+            }
+        }
+        (id, count)
+    });
+    let on_scroll = move |_| {
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < AT_BOTTOM_PX;
+        follow.set(at_bottom);
+        if at_bottom {
+            unseen.set(0);
+        }
+        if let Some(id) = conversation_id.get_untracked() {
+            scroll.set(id, (!at_bottom).then(|| el.scroll_top()));
+        }
+    };
+    let jump_down = move |_| {
+        follow.set(true);
+        unseen.set(0);
+        if let Some(id) = conversation_id.get_untracked() {
+            scroll.set(id, None);
+        }
+        to_bottom();
+    };
+
     let submit = move || {
         let text = draft.get_untracked();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() || read_only() {
             return;
         }
+        // Whoever sends wants to see what they sent.
+        follow.set(true);
         on_send.run(text);
         draft.set(String::new());
         if typing_sent.get_untracked() {
@@ -361,11 +299,12 @@ pub fn ChatWindow(
         <section
             class="chat-window"
             data-testid="chat-window"
-            data-kind=kind_attr(kind)
+            data-kind=move || kind_attr(kind.get())
             data-conversation-id=move || conversation_id.get().map(|id| id.to_string())
+            data-ended=move || read_only().to_string()
         >
             {children.map(|children| children())}
-            {move || roster().map(|(names, invited)| view! {
+            {move || roster().filter(|(names, invited)| !names.is_empty() || !invited.is_empty()).map(|(names, invited)| view! {
                 <p class="roster" data-testid="participants">
                     {names}
                     {(!invited.is_empty()).then(|| view! {
@@ -373,50 +312,45 @@ pub fn ChatWindow(
                     })}
                 </p>
             })}
-            <ol class="messages">
-                {intro.map(|text| view! { <li class="intro">{text}</li> })}
-                <For
-                    each=messages
-                    key=|m| (m.seq, m.id)
-                    children=move |m: ChatMessage| {
-                        let mine = m.author.as_ref().map(|a| a.participant) == me.get_untracked();
-                        match m.body {
-                            Body::Text { text } => {
-                                let author = m.author.map(|a| a.name).unwrap_or_default();
-                                let author = if mine { t(lang, Key::You).to_owned() } else { author };
-                                view! {
-                                    <li class="entry" class:mine=mine>
-                                        <span class="author">{author}</span>
-                                        <p class="text" data-testid="message" data-seq=m.seq>{linked(&text)}</p>
-                                    </li>
-                                }
-                                .into_any()
-                            }
-                            Body::Notice(notice) => view! {
-                                <li class="notice">
-                                    <p data-testid="system-notice" data-seq=m.seq>{notice_text(lang, &notice)}</p>
-                                </li>
-                            }
-                            .into_any(),
-                        }
-                    }
-                />
-                <For
-                    each=pending
-                    key=|p| p.id
-                    children=move |p: Pending| view! {
-                        <li class="entry mine pending">
-                            <span class="author">{t(lang, Key::Sending)}</span>
-                            <p class="text" data-testid="pending-message">{p.text}</p>
+            <div class="messages-wrap">
+                <ol class="messages" node_ref=list on:scroll=on_scroll aria-live="polite" aria-relevant="additions">
+                    {move || earlier_messages.get().map(|list| view! {
+                        <li class="earlier" data-testid="earlier-conversation">
+                            <p class="earlier-title">{t(lang, Key::EarlierConversation)}</p>
+                            <ol class="earlier-entries">
+                                {list.into_iter().map(|m| earlier_entry(lang, m)).collect_view()}
+                            </ol>
                         </li>
-                    }
-                />
-            </ol>
+                    })}
+                    {intro.map(|text| view! { <li class="intro">{text}</li> })}
+                    <For
+                        each=move || messages.get()
+                        key=|m| (m.seq, m.id)
+                        children=move |m: ChatMessage| entry(lang, m, me.get_untracked())
+                    />
+                    <For
+                        each=move || pending.get()
+                        key=|p| p.id
+                        children=move |p: Pending| view! {
+                            <li class="entry mine pending">
+                                <span class="author">{t(lang, Key::Sending)}</span>
+                                <p class="text" data-testid="pending-message">{p.text}</p>
+                            </li>
+                        }
+                    />
+                </ol>
+                <button type="button" class="new-messages" data-testid="new-messages"
+                    hidden=move || unseen.get() == 0 on:click=jump_down>
+                    {move || format!("{} ({}) ↓", t(lang, Key::NewMessages), unseen.get())}
+                </button>
+            </div>
             <p class="typing" data-testid="typing-indicator" hidden=move || typing().is_empty()>
                 {move || typing().first().map(|n| tf(lang, Key::IsTyping, &[n])).unwrap_or_default()}
             </p>
+            {status.map(|status| status())}
             <form
                 class="compose"
+                hidden=read_only
                 on:submit=move |ev| {
                     ev.prevent_default();
                     submit();
@@ -426,8 +360,9 @@ pub fn ChatWindow(
                     data-testid="message-input"
                     rows="2"
                     maxlength="4000"
+                    aria-label=t(lang, Key::Message)
                     placeholder=t(lang, Key::TypeMessage)
-                    disabled=closed
+                    disabled=read_only
                     prop:value=move || draft.get()
                     on:input=move |ev| {
                         draft.set(event_target_value(&ev));
@@ -437,22 +372,84 @@ pub fn ChatWindow(
                         }
                     }
                     on:keydown=move |ev| {
-                        if ev.key() == "Enter" && !ev.shift_key() {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
                             submit();
                         }
                     }
                 ></textarea>
-                <button type="submit" data-testid="send-button" disabled=closed>
+                <button type="submit" data-testid="send-button" disabled=read_only>
                     {t(lang, Key::Send)}
                 </button>
             </form>
             {on_leave.map(|leave| view! {
-                <button class="leave" type="button" data-testid="leave-button" on:click=move |_| leave.run(())>
+                <button class="leave" type="button" data-testid="leave-button" hidden=read_only
+                    on:click=move |_| leave.run(())>
                     {t(lang, Key::Leave)}
                 </button>
             })}
         </section>
+    }
+}
+
+/// One entry of the conversation: a message with its author and time, or a notice.
+fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) -> AnyView {
+    match m.body {
+        Body::Text { text } => {
+            let author = m.author;
+            let mine = author.as_ref().map(|a| a.participant) == me;
+            let staff = author.as_ref().is_some_and(|a| a.participant.is_agent());
+            let role = if staff { "agent" } else { "visitor" };
+            let name = match &author {
+                _ if mine => t(lang, Key::You).to_owned(),
+                Some(a) => shown_name(lang, &a.name),
+                None => String::new(),
+            };
+            view! {
+                <li class="entry" class:mine=mine class:staff=staff>
+                    <span class="author">
+                        {name}
+                        {(staff && !mine).then(|| view! { <span class="staff-badge" data-testid="staff-badge">{t(lang, Key::Staff)}</span> })}
+                    </span>
+                    <p class="text" data-testid="message" data-seq=m.seq data-author-role=role>
+                        {linked(&text)}
+                        <TimeStamp lang at_ms=m.at_ms/>
+                    </p>
+                </li>
+            }
+            .into_any()
+        }
+        Body::Notice(notice) => view! {
+            <li class="notice">
+                <p data-testid="system-notice" data-seq=m.seq>{notice_text(lang, &notice)}</p>
+            </li>
+        }
+        .into_any(),
+    }
+}
+
+/// An entry of the earlier conversation: shown, but not one of this window's
+/// messages (its sequence numbers belong to the other conversation).
+fn earlier_entry(lang: Lang, m: ChatMessage) -> AnyView {
+    match m.body {
+        Body::Text { text } => {
+            let staff = m.author.as_ref().is_some_and(|a| a.participant.is_agent());
+            let name = m
+                .author
+                .map(|a| shown_name(lang, &a.name))
+                .unwrap_or_default();
+            view! {
+                <li class="entry earlier-entry" class:staff=staff>
+                    <span class="author">{name}</span>
+                    <p class="text" data-testid="earlier-message">{linked(&text)}<TimeStamp lang at_ms=m.at_ms/></p>
+                </li>
+            }
+            .into_any()
+        }
+        Body::Notice(notice) => view! {
+            <li class="notice"><p>{notice_text(lang, &notice)}</p></li>
+        }
+        .into_any(),
     }
 }
 

@@ -66,6 +66,26 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status a request refused with this code answers with (server
+    /// functions; the body still carries the code).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::EmptyMessage => 400,
+            ErrorCode::Unauthenticated | ErrorCode::InvalidLogin => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyTaken
+            | ErrorCode::ConversationClosed
+            | ErrorCode::IdConflict
+            | ErrorCode::InviteeUnavailable
+            | ErrorCode::InvitationClosed => 409,
+            ErrorCode::TooLong | ErrorCode::InvalidField => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
     /// Whether the same request may succeed if sent again later, unchanged.
     pub fn is_retryable(self) -> bool {
         match self {
@@ -115,6 +135,21 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+    }
+
+    #[test]
+    fn only_server_faults_answer_5xx() {
+        assert_eq!(ErrorCode::InviteeUnavailable.http_status(), 409);
+        assert_eq!(ErrorCode::Unauthenticated.http_status(), 401);
+        assert_eq!(ErrorCode::Internal.http_status(), 500);
+        assert_eq!(ErrorCode::Unavailable.http_status(), 503);
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::TooLong,
+        ] {
+            assert!((400..500).contains(&code.http_status()), "{code}");
         }
     }
 }

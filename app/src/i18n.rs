@@ -180,7 +180,7 @@ table! {
     Decline => "Decline", "拒绝", "拒絕";
     InviteSelected => "Start conversation with selected", "与所选的人发起会话", "與所選的人發起會話";
     InviteToThis => "Invite selected here", "邀请所选的人加入此会话", "邀請所選的人加入此會話";
-        Invitations => "Invitations", "邀请", "邀請";
+    Invitations => "Invitations", "邀请", "邀請";
     Save => "Save", "保存", "儲存";
     ChangeName => "Change the name others see", "修改他人看到的名字", "修改他人看到的名字";
     GroupConversation => "Group conversation", "多方会话", "多方會話";
@@ -188,6 +188,65 @@ table! {
     ErrRateLimited => "Too fast; please slow down.", "操作过快，请稍后再试。", "操作過快，請稍後再試。";
     ErrUnavailable => "Temporarily unavailable; retrying.", "暂时不可用，正在重试。", "暫時無法使用，正在重試。";
     ErrInternal => "Something went wrong on our side.", "服务器出现问题。", "伺服器出現問題。";
+    ErrInviteeUnavailableNamed => "No longer on the site or online: {}.", "已不在网站上或不在线：{}。", "已不在網站上或不在線：{}。";
+    Dismiss => "Dismiss", "关闭", "關閉";
+    JustNow => "just now", "刚刚", "剛剛";
+    MinutesAgo => "{} min ago", "{} 分钟前", "{} 分鐘前";
+    HoursAgo => "{} h ago", "{} 小时前", "{} 小時前";
+    DefaultVisitorName => "Visitor {}", "访客 {}", "訪客 {}";
+    Staff => "Staff", "客服", "客服";
+    VisitorRole => "Visitor", "访客", "訪客";
+    SupportTeam => "Customer support", "客户服务", "客戶服務";
+    WeReplyQuickly => "We usually reply within minutes", "我们通常几分钟内回复", "我們通常幾分鐘內回覆";
+    InQueue => "Waiting for an agent. You are number {} in the queue.", "正在等待客服，您排在第 {} 位。", "正在等待客服，您排在第 {} 位。";
+    NoAgentsLeft => "No agent is available any more. Leave us a message with what you wrote and we will reply by email.",
+        "目前没有客服在线。请留言（已填入您写的内容），我们会通过电子邮件回复您。",
+        "目前沒有客服在線。請留言（已填入您寫的內容），我們會透過電子郵件回覆您。";
+    MovedToGroup => "{} accepted an invitation to a group conversation and left this chat", "{} 接受了多方会话邀请，离开了此聊天", "{} 接受了多方會話邀請，離開了此聊天";
+    InvitesYouWith => "{} invites you to a conversation with {}", "{} 邀请您加入与 {} 的会话", "{} 邀請您加入與 {} 的會話";
+    EarlierConversation => "Earlier conversation", "之前的对话", "之前的對話";
+    YouLeft => "You left this conversation.", "您已离开此会话。", "您已離開此會話。";
+    YourNameIs => "Others see you as", "他人看到您的名字", "他人看到您的名字";
+    NewMessages => "New messages", "新消息", "新訊息";
+    Ended => "ended", "已结束", "已結束";
+    CloseTab => "Close", "关闭", "關閉";
+    Chats => "Chats", "聊天", "聊天";
+    Conversations => "Conversations", "会话", "會話";
+    NoConversations => "No open conversations.", "没有进行中的会话。", "沒有進行中的會話。";
+    Details => "Details", "详情", "詳情";
+    CurrentPage => "Current page", "当前页面", "目前頁面";
+    LandingPage => "First page of the visit", "本次访问的首个页面", "本次訪問的首個頁面";
+    Referrer => "Came from", "来源", "來源";
+    NoReferrer => "Direct visit", "直接访问", "直接訪問";
+    TimeOnSite => "Time on site", "停留时间", "停留時間";
+    PagesViewedLabel => "Pages viewed", "浏览页面数", "瀏覽頁面數";
+    Participants => "Participants", "参与者", "參與者";
+    InvitedPending => "invited, no answer yet", "已邀请，尚未回复", "已邀請，尚未回覆";
+    LeftSite => "has left the site", "已离开网站", "已離開網站";
+    Owner => "owner", "负责人", "負責人";
+    PickForDetails => "Open a conversation, or click a visitor, to see the details here.", "打开一个会话或点击一位访客，即可在此查看详情。", "打開一個會話或點擊一位訪客，即可在此查看詳情。";
+    Handled => "Handled", "已处理", "已處理";
+    MarkHandled => "Mark handled", "标记为已处理", "標記為已處理";
+    MarkUnhandled => "Mark not handled", "标记为未处理", "標記為未處理";
+    HandledBy => "Handled by {}, {}", "由 {} 处理，{}", "由 {} 處理，{}";
+    ReplyByEmail => "Reply by email", "通过电子邮件回复", "透過電子郵件回覆";
+    NotificationsEnable => "Turn on desktop notifications", "开启桌面通知", "開啟桌面通知";
+    NotificationsOn => "Desktop notifications on", "桌面通知已开启", "桌面通知已開啟";
+    NotificationsOff => "Desktop notifications off", "桌面通知已关闭", "桌面通知已關閉";
+    NotificationsBlocked => "Notifications are blocked in this browser's settings", "此浏览器的设置已阻止通知", "此瀏覽器的設定已封鎖通知";
+    NewChatWaiting => "New chat waiting: {}", "新的等待聊天：{}", "新的等待聊天：{}";
+    NewMessageFrom => "New message from {}", "来自 {} 的新消息", "來自 {} 的新訊息";
+    StartWithPicked => "Start a conversation with {} selected", "与所选的 {} 人发起会话", "與所選的 {} 人發起會話";
+    ClearSelection => "Clear", "清除", "清除";
+    Team => "Team", "团队", "團隊";
+    Unhandled => "{} not handled", "{} 条未处理", "{} 則未處理";
+    Pick => "Select for a conversation", "选择加入会话", "選擇加入會話";
+    Message => "Message", "消息", "訊息";
+    DurationSecs => "{}s", "{}秒", "{}秒";
+    DurationMins => "{}m {}s", "{}分{}秒", "{}分{}秒";
+    DurationHours => "{}h {}m", "{}小时{}分", "{}小時{}分";
+    Chat => "Chat", "聊天", "聊天";
+    Waiting => "waiting {}", "已等待 {}", "已等待 {}";
 }
 
 /// `t` with each `{}` replaced, in order, by the next argument.
@@ -202,6 +261,26 @@ pub fn tf(lang: Lang, key: Key, args: &[&str]) -> String {
         }
     }
     out
+}
+
+/// The name to show for a participant. Visitors who have not chosen a name are
+/// "Visitor" and four digits (the server's default, always in English on the
+/// wire); every reader sees that in their own language.
+pub fn shown_name(lang: Lang, name: &str) -> String {
+    match default_name_digits(name) {
+        Some(digits) => tf(lang, Key::DefaultVisitorName, &[digits]),
+        None => name.to_owned(),
+    }
+}
+
+/// Whether `name` is a visitor's default name rather than one they chose.
+pub fn is_default_name(name: &str) -> bool {
+    default_name_digits(name).is_some()
+}
+
+fn default_name_digits(name: &str) -> Option<&str> {
+    name.strip_prefix("Visitor ")
+        .filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The translated text for an error code.
@@ -261,6 +340,15 @@ mod tests {
             assert_eq!(t(Lang::ZhHans, key).matches("{}").count(), holes, "{key:?}");
             assert_eq!(t(Lang::ZhHant, key).matches("{}").count(), holes, "{key:?}");
         }
+    }
+
+    #[test]
+    fn default_visitor_names_are_shown_in_the_readers_language() {
+        assert_eq!(shown_name(Lang::ZhHans, "Visitor 0427"), "访客 0427");
+        assert_eq!(shown_name(Lang::ZhHant, "Visitor 0427"), "訪客 0427");
+        assert_eq!(shown_name(Lang::En, "Visitor 0427"), "Visitor 0427");
+        assert_eq!(shown_name(Lang::ZhHans, "Visitor 42"), "Visitor 42");
+        assert_eq!(shown_name(Lang::ZhHans, "Ann"), "Ann");
     }
 
     #[test]

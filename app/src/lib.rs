@@ -7,19 +7,22 @@
 mod admin;
 pub mod api;
 mod browser;
+mod chat_store;
 mod chat_view;
 mod client;
+mod components;
 mod console;
 pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod links;
 pub mod protocol;
+pub mod time;
 mod widget;
 
 use i18n::Lang;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -79,7 +82,6 @@ pub fn App() -> impl IntoView {
     provide_context(page_lang());
     view! {
         <Stylesheet id="leptos" href="/pkg/livechat.css"/>
-        <Title text="Live chat"/>
         <Router>
             <Routes fallback=|| "Not found.">
                 <Route path=path!("/widget") view=widget::Widget/>

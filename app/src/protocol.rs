@@ -134,6 +134,11 @@ pub enum Notice {
     OwnerChanged {
         name: String,
     },
+    /// `name` (a visitor) accepted an invitation to a multi-party conversation and
+    /// so left this one-to-one chat.
+    MovedToGroup {
+        name: String,
+    },
     Closed,
 }
 
@@ -176,6 +181,10 @@ pub struct InvitationInfo {
     pub invitee: Participant,
     pub invitee_name: String,
     pub inviter_name: String,
+    /// Display names of the conversation's participants when this was read: who the
+    /// invitee would join.
+    #[serde(default)]
+    pub participants: Vec<String>,
     pub state: InvitationState,
     pub at_ms: i64,
 }
@@ -229,10 +238,20 @@ pub struct VisitorInfo {
     pub id: VisitorId,
     pub name: String,
     pub page: PageView,
+    /// The first page of this visit and where the visitor came from to it.
+    #[serde(default)]
+    pub landing: Landing,
     pub pages_viewed: u32,
     /// Unix time in milliseconds when this visit began.
     pub visit_started_ms: i64,
     pub in_chat: bool,
+}
+
+/// How a visit began: its first page, and the page that linked to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Landing {
+    pub url: String,
+    pub referrer: String,
 }
 
 /// An agent as other agents see it.
@@ -265,6 +284,16 @@ pub struct OfflineMessage {
     pub email: String,
     pub body: String,
     pub page_url: String,
+    pub at_ms: i64,
+    /// Set once an agent has dealt with it.
+    #[serde(default)]
+    pub handled: Option<Handled>,
+}
+
+/// Who marked an offline message handled, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Handled {
+    pub by_name: String,
     pub at_ms: i64,
 }
 
@@ -420,6 +449,16 @@ pub enum ServerMsg {
     },
     OfflineMessageReceived {
         message: OfflineMessage,
+    },
+    /// Agents: an offline message was marked handled (or not handled again).
+    OfflineMessageUpdated {
+        message: OfflineMessage,
+    },
+    /// Visitors: the place of their chat in the queue (1 is next), sent when the
+    /// chat enters the queue, whenever the place changes, and after `welcome`.
+    QueuePosition {
+        conversation_id: ConversationId,
+        position: u32,
     },
     /// An invitation to the receiver was made, or changed state (then it is gone).
     Invitation {

@@ -8,8 +8,10 @@
  *
  * The chat itself runs in an iframe served by the chat server, isolated from this
  * page. This loader only tells it which page the visitor is on and resizes the frame
- * when the chat opens or closes. Single-page apps call window.LiveChat.pageView()
- * after changing the URL.
+ * when the chat opens or closes (on screens narrower than 480 px the open chat
+ * fills the screen). The frame stays invisible until the chat server says it may
+ * be shown here, so a site that is not allowed to embed the widget shows nothing.
+ * Single-page apps call window.LiveChat.pageView() after changing the URL.
  */
 (function () {
   "use strict";
@@ -36,18 +38,34 @@
   frame.style.cssText = [
     "position:fixed", "bottom:12px", "right:12px", "border:0", "margin:0", "padding:0",
     "z-index:2147483647", "background:transparent", "color-scheme:normal",
-    "width:96px", "height:96px", "max-width:calc(100vw - 24px)", "max-height:calc(100vh - 24px)"
+    "width:96px", "height:96px", "max-width:calc(100vw - 24px)", "max-height:calc(100vh - 24px)",
+    "visibility:hidden"
   ].join(";");
 
-  function resize(open) {
-    frame.style.width = open ? "400px" : "96px";
-    frame.style.height = open ? "600px" : "96px";
+  var isOpen = false;
+  var phone = window.matchMedia("(max-width: 479px)");
+  function resize() {
+    var full = isOpen && phone.matches;
+    var s = frame.style;
+    s.bottom = s.right = full ? "0" : "12px";
+    s.maxWidth = full ? "100vw" : "calc(100vw - 24px)";
+    s.maxHeight = full ? "100%" : "calc(100vh - 24px)";
+    s.width = full ? "100vw" : isOpen ? "400px" : "96px";
+    s.height = full ? "100%" : isOpen ? "600px" : "96px";
   }
+  if (phone.addEventListener) phone.addEventListener("change", resize);
 
   window.addEventListener("message", function (event) {
     if (event.source !== frame.contentWindow || event.origin !== origin) return;
     var data = event.data;
-    if (data && data.type === "livechat:resize") resize(data.open === true);
+    if (!data) return;
+    if (data.type === "livechat:ready" || data.type === "livechat:resize") {
+      frame.style.visibility = "visible";
+    }
+    if (data.type === "livechat:resize") {
+      isOpen = data.open === true;
+      resize();
+    }
   });
 
   function pageView() {

@@ -30,14 +30,18 @@ impl ChatService {
                     Audience::Agents,
                     &ServerMsg::VisitorUpdated { visitor: info },
                 );
-                Ok(vec![ServerMsg::Welcome {
+                let mut replies = vec![ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
                         name: name.clone(),
                     },
                     conversations,
                     agents_available: self.presence().agents_available(),
-                }])
+                }];
+                // An invitation still pending pops up again on the next page.
+                replies.extend(self.pending_invitation_msgs(session).await?);
+                replies.extend(self.queue_position_of(*id).await?);
+                Ok(replies)
             }
             Session::Agent(agent) => {
                 let available_before = self.presence().agents_available();

@@ -4,11 +4,14 @@
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::routing::{Audience, ConnId};
-use crate::store::{AcceptOutcome, Appended, LeaveOutcome, NewMessage, NewOfflineMessage};
-use app::ids::{ConversationId, MessageId, Participant};
+use crate::store::AgentRecord;
+use crate::store::{
+    AcceptOutcome, Appended, Departure, LeaveOutcome, NewMessage, NewOfflineMessage,
+};
+use app::ids::{ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    char_len, AgentStatus, Body, ConversationKind, ConversationState, QueueItem, ServerMsg,
-    MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
+    char_len, AgentStatus, Body, ConversationKind, ConversationState, Handled, OfflineMessage,
+    QueueItem, ServerMsg, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -103,6 +106,8 @@ impl ChatService {
             },
         );
         self.visitor_in_chat(*visitor_id, true);
+        drop(_order);
+        self.announce_queue_positions().await;
         Ok(vec![ServerMsg::Ack {
             client_msg_id,
             conversation_id: id,
@@ -263,6 +268,8 @@ impl ChatService {
                         message: notice,
                     },
                 );
+                drop(_order);
+                self.announce_queue_positions().await;
                 Ok(vec![])
             }
             AcceptOutcome::AlreadyTaken => Err(ChatError::AlreadyTaken),
@@ -274,6 +281,7 @@ impl ChatService {
         &self,
         session: &Session,
         conversation_id: ConversationId,
+        why: Departure,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let _order = self.stripe(conversation_id).lock().await;
         let LeaveOutcome::Left {
@@ -282,7 +290,7 @@ impl ChatService {
             recipients,
         } = self
             .store
-            .leave(conversation_id, session.participant(), now_ms())
+            .leave(conversation_id, session.participant(), why, now_ms())
             .await?
         else {
             return Err(ChatError::NotFound);
@@ -305,6 +313,7 @@ impl ChatService {
                 Audience::Agents,
                 &ServerMsg::QueueRemoved { conversation_id },
             );
+            self.announce_queue_positions().await;
         }
         let visitors_out = recipients.iter().filter_map(|p| match p {
             Participant::Visitor(v) if closed || *p == session.participant() => Some(*v),
@@ -364,6 +373,18 @@ impl ChatService {
         if let Some(visitor) = self.presence().visitor_renamed(*id, &name) {
             self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor });
         }
+        // The conversations the visitor is in show the new name to everyone in them.
+        for conversation in self.store.conversations_of(session.participant()).await? {
+            let members = conversation
+                .participants
+                .iter()
+                .map(|p| p.participant)
+                .collect();
+            self.publish(
+                Audience::Participants(members),
+                &ServerMsg::Conversation { conversation },
+            );
+        }
         Ok(vec![ServerMsg::NameChanged { name }])
     }
 
@@ -407,6 +428,70 @@ impl ChatService {
             &ServerMsg::OfflineMessageReceived { message },
         );
         Ok(vec![ServerMsg::OfflineMessageStored])
+    }
+
+    /// An agent marks an offline message handled, or not handled again; every
+    /// console hears of it.
+    pub async fn set_offline_handled(
+        &self,
+        agent: &AgentRecord,
+        id: MessageId,
+        handled: bool,
+    ) -> Result<OfflineMessage, ChatError> {
+        let handled = handled.then(|| Handled {
+            by_name: agent.name.clone(),
+            at_ms: now_ms(),
+        });
+        let message = self
+            .store
+            .set_offline_handled(id, handled)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        self.publish(
+            Audience::Agents,
+            &ServerMsg::OfflineMessageUpdated {
+                message: message.clone(),
+            },
+        );
+        Ok(message)
+    }
+
+    /// Tells every visitor waiting in the queue their place in it. Called after
+    /// every change of the queue; one announcement at a time, each from a fresh
+    /// read, so the last place a visitor hears is the true one.
+    pub(super) async fn announce_queue_positions(&self) {
+        let _one_at_a_time = self.queue_announcer.lock().await;
+        let queue = match self.store.queue().await {
+            Ok(queue) => queue,
+            Err(err) => {
+                tracing::warn!(%err, "reading the queue for its positions failed");
+                return;
+            }
+        };
+        for (place, item) in queue.into_iter().enumerate() {
+            self.publish(
+                Audience::Participants(vec![Participant::Visitor(item.visitor_id)]),
+                &ServerMsg::QueuePosition {
+                    conversation_id: item.conversation_id,
+                    position: place as u32 + 1,
+                },
+            );
+        }
+    }
+
+    /// The place of a visitor's queued chat, if one waits.
+    pub(super) async fn queue_position_of(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Option<ServerMsg>, ChatError> {
+        let queue = self.store.queue().await?;
+        Ok(queue
+            .iter()
+            .position(|item| item.visitor_id == visitor)
+            .map(|place| ServerMsg::QueuePosition {
+                conversation_id: queue[place].conversation_id,
+                position: place as u32 + 1,
+            }))
     }
 }
 

@@ -5,7 +5,7 @@
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::routing::Audience;
-use crate::store::{AgentRecord, Answered, Invited};
+use crate::store::{AgentRecord, Answered, Departure, Invited};
 use app::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
 use app::protocol::{AgentStatus, ConversationKind, ServerMsg};
 use std::sync::Arc;
@@ -16,8 +16,8 @@ pub const MAX_INVITEES: usize = 50;
 
 impl ChatService {
     /// Checks that everyone picked is here now, and returns them with their names;
-    /// otherwise the error names who is not.
-    fn present_invitees(
+    /// otherwise the error names who is not (by display name, never by id).
+    async fn present_invitees(
         &self,
         requester: AgentId,
         visitors: &[VisitorId],
@@ -33,29 +33,40 @@ impl ChatService {
                 max: MAX_INVITEES,
             });
         }
-        let presence = self.presence();
         let mut found = Vec::new();
         let mut missing = Vec::new();
-        for id in visitors {
-            match presence.visitor_name(*id) {
-                Some(name) => found.push((Participant::Visitor(*id), name)),
-                None => missing.push(format!("visitor {id}")),
+        let mut gone_visitors = Vec::new();
+        {
+            let presence = self.presence();
+            for id in visitors {
+                match presence.visitor_name(*id) {
+                    Some(name) => found.push((Participant::Visitor(*id), name)),
+                    None => gone_visitors.push(*id),
+                }
+            }
+            for id in agents.iter().filter(|id| **id != requester) {
+                let name = agent_names
+                    .iter()
+                    .find(|(a, _)| a == id)
+                    .map(|(_, n)| n.clone());
+                match (presence.agent_status(*id), name) {
+                    (AgentStatus::Online, Some(name)) => {
+                        found.push((Participant::Agent(*id), name))
+                    }
+                    (_, Some(name)) => missing.push(name),
+                    // No such account (removed meanwhile): nobody to name.
+                    (_, None) => missing.push(String::new()),
+                }
             }
         }
-        for id in agents.iter().filter(|id| **id != requester) {
-            let name = agent_names
-                .iter()
-                .find(|(a, _)| a == id)
-                .map(|(_, n)| n.clone());
-            match (presence.agent_status(*id), name) {
-                (AgentStatus::Online, Some(name)) => found.push((Participant::Agent(*id), name)),
-                (_, Some(name)) => missing.push(name),
-                (_, None) => missing.push(format!("agent {id}")),
-            }
+        for id in gone_visitors {
+            let name = self.store.visitor(id).await?.map(|v| v.name);
+            missing.push(name.unwrap_or_default());
         }
         if missing.is_empty() {
             Ok(found)
         } else {
+            missing.retain(|name| !name.is_empty());
             Err(ChatError::InviteeUnavailable(missing))
         }
     }
@@ -79,7 +90,9 @@ impl ChatService {
         agents: &[AgentId],
     ) -> Result<ConversationId, ChatError> {
         let names = self.agent_names().await?;
-        let invitees = self.present_invitees(agent.id, visitors, agents, &names)?;
+        let invitees = self
+            .present_invitees(agent.id, visitors, agents, &names)
+            .await?;
         let id = ConversationId(Uuid::new_v4());
         let _order = self.stripe(id).lock().await;
         let invited = self
@@ -99,7 +112,9 @@ impl ChatService {
         agents: &[AgentId],
     ) -> Result<(), ChatError> {
         let names = self.agent_names().await?;
-        let invitees = self.present_invitees(agent.id, visitors, agents, &names)?;
+        let invitees = self
+            .present_invitees(agent.id, visitors, agents, &names)
+            .await?;
         let _order = self.stripe(conversation_id).lock().await;
         let invited = self
             .store
@@ -200,7 +215,8 @@ impl ChatService {
                     .map(|c| c.id)
                     .collect();
                 for conversation_id in direct {
-                    self.leave(session, conversation_id).await?;
+                    self.leave(session, conversation_id, Departure::MovedToGroup)
+                        .await?;
                 }
                 self.visitor_in_chat(*visitor, true);
             }

@@ -26,7 +26,7 @@ pub use sessions::Session;
 use crate::broker::Broker;
 use crate::limits::Limits;
 use crate::routing::{Audience, ConnId, Entry, Envelope, Router};
-use crate::store::{AgentRecord, Store};
+use crate::store::{AgentRecord, Departure, Store};
 use app::ids::ConversationId;
 use app::protocol::{ClientMsg, ServerMsg};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -64,6 +64,8 @@ pub struct ChatService {
     /// Writes to one conversation are stored and published under the same stripe
     /// lock, so their announcements leave in sequence order.
     sequencer: Vec<tokio::sync::Mutex<()>>,
+    /// Queue positions are announced one change at a time.
+    queue_announcer: tokio::sync::Mutex<()>,
 }
 
 impl ChatService {
@@ -83,6 +85,7 @@ impl ChatService {
             sequencer: (0..SEQUENCER_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            queue_announcer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -146,7 +149,9 @@ impl ChatService {
                 self.accept_chat(session, conversation_id).await
             }
             ClientMsg::SetStatus { status } => self.set_status(session, status).await,
-            ClientMsg::Leave { conversation_id } => self.leave(session, conversation_id).await,
+            ClientMsg::Leave { conversation_id } => {
+                self.leave(session, conversation_id, Departure::Left).await
+            }
             ClientMsg::SetName { name } => self.set_visitor_name(session, name).await,
             ClientMsg::AcceptInvitation { invitation_id } => {
                 self.answer_invitation(session, invitation_id, true).await

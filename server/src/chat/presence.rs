@@ -8,7 +8,7 @@
 //! came back (or left and came back again) in the meantime.
 
 use app::ids::{AgentId, MessageId, VisitorId};
-use app::protocol::{AgentInfo, AgentRole, AgentStatus, PageView, VisitorInfo};
+use app::protocol::{AgentInfo, AgentRole, AgentStatus, Landing, PageView, VisitorInfo};
 use std::collections::{HashMap, HashSet};
 
 /// Page loads remembered per visit, to count pages viewed without counting reconnects.
@@ -19,6 +19,7 @@ struct Visitor {
     connections: u32,
     epoch: u64,
     page: PageView,
+    landing: Landing,
     loads: HashSet<MessageId>,
     pages_viewed: u32,
     visit_started_ms: i64,
@@ -31,6 +32,7 @@ impl Visitor {
             id,
             name: self.name.clone(),
             page: self.page.clone(),
+            landing: self.landing.clone(),
             pages_viewed: self.pages_viewed,
             visit_started_ms: self.visit_started_ms,
             in_chat: self.in_chat,
@@ -101,6 +103,10 @@ impl Presence {
             connections: 0,
             epoch,
             page: PageView::default(),
+            landing: Landing {
+                url: page.url.clone(),
+                referrer: page.referrer.clone(),
+            },
             loads: HashSet::new(),
             pages_viewed: 0,
             visit_started_ms: now_ms,
@@ -282,6 +288,7 @@ mod tests {
         assert_eq!(info.pages_viewed, 2);
         assert_eq!(info.visit_started_ms, 1_000);
         assert_eq!(info.page.url, "/demo/pricing");
+        assert_eq!(info.landing.url, "/demo", "the visit's first page stays");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
 use app::api::{AgentView, ApiError, ConsoleBackend, NewAgentAccount, SESSION_COOKIE};
 use app::error::ErrorCode;
-use app::ids::{AgentId, ConversationId, VisitorId};
+use app::ids::{AgentId, ConversationId, MessageId, VisitorId};
 use app::protocol::AgentRole;
 use app::protocol::OfflineMessage;
 use std::net::IpAddr;
@@ -34,7 +34,7 @@ fn view(agent: AgentRecord) -> AgentView {
 /// The client's view of a chat error: its code, and who could not be invited.
 fn api_error(err: ChatError) -> ApiError {
     let detail = match &err {
-        ChatError::InviteeUnavailable(names) => Some(names.join(", ")),
+        ChatError::InviteeUnavailable(names) if !names.is_empty() => Some(names.join(", ")),
         _ => None,
     };
     let code = err.code();
@@ -143,6 +143,19 @@ impl ConsoleBackend for ConsoleApi {
             .offline_messages(limit)
             .await
             .map_err(store_code)
+    }
+
+    async fn set_offline_handled(
+        &self,
+        token: &str,
+        id: MessageId,
+        handled: bool,
+    ) -> Result<OfflineMessage, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .set_offline_handled(&agent, id, handled)
+            .await
+            .map_err(api_error)
     }
 
     async fn request_conversation(

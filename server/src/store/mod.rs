@@ -11,8 +11,8 @@ pub mod sqlite;
 
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, InvitationInfo,
-    InvitationState, OfflineMessage, QueueItem,
+    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
+    InvitationInfo, InvitationState, OfflineMessage, QueueItem,
 };
 use async_trait::async_trait;
 
@@ -154,6 +154,16 @@ pub struct Expired {
     pub recipients: Vec<Participant>,
 }
 
+/// Why a participant leaves a conversation (the notice others see).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// Left of their own accord.
+    Left,
+    /// A visitor who accepted an invitation to a multi-party conversation leaves
+    /// the one-to-one chat for it.
+    MovedToGroup,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewOfflineMessage {
     pub visitor_id: Option<VisitorId>,
@@ -195,6 +205,7 @@ pub trait Store: Send + Sync + 'static {
     /// The visitor holding this token, created with `name` on first sight.
     async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord>;
     async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()>;
+    async fn visitor(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>>;
 
     // Conversations.
     /// Opens a direct conversation in the queue with the visitor's first message.
@@ -240,10 +251,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Vec<Participant>>>;
     async fn queue(&self) -> StoreResult<Vec<QueueItem>>;
     /// `participant` leaves; a direct conversation, or one with no agent left, closes.
+    /// The notice says why: `Left`, or `MovedToGroup` for a visitor who accepted an
+    /// invitation.
     async fn leave(
         &self,
         id: ConversationId,
         participant: Participant,
+        why: Departure,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome>;
 
@@ -284,4 +298,11 @@ pub trait Store: Send + Sync + 'static {
     // The leave-a-message form.
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage>;
     async fn offline_messages(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>>;
+    /// Marks an offline message handled (`Some`) or not handled again (`None`);
+    /// `None` back when there is no such message.
+    async fn set_offline_handled(
+        &self,
+        id: MessageId,
+        handled: Option<Handled>,
+    ) -> StoreResult<Option<OfflineMessage>>;
 }

@@ -5,7 +5,7 @@ use crate::store::{
     AgentRecord, NewAgent, NewOfflineMessage, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, MessageId, VisitorId};
-use app::protocol::{AgentRole, AgentStatus, OfflineMessage};
+use app::protocol::{AgentRole, AgentStatus, Handled, OfflineMessage};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -40,8 +40,20 @@ fn offline_from_row(row: &SqliteRow) -> StoreResult<OfflineMessage> {
         body: row.try_get("body").map_err(map_err)?,
         page_url: row.try_get("page_url").map_err(map_err)?,
         at_ms: row.try_get("created_at").map_err(map_err)?,
+        handled: match (
+            row.try_get::<Option<i64>, _>("handled_at")
+                .map_err(map_err)?,
+            row.try_get::<Option<String>, _>("handled_by_name")
+                .map_err(map_err)?,
+        ) {
+            (Some(at_ms), Some(by_name)) => Some(Handled { by_name, at_ms }),
+            _ => None,
+        },
     })
 }
+
+const OFFLINE_COLUMNS: &str =
+    "id, visitor_id, name, email, body, page_url, created_at, handled_at, handled_by_name";
 
 impl SqliteStore {
     pub(super) async fn create_agent_impl(&self, agent: NewAgent) -> StoreResult<AgentRecord> {
@@ -305,17 +317,52 @@ impl SqliteStore {
             body: message.body,
             page_url: message.page_url,
             at_ms: message.at_ms,
+            handled: None,
         })
+    }
+
+    pub(super) async fn set_offline_handled_impl(
+        &self,
+        id: MessageId,
+        handled: Option<Handled>,
+    ) -> StoreResult<Option<OfflineMessage>> {
+        sqlx::query(&format!(
+            "UPDATE offline_messages SET handled_at = ?, handled_by_name = ? WHERE id = ?
+             RETURNING {OFFLINE_COLUMNS}"
+        ))
+        .bind(handled.as_ref().map(|h| h.at_ms))
+        .bind(handled.as_ref().map(|h| h.by_name.as_str()))
+        .bind(id.to_string())
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(offline_from_row)
+        .transpose()
+    }
+
+    pub(super) async fn visitor_impl(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>> {
+        sqlx::query("SELECT id, display_name FROM visitors WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?
+            .map(|row| {
+                Ok(VisitorRecord {
+                    id: VisitorId(uuid_col(&row, "id")?),
+                    name: row.try_get("display_name").map_err(map_err)?,
+                })
+            })
+            .transpose()
     }
 
     pub(super) async fn offline_messages_impl(
         &self,
         limit: u32,
     ) -> StoreResult<Vec<OfflineMessage>> {
-        sqlx::query(
-            "SELECT id, visitor_id, name, email, body, page_url, created_at
-             FROM offline_messages ORDER BY created_at DESC, id LIMIT ?",
-        )
+        sqlx::query(&format!(
+            "SELECT {OFFLINE_COLUMNS} FROM offline_messages ORDER BY created_at DESC, id LIMIT ?"
+        ))
         .bind(limit)
         .fetch_all(&self.reader)
         .await

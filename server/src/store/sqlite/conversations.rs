@@ -9,8 +9,8 @@ use super::{
     SqliteStore, WriteTx, MESSAGE_COLUMNS,
 };
 use crate::store::{
-    AcceptOutcome, AgentRecord, Appended, LeaveOutcome, NewMessage, Page, StoreError, StoreResult,
-    VisitorRecord,
+    AcceptOutcome, AgentRecord, Appended, Departure, LeaveOutcome, NewMessage, Page, StoreError,
+    StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -477,6 +477,7 @@ impl SqliteStore {
         &self,
         id: ConversationId,
         participant: Participant,
+        why: Departure,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome> {
         let mut tx = WriteTx::begin(self).await?;
@@ -490,7 +491,11 @@ impl SqliteStore {
             .find(|(p, _)| *p == participant)
             .map(|(_, name)| name.clone())
             .unwrap_or_default();
-        let mut notices = vec![append_notice(&mut tx, id, Notice::Left { name }, at_ms).await?];
+        let notice = match why {
+            Departure::Left => Notice::Left { name },
+            Departure::MovedToGroup => Notice::MovedToGroup { name },
+        };
+        let mut notices = vec![append_notice(&mut tx, id, notice, at_ms).await?];
         let (role, pid) = participant_parts(participant);
         sqlx::query(
             "UPDATE participants SET left_at = ?, left_seq = ?

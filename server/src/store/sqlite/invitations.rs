@@ -12,8 +12,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
+/// The invitation's columns, and the names of its conversation's current
+/// participants joined by the unit separator (names hold no control characters).
 const INVITATION_COLUMNS: &str =
-    "id, conversation_id, invitee_role, invitee_id, invitee_name, inviter_name, state, created_at";
+    "id, conversation_id, invitee_role, invitee_id, invitee_name, inviter_name, state, created_at,
+     (SELECT group_concat(p.display_name, char(31)) FROM participants p
+      WHERE p.conversation_id = invitations.conversation_id AND p.left_at IS NULL) AS participant_names";
 
 fn invitation_from_row(row: &SqliteRow) -> StoreResult<InvitationInfo> {
     let state: String = row.try_get("state").map_err(map_err)?;
@@ -23,6 +27,11 @@ fn invitation_from_row(row: &SqliteRow) -> StoreResult<InvitationInfo> {
         invitee: participant_col(row, "invitee_role", "invitee_id")?,
         invitee_name: row.try_get("invitee_name").map_err(map_err)?,
         inviter_name: row.try_get("inviter_name").map_err(map_err)?,
+        participants: row
+            .try_get::<Option<String>, _>("participant_names")
+            .map_err(map_err)?
+            .map(|names| names.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default(),
         state: InvitationState::parse(&state)
             .ok_or_else(|| StoreError::Internal(format!("unknown invitation state '{state}'")))?,
         at_ms: row.try_get("created_at").map_err(map_err)?,
@@ -56,11 +65,8 @@ async fn send_invitations(
     invitees: &[(Participant, String)],
     at_ms: i64,
 ) -> StoreResult<(Vec<InvitationInfo>, Vec<app::protocol::ChatMessage>)> {
-    let present: Vec<Participant> = current_participants(conn, id)
-        .await?
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
+    let (present, present_names): (Vec<Participant>, Vec<String>) =
+        current_participants(conn, id).await?.into_iter().unzip();
     let pending: Vec<Participant> = pending_in(conn, id)
         .await?
         .into_iter()
@@ -84,6 +90,7 @@ async fn send_invitations(
             invitee: *invitee,
             invitee_name: name.clone(),
             inviter_name: inviter.name.clone(),
+            participants: present_names.clone(),
             state: InvitationState::Pending,
             at_ms,
         };

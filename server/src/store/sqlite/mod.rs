@@ -13,13 +13,13 @@ mod conversations;
 mod invitations;
 
 use super::{
-    AcceptOutcome, AgentRecord, Answered, Appended, Expired, Invited, LeaveOutcome, NewAgent,
-    NewMessage, NewOfflineMessage, Page, Store, StoreError, StoreResult, VisitorRecord,
+    AcceptOutcome, AgentRecord, Answered, Appended, Departure, Expired, Invited, LeaveOutcome,
+    NewAgent, NewMessage, NewOfflineMessage, Page, Store, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    AgentStatus, Author, Body, ChatMessage, ConversationSummary, InvitationInfo, OfflineMessage,
-    QueueItem,
+    AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled, InvitationInfo,
+    OfflineMessage, QueueItem,
 };
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
@@ -313,6 +313,9 @@ impl Store for SqliteStore {
     async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()> {
         self.set_visitor_name_impl(id, name).await
     }
+    async fn visitor(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>> {
+        self.visitor_impl(id).await
+    }
     async fn create_direct(
         &self,
         id: ConversationId,
@@ -366,9 +369,10 @@ impl Store for SqliteStore {
         &self,
         id: ConversationId,
         participant: Participant,
+        why: Departure,
         at_ms: i64,
     ) -> StoreResult<LeaveOutcome> {
-        self.leave_impl(id, participant, at_ms).await
+        self.leave_impl(id, participant, why, at_ms).await
     }
     async fn create_group(
         &self,
@@ -413,6 +417,13 @@ impl Store for SqliteStore {
     }
     async fn offline_messages(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>> {
         self.offline_messages_impl(limit).await
+    }
+    async fn set_offline_handled(
+        &self,
+        id: MessageId,
+        handled: Option<Handled>,
+    ) -> StoreResult<Option<OfflineMessage>> {
+        self.set_offline_handled_impl(id, handled).await
     }
 }
 

@@ -2,7 +2,8 @@
 
 use super::SqliteStore;
 use crate::store::{
-    AcceptOutcome, Answered, Appended, LeaveOutcome, NewAgent, NewMessage, Store, VisitorRecord,
+    AcceptOutcome, Answered, Appended, Departure, LeaveOutcome, NewAgent, NewMessage, Store,
+    VisitorRecord,
 };
 use app::ids::{ConversationId, MessageId, Participant};
 use app::protocol::{AgentRole, Author, Body, ConversationState, Notice};
@@ -159,7 +160,7 @@ async fn the_visitor_leaving_closes_a_direct_conversation() {
         conversation,
         notices,
         recipients,
-    } = store.leave(id, me, 3).await.unwrap()
+    } = store.leave(id, me, Departure::Left, 3).await.unwrap()
     else {
         panic!("left")
     };
@@ -176,7 +177,7 @@ async fn the_visitor_leaving_closes_a_direct_conversation() {
     );
     assert!(store.conversations_of(me).await.unwrap().is_empty());
     assert_eq!(
-        store.leave(id, me, 4).await.unwrap(),
+        store.leave(id, me, Departure::Left, 4).await.unwrap(),
         LeaveOutcome::NotFound
     );
     let Appended::Closed = store
