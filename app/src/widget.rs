@@ -519,53 +519,64 @@ pub fn Widget() -> impl IntoView {
         }
     };
 
+    // Each part is type-erased: one nested view type for the whole widget is too
+    // deep for the compiler.
+    let panel = move || {
+        view! {
+        <div class="widget-panel" role="dialog" aria-label=t(lang, Key::ChatWithUs)>
+            <header class="widget-header">
+                {header}
+                <button
+                    type="button"
+                    class="icon"
+                    data-testid="mute-toggle"
+                    aria-pressed=move || muted.get().to_string()
+                    title=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
+                    aria-label=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
+                    on:click=toggle_mute
+                >
+                    {move || if muted.get() { icon(ICON_MUTED) } else { icon(ICON_SOUND) }}
+                </button>
+                <button type="button" class="icon" data-testid="widget-close"
+                    title=t(lang, Key::CloseChat) aria-label=t(lang, Key::CloseChat)
+                    on:click=move |_| set_open(false)>
+                    {icon(ICON_CLOSE)}
+                </button>
+            </header>
+            <NameEditor lang my_name editing_name send_frame/>
+            <Show when=move || !connected.get()>
+                <p class="banner" data-testid="reconnecting" role="status">{t(lang, Key::Reconnecting)}</p>
+            </Show>
+            <ErrorToast lang error/>
+            {body}
+        </div>
+        }
+        .into_any()
+    };
+    let launcher = view! {
+        <button
+            type="button"
+            class="launcher"
+            data-testid="chat-launcher"
+            aria-expanded=move || open.get().to_string()
+            title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+            aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+            on:click=toggle
+        >
+            {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
+            <Show when=move || { unread.get() > 0 }>
+                <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
+            </Show>
+        </button>
+    }
+    .into_any();
+
     view! {
         <script nonce=leptos::nonce::use_nonce() inner_html=READY_SCRIPT></script>
         <Title text=t(lang, Key::ChatWithUs)/>
         <div class="widget-root" class:open=move || open.get()>
-            <Show when=move || open.get()>
-                <div class="widget-panel" role="dialog" aria-label=t(lang, Key::ChatWithUs)>
-                    <header class="widget-header">
-                        {header}
-                        <button
-                            type="button"
-                            class="icon"
-                            data-testid="mute-toggle"
-                            aria-pressed=move || muted.get().to_string()
-                            title=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
-                            aria-label=move || t(lang, if muted.get() { Key::Unmute } else { Key::Mute })
-                            on:click=toggle_mute
-                        >
-                            {move || if muted.get() { icon(ICON_MUTED) } else { icon(ICON_SOUND) }}
-                        </button>
-                        <button type="button" class="icon" data-testid="widget-close"
-                            title=t(lang, Key::CloseChat) aria-label=t(lang, Key::CloseChat)
-                            on:click=move |_| set_open(false)>
-                            {icon(ICON_CLOSE)}
-                        </button>
-                    </header>
-                    <NameEditor lang my_name editing_name send_frame/>
-                    <Show when=move || !connected.get()>
-                        <p class="banner" data-testid="reconnecting" role="status">{t(lang, Key::Reconnecting)}</p>
-                    </Show>
-                    <ErrorToast lang error/>
-                    {body}
-                </div>
-            </Show>
-            <button
-                type="button"
-                class="launcher"
-                data-testid="chat-launcher"
-                aria-expanded=move || open.get().to_string()
-                title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-                aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-                on:click=toggle
-            >
-                {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
-                <Show when=move || { unread.get() > 0 }>
-                    <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
-                </Show>
-            </button>
+            <Show when=move || open.get()>{panel()}</Show>
+            {launcher}
         </div>
     }
 }

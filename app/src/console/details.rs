@@ -164,6 +164,7 @@ pub fn Details(desk: Desk) -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]

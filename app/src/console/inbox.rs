@@ -137,4 +137,5 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
             {conversations}
         </aside>
     }
+    .into_any()
 }

@@ -551,10 +551,13 @@ fn Desk(
         <div class="desk" hidden=move || desk.view.get() != View::Chats>
             <inbox::Inbox desk/>
             {conversation}
-            <aside class="side">
-                <details::Details desk/>
-                <people::People desk/>
-            </aside>
+            {view! {
+                <aside class="side">
+                    <details::Details desk/>
+                    <people::People desk/>
+                </aside>
+            }
+            .into_any()}
         </div>
     }
     .into_any();

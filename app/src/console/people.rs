@@ -118,6 +118,7 @@ pub fn People(desk: Desk) -> impl IntoView {
             {bar}
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -456,11 +456,11 @@ impl ChatService {
         Ok(message)
     }
 
-    /// Tells every visitor waiting in the queue their place in it. Called after
+    /// Tells the visitors waiting in the queue their new place in it. Called after
     /// every change of the queue; one announcement at a time, each from a fresh
     /// read, so the last place a visitor hears is the true one.
     pub(super) async fn announce_queue_positions(&self) {
-        let _one_at_a_time = self.queue_announcer.lock().await;
+        let mut told = self.queue_places.lock().await;
         let queue = match self.store.queue().await {
             Ok(queue) => queue,
             Err(err) => {
@@ -468,12 +468,17 @@ impl ChatService {
                 return;
             }
         };
+        told.retain(|id, _| queue.iter().any(|item| item.conversation_id == *id));
         for (place, item) in queue.into_iter().enumerate() {
+            let place = place as u32 + 1;
+            if told.insert(item.conversation_id, place) == Some(place) {
+                continue;
+            }
             self.publish(
                 Audience::Participants(vec![Participant::Visitor(item.visitor_id)]),
                 &ServerMsg::QueuePosition {
                     conversation_id: item.conversation_id,
-                    position: place as u32 + 1,
+                    position: place,
                 },
             );
         }

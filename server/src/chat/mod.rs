@@ -64,8 +64,9 @@ pub struct ChatService {
     /// Writes to one conversation are stored and published under the same stripe
     /// lock, so their announcements leave in sequence order.
     sequencer: Vec<tokio::sync::Mutex<()>>,
-    /// Queue positions are announced one change at a time.
-    queue_announcer: tokio::sync::Mutex<()>,
+    /// The place in the queue each waiting chat was last told; announcements go
+    /// out one change at a time, and only to those whose place changed.
+    queue_places: tokio::sync::Mutex<std::collections::HashMap<ConversationId, u32>>,
 }
 
 impl ChatService {
@@ -85,7 +86,7 @@ impl ChatService {
             sequencer: (0..SEQUENCER_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
-            queue_announcer: tokio::sync::Mutex::new(()),
+            queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 

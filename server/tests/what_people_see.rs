@@ -1,0 +1,385 @@
+//! What the server tells visitors and agents so that the widget and the console
+//! can show it: the place in the queue, invitations that survive a page change
+//! and name who is in the conversation, a visitor's new name in every open
+//! conversation, the notice when a visitor moves from a 1:1 chat into a group,
+//! refusals as 4xx with names instead of ids, and offline messages marked handled.
+
+mod support;
+
+use app::error::ErrorCode;
+use app::ids::{ConversationId, MessageId};
+use app::protocol::{
+    Body, ClientMsg, ConversationState, InvitationState, Notice, OfflineMessage, ServerMsg,
+};
+use serde_json::json;
+use std::time::Duration;
+use support::{msg_id, post, token, Client, TestServer};
+
+async fn start_chat(visitor: &mut Client, text: &str) -> ConversationId {
+    visitor
+        .send(&ClientMsg::StartChat {
+            client_msg_id: msg_id(),
+            text: text.into(),
+        })
+        .await;
+    let ServerMsg::Ack {
+        conversation_id, ..
+    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
+    else {
+        unreachable!()
+    };
+    conversation_id
+}
+
+/// Starts a chat and returns it with the place in the queue the visitor is told.
+async fn start_waiting(visitor: &mut Client, text: &str) -> (ConversationId, u32) {
+    visitor
+        .send(&ClientMsg::StartChat {
+            client_msg_id: msg_id(),
+            text: text.into(),
+        })
+        .await;
+    let ServerMsg::QueuePosition {
+        conversation_id,
+        position,
+    } = visitor
+        .expect(|m| matches!(m, ServerMsg::QueuePosition { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    (conversation_id, position)
+}
+
+async fn position(visitor: &mut Client, of: ConversationId) -> u32 {
+    let ServerMsg::QueuePosition { position, .. } = visitor
+        .expect(|m| matches!(m, ServerMsg::QueuePosition { conversation_id, .. } if *conversation_id == of))
+        .await
+    else {
+        unreachable!()
+    };
+    position
+}
+
+async fn visitor_id(agent: &mut Client, url: &str) -> String {
+    let ServerMsg::VisitorUpdated { visitor } = agent
+        .expect(|m| matches!(m, ServerMsg::VisitorUpdated { visitor } if visitor.page.url == url))
+        .await
+    else {
+        unreachable!()
+    };
+    visitor.id.to_string()
+}
+
+#[tokio::test]
+async fn a_waiting_visitor_hears_their_place_in_the_queue_as_it_changes() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    let mut ann = ts.agent("ann").await;
+    let mut first = ts.visitor(&token(1), "/demo").await;
+    let mut second = ts.visitor(&token(2), "/demo/pricing").await;
+
+    let (c1, place) = start_waiting(&mut first, "first in line").await;
+    assert_eq!(place, 1);
+    let (c2, place) = start_waiting(&mut second, "second in line").await;
+    assert_eq!(place, 2);
+
+    // Coming back on another page, the visitor is told the place again.
+    drop(second);
+    let mut second = ts.visitor(&token(2), "/demo/contact").await;
+    assert_eq!(position(&mut second, c2).await, 2);
+
+    // The one ahead is taken: the second moves up.
+    ann.send(&ClientMsg::AcceptChat {
+        conversation_id: c1,
+    })
+    .await;
+    assert_eq!(position(&mut second, c2).await, 1);
+    // A chat no longer waiting has no place.
+    first
+        .expect_none(Duration::from_millis(300), |m| {
+            matches!(m, ServerMsg::QueuePosition { conversation_id, .. } if *conversation_id == c1)
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn an_invitation_names_the_participants_and_comes_back_after_a_page_change() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    ts.add_agent("bob", "Bob").await;
+    let (mut ann, cookie) = ts.agent_with_cookie("ann").await;
+    let mut bob = ts.agent("bob").await;
+    let mut vic = ts.visitor(&token(3), "/demo").await;
+    let vic_id = visitor_id(&mut ann, "/demo").await;
+    let bob_id = ts
+        .server
+        .chat
+        .store()
+        .agent_by_username("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let (ok, body) = ts
+        .call(
+            &cookie,
+            "request_conversation",
+            json!({"visitors": [], "agents": [bob_id]}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let group: ConversationId = serde_json::from_str(&body).unwrap();
+    let ServerMsg::Invitation { invitation } = bob
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    bob.send(&ClientMsg::AcceptInvitation {
+        invitation_id: invitation.id,
+    })
+    .await;
+    bob.expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == group && conversation.participants.len() == 2))
+        .await;
+
+    let (ok, body) = ts
+        .call(
+            &cookie,
+            "invite_to_conversation",
+            json!({"conversation_id": group, "visitors": [vic_id], "agents": []}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let ServerMsg::Invitation { invitation } = vic
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(invitation.inviter_name, "Ann");
+    let mut names = invitation.participants.clone();
+    names.sort();
+    assert_eq!(names, ["Ann", "Bob"], "who the visitor would join");
+
+    // The next page of the site shows the same invitation, with the same names.
+    drop(vic);
+    let mut vic = ts.visitor(&token(3), "/demo/pricing").await;
+    let ServerMsg::Invitation { invitation: again } = vic
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(again.id, invitation.id);
+    assert_eq!(again.state, InvitationState::Pending);
+    let mut names = again.participants;
+    names.sort();
+    assert_eq!(names, ["Ann", "Bob"]);
+}
+
+#[tokio::test]
+async fn the_agent_of_a_one_to_one_chat_hears_that_the_visitor_moved_to_a_group() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    ts.add_agent("cat", "Cat").await;
+    let (mut ann, cookie) = ts.agent_with_cookie("ann").await;
+    let mut cat = ts.agent("cat").await;
+    let mut vic = ts.visitor(&token(4), "/demo").await;
+    let vic_id = visitor_id(&mut ann, "/demo").await;
+    let direct = start_chat(&mut vic, "hello").await;
+    cat.send(&ClientMsg::AcceptChat {
+        conversation_id: direct,
+    })
+    .await;
+    vic.expect(|m| matches!(m, ServerMsg::Message { message, .. } if message.body == Body::Notice(Notice::Joined { name: "Cat".into() })))
+        .await;
+
+    let (ok, body) = ts
+        .call(
+            &cookie,
+            "request_conversation",
+            json!({"visitors": [vic_id], "agents": []}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let ServerMsg::Invitation { invitation } = vic
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    vic.send(&ClientMsg::AcceptInvitation {
+        invitation_id: invitation.id,
+    })
+    .await;
+    let name = ts
+        .server
+        .chat
+        .visitor_session(&token(4))
+        .await
+        .unwrap()
+        .name()
+        .to_owned();
+    cat.expect(|m| matches!(m, ServerMsg::Message { conversation_id, message } if *conversation_id == direct && message.body == Body::Notice(Notice::MovedToGroup { name: name.clone() })))
+        .await;
+    cat.expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == direct && conversation.state == ConversationState::Closed))
+        .await;
+
+    // The visitor may still read the 1:1 chat they moved out of, up to the move.
+    let messages = vic.history(direct).await;
+    assert!(messages.iter().any(|m| m.body
+        == Body::Text {
+            text: "hello".into()
+        }));
+    assert!(matches!(
+        messages.last().map(|m| &m.body),
+        Some(Body::Notice(Notice::MovedToGroup { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn a_new_name_reaches_everyone_in_the_visitors_open_conversations() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    let mut ann = ts.agent("ann").await;
+    let mut vic = ts.visitor(&token(5), "/demo").await;
+    let direct = start_chat(&mut vic, "hi").await;
+    ann.send(&ClientMsg::AcceptChat {
+        conversation_id: direct,
+    })
+    .await;
+    ann.expect(
+        |m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == direct),
+    )
+    .await;
+
+    vic.send(&ClientMsg::SetName {
+        name: "Grace Hopper".into(),
+    })
+    .await;
+    ann.expect(|m| {
+        matches!(m, ServerMsg::Conversation { conversation }
+            if conversation.id == direct
+            && conversation.participants.iter().any(|p| p.name == "Grace Hopper"))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refused_invitations_answer_4xx_with_the_code_and_names_never_ids() {
+    let ts = TestServer::start(Duration::from_millis(200)).await;
+    ts.add_agent("ann", "Ann").await;
+    let (mut ann, cookie) = ts.agent_with_cookie("ann").await;
+    let vic = ts.visitor(&token(6), "/demo").await;
+    let vic_id = visitor_id(&mut ann, "/demo").await;
+    let name = ts
+        .server
+        .chat
+        .visitor_session(&token(6))
+        .await
+        .unwrap()
+        .name()
+        .to_owned();
+    drop(vic);
+    ann.expect(|m| matches!(m, ServerMsg::VisitorLeft { .. }))
+        .await;
+
+    let response = post(ts.server.addr, "/api/request_conversation")
+        .header("cookie", &cookie)
+        .json(&json!({"visitors": [vic_id], "agents": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let body = response.text().await.unwrap();
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["code"], "invitee_unavailable", "{body}");
+    assert_eq!(error["detail"], name.as_str(), "{body}");
+    assert!(!body.contains(&vic_id), "no raw id in {body}");
+
+    // Without a session: 401; with nobody picked: 400.
+    let response = post(ts.server.addr, "/api/request_conversation")
+        .json(&json!({"visitors": [], "agents": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let response = post(ts.server.addr, "/api/request_conversation")
+        .header("cookie", &cookie)
+        .json(&json!({"visitors": [], "agents": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn an_offline_message_is_marked_handled_for_every_console_and_stays_so() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    ts.add_agent("bob", "Bob").await;
+    let (_ann, ann_cookie) = ts.agent_with_cookie("ann").await;
+    let mut bob = ts.agent("bob").await;
+    let mut vic = ts.visitor(&token(7), "/demo/contact").await;
+    vic.send(&ClientMsg::LeaveMessage {
+        name: "Lin".into(),
+        email: "lin@example.com".into(),
+        text: "Please call me back".into(),
+    })
+    .await;
+    vic.expect(|m| matches!(m, ServerMsg::OfflineMessageStored))
+        .await;
+    let ServerMsg::OfflineMessageReceived { message } = bob
+        .expect(|m| matches!(m, ServerMsg::OfflineMessageReceived { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(message.handled, None);
+
+    let (ok, body) = ts
+        .call(
+            &ann_cookie,
+            "offline_handled",
+            json!({"id": message.id, "handled": true}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let marked: OfflineMessage = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        marked.handled.as_ref().map(|h| h.by_name.as_str()),
+        Some("Ann")
+    );
+    let ServerMsg::OfflineMessageUpdated { message: seen } = bob
+        .expect(|m| matches!(m, ServerMsg::OfflineMessageUpdated { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(seen, marked);
+    let stored = ts.server.chat.store().offline_messages(10).await.unwrap();
+    assert_eq!(stored, vec![marked.clone()], "kept after the answer");
+
+    // Not handled again; and an unknown message is not found.
+    let (ok, body) = ts
+        .call(
+            &ann_cookie,
+            "offline_handled",
+            json!({"id": message.id, "handled": false}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let stored = ts.server.chat.store().offline_messages(10).await.unwrap();
+    assert_eq!(stored[0].handled, None);
+    let response = post(ts.server.addr, "/api/offline_handled")
+        .header("cookie", &ann_cookie)
+        .json(&json!({"id": MessageId(uuid::Uuid::new_v4()), "handled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let body = response.text().await.unwrap();
+    assert!(body.contains(ErrorCode::NotFound.as_str()), "{body}");
+}
