@@ -25,6 +25,19 @@ const BACKOFF_START_MS: f64 = 500.0;
 #[cfg(feature = "hydrate")]
 const BACKOFF_MAX_MS: f64 = 15_000.0;
 
+/// Where a page keeps its socket: browser-thread storage in the browser (the
+/// socket holds `Rc`s), plain storage on the server, whose inert socket is `Send`
+/// and may be dropped on any thread (server rendering moves between threads).
+#[cfg(feature = "hydrate")]
+pub type SocketStorage = leptos::prelude::LocalStorage;
+#[cfg(not(feature = "hydrate"))]
+pub type SocketStorage = leptos::prelude::SyncStorage;
+
+/// An empty slot for a page's socket, filled when the page starts in the browser.
+pub fn socket_slot() -> leptos::prelude::StoredValue<Option<Socket>, SocketStorage> {
+    leptos::prelude::StoredValue::new_with_storage(None)
+}
+
 #[derive(Clone)]
 pub struct Socket {
     #[cfg(feature = "hydrate")]

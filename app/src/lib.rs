@@ -22,7 +22,7 @@ mod widget;
 
 use i18n::Lang;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
     provide_context(page_lang());
     view! {
         <Stylesheet id="leptos" href="/pkg/livechat.css"/>
+        <Title text="Live chat"/>
         <Router>
             <Routes fallback=|| "Not found.">
                 <Route path=path!("/widget") view=widget::Widget/>

@@ -13,7 +13,7 @@ use crate::api::ApiError;
 use crate::browser;
 use crate::chat_store::{ChatStore, ConvView, Pending};
 use crate::chat_view::{ChatWindow, ScrollMemory};
-use crate::client::Socket;
+use crate::client::{socket_slot, Socket};
 use crate::components::{
     icon, ErrorToast, InvitationCard, ICON_CHAT, ICON_CLOSE, ICON_MUTED, ICON_SOUND,
 };
@@ -105,7 +105,7 @@ pub fn Widget() -> impl IntoView {
     let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
     let my_name = RwSignal::new(String::new());
     let editing_name = RwSignal::new(false);
-    let socket = StoredValue::new_local(None::<Socket>);
+    let socket = socket_slot();
     let scroll = ScrollMemory::stored(SCROLL_KEY);
     let earlier = Earlier(RwSignal::new(HashMap::new()));
 

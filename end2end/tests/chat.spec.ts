@@ -293,6 +293,7 @@ test.describe('offline form', () => {
 
     const agent = await actors.newPage('agent alice');
     await loginAgent(agent, srv.url, ALICE.username, ALICE.password);
+    await agent.getByTestId('view-offline').click();
     const row = agent.getByTestId('offline-message').filter({ hasText: text });
     await expect(row).toHaveCount(1);
     await expect(row).toContainText(name);

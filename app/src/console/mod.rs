@@ -21,7 +21,7 @@ use crate::api::{current_agent, login, logout, offline_messages, AgentView, ApiE
 use crate::browser;
 use crate::chat_store::{ChatStore, ConvView, Pending};
 use crate::chat_view::{ChatWindow, ScrollMemory};
-use crate::client::Socket;
+use crate::client::{socket_slot, Socket, SocketStorage};
 use crate::components::ErrorToast;
 use crate::i18n::{shown_name, t, tf, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
@@ -181,7 +181,7 @@ struct Desk {
     view: RwSignal<View>,
     clock: Clock,
     alerts: Alerts,
-    socket: StoredValue<Option<Socket>, LocalStorage>,
+    socket: StoredValue<Option<Socket>, SocketStorage>,
 }
 
 impl Desk {
@@ -281,7 +281,7 @@ fn Desk(
         view: RwSignal::new(View::Chats),
         clock: Clock::start(),
         alerts: Alerts::new(),
-        socket: StoredValue::new_local(None),
+        socket: socket_slot(),
     };
     provide_context(desk.clock);
     let my_id = agent.id;
