@@ -262,7 +262,8 @@ async function expectTexts(win: Locator, expected: readonly string[], who: strin
         const ownTime =
           el.tagName === 'TIME' &&
           el.getAttribute('data-testid') === 'message-time' &&
-          el.childNodes.length === 0 &&
+          el.children.length === 0 &&
+          el.textContent === '' &&
           el.parentElement?.getAttribute('data-testid') === 'message';
         if (ownTime) return false;
         const href = el.getAttribute('href') ?? '';

@@ -1,0 +1,139 @@
+// The pictures in docs/screenshots: the widget and the console after a long
+// conversation, in English and Simplified Chinese, at desktop and phone sizes.
+// Only with CHAT_SCREENSHOTS=1 (e.g. `CHAT_SCREENSHOTS=1 npx playwright test
+// screenshots`); the normal run skips it.
+import * as path from 'node:path';
+import type { Browser, Page } from '@playwright/test';
+import {
+  conversationId,
+  consoleWindow,
+  ensureWindowOpen,
+  expect,
+  test,
+  useServer,
+  widgetFrame,
+  type AgentSpec,
+} from './support/ui';
+
+const OUT = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234', role: 'admin' };
+const BOB: AgentSpec = { username: 'bob', name: 'Bob Baker', password: 'bob-pass-5678' };
+
+const LINES: Record<string, [string, string][]> = {
+  en: [
+    ['visitor', 'Hi! I am moving our shop to your hosting. Which plan fits 20 servers?'],
+    ['agent', 'Hello, and welcome! For 20 servers the Team plan is the usual choice.'],
+    ['visitor', 'Does it include backups?'],
+    ['agent', 'Yes: daily backups kept for 30 days, see https://example.com/backups'],
+    ['visitor', 'And can we pay yearly?'],
+    ['agent', 'Of course, yearly billing saves two months.'],
+  ],
+  'zh-Hans': [
+    ['visitor', '您好！我们想把网店迁移到你们这里，20 台服务器适合哪个套餐？'],
+    ['agent', '您好，欢迎！20 台服务器一般选择团队套餐。'],
+    ['visitor', '包含备份吗？'],
+    ['agent', '包含：每日备份，保留 30 天，详见 https://example.com/backups'],
+    ['visitor', '可以按年付款吗？'],
+    ['agent', '当然可以，按年付款可省两个月的费用。'],
+  ],
+};
+
+async function page(browser: Browser, lang: string, width: number, height: number): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, locale: lang === 'en' ? 'en-US' : 'zh-CN' });
+  return context.newPage();
+}
+
+async function login(p: Page, url: string, lang: string, who: AgentSpec): Promise<void> {
+  await p.goto(`${url}/console?lang=${lang}`);
+  await p.getByTestId('login-username').fill(who.username);
+  await p.getByTestId('login-password').fill(who.password);
+  await p.getByTestId('login-submit').click();
+  await expect(p.getByTestId('status-select')).toBeVisible();
+}
+
+for (const lang of ['en', 'zh-Hans']) {
+  test.describe(`screenshots (${lang})`, () => {
+    test.skip(!process.env.CHAT_SCREENSHOTS, 'only with CHAT_SCREENSHOTS=1');
+    const server = useServer([ALICE, BOB]);
+
+    test(`widget and console after a long conversation (${lang})`, async ({ browser }) => {
+      test.setTimeout(180_000);
+      const srv = server();
+      const agent = await page(browser, lang, 1280, 800);
+      await login(agent, srv.url, lang, ALICE);
+      const bob = await page(browser, lang, 1280, 800);
+      await login(bob, srv.url, lang, BOB);
+
+      // A visitor browsing another page, to show in the list.
+      const browsing = await page(browser, lang, 1280, 800);
+      await browsing.goto(`${srv.url}/demo/contact?lang=${lang}`);
+      await expect(widgetFrame(browsing).getByTestId('chat-launcher')).toBeVisible();
+
+      const visitor = await page(browser, lang, 1280, 800);
+      await visitor.goto(`${srv.url}/demo?lang=${lang}`);
+      await visitor.locator('nav a').nth(1).click();
+      const frame = widgetFrame(visitor);
+      const vWin = await ensureWindowOpen(frame);
+      const lines = LINES[lang];
+      await vWin.getByTestId('message-input').fill(lines[0][1]);
+      await vWin.getByTestId('send-button').click();
+      const id = await conversationId(vWin);
+      await expect(frame.getByTestId('queue-status')).toBeVisible();
+      await visitor.screenshot({ path: path.join(OUT, `widget-waiting-${lang}.png`) });
+      await agent.locator(`[data-testid="queue-item"][data-conversation-id="${id}"]`).getByTestId('accept-button').click();
+      const aWin = consoleWindow(agent, id);
+      for (let round = 0; round < 6; round++) {
+        for (const [who, text] of lines.slice(round === 0 ? 1 : 0)) {
+          const win = who === 'agent' ? aWin : vWin;
+          await win.getByTestId('message-input').fill(round === 0 ? text : `${text} (${round + 1})`);
+          await win.getByTestId('send-button').click();
+        }
+      }
+      await expect(vWin.getByTestId('message')).toHaveCount(36);
+      await expect(aWin.getByTestId('message')).toHaveCount(36);
+      await agent.waitForTimeout(500);
+      await visitor.screenshot({ path: path.join(OUT, `widget-${lang}.png`) });
+      await agent.screenshot({ path: path.join(OUT, `console-${lang}.png`) });
+
+      // The same visitor on a phone.
+      // (The demo site and the widget frame share the chat server's origin, so the
+      // visitor's storage can be carried over.)
+      const phone = await page(browser, lang, 375, 667);
+      const storage = await frame.locator('body').evaluate(() => JSON.stringify(localStorage));
+      await phone.goto(`${srv.url}/demo/pricing?lang=${lang}`);
+      await phone.evaluate((s) => {
+        for (const [k, v] of Object.entries(JSON.parse(s) as Record<string, string>)) localStorage.setItem(k, v);
+      }, storage);
+      await phone.reload();
+      const phoneWin = widgetFrame(phone).getByTestId('chat-window');
+      await expect(phoneWin).toBeVisible();
+      await expect(phoneWin.getByTestId('message')).toHaveCount(36);
+      await phone.waitForTimeout(500);
+      await phone.screenshot({ path: path.join(OUT, `widget-phone-${lang}.png`) });
+
+      // A group conversation: the visitor browsing is invited with Bob.
+      await agent.getByTestId('visitor-row').filter({ hasText: '/demo/contact' }).getByTestId('select-checkbox').check();
+      await agent.getByTestId('agent-row').filter({ hasText: BOB.name }).getByTestId('select-checkbox').check();
+      await agent.screenshot({ path: path.join(OUT, `console-picking-${lang}.png`) });
+      await agent.getByTestId('invite-button').click();
+      await expect(widgetFrame(browsing).getByTestId('invitation')).toBeVisible();
+      await browsing.screenshot({ path: path.join(OUT, `widget-invitation-${lang}.png`) });
+      await widgetFrame(browsing).getByTestId('invitation-agree').click();
+      await bob.getByTestId('invitation-agree').click();
+      const gWin = widgetFrame(browsing).getByTestId('chat-window');
+      await gWin.getByTestId('message-input').fill(lang === 'en' ? 'Hello! I am interested too.' : '您好！我也感兴趣。');
+      await gWin.getByTestId('send-button').click();
+      await bob.getByTestId('chat-window').getByTestId('message-input').fill(lang === 'en' ? 'Welcome, both of you.' : '欢迎两位。');
+      await bob.getByTestId('chat-window').getByTestId('send-button').click();
+      await expect(gWin.getByTestId('message')).toHaveCount(2);
+      await browsing.screenshot({ path: path.join(OUT, `widget-group-${lang}.png`) });
+      await agent.screenshot({ path: path.join(OUT, `console-group-${lang}.png`) });
+
+      // A tablet.
+      await agent.setViewportSize({ width: 768, height: 1024 });
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-tablet-${lang}.png`) });
+      for (const p of [agent, bob, browsing, visitor, phone]) await p.context().close();
+    });
+  });
+}
