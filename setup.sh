@@ -209,14 +209,30 @@ cmd_run() {
 }
 
 CURRENT_SECTION=""
+SECTION_STARTED=0
+TIMINGS=()
+# Records how long the section that just ended took.
+end_section() {
+  if [[ -n "$CURRENT_SECTION" ]]; then
+    TIMINGS+=("$(printf '%5ds  %s' "$((SECONDS - SECTION_STARTED))" "$CURRENT_SECTION")")
+  fi
+}
+print_timings() {
+  section "Time per section"
+  printf '%s\n' "${TIMINGS[@]}"
+}
 report_failure() {
   local rc=$?
+  end_section
   if ((rc != 0)); then
     printf '\nsetup.sh test: FAILED in section: %s (exit %s)\n' "$CURRENT_SECTION" "$rc" >&2
   fi
+  print_timings
 }
 test_section() {
+  end_section
   CURRENT_SECTION="$*"
+  SECTION_STARTED=$SECONDS
   section "$*"
 }
 
@@ -263,6 +279,8 @@ cmd_test() {
       npx playwright test
   )
 
+  end_section
+  CURRENT_SECTION=""
   section "All checks and tests passed"
 }
 

@@ -180,4 +180,5 @@ pub fn AlertControls(lang: Lang, alerts: Alerts) -> impl IntoView {
             {move || if alerts.muted.get() { icon(ICON_MUTED) } else { icon(ICON_SOUND) }}
         </button>
     }
+    .into_any()
 }

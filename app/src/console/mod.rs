@@ -562,11 +562,7 @@ fn Desk(
     }
     .into_any();
 
-    view! {
-        <Title text=move || desk.alerts.title(lang, &desk)/>
-        {header}
-        <ErrorToast lang error=desk.error/>
-        {chats}
+    let views = view! {
         <Show when=move || desk.view.get() == View::Offline>
             <offline::OfflineMessages desk/>
         </Show>
@@ -574,4 +570,14 @@ fn Desk(
             <TeamPanel lang me=my_id/>
         </Show>
     }
+    .into_any();
+
+    view! {
+        <Title text=move || desk.alerts.title(lang, &desk)/>
+        {header}
+        <ErrorToast lang error=desk.error/>
+        {chats}
+        {views}
+    }
+    .into_any()
 }

@@ -97,6 +97,7 @@ pub fn OfflineMessages(desk: Desk) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]
