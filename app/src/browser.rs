@@ -97,10 +97,22 @@ pub fn post_to_host(message: &serde_json::Value) {
     let _ = message;
 }
 
-/// Calls `on_view(url, title, referrer)` whenever the host page reports a page view
-/// without a reload (single-page sites: the loader's `LiveChat.pageView()`). Only
-/// messages from the page this frame is embedded in count.
-pub fn on_host_page_view(on_view: impl Fn(String, String, String) + 'static) {
+/// What the host page (the widget loader) tells the widget frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostMessage {
+    /// A page view without a reload (single-page sites: `LiveChat.pageView()`).
+    PageView {
+        url: String,
+        title: String,
+        referrer: String,
+    },
+    /// The frame fills the host's screen (a phone), or floats in its corner.
+    Layout { full_screen: bool },
+}
+
+/// Calls `on_message` with every message from the page this frame is embedded in
+/// (messages from anywhere else are ignored).
+pub fn on_host_message(on_message: impl Fn(HostMessage) + 'static) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
@@ -118,18 +130,22 @@ pub fn on_host_page_view(on_view: impl Fn(String, String, String) + 'static) {
                     return;
                 }
                 let data = event.data();
-                let field = |name: &str| {
-                    js_sys::Reflect::get(&data, &wasm_bindgen::JsValue::from_str(name))
-                        .ok()
-                        .and_then(|v| v.as_string())
+                let get = |name: &str| {
+                    js_sys::Reflect::get(&data, &wasm_bindgen::JsValue::from_str(name)).ok()
                 };
-                if field("type").as_deref() == Some("livechat:page") {
-                    on_view(
-                        field("url").unwrap_or_default(),
-                        field("title").unwrap_or_default(),
-                        field("referrer").unwrap_or_default(),
-                    );
-                }
+                let text = |name: &str| get(name).and_then(|v| v.as_string()).unwrap_or_default();
+                let message = match get("type").and_then(|v| v.as_string()).as_deref() {
+                    Some("livechat:page") => HostMessage::PageView {
+                        url: text("url"),
+                        title: text("title"),
+                        referrer: text("referrer"),
+                    },
+                    Some("livechat:layout") => HostMessage::Layout {
+                        full_screen: get("full").and_then(|v| v.as_bool()) == Some(true),
+                    },
+                    _ => return,
+                };
+                on_message(message);
             },
         );
         let _ =
@@ -138,7 +154,7 @@ pub fn on_host_page_view(on_view: impl Fn(String, String, String) + 'static) {
         listener.forget();
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = on_view;
+    let _ = on_message;
 }
 
 /// Milliseconds since the Unix epoch by the browser's clock.

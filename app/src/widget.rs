@@ -10,7 +10,7 @@
 //! out of, so that the next page of the site shows the chat exactly as it was.
 
 use crate::api::ApiError;
-use crate::browser;
+use crate::browser::{self, HostMessage};
 use crate::chat_store::{ChatStore, ConvView, Pending};
 use crate::chat_view::{ChatWindow, ScrollMemory};
 use crate::client::{socket_slot, Socket};
@@ -105,6 +105,8 @@ pub fn Widget() -> impl IntoView {
     let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
     let my_name = RwSignal::new(String::new());
     let editing_name = RwSignal::new(false);
+    // On a phone the loader makes the open frame fill the screen.
+    let full_screen = RwSignal::new(false);
     let socket = socket_slot();
     let scroll = ScrollMemory::stored(SCROLL_KEY);
     let earlier = Earlier(RwSignal::new(HashMap::new()));
@@ -269,15 +271,22 @@ pub fn Widget() -> impl IntoView {
         // The page the visitor is on: from the loader at start, then from its
         // page-view messages; a reconnect says hello from the latest.
         let page = RwSignal::new(host_page());
-        browser::on_host_page_view(move |url, title, referrer| {
-            let view = PageView {
+        browser::on_host_message(move |message| match message {
+            HostMessage::PageView {
                 url,
                 title,
                 referrer,
-                load_id: browser::new_message_id(),
-            };
-            page.set(view.clone());
-            send_frame(ClientMsg::PageView { page: view });
+            } => {
+                let view = PageView {
+                    url,
+                    title,
+                    referrer,
+                    load_id: browser::new_message_id(),
+                };
+                page.set(view.clone());
+                send_frame(ClientMsg::PageView { page: view });
+            }
+            HostMessage::Layout { full_screen: full } => full_screen.set(full),
         });
         let handle = Socket::open(
             "/ws/visitor",
@@ -574,7 +583,7 @@ pub fn Widget() -> impl IntoView {
     view! {
         <script nonce=leptos::nonce::use_nonce() inner_html=READY_SCRIPT></script>
         <Title text=t(lang, Key::ChatWithUs)/>
-        <div class="widget-root" class:open=move || open.get()>
+        <div class="widget-root" class:open=move || open.get() class:full-screen=move || full_screen.get()>
             <Show when=move || open.get()>{panel()}</Show>
             {launcher}
         </div>

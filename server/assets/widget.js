@@ -52,6 +52,9 @@
     s.maxHeight = full ? "100%" : "calc(100vh - 24px)";
     s.width = full ? "100vw" : isOpen ? "400px" : "96px";
     s.height = full ? "100%" : isOpen ? "600px" : "96px";
+    if (frame.contentWindow) {
+      frame.contentWindow.postMessage({ type: "livechat:layout", full: full }, origin);
+    }
   }
   if (phone.addEventListener) phone.addEventListener("change", resize);
 
