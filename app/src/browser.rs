@@ -99,6 +99,7 @@ pub fn post_to_host(message: &serde_json::Value) {
 
 /// What the host page (the widget loader) tells the widget frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub enum HostMessage {
     /// A page view without a reload (single-page sites: `LiveChat.pageView()`).
     PageView {

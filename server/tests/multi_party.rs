@@ -141,7 +141,7 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
     notice(
         &mut ann,
         Notice::Joined {
-            name: visitor_name(&ts, 2).await,
+            name: ts.visitor_name(2).await,
         },
     )
     .await;
@@ -168,7 +168,7 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
     notice(
         &mut ann,
         Notice::Declined {
-            name: visitor_name(&ts, 3).await,
+            name: ts.visitor_name(3).await,
         },
     )
     .await;
@@ -283,17 +283,6 @@ async fn three_visitors_and_three_agents_in_one_conversation() {
     );
 }
 
-/// The display name the store gave visitor `n` (tokens are `token(n)`).
-async fn visitor_name(ts: &TestServer, n: u8) -> String {
-    ts.server
-        .chat
-        .visitor_session(&token(n))
-        .await
-        .unwrap()
-        .name()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_pending_invitation_expires_when_its_invitee_leaves_the_site() {
     let ts = TestServer::start(Duration::from_millis(300)).await;
@@ -317,7 +306,7 @@ async fn a_pending_invitation_expires_when_its_invitee_leaves_the_site() {
     notice(
         &mut ann,
         Notice::InvitationExpired {
-            name: visitor_name(&ts, 9).await,
+            name: ts.visitor_name(9).await,
         },
     )
     .await;

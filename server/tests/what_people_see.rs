@@ -9,7 +9,8 @@ mod support;
 use app::error::ErrorCode;
 use app::ids::{ConversationId, MessageId};
 use app::protocol::{
-    Body, ClientMsg, ConversationState, InvitationState, Notice, OfflineMessage, ServerMsg,
+    Body, ClientMsg, ConversationState, InvitationInfo, InvitationState, Notice, OfflineMessage,
+    ServerMsg,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -59,6 +60,17 @@ async fn position(visitor: &mut Client, of: ConversationId) -> u32 {
         unreachable!()
     };
     position
+}
+
+/// The next invitation this client is told of.
+async fn next_invitation(client: &mut Client) -> InvitationInfo {
+    let ServerMsg::Invitation { invitation } = client
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    invitation
 }
 
 async fn visitor_id(agent: &mut Client, url: &str) -> String {
@@ -131,12 +143,7 @@ async fn an_invitation_names_the_participants_and_comes_back_after_a_page_change
         .await;
     assert!(ok, "{body}");
     let group: ConversationId = serde_json::from_str(&body).unwrap();
-    let ServerMsg::Invitation { invitation } = bob
-        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let invitation = next_invitation(&mut bob).await;
     bob.send(&ClientMsg::AcceptInvitation {
         invitation_id: invitation.id,
     })
@@ -152,12 +159,7 @@ async fn an_invitation_names_the_participants_and_comes_back_after_a_page_change
         )
         .await;
     assert!(ok, "{body}");
-    let ServerMsg::Invitation { invitation } = vic
-        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let invitation = next_invitation(&mut vic).await;
     assert_eq!(invitation.inviter_name, "Ann");
     let mut names = invitation.participants.clone();
     names.sort();
@@ -166,12 +168,7 @@ async fn an_invitation_names_the_participants_and_comes_back_after_a_page_change
     // The next page of the site shows the same invitation, with the same names.
     drop(vic);
     let mut vic = ts.visitor(&token(3), "/demo/pricing").await;
-    let ServerMsg::Invitation { invitation: again } = vic
-        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let again = next_invitation(&mut vic).await;
     assert_eq!(again.id, invitation.id);
     assert_eq!(again.state, InvitationState::Pending);
     let mut names = again.participants;
@@ -204,24 +201,12 @@ async fn the_agent_of_a_one_to_one_chat_hears_that_the_visitor_moved_to_a_group(
         )
         .await;
     assert!(ok, "{body}");
-    let ServerMsg::Invitation { invitation } = vic
-        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let invitation = next_invitation(&mut vic).await;
     vic.send(&ClientMsg::AcceptInvitation {
         invitation_id: invitation.id,
     })
     .await;
-    let name = ts
-        .server
-        .chat
-        .visitor_session(&token(4))
-        .await
-        .unwrap()
-        .name()
-        .to_owned();
+    let name = ts.visitor_name(4).await;
     cat.expect(|m| matches!(m, ServerMsg::Message { conversation_id, message } if *conversation_id == direct && message.body == Body::Notice(Notice::MovedToGroup { name: name.clone() })))
         .await;
     cat.expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == direct && conversation.state == ConversationState::Closed))
@@ -274,14 +259,7 @@ async fn refused_invitations_answer_4xx_with_the_code_and_names_never_ids() {
     let (mut ann, cookie) = ts.agent_with_cookie("ann").await;
     let vic = ts.visitor(&token(6), "/demo").await;
     let vic_id = visitor_id(&mut ann, "/demo").await;
-    let name = ts
-        .server
-        .chat
-        .visitor_session(&token(6))
-        .await
-        .unwrap()
-        .name()
-        .to_owned();
+    let name = ts.visitor_name(6).await;
     drop(vic);
     ann.expect(|m| matches!(m, ServerMsg::VisitorLeft { .. }))
         .await;

@@ -150,6 +150,17 @@ impl TestServer {
         (ok, response.text().await.unwrap())
     }
 
+    /// The display name the store gave the visitor with `token(n)`.
+    pub async fn visitor_name(&self, n: u8) -> String {
+        self.server
+            .chat
+            .visitor_session(&token(n))
+            .await
+            .unwrap()
+            .name()
+            .to_owned()
+    }
+
     pub async fn agent(&self, username: &str) -> Client {
         self.agent_with_cookie(username).await.0
     }
