@@ -186,6 +186,14 @@ install_tools() {
 # Commands
 # ---------------------------------------------------------------------------
 
+# The release build of server and site: the WebAssembly split so that visitors load
+# only the widget's code (--split), then every site file compressed once (Brotli,
+# gzip) beside it, so that the server never compresses them per request.
+build_release() {
+  cargo leptos build --release --split
+  target/release/server compress-site --site-root target/site
+}
+
 cmd_tools() {
   section "Tools"
   install_tools
@@ -197,8 +205,8 @@ cmd_tools() {
 cmd_run() {
   section "Tools"
   install_tools
-  section "Release build (cargo leptos build --release)"
-  cargo leptos build --release
+  section "Release build (cargo leptos build --release --split)"
+  build_release
   section "Run"
   mkdir -p data
   export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
@@ -260,8 +268,8 @@ cmd_test() {
   # effects in server rendering). It has no tests of its own; clippy checks it.
   cargo test --workspace --exclude frontend
 
-  test_section "Release build (cargo leptos build --release)"
-  cargo leptos build --release
+  test_section "Release build (cargo leptos build --release --split, compress-site)"
+  build_release
 
   test_section "Benchmark, seconds-long (loadgen --quick; numbers not asserted)"
   cargo build --release -p server --bin loadgen
@@ -287,7 +295,7 @@ cmd_test() {
 cmd_bench() {
   install_tools
   section "Release build (server and load generator)"
-  cargo leptos build --release
+  build_release
   cargo build --release -p server --bin loadgen
   section "Benchmark: idle, steady and ramp workloads (a few minutes)"
   target/release/loadgen --server-bin target/release/server \

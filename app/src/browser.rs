@@ -75,26 +75,29 @@ pub fn document_lang() -> Option<String> {
     None
 }
 
-/// Tells the host page (the widget loader) something, as `{type, ...}` JSON.
-pub fn post_to_host(message: &serde_json::Value) {
+/// Tells the host page (the widget loader) whether the chat is open, so that it
+/// sizes the frame.
+pub fn tell_host_open(open: bool) {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         if let Ok(Some(parent)) = window.parent() {
-            if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
-                // Only the host page the loader said we are on may hear it (the
-                // loader, for its part, checks that messages come from this frame).
-                let host = query_param("page_url")
-                    .and_then(|url| web_sys::Url::new(&url).ok())
-                    .map(|url| url.origin())
-                    .filter(|origin| origin.starts_with("http"));
-                if let Some(host) = host {
-                    let _ = parent.post_message(&value, &host);
-                }
+            use wasm_bindgen::JsValue;
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"type".into(), &"livechat:resize".into());
+            let _ = js_sys::Reflect::set(&message, &"open".into(), &JsValue::from_bool(open));
+            // Only the host page the loader said we are on may hear it (the
+            // loader, for its part, checks that messages come from this frame).
+            let host = query_param("page_url")
+                .and_then(|url| web_sys::Url::new(&url).ok())
+                .map(|url| url.origin())
+                .filter(|origin| origin.starts_with("http"));
+            if let Some(host) = host {
+                let _ = parent.post_message(&message, &host);
             }
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = message;
+    let _ = open;
 }
 
 /// What the host page (the widget loader) tells the widget frame.
@@ -156,6 +159,25 @@ pub fn on_host_message(on_message: impl Fn(HostMessage) + 'static) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = on_message;
+}
+
+/// Whether the visitor clicked the launcher before the code was ready (the widget
+/// page's first script counts the clicks); from now on the launcher answers by
+/// itself.
+pub fn take_early_click() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let _ = js_sys::Reflect::set(&window, &"__livechatReady".into(), &true.into());
+        js_sys::Reflect::get(&window, &"__livechatClicked".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 /// Milliseconds since the Unix epoch by the browser's clock.

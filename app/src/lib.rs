@@ -22,7 +22,7 @@ mod widget;
 
 use i18n::Lang;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -56,8 +56,8 @@ fn page_lang() -> Lang {
     }
 }
 
-/// The HTML document around the app, rendered on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The HTML document around a page's app, rendered on the server.
+fn document(options: LeptosOptions, body: impl IntoView + 'static) -> impl IntoView {
     let lang = page_lang();
     view! {
         <!DOCTYPE html>
@@ -66,28 +66,48 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
-            <body>
-                <App/>
-            </body>
+            <body>{body}</body>
         </html>
     }
 }
 
+/// The console's document (`/console`).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    document(options, view! { <App/> })
+}
+
+/// The widget frame's document (`/widget`).
+pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
+    document(options, view! { <WidgetApp/> })
+}
+
+/// The agent console, with its routes. In the browser it is a chunk of code of
+/// its own (see `frontend`): the visitor's pages never load it.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(page_lang());
     view! {
-        <Stylesheet id="leptos" href="/pkg/livechat.css"/>
         <Title text="Live chat"/>
         <Router>
             <Routes fallback=|| "Not found.">
-                <Route path=path!("/widget") view=widget::Widget/>
                 <Route path=path!("/console") view=console::Console/>
             </Routes>
         </Router>
+    }
+}
+
+/// The widget frame: one page, no routes.
+#[component]
+pub fn WidgetApp() -> impl IntoView {
+    provide_meta_context();
+    provide_context(page_lang());
+    view! {
+        <Title text="Live chat"/>
+        <widget::Widget/>
     }
 }

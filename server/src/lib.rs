@@ -73,12 +73,22 @@ impl Server {
         );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        // cargo-leptos writes the content hashes of the site's file names next to
+        // the server binary; without them (plain cargo builds) names carry none.
+        let hashed = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+            .is_some_and(|file| file.exists());
         let leptos_options = LeptosOptions::builder()
             .output_name("livechat")
             .site_root(config.site_root.clone())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(hashed)
             .build();
+        let site = http::static_files::SiteFiles::load(
+            &std::path::Path::new(&config.site_root).join("pkg"),
+        )?;
         let state = http::AppState {
             leptos_options,
             chat: chat.clone(),
@@ -86,6 +96,7 @@ impl Server {
             origins: Arc::new(config.allowed_origins.clone()),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
+            site: Arc::new(site),
         };
         let app = http::router(state);
         let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));

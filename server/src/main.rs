@@ -30,6 +30,13 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Write the Brotli and gzip forms of the built site's files beside them (run
+    /// once after `cargo leptos build`; the server then never compresses them).
+    CompressSite {
+        /// The site root (default LEPTOS_SITE_ROOT, else target/site).
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: std::path::PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -100,6 +107,15 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(demo).await,
         Command::Agent { command } => agent(command).await,
+        Command::CompressSite { site_root } => {
+            let count = server::http::static_files::compress_site(&site_root)
+                .with_context(|| format!("compressing the site in '{}'", site_root.display()))?;
+            println!(
+                "compressed {count} files in {}",
+                site_root.join("pkg").display()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -1,33 +1,38 @@
 //! Static answers: the widget loader, the demo company website, the icon.
 
+use super::static_files::{Asset, SHORT};
 use axum::extract::RawQuery;
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::http::HeaderMap;
+use axum::response::{Html, Redirect, Response};
+use std::sync::LazyLock;
 
-const WIDGET_JS: &str = include_str!("../../assets/widget.js");
 const DEMO_PAGE: &str = include_str!("../../assets/demo.html");
-const DEMO_CSS: &str = include_str!("../../assets/demo.css");
-const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
-pub async fn widget_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        WIDGET_JS,
+// Compressed once, the first time they are asked for.
+static WIDGET_JS: LazyLock<Asset> =
+    LazyLock::new(|| Asset::embedded("widget.js", include_bytes!("../../assets/widget.js"), SHORT));
+static DEMO_CSS: LazyLock<Asset> =
+    LazyLock::new(|| Asset::embedded("site.css", include_bytes!("../../assets/demo.css"), SHORT));
+static FAVICON: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::embedded(
+        "favicon.svg",
+        include_bytes!("../../assets/favicon.svg"),
+        SHORT,
     )
+});
+
+/// The loader that company sites embed: short-cached, so that a deploy reaches
+/// every site within minutes (and then costs a 304).
+pub async fn widget_js(headers: HeaderMap) -> Response {
+    WIDGET_JS.respond(&headers)
 }
 
-pub async fn demo_css() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        DEMO_CSS,
-    )
+pub async fn demo_css(headers: HeaderMap) -> Response {
+    DEMO_CSS.respond(&headers)
 }
 
-pub async fn favicon() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "image/svg+xml")], FAVICON)
+pub async fn favicon(headers: HeaderMap) -> Response {
+    FAVICON.respond(&headers)
 }
 
 pub async fn index() -> Redirect {

@@ -5,6 +5,7 @@
 mod assets;
 mod backend;
 mod guard;
+pub mod static_files;
 
 use crate::chat::ChatService;
 use crate::limits::SocketLimits;
@@ -29,6 +30,21 @@ pub struct AppState {
     pub origins: Arc<Origins>,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub socket_limits: Arc<SocketLimits>,
+    /// The built site's `/pkg` files, read at start.
+    pub site: Arc<static_files::SiteFiles>,
+}
+
+/// A file of the built site.
+async fn site_file(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.site.get(&name) {
+        Some(file) => file.respond(&headers),
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -51,12 +67,18 @@ pub fn router(state: AppState) -> Router {
     };
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
+    let widget_options = state.leptos_options.clone();
+    let widget_page = leptos_axum::render_app_to_stream_with_context(context.clone(), move || {
+        app::widget_shell(widget_options.clone())
+    });
     let origins = state.origins.clone();
     let proxies = state.trusted_proxies.clone();
     Router::new()
         .route("/ws/visitor", get(crate::ws::visitor_socket))
         .route("/ws/agent", get(crate::ws::agent_socket))
         .route("/widget.js", get(assets::widget_js))
+        .route("/widget", get(widget_page))
+        .route("/pkg/{name}", get(site_file))
         .route("/demo", get(assets::demo_home))
         .route("/demo/pricing", get(assets::demo_pricing))
         .route("/demo/contact", get(assets::demo_contact))
@@ -72,6 +94,13 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, app::shell))
         .with_state(state)
+        // Pages and API answers are made per request, so they are compressed per
+        // request; files already compressed (`/pkg`, the loader) are left alone.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .br(true)
+                .gzip(true),
+        )
         .layer(axum::middleware::from_fn(guard::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(
             origins,

@@ -1,310 +1,46 @@
-//! The visitor chat access component: the chat UI inside the widget frame.
-//!
-//! The loader (`/widget.js`) opens this page in an isolated iframe and passes the
-//! host page's URL, title and referrer in the query string. The visitor's identity is
-//! a random 256-bit token kept in this frame's local storage: it never leaves the
-//! browser except inside the `hello` frame, and the server keeps only its hash.
-//!
-//! Local storage also keeps, per visitor, whether the chat was open, where the
-//! visitor had scrolled to, and which one-to-one chat a group conversation grew
-//! out of, so that the next page of the site shows the chat exactly as it was.
+//! The open chat window of the widget: its header (who is answering), the
+//! visitor's name, and what the panel shows (the conversation, an invitation, the
+//! place in the queue, the leave-a-message form). A chunk of code of its own,
+//! fetched the first time the visitor opens the chat.
 
-use crate::api::ApiError;
-use crate::browser::{self, HostMessage};
-use crate::chat_store::{ChatStore, ConvView, Pending};
-use crate::chat_view::{ChatWindow, ScrollMemory};
-use crate::client::{socket_slot, Socket};
-use crate::components::{
-    icon, ErrorToast, InvitationCard, ICON_CHAT, ICON_CLOSE, ICON_MUTED, ICON_SOUND,
-};
+use super::{OfflineForm, WidgetState, MUTED_KEY};
+use crate::browser;
+use crate::chat_store::{ConvView, Pending};
+use crate::chat_view::ChatWindow;
+use crate::components::{icon, ErrorToast, InvitationCard, ICON_CLOSE, ICON_MUTED, ICON_SOUND};
 use crate::i18n::{is_default_name, shown_name, t, tf, Key, Lang};
-use crate::ids::{ConversationId, InvitationId, Participant};
-use crate::protocol::{
-    Body, ClientMsg, ConversationKind, ConversationState, InvitationInfo, InvitationState, Me,
-    PageView, ServerMsg,
-};
+use crate::ids::InvitationId;
+use crate::protocol::{Body, ClientMsg, ConversationKind};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use std::collections::HashMap;
 
-const TOKEN_KEY: &str = "livechat.visitor_token";
-const MUTED_KEY: &str = "livechat.muted";
-const OPEN_KEY: &str = "livechat.open";
-const SCROLL_KEY: &str = "livechat.scroll";
-const EARLIER_KEY: &str = "livechat.earlier";
-
-/// Tells the loader, as soon as this page's HTML has arrived, that the frame may
-/// be shown. A site that may not embed the widget never gets this page (the
-/// browser refuses to frame it), so its frame stays hidden: nothing shows.
-const READY_SCRIPT: &str = r#"(function(){try{var u=new URLSearchParams(location.search).get("page_url");var o=new URL(u).origin;if(/^https?:/.test(o)&&window.parent!==window)window.parent.postMessage({type:"livechat:ready"},o);}catch(e){}})();"#;
-
-/// The visitor token, made on first use.
-fn visitor_token() -> String {
-    if let Some(token) = browser::storage_get(TOKEN_KEY).filter(|t| t.len() == 64) {
-        return token;
-    }
-    let token: String = browser::random_bytes::<32>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    browser::storage_set(TOKEN_KEY, &token);
-    token
-}
-
-/// The host page as the loader described it.
-fn host_page() -> PageView {
-    PageView {
-        url: browser::query_param("page_url").unwrap_or_default(),
-        title: browser::query_param("page_title").unwrap_or_default(),
-        referrer: browser::query_param("page_ref").unwrap_or_default(),
-        load_id: browser::new_message_id(),
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum OfflineForm {
-    Editing,
-    Sent,
-}
-
-/// Which group conversation grew out of which one-to-one chat, kept across pages.
-#[derive(Clone, Copy)]
-struct Earlier(RwSignal<HashMap<ConversationId, ConversationId>>);
-
-impl Earlier {
-    fn load() -> Self {
-        let map = browser::storage_get(EARLIER_KEY)
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
-        Earlier(RwSignal::new(map))
-    }
-
-    fn of(&self, group: ConversationId) -> Option<ConversationId> {
-        self.0.with(|m| m.get(&group).copied())
-    }
-
-    fn update(&self, change: impl FnOnce(&mut HashMap<ConversationId, ConversationId>)) {
-        self.0.update(change);
-        if let Ok(text) = self.0.with_untracked(serde_json::to_string) {
-            browser::storage_set(EARLIER_KEY, &text);
-        }
-    }
-}
-
-#[component]
-pub fn Widget() -> impl IntoView {
-    let lang = use_context::<Lang>().unwrap_or_default();
-    let store = ChatStore::new();
-    let open = RwSignal::new(false);
-    let unread = RwSignal::new(0u32);
-    let muted = RwSignal::new(false);
-    let connected = RwSignal::new(false);
-    let agents_available = RwSignal::new(true);
-    let error = RwSignal::new(None::<ApiError>);
-    let offline = RwSignal::new(OfflineForm::Editing);
-    let invitations = RwSignal::new(Vec::<InvitationInfo>::new());
-    let my_name = RwSignal::new(String::new());
-    let editing_name = RwSignal::new(false);
-    // On a phone the loader makes the open frame fill the screen.
-    let full_screen = RwSignal::new(false);
-    let socket = socket_slot();
-    let scroll = ScrollMemory::stored(SCROLL_KEY);
-    let earlier = Earlier(RwSignal::new(HashMap::new()));
-
-    // A conversation has ended for the visitor when it closed or the visitor left it
-    // (or moved on from a 1:1 chat into a multi-party one).
-    let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
-    // The window shows the newest conversation the visitor is still in, else the
-    // newest that ended (with a button to start a new chat).
-    let current_view = move || {
-        store.conversations.with(|all| {
-            let mut shown = all.iter().filter(|c| !c.earlier).rev();
-            shown.clone().find(|c| !ended(c)).or(shown.next()).map(|c| {
-                let queued = c.summary.state == ConversationState::Queued && !ended(c);
-                let agents: Vec<String> = c
-                    .summary
-                    .participants
-                    .iter()
-                    .filter(|p| p.participant.is_agent())
-                    .map(|p| shown_name(lang, &p.name))
-                    .collect();
-                Current {
-                    id: c.summary.id,
-                    kind: c.summary.kind,
-                    ended: ended(c),
-                    closed: c.is_closed(),
-                    queue: queued.then_some(c.queue_position),
-                    agents,
-                }
-            })
-        })
-    };
-    let current_info = Memo::new(move |_| current_view());
-    let current = Memo::new(move |_| current_info.with(|c| c.as_ref().map(|c| c.id)));
+/// The open window, built from the widget's state.
+#[lazy]
+pub fn panel(state: WidgetState) -> AnyView {
+    let WidgetState {
+        lang,
+        store,
+        muted,
+        connected,
+        agents_available,
+        error,
+        offline,
+        invitations,
+        my_name,
+        editing_name,
+        scroll,
+        earlier,
+        current: current_info,
+        ..
+    } = state;
+    let current = Memo::new(move |_| state.current_id());
     let current_kind = Memo::new(move |_| {
         current_info.with(|c| c.as_ref().map_or(ConversationKind::Direct, |c| c.kind))
     });
-    let current_ended =
-        Memo::new(move |_| current_info.with(|c| c.as_ref().is_some_and(|c| c.ended)));
-    // `Some(place)` while the chat waits in the queue (the place once known).
-    let queue = Memo::new(move |_| current_info.with(|c| c.as_ref().and_then(|c| c.queue)));
-
-    let send_frame =
-        move |msg: ClientMsg| socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)));
-    let set_open = move |now_open: bool| {
-        open.set(now_open);
-        browser::storage_set(OPEN_KEY, if now_open { "1" } else { "0" });
-        if now_open {
-            unread.set(0);
-        }
-    };
-
-    let on_msg = move |msg: ServerMsg| {
-        let applied = store.apply(&msg);
-        for (conversation_id, after_seq) in applied.sync {
-            send_frame(ClientMsg::Sync {
-                conversation_id,
-                after_seq,
-            });
-        }
-        if !applied.incoming.is_empty() {
-            let seen = open.get_untracked() && !browser::page_hidden();
-            if !seen {
-                unread.update(|n| *n += applied.incoming.len() as u32);
-            }
-            if !seen && !muted.get_untracked() {
-                browser::chime();
-            }
-        }
-        match msg {
-            ServerMsg::Welcome {
-                me,
-                agents_available: available,
-                conversations,
-            } => {
-                if let Me::Visitor { id, name } = me {
-                    store.me.set(Some(Participant::Visitor(id)));
-                    my_name.set(name);
-                }
-                agents_available.set(available);
-                // The one-to-one chats that groups grew out of: their history shows
-                // again in the group's window.
-                let groups: Vec<ConversationId> = conversations
-                    .iter()
-                    .filter(|c| c.kind == ConversationKind::Group)
-                    .map(|c| c.id)
-                    .collect();
-                earlier.update(|m| m.retain(|group, _| groups.contains(group)));
-                for group in groups {
-                    if let Some(direct) = earlier.of(group) {
-                        if store.keep_earlier(direct) {
-                            send_frame(ClientMsg::Sync {
-                                conversation_id: direct,
-                                after_seq: 0,
-                            });
-                        }
-                    }
-                }
-                // Anything sent but not acknowledged goes again, under its own id.
-                for pending in store.pending.get_untracked() {
-                    send_frame(pending.frame());
-                }
-            }
-            ServerMsg::AgentsAvailable { available } => agents_available.set(available),
-            ServerMsg::Invitation { invitation } => {
-                invitations.update(|list| list.retain(|i| i.id != invitation.id));
-                if invitation.state == InvitationState::Pending {
-                    invitations.update(|list| list.push(invitation));
-                    // The proactive invitation: the widget opens by itself.
-                    set_open(true);
-                    if !muted.get_untracked() {
-                        browser::chime();
-                    }
-                }
-            }
-            ServerMsg::Ack {
-                client_msg_id,
-                conversation_id,
-                ..
-            } => {
-                // A started chat now has its conversation: later resends go there.
-                store.pending.update(|p| {
-                    for m in p.iter_mut().filter(|m| m.id == client_msg_id) {
-                        m.conversation_id = Some(conversation_id);
-                    }
-                });
-            }
-            ServerMsg::OfflineMessageStored => {
-                offline.set(OfflineForm::Sent);
-                // What waited in the queue is now the message: the chat is withdrawn.
-                if let (Some(id), Some(_)) = (current.get_untracked(), queue.get_untracked()) {
-                    send_frame(ClientMsg::Leave {
-                        conversation_id: id,
-                    });
-                }
-            }
-            ServerMsg::NameChanged { name } => {
-                my_name.set(name);
-                editing_name.set(false);
-            }
-            ServerMsg::Error {
-                code,
-                client_msg_id,
-                ..
-            } => {
-                if !code.is_retryable() {
-                    if let Some(id) = client_msg_id {
-                        store.pending.update(|p| p.retain(|m| m.id != id));
-                    }
-                }
-                error.set(Some(code.into()));
-            }
-            _ => {}
-        }
-    };
-
-    Effect::new(move |_| {
-        muted.set(browser::storage_get(MUTED_KEY).as_deref() == Some("1"));
-        open.set(browser::storage_get(OPEN_KEY).as_deref() == Some("1"));
-        earlier.0.set(Earlier::load().0.get_untracked());
-        let token = visitor_token();
-        // The page the visitor is on: from the loader at start, then from its
-        // page-view messages; a reconnect says hello from the latest.
-        let page = RwSignal::new(host_page());
-        browser::on_host_message(move |message| match message {
-            HostMessage::PageView {
-                url,
-                title,
-                referrer,
-            } => {
-                let view = PageView {
-                    url,
-                    title,
-                    referrer,
-                    load_id: browser::new_message_id(),
-                };
-                page.set(view.clone());
-                send_frame(ClientMsg::PageView { page: view });
-            }
-            HostMessage::Layout { full_screen: full } => full_screen.set(full),
-        });
-        let handle = Socket::open(
-            "/ws/visitor",
-            move || ClientMsg::Hello {
-                token: Some(token.clone()),
-                page: Some(page.get_untracked()),
-            },
-            on_msg,
-            move |up| connected.set(up),
-        );
-        socket.set_value(Some(handle));
-    });
-
-    // The loader sizes the frame: small for the launcher, large for the window.
-    Effect::new(move |_| {
-        let is_open = open.get();
-        browser::post_to_host(&serde_json::json!({ "type": "livechat:resize", "open": is_open }));
-    });
+    let current_ended = Memo::new(move |_| state.current_ended());
+    let queue = Memo::new(move |_| state.queue());
+    let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
+    let send_frame = move |msg: ClientMsg| state.send(msg);
+    let set_open = move |now_open: bool| state.set_open(now_open);
 
     let on_send = Callback::new(move |text: String| {
         let pending = Pending {
@@ -369,7 +105,6 @@ pub fn Widget() -> impl IntoView {
             ClientMsg::DeclineInvitation { invitation_id }
         });
     };
-    let toggle = move |_| set_open(!open.get_untracked());
     let toggle_mute = move |_| {
         muted.update(|m| *m = !*m);
         browser::storage_set(MUTED_KEY, if muted.get_untracked() { "1" } else { "0" });
@@ -528,10 +263,7 @@ pub fn Widget() -> impl IntoView {
         }
     };
 
-    // Each part is type-erased: one nested view type for the whole widget is too
-    // deep for the compiler.
-    let panel = move || {
-        view! {
+    view! {
         <div class="widget-panel" role="dialog" aria-label=t(lang, Key::ChatWithUs)>
             <header class="widget-header">
                 {header}
@@ -559,35 +291,8 @@ pub fn Widget() -> impl IntoView {
             <ErrorToast lang error/>
             {body}
         </div>
-        }
-        .into_any()
-    };
-    let launcher = view! {
-        <button
-            type="button"
-            class="launcher"
-            data-testid="chat-launcher"
-            aria-expanded=move || open.get().to_string()
-            title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-            aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-            on:click=toggle
-        >
-            {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
-            <Show when=move || { unread.get() > 0 }>
-                <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
-            </Show>
-        </button>
     }
-    .into_any();
-
-    view! {
-        <script nonce=leptos::nonce::use_nonce() inner_html=READY_SCRIPT></script>
-        <Title text=t(lang, Key::ChatWithUs)/>
-        <div class="widget-root" class:open=move || open.get() class:full-screen=move || full_screen.get()>
-            <Show when=move || open.get()>{panel()}</Show>
-            {launcher}
-        </div>
-    }
+    .into_any()
 }
 
 /// What the widget's panel is showing.
@@ -604,19 +309,6 @@ enum Mode {
     Chat,
     /// Nobody online and no chat: the form.
     Offline,
-}
-
-/// What the widget shows of the conversation it is about.
-#[derive(Clone, Debug, PartialEq)]
-struct Current {
-    id: ConversationId,
-    kind: ConversationKind,
-    ended: bool,
-    closed: bool,
-    /// `Some` while it waits in the queue: the place, once the server said it.
-    queue: Option<Option<u32>>,
-    /// Names of the agents taking part.
-    agents: Vec<String>,
 }
 
 #[component]

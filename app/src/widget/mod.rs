@@ -1,0 +1,424 @@
+//! The visitor chat access component: the chat UI inside the widget frame.
+//!
+//! The loader (`/widget.js`) opens this page in an isolated iframe and passes the
+//! host page's URL, title and referrer in the query string. The visitor's identity is
+//! a random 256-bit token kept in this frame's local storage: it never leaves the
+//! browser except inside the `hello` frame, and the server keeps only its hash.
+//!
+//! Local storage also keeps, per visitor, whether the chat was open, where the
+//! visitor had scrolled to, and which one-to-one chat a group conversation grew
+//! out of, so that the next page of the site shows the chat exactly as it was.
+//!
+//! What every page needs is here: the launcher, the connection (presence, the
+//! proactive invitation) and the client's copy of the conversations. The open
+//! window ([`panel`]) is a chunk of code of its own, fetched when the visitor
+//! first opens the chat, so that a visitor who never chats downloads none of it.
+
+mod panel;
+
+use crate::api::ApiError;
+use crate::browser::{self, HostMessage};
+use crate::chat_store::{ChatStore, ConvView};
+use crate::chat_view::ScrollMemory;
+use crate::client::{socket_slot, Socket, SocketStorage};
+use crate::components::{icon, ICON_CHAT, ICON_CLOSE};
+use crate::i18n::{shown_name, t, Key, Lang};
+use crate::ids::{ConversationId, Participant};
+use crate::protocol::{
+    ClientMsg, ConversationKind, ConversationState, InvitationInfo, InvitationState, Me, PageView,
+    ServerMsg,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use std::collections::HashMap;
+
+const TOKEN_KEY: &str = "livechat.visitor_token";
+const MUTED_KEY: &str = "livechat.muted";
+const OPEN_KEY: &str = "livechat.open";
+const SCROLL_KEY: &str = "livechat.scroll";
+const EARLIER_KEY: &str = "livechat.earlier";
+
+/// Runs as soon as this page's HTML has arrived, before the WebAssembly:
+/// - tells the loader that the frame may be shown (a site that may not embed the
+///   widget never gets this page, the browser refuses to frame it, so its frame
+///   stays hidden: nothing shows);
+/// - remembers a click on the launcher until the code is ready (the launcher
+///   says it is busy meanwhile); [`browser::take_early_click`] reads it.
+const READY_SCRIPT: &str = r#"(function(){try{var u=new URLSearchParams(location.search).get("page_url");var o=new URL(u).origin;if(/^https?:/.test(o)&&window.parent!==window)window.parent.postMessage({type:"livechat:ready"},o);}catch(e){}document.addEventListener("click",function(e){if(window.__livechatReady)return;var b=e.target&&e.target.closest&&e.target.closest(".launcher");if(!b)return;window.__livechatClicked=!window.__livechatClicked;if(window.__livechatClicked)b.setAttribute("aria-busy","true");else b.removeAttribute("aria-busy");},true);})();"#;
+
+/// The visitor token, made on first use.
+fn visitor_token() -> String {
+    if let Some(token) = browser::storage_get(TOKEN_KEY).filter(|t| t.len() == 64) {
+        return token;
+    }
+    let token: String = browser::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    browser::storage_set(TOKEN_KEY, &token);
+    token
+}
+
+/// The host page as the loader described it.
+fn host_page() -> PageView {
+    PageView {
+        url: browser::query_param("page_url").unwrap_or_default(),
+        title: browser::query_param("page_title").unwrap_or_default(),
+        referrer: browser::query_param("page_ref").unwrap_or_default(),
+        load_id: browser::new_message_id(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum OfflineForm {
+    Editing,
+    Sent,
+}
+
+/// Which group conversation grew out of which one-to-one chat, kept across pages.
+#[derive(Clone, Copy)]
+struct Earlier(RwSignal<HashMap<ConversationId, ConversationId>>);
+
+impl Earlier {
+    fn load(&self) {
+        let map = browser::storage_get(EARLIER_KEY)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        self.0.set(map);
+    }
+
+    fn of(&self, group: ConversationId) -> Option<ConversationId> {
+        self.0.with(|m| m.get(&group).copied())
+    }
+
+    fn update(&self, change: impl FnOnce(&mut HashMap<ConversationId, ConversationId>)) {
+        self.0.update(change);
+        if let Ok(text) = self.0.with_untracked(serde_json::to_string) {
+            browser::storage_set(EARLIER_KEY, &text);
+        }
+    }
+}
+
+/// What the widget shows of the conversation it is about.
+#[derive(Clone, Debug, PartialEq)]
+struct Current {
+    id: ConversationId,
+    kind: ConversationKind,
+    /// The visitor is no longer in it (left, moved on, or it closed).
+    ended: bool,
+    closed: bool,
+    /// `Some` while it waits in the queue: the place, once the server said it.
+    queue: Option<Option<u32>>,
+    /// Names of the agents taking part.
+    agents: Vec<String>,
+}
+
+/// Everything the widget's parts read and change, in one copyable handle.
+#[derive(Clone, Copy)]
+struct WidgetState {
+    lang: Lang,
+    store: ChatStore,
+    open: RwSignal<bool>,
+    unread: RwSignal<u32>,
+    muted: RwSignal<bool>,
+    connected: RwSignal<bool>,
+    agents_available: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    offline: RwSignal<OfflineForm>,
+    invitations: RwSignal<Vec<InvitationInfo>>,
+    my_name: RwSignal<String>,
+    editing_name: RwSignal<bool>,
+    /// On a phone the loader makes the open frame fill the screen.
+    full_screen: RwSignal<bool>,
+    socket: StoredValue<Option<Socket>, SocketStorage>,
+    scroll: ScrollMemory,
+    earlier: Earlier,
+    /// The newest conversation the visitor is still in, else the newest that
+    /// ended (with a button to start a new chat).
+    current: Memo<Option<Current>>,
+}
+
+impl WidgetState {
+    fn new(lang: Lang) -> Self {
+        let store = ChatStore::new();
+        // A conversation has ended for the visitor when it closed or the visitor
+        // left it (or moved on from a 1:1 chat into a multi-party one).
+        let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
+        let current = Memo::new(move |_| {
+            store.conversations.with(|all| {
+                let mut shown = all.iter().filter(|c| !c.earlier).rev();
+                shown.clone().find(|c| !ended(c)).or(shown.next()).map(|c| {
+                    let queued = c.summary.state == ConversationState::Queued && !ended(c);
+                    Current {
+                        id: c.summary.id,
+                        kind: c.summary.kind,
+                        ended: ended(c),
+                        closed: c.is_closed(),
+                        queue: queued.then_some(c.queue_position),
+                        agents: c
+                            .summary
+                            .participants
+                            .iter()
+                            .filter(|p| p.participant.is_agent())
+                            .map(|p| shown_name(lang, &p.name))
+                            .collect(),
+                    }
+                })
+            })
+        });
+        WidgetState {
+            lang,
+            store,
+            open: RwSignal::new(false),
+            unread: RwSignal::new(0),
+            muted: RwSignal::new(false),
+            connected: RwSignal::new(false),
+            agents_available: RwSignal::new(true),
+            error: RwSignal::new(None),
+            offline: RwSignal::new(OfflineForm::Editing),
+            invitations: RwSignal::new(Vec::new()),
+            my_name: RwSignal::new(String::new()),
+            editing_name: RwSignal::new(false),
+            full_screen: RwSignal::new(false),
+            socket: socket_slot(),
+            scroll: ScrollMemory::stored(SCROLL_KEY),
+            earlier: Earlier(RwSignal::new(HashMap::new())),
+            current,
+        }
+    }
+
+    fn send(&self, msg: ClientMsg) -> bool {
+        self.socket
+            .with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)))
+    }
+
+    fn set_open(&self, now_open: bool) {
+        self.open.set(now_open);
+        browser::storage_set(OPEN_KEY, if now_open { "1" } else { "0" });
+        if now_open {
+            self.unread.set(0);
+        }
+    }
+
+    fn current_id(&self) -> Option<ConversationId> {
+        self.current.with(|c| c.as_ref().map(|c| c.id))
+    }
+
+    fn current_ended(&self) -> bool {
+        self.current.with(|c| c.as_ref().is_some_and(|c| c.ended))
+    }
+
+    /// `Some(place)` while the chat waits in the queue (the place once known).
+    fn queue(&self) -> Option<Option<u32>> {
+        self.current.with(|c| c.as_ref().and_then(|c| c.queue))
+    }
+
+    fn on_server_msg(&self, msg: ServerMsg) {
+        let store = self.store;
+        let applied = store.apply(&msg);
+        for (conversation_id, after_seq) in applied.sync {
+            self.send(ClientMsg::Sync {
+                conversation_id,
+                after_seq,
+            });
+        }
+        if !applied.incoming.is_empty() {
+            let seen = self.open.get_untracked() && !browser::page_hidden();
+            if !seen {
+                self.unread.update(|n| *n += applied.incoming.len() as u32);
+            }
+            if !seen && !self.muted.get_untracked() {
+                browser::chime();
+            }
+        }
+        match msg {
+            ServerMsg::Welcome {
+                me,
+                agents_available,
+                conversations,
+            } => {
+                if let Me::Visitor { id, name } = me {
+                    store.me.set(Some(Participant::Visitor(id)));
+                    self.my_name.set(name);
+                }
+                self.agents_available.set(agents_available);
+                // The one-to-one chats that groups grew out of: their history shows
+                // again in the group's window.
+                let groups: Vec<ConversationId> = conversations
+                    .iter()
+                    .filter(|c| c.kind == ConversationKind::Group)
+                    .map(|c| c.id)
+                    .collect();
+                self.earlier
+                    .update(|m| m.retain(|group, _| groups.contains(group)));
+                for group in groups {
+                    if let Some(direct) = self.earlier.of(group) {
+                        if store.keep_earlier(direct) {
+                            self.send(ClientMsg::Sync {
+                                conversation_id: direct,
+                                after_seq: 0,
+                            });
+                        }
+                    }
+                }
+                // Anything sent but not acknowledged goes again, under its own id.
+                for pending in store.pending.get_untracked() {
+                    self.send(pending.frame());
+                }
+            }
+            ServerMsg::AgentsAvailable { available } => self.agents_available.set(available),
+            ServerMsg::Invitation { invitation } => {
+                self.invitations
+                    .update(|list| list.retain(|i| i.id != invitation.id));
+                if invitation.state == InvitationState::Pending {
+                    self.invitations.update(|list| list.push(invitation));
+                    // The proactive invitation: the widget opens by itself.
+                    self.set_open(true);
+                    if !self.muted.get_untracked() {
+                        browser::chime();
+                    }
+                }
+            }
+            ServerMsg::Ack {
+                client_msg_id,
+                conversation_id,
+                ..
+            } => {
+                // A started chat now has its conversation: later resends go there.
+                store.pending.update(|p| {
+                    for m in p.iter_mut().filter(|m| m.id == client_msg_id) {
+                        m.conversation_id = Some(conversation_id);
+                    }
+                });
+            }
+            ServerMsg::OfflineMessageStored => {
+                self.offline.set(OfflineForm::Sent);
+                // What waited in the queue is now the message: the chat is withdrawn.
+                if let (Some(id), Some(_)) = (
+                    self.current.with_untracked(|c| c.as_ref().map(|c| c.id)),
+                    self.current
+                        .with_untracked(|c| c.as_ref().and_then(|c| c.queue)),
+                ) {
+                    self.send(ClientMsg::Leave {
+                        conversation_id: id,
+                    });
+                }
+            }
+            ServerMsg::NameChanged { name } => {
+                self.my_name.set(name);
+                self.editing_name.set(false);
+            }
+            ServerMsg::Error {
+                code,
+                client_msg_id,
+                ..
+            } => {
+                if !code.is_retryable() {
+                    if let Some(id) = client_msg_id {
+                        store.pending.update(|p| p.retain(|m| m.id != id));
+                    }
+                }
+                self.error.set(Some(code.into()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Connects, and follows what the host page tells the frame (in the browser).
+    fn start(self) {
+        self.muted
+            .set(browser::storage_get(MUTED_KEY).as_deref() == Some("1"));
+        let was_open = browser::storage_get(OPEN_KEY).as_deref() == Some("1");
+        // A click on the launcher while the code was still loading counts now.
+        let clicked = browser::take_early_click();
+        if was_open || clicked {
+            self.set_open(true);
+        }
+        self.earlier.load();
+        let token = visitor_token();
+        // The page the visitor is on: from the loader at start, then from its
+        // page-view messages; a reconnect says hello from the latest.
+        let page = RwSignal::new(host_page());
+        browser::on_host_message(move |message| match message {
+            HostMessage::PageView {
+                url,
+                title,
+                referrer,
+            } => {
+                let view = PageView {
+                    url,
+                    title,
+                    referrer,
+                    load_id: browser::new_message_id(),
+                };
+                page.set(view.clone());
+                self.send(ClientMsg::PageView { page: view });
+            }
+            HostMessage::Layout { full_screen } => self.full_screen.set(full_screen),
+        });
+        let connected = self.connected;
+        let handle = Socket::open(
+            "/ws/visitor",
+            move || ClientMsg::Hello {
+                token: Some(token.clone()),
+                page: Some(page.get_untracked()),
+            },
+            move |msg| self.on_server_msg(msg),
+            move |up| connected.set(up),
+        );
+        self.socket.set_value(Some(handle));
+    }
+}
+
+#[component]
+pub fn Widget() -> impl IntoView {
+    let lang = use_context::<Lang>().unwrap_or_default();
+    let state = WidgetState::new(lang);
+    let open = state.open;
+    let unread = state.unread;
+
+    let launcher_ref: NodeRef<leptos::html::Button> = NodeRef::new();
+    Effect::new(move |_| {
+        state.start();
+        // Whatever the early-click script marked, the launcher itself answers now.
+        if let Some(button) = launcher_ref.get_untracked() {
+            let _ = button.remove_attribute("aria-busy");
+        }
+    });
+    // The loader sizes the frame: small for the launcher, large for the window.
+    Effect::new(move |_| browser::tell_host_open(open.get()));
+
+    let launcher = view! {
+        <button
+            node_ref=launcher_ref
+            type="button"
+            class="launcher"
+            data-testid="chat-launcher"
+            aria-expanded=move || open.get().to_string()
+            title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+            aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+            on:click=move |_| state.set_open(!open.get_untracked())
+        >
+            {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
+            <Show when=move || { unread.get() > 0 }>
+                <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
+            </Show>
+        </button>
+    }
+    .into_any();
+
+    view! {
+        <script nonce=leptos::nonce::use_nonce() inner_html=READY_SCRIPT></script>
+        <Title text=t(lang, Key::ChatWithUs)/>
+        <div class="widget-root" class:open=move || open.get() class:full-screen=move || state.full_screen.get()
+            data-ready=move || state.connected.get().to_string()>
+            <Show when=move || open.get()>
+                <Suspense fallback=move || view! { <div class="widget-panel loading" aria-busy="true"></div> }>
+                    {move || Suspend::new(async move { panel::panel(state).await })}
+                </Suspense>
+            </Show>
+            {launcher}
+        </div>
+    }
+    .into_any()
+}
