@@ -59,12 +59,35 @@ uuid_id!(
     MessageId
 );
 
-/// Who takes part in a conversation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Who takes part in a conversation: `{"role": "visitor"|"agent", "id": "…"}`.
+/// Read by hand as a flat record: serde's derived reader for a tag beside its
+/// content buffers the object in a generic tree first (see `protocol::decode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "role", content = "id", rename_all = "snake_case")]
 pub enum Participant {
     Visitor(VisitorId),
     Agent(AgentId),
+}
+
+impl<'de> Deserialize<'de> for Participant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Role {
+            Visitor,
+            Agent,
+        }
+        #[derive(Deserialize)]
+        struct Flat {
+            role: Role,
+            id: Uuid,
+        }
+        let flat = Flat::deserialize(d)?;
+        Ok(match flat.role {
+            Role::Visitor => Participant::Visitor(VisitorId(flat.id)),
+            Role::Agent => Participant::Agent(AgentId(flat.id)),
+        })
+    }
 }
 
 impl Participant {
@@ -92,6 +115,12 @@ mod tests {
         let json = serde_json::to_value(p).unwrap();
         assert_eq!(json["role"], "agent");
         assert_eq!(json["id"], "00000000-0000-0000-0000-000000000000");
+        assert_eq!(serde_json::from_value::<Participant>(json).unwrap(), p);
+        let visitor: Participant = serde_json::from_str(
+            r#"{"id":"00000000-0000-0000-0000-000000000000","role":"visitor"}"#,
+        )
+        .unwrap();
+        assert_eq!(visitor, Participant::Visitor(VisitorId(Uuid::nil())));
     }
 
     #[test]

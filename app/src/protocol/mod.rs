@@ -5,6 +5,13 @@
 //!
 //! Visitors connect to `/ws/visitor` and must open with [`ClientMsg::Hello`]; agents
 //! connect to `/ws/agent` with their session cookie and may send `hello` or nothing.
+//!
+//! The enums tagged inside their object ([`ServerMsg`], [`Body`], [`Notice`],
+//! [`Me`]) derive `Serialize` but are read by hand in [`decode`]: serde's derived
+//! reader for such enums buffers every frame in a generic tree first, and that
+//! code was a fifth of the widget's WebAssembly.
+
+mod decode;
 
 use crate::error::ErrorCode;
 use crate::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
@@ -110,7 +117,7 @@ pub struct Author {
 }
 
 /// A notice in a conversation's sequence: someone joined, left, ...
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
     Joined {
@@ -189,7 +196,7 @@ pub struct InvitationInfo {
     pub at_ms: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
     Text { text: String },
@@ -298,7 +305,7 @@ pub struct Handled {
 }
 
 /// Who the connection belongs to, as told in [`ServerMsg::Welcome`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Me {
     Visitor {
@@ -381,7 +388,7 @@ pub enum ClientMsg {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     Welcome {
