@@ -56,8 +56,17 @@ fn page_lang() -> Lang {
     }
 }
 
+/// Where the console's own style sheet is served: the server gives it a name with
+/// its content hash and provides it to rendering. (The widget's page does without.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleStyle(pub String);
+
 /// The HTML document around a page's app, rendered on the server.
-fn document(options: LeptosOptions, body: impl IntoView + 'static) -> impl IntoView {
+fn document(
+    options: LeptosOptions,
+    head: impl IntoView + 'static,
+    body: impl IntoView + 'static,
+) -> impl IntoView {
     let lang = page_lang();
     view! {
         <!DOCTYPE html>
@@ -67,6 +76,7 @@ fn document(options: LeptosOptions, body: impl IntoView + 'static) -> impl IntoV
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                {head}
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -77,12 +87,14 @@ fn document(options: LeptosOptions, body: impl IntoView + 'static) -> impl IntoV
 
 /// The console's document (`/console`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    document(options, view! { <App/> })
+    let style = use_context::<ConsoleStyle>()
+        .map(|ConsoleStyle(href)| view! { <link rel="stylesheet" href=href/> });
+    document(options, style, view! { <App/> })
 }
 
 /// The widget frame's document (`/widget`).
 pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
-    document(options, view! { <WidgetApp/> })
+    document(options, (), view! { <WidgetApp/> })
 }
 
 /// The agent console, with its routes. In the browser it is a chunk of code of

@@ -93,11 +93,12 @@ test.describe('what a visitor downloads', () => {
       expect(loader?.encoding).toBe('br');
       expect(loader?.cacheControl).toBe('public, max-age=300');
 
-      // The next page: the site's files come from the browser's cache.
+      // The next page: the site's files come from the browser's cache (no bytes).
       const again = record(page);
       await page.goto(`${srv.url}${withLang('/demo/pricing')}`);
       await expect(widgetFrame(page).locator('.widget-root')).toHaveAttribute('data-ready', 'true');
-      expect(again.filter((l) => new URL(l.url).pathname.startsWith('/pkg/'))).toEqual([]);
+      await page.waitForTimeout(300);
+      expect(again.filter((l) => new URL(l.url).pathname.startsWith('/pkg/') && l.bytes > 0)).toEqual([]);
 
       // The loader and the icon answer 304 to what the browser already has.
       for (const file of ['/widget.js', '/favicon.ico']) {
@@ -108,8 +109,10 @@ test.describe('what a visitor downloads', () => {
         expect(second.status(), file).toBe(304);
       }
 
-      // The console, beside it (reported, not budgeted).
-      const agent = await context.newPage();
+      // The console, beside it (reported, not budgeted), in a browser that has
+      // nothing cached.
+      const fresh = await browser.newContext({ locale: 'en-US' });
+      const agent = await fresh.newPage();
       const consoleLoaded = record(agent);
       await loginAgent(agent, srv.url, ALICE.username, ALICE.password);
       await agent.waitForTimeout(500);
@@ -117,6 +120,7 @@ test.describe('what a visitor downloads', () => {
       console.log(`console first load (login included): ${consoleBytes} bytes (${(consoleBytes / 1024).toFixed(1)} KiB)\n${table(consoleLoaded)}`);
       await testInfo.attach('console-first-load.txt', { body: `${table(consoleLoaded)}\n${consoleBytes} bytes`, contentType: 'text/plain' });
       expect(consoleLoaded.some((l) => /hydrate_console/.test(l.url))).toBe(true);
+      await fresh.close();
     } finally {
       await context.close();
     }

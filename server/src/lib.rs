@@ -86,9 +86,11 @@ impl Server {
             .site_addr(addr)
             .hash_files(hashed)
             .build();
-        let site = http::static_files::SiteFiles::load(
+        let mut site = http::static_files::SiteFiles::load(
             &std::path::Path::new(&config.site_root).join("pkg"),
         )?;
+        let console_style =
+            site.add_embedded("console", "css", include_bytes!("../../style/console.css"));
         let state = http::AppState {
             leptos_options,
             chat: chat.clone(),
@@ -97,6 +99,7 @@ impl Server {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
             site: Arc::new(site),
+            console_style: app::ConsoleStyle(format!("/pkg/{console_style}")),
         };
         let app = http::router(state);
         let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));

@@ -194,6 +194,28 @@ pub async fn security_headers(
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    // A policy governs documents; scripts, style sheets and WebAssembly (with
+    // nosniff, never taken for a document) carry none: on every file of the
+    // widget it would only add to what each visitor downloads.
+    let subresource = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("text/javascript")
+                || t.starts_with("text/css")
+                || t.starts_with("application/wasm")
+        });
+    if subresource {
+        return response;
+    }
     let frame_ancestors = if path == "/widget" {
         origins.widget_ancestors()
     } else if path.starts_with("/demo") {
@@ -210,14 +232,6 @@ pub async fn security_headers(
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
     if frame_ancestors == "'none'" {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }

@@ -105,17 +105,26 @@ fn compressible(content_type: &str) -> bool {
         || content_type.starts_with("image/svg")
 }
 
-/// Whether a file name carries a content hash as cargo-leptos writes it:
-/// `name.<22 characters of URL-safe base64>.ext`.
+/// Whether a file name carries a content hash: `name.<hash>.ext`, the hash 16 or
+/// more characters of URL-safe base64 (as cargo-leptos writes them) or hex (as
+/// [`hashed_name`] does).
 pub fn has_content_hash(name: &str) -> bool {
     let mut parts = name.rsplit('.');
     let _extension = parts.next();
-    parts.next().is_some_and(|hash| {
-        hash.len() == 22
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    let hash = parts.next();
+    parts.next().is_some()
+        && hash.is_some_and(|hash| {
+            hash.len() >= 16
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// `stem.<first 64 bits of the SHA-256 of data, in hex>.ext`.
+pub fn hashed_name(stem: &str, ext: &str, data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    format!("{stem}.{}.{ext}", hex::encode(&digest[..8]))
 }
 
 pub fn brotli(data: &[u8]) -> Vec<u8> {
@@ -262,6 +271,15 @@ impl SiteFiles {
     pub fn get(&self, name: &str) -> Option<&Asset> {
         self.files.get(name)
     }
+
+    /// Adds a file compiled into the binary under a name with its content hash
+    /// (so cached as immutable); returns that name.
+    pub fn add_embedded(&mut self, stem: &str, ext: &str, data: &'static [u8]) -> String {
+        let name = hashed_name(stem, ext, data);
+        let asset = Asset::embedded(&name, data, IMMUTABLE);
+        self.files.insert(name.clone(), asset);
+        name
+    }
 }
 
 /// Writes the Brotli and gzip forms of every compressible file of the built site
@@ -325,6 +343,8 @@ mod tests {
     fn only_names_with_a_content_hash_are_immutable() {
         assert!(has_content_hash("livechat.YdTUjXwMTqB19ohCvXnslQ.css"));
         assert!(has_content_hash("chunk_3.iBryJ6CoirjbjvVvj9WGYg.wasm"));
+        assert!(has_content_hash(&hashed_name("console", "css", b"a{}")));
+        assert!(!has_content_hash("jquery.min.js"));
         assert!(!has_content_hash("livechat.css"));
         assert!(!has_content_hash("widget.js"));
     }
