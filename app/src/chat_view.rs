@@ -136,6 +136,11 @@ pub fn ChatWindow(
     /// (the console shows that beside the window instead).
     #[prop(optional)]
     roster: bool,
+    /// Set when the reader's own action opened the window: the compose box takes
+    /// the focus (and this goes back to `false`). A window that opens by itself
+    /// leaves the focus where it is.
+    #[prop(optional)]
+    focus: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let show_roster = roster;
     let view_of = move || {
@@ -205,6 +210,20 @@ pub fn ChatWindow(
             })
     };
     let draft = RwSignal::new(String::new());
+    let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
+    if let Some(focus) = focus {
+        Effect::new(move |_| {
+            if let (true, Some(_)) = (focus.get(), input.get()) {
+                focus.set(false);
+                // Once the window is in the page.
+                request_animation_frame(move || {
+                    if let Some(input) = input.try_get_untracked().flatten() {
+                        let _ = input.focus();
+                    }
+                });
+            }
+        });
+    }
     let typing_sent = RwSignal::new(false);
 
     // Following the newest entry, and what arrived below while not.
@@ -357,6 +376,7 @@ pub fn ChatWindow(
                 }
             >
                 <textarea
+                    node_ref=input
                     data-testid="message-input"
                     rows="2"
                     maxlength="4000"

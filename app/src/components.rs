@@ -57,7 +57,7 @@ pub fn InvitationCard(
             data-testid="invitation" data-conversation-id=invitation.conversation_id.to_string()>
             <p>{text}</p>
             <div class="actions">
-                <button type="button" class="agree" data-testid="invitation-agree" on:click=move |_| answer(id, true)>
+                <button type="button" class="agree" data-testid="invitation-agree" data-autofocus on:click=move |_| answer(id, true)>
                     {t(lang, Key::Agree)}
                 </button>
                 <button type="button" class="decline" data-testid="invitation-decline" on:click=move |_| answer(id, false)>

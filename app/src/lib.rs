@@ -32,12 +32,7 @@ fn page_lang() -> Lang {
     {
         use_context::<http::request::Parts>()
             .map(|parts| {
-                let query_lang = parts.uri.query().and_then(|q| {
-                    q.split('&')
-                        .filter_map(|pair| pair.split_once('='))
-                        .find(|(k, _)| *k == "lang")
-                        .map(|(_, v)| v.to_owned())
-                });
+                let query_lang = query_param("lang");
                 let accept = parts
                     .headers
                     .get(http::header::ACCEPT_LANGUAGE)
@@ -61,16 +56,46 @@ fn page_lang() -> Lang {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleStyle(pub String);
 
-/// The HTML document around a page's app, rendered on the server.
+/// A query parameter of the page being rendered (on the server).
+#[cfg(feature = "ssr")]
+fn query_param(name: &str) -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|parts| {
+        parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        })
+    })
+}
+
+/// The widget's colours as the embedding site chose them (the loader's `theme`):
+/// `light`, `dark`, or following the visitor's system (no attribute).
+fn widget_theme() -> Option<&'static str> {
+    #[cfg(feature = "ssr")]
+    {
+        match query_param("theme").as_deref() {
+            Some("dark") => Some("dark"),
+            Some("auto") => None,
+            _ => Some("light"),
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// The HTML document around a page's app, rendered on the server. `theme` fixes
+/// its colours; without, they follow the system.
 fn document(
     options: LeptosOptions,
+    theme: Option<&'static str>,
     head: impl IntoView + 'static,
     body: impl IntoView + 'static,
 ) -> impl IntoView {
     let lang = page_lang();
     view! {
         <!DOCTYPE html>
-        <html lang=lang.tag()>
+        <html lang=lang.tag() data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
@@ -89,12 +114,12 @@ fn document(
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let style = use_context::<ConsoleStyle>()
         .map(|ConsoleStyle(href)| view! { <link rel="stylesheet" href=href/> });
-    document(options, style, view! { <App/> })
+    document(options, None, style, view! { <App/> })
 }
 
 /// The widget frame's document (`/widget`).
 pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
-    document(options, (), view! { <WidgetApp/> })
+    document(options, widget_theme(), (), view! { <WidgetApp/> })
 }
 
 /// The agent console, with its routes. In the browser it is a chunk of code of

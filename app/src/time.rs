@@ -168,7 +168,8 @@ impl Clock {
 }
 
 /// A `<time>` element showing `at_ms`. Its text is drawn from `data-label` by the
-/// style sheet, so that it adds nothing to the text of the message it sits in.
+/// style sheet, so that it adds nothing to the text of the message it sits in
+/// (screen readers read it all the same).
 #[component]
 pub fn TimeStamp(lang: Lang, at_ms: i64) -> impl IntoView {
     let clock = use_context::<Clock>();
@@ -183,7 +184,6 @@ pub fn TimeStamp(lang: Lang, at_ms: i64) -> impl IntoView {
             datetime=iso(at_ms)
             title=move || full(lang, at_ms)
             data-label=shown
-            aria-label=shown
         ></time>
     }
 }

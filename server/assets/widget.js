@@ -3,8 +3,10 @@
  *
  *   <script src="https://chat.example.com/widget.js" async></script>
  *
- * Optional attribute: data-lang="en" | "zh-Hans" | "zh-Hant" (otherwise the page's
- * ?lang= parameter, otherwise the browser's language).
+ * Optional attributes: data-lang="en" | "zh-Hans" | "zh-Hant" (otherwise the
+ * page's ?lang= parameter, otherwise the browser's language); data-theme="light" |
+ * "dark" | "auto" (otherwise the page's own color-scheme: dark if it is dark only,
+ * the visitor's system if it offers both, light otherwise).
  *
  * The chat itself runs in an iframe served by the chat server, isolated from this
  * page. This loader only tells it which page the visitor is on and resizes the frame
@@ -22,6 +24,20 @@
   var lang = script.getAttribute("data-lang") ||
     new URLSearchParams(location.search).get("lang") || "";
 
+  // The site's choice of colours for the widget.
+  function siteTheme() {
+    var declared = script.getAttribute("data-theme");
+    if (declared === "light" || declared === "dark" || declared === "auto") return declared;
+    var scheme = getComputedStyle(document.documentElement).colorScheme || "";
+    if (!scheme || scheme === "normal") {
+      var meta = document.querySelector('meta[name="color-scheme"]');
+      scheme = meta ? meta.getAttribute("content") || "" : "";
+    }
+    var dark = /dark/.test(scheme), light = /light/.test(scheme);
+    return dark && light ? "auto" : dark ? "dark" : "light";
+  }
+  var theme = siteTheme();
+
   var frame = document.createElement("iframe");
   var query = new URLSearchParams({
     page_url: location.href,
@@ -29,6 +45,7 @@
     page_ref: document.referrer
   });
   if (lang) query.set("lang", lang);
+  query.set("theme", theme);
   frame.src = origin + "/widget?" + query.toString();
   frame.id = "livechat-frame";
   frame.title = "Chat";
@@ -37,7 +54,9 @@
   frame.setAttribute("referrerpolicy", "no-referrer");
   frame.style.cssText = [
     "position:fixed", "bottom:12px", "right:12px", "border:0", "margin:0", "padding:0",
-    "z-index:2147483647", "background:transparent", "color-scheme:normal",
+    "z-index:2147483647", "background:transparent",
+    // The same scheme as the frame's page, or the browser paints the frame opaque.
+    "color-scheme:" + (theme === "auto" ? "light dark" : theme),
     "width:96px", "height:96px", "max-width:calc(100vw - 24px)", "max-height:calc(100vh - 24px)",
     "visibility:hidden"
   ].join(";");

@@ -171,6 +171,8 @@ struct Desk {
     active: RwSignal<Option<ConversationId>>,
     /// Opened as soon as the server confirms it (a chat just accepted).
     focus_next: RwSignal<Option<ConversationId>>,
+    /// The agent's own action opened a conversation: its compose box takes focus.
+    focus_composer: RwSignal<bool>,
     /// A visitor clicked in the list, for the details panel.
     selected_visitor: RwSignal<Option<VisitorId>>,
     /// Who is picked for a multi-party conversation request.
@@ -273,6 +275,7 @@ fn Desk(
         status: RwSignal::new(AgentStatus::Online),
         active: RwSignal::new(None),
         focus_next: RwSignal::new(None),
+        focus_composer: RwSignal::new(false),
         selected_visitor: RwSignal::new(None),
         picked_visitors: RwSignal::new(Vec::new()),
         picked_agents: RwSignal::new(Vec::new()),
@@ -375,11 +378,12 @@ fn Desk(
                     .participants
                     .iter()
                     .any(|p| p.participant == Participant::Agent(my_id));
-                if mine
-                    && (desk.focus_next.get_untracked() == Some(id)
-                        || desk.active.get_untracked().is_none())
-                {
+                if mine && desk.focus_next.get_untracked() == Some(id) {
+                    // The agent took it (or agreed to it): open it, ready to answer.
                     desk.focus_next.set(None);
+                    desk.open(Some(id));
+                    desk.focus_composer.set(true);
+                } else if mine && desk.active.get_untracked().is_none() {
                     desk.open(Some(id));
                 }
             }
@@ -538,7 +542,7 @@ fn Desk(
                     </div>
                     <ChatWindow store lang scroll conversation_id=Signal::derive(move || Some(id))
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
-                        on_send on_typing on_leave/>
+                        focus=desk.focus_composer on_send on_typing on_leave/>
                 }
                 .into_any(),
                 _ => view! { <p class="empty pane-empty">{t(lang, Key::NoConversation)}</p> }.into_any(),

@@ -130,6 +130,10 @@ struct WidgetState {
     editing_name: RwSignal<bool>,
     /// On a phone the loader makes the open frame fill the screen.
     full_screen: RwSignal<bool>,
+    /// The visitor opened the window: its first field takes the focus.
+    focus_request: RwSignal<bool>,
+    /// The launcher, which takes the focus back when the window closes.
+    launcher: NodeRef<leptos::html::Button>,
     socket: StoredValue<Option<Socket>, SocketStorage>,
     scroll: ScrollMemory,
     earlier: Earlier,
@@ -180,6 +184,8 @@ impl WidgetState {
             my_name: RwSignal::new(String::new()),
             editing_name: RwSignal::new(false),
             full_screen: RwSignal::new(false),
+            focus_request: RwSignal::new(false),
+            launcher: NodeRef::new(),
             socket: socket_slot(),
             scroll: ScrollMemory::stored(SCROLL_KEY),
             earlier: Earlier(RwSignal::new(HashMap::new())),
@@ -197,6 +203,18 @@ impl WidgetState {
         browser::storage_set(OPEN_KEY, if now_open { "1" } else { "0" });
         if now_open {
             self.unread.set(0);
+        }
+    }
+
+    /// The visitor opens or closes the window (launcher, close button, Escape):
+    /// opening puts the focus in it, closing back on the launcher.
+    fn toggle_by_visitor(&self, now_open: bool) {
+        self.focus_request.set(now_open);
+        self.set_open(now_open);
+        if !now_open {
+            if let Some(launcher) = self.launcher.get_untracked() {
+                let _ = launcher.focus();
+            }
         }
     }
 
@@ -331,7 +349,9 @@ impl WidgetState {
         let was_open = browser::storage_get(OPEN_KEY).as_deref() == Some("1");
         // A click on the launcher while the code was still loading counts now.
         let clicked = browser::take_early_click();
-        if was_open || clicked {
+        if clicked {
+            self.toggle_by_visitor(true);
+        } else if was_open {
             self.set_open(true);
         }
         self.earlier.load();
@@ -377,7 +397,7 @@ pub fn Widget() -> impl IntoView {
     let open = state.open;
     let unread = state.unread;
 
-    let launcher_ref: NodeRef<leptos::html::Button> = NodeRef::new();
+    let launcher_ref = state.launcher;
     Effect::new(move |_| {
         state.start();
         // Whatever the early-click script marked, the launcher itself answers now.
@@ -397,7 +417,7 @@ pub fn Widget() -> impl IntoView {
             aria-expanded=move || open.get().to_string()
             title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
             aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-            on:click=move |_| state.set_open(!open.get_untracked())
+            on:click=move |_| state.toggle_by_visitor(!open.get_untracked())
         >
             {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
             <Show when=move || { unread.get() > 0 }>

@@ -40,7 +40,6 @@ pub fn panel(state: WidgetState) -> AnyView {
     let queue = Memo::new(move |_| state.queue());
     let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
     let send_frame = move |msg: ClientMsg| state.send(msg);
-    let set_open = move |now_open: bool| state.set_open(now_open);
 
     let on_send = Callback::new(move |text: String| {
         let pending = Pending {
@@ -219,6 +218,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                     on_leave
                     intro=t(lang, Key::StartPrompt)
                     roster=true
+                    focus=state.focus_request
                     status
                     children=inside
                 />
@@ -263,8 +263,32 @@ pub fn panel(state: WidgetState) -> AnyView {
         }
     };
 
+    // Opened by the visitor on something other than a conversation (an invitation,
+    // the form): its first control takes the focus. (The chat window focuses its
+    // own compose box.)
+    let panel_ref: NodeRef<leptos::html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        let wanted = state.focus_request.get() && mode.get() != Mode::Chat;
+        if let (true, Some(panel)) = (wanted, panel_ref.get()) {
+            if let Ok(Some(first)) = panel.query_selector("[data-autofocus]") {
+                state.focus_request.set(false);
+                if let Ok(first) =
+                    leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(first)
+                {
+                    let _ = first.focus();
+                }
+            }
+        }
+    });
+
     view! {
-        <div class="widget-panel" role="dialog" aria-label=t(lang, Key::ChatWithUs)>
+        <div class="widget-panel" role="dialog" aria-label=t(lang, Key::ChatWithUs) node_ref=panel_ref
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    state.toggle_by_visitor(false);
+                }
+            }>
             <header class="widget-header">
                 {header}
                 <button
@@ -280,7 +304,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                 </button>
                 <button type="button" class="icon" data-testid="widget-close"
                     title=t(lang, Key::CloseChat) aria-label=t(lang, Key::CloseChat)
-                    on:click=move |_| set_open(false)>
+                    on:click=move |_| state.toggle_by_visitor(false)>
                     {icon(ICON_CLOSE)}
                 </button>
             </header>
@@ -340,7 +364,7 @@ fn OfflineMessageForm(
             <p>{t(lang, intro)}</p>
             <label>
                 {t(lang, Key::YourName)}
-                <input data-testid="offline-name" required maxlength="80" autocomplete="name"
+                <input data-testid="offline-name" data-autofocus required maxlength="80" autocomplete="name"
                     prop:value=move || name.get()
                     on:input=move |ev| name.set(event_target_value(&ev))/>
             </label>
