@@ -6,6 +6,7 @@ import { defineConfig } from '@playwright/test';
 // webServer entry and no baseURL.
 export default defineConfig({
   testDir: 'tests',
+  globalSetup: './tests/support/global-setup.ts',
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,

@@ -63,17 +63,32 @@
 
   var isOpen = false;
   var phone = window.matchMedia("(max-width: 479px)");
+  // On a phone the open chat covers what is visible of the page: the visual
+  // viewport, which shrinks when the on-screen keyboard opens.
+  var visible = window.visualViewport;
   function resize() {
     var full = isOpen && phone.matches;
     var s = frame.style;
-    s.bottom = s.right = full ? "0" : "12px";
+    s.right = full ? "0" : "12px";
     s.maxWidth = full ? "100vw" : "calc(100vw - 24px)";
-    s.maxHeight = full ? "100%" : "calc(100vh - 24px)";
     s.width = full ? "100vw" : isOpen ? "400px" : "96px";
-    s.height = full ? "100%" : isOpen ? "600px" : "96px";
+    if (full && visible) {
+      s.top = visible.offsetTop + "px";
+      s.bottom = "auto";
+      s.height = s.maxHeight = visible.height + "px";
+    } else {
+      s.top = "auto";
+      s.bottom = full ? "0" : "12px";
+      s.maxHeight = full ? "100%" : "calc(100vh - 24px)";
+      s.height = full ? "100%" : isOpen ? "600px" : "96px";
+    }
     if (frame.contentWindow) {
       frame.contentWindow.postMessage({ type: "livechat:layout", full: full }, origin);
     }
+  }
+  if (visible) {
+    visible.addEventListener("resize", resize);
+    visible.addEventListener("scroll", resize);
   }
   if (phone.addEventListener) phone.addEventListener("change", resize);
 

@@ -58,9 +58,17 @@ impl Config {
             })?,
             Err(_) => crate::store::sqlite::DEFAULT_BUSY_TIMEOUT.as_millis() as u64,
         };
-        let allowed_origins =
+        let mut allowed_origins =
             Origins::parse(&std::env::var("CHAT_ALLOWED_ORIGINS").unwrap_or_default())
                 .map_err(|e| format!("CHAT_ALLOWED_ORIGINS: {e}"))?;
+        // `cargo leptos watch` serves live reload on a port of its own.
+        if std::env::var("LEPTOS_WATCH").is_ok() {
+            let port = std::env::var("LEPTOS_RELOAD_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(3001);
+            allowed_origins = allowed_origins.with_dev_reload(port);
+        }
         let mut limits = match std::env::var("CHAT_RATE_LIMITS").as_deref() {
             Ok("on") | Err(_) => Limits::default(),
             Ok("off") => Limits::unlimited(),

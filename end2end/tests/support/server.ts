@@ -11,9 +11,17 @@ const END2END_DIR = path.resolve(__dirname, '..', '..');
 /** The repository root: the server runs there, as with `./setup.sh run`. */
 const REPO_ROOT = path.resolve(END2END_DIR, '..');
 
-/** Path of the server binary (`CHAT_SERVER_BIN`, default ../target/release/server). */
+/**
+ * Path of the server binary: `CHAT_SERVER_BIN`, else the newer of the release and
+ * the debug build (`cargo leptos end-to-end` builds debug unless given --release).
+ */
 export function serverBin(): string {
-  return path.resolve(END2END_DIR, process.env.CHAT_SERVER_BIN ?? '../target/release/server');
+  if (process.env.CHAT_SERVER_BIN) return path.resolve(END2END_DIR, process.env.CHAT_SERVER_BIN);
+  const built = ['../target/release/server', '../target/debug/server']
+    .map((p) => path.resolve(END2END_DIR, p))
+    .filter((p) => fs.existsSync(p))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return built[0] ?? path.resolve(END2END_DIR, '../target/release/server');
 }
 
 /** Path of the built site (`LEPTOS_SITE_ROOT`, default ../target/site). */

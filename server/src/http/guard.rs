@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub struct Origins {
     /// Normalised `scheme://host[:port]`, lowercase.
     embedders: Vec<String>,
+    /// Under `cargo leptos watch`: the port of its live-reload socket, which the
+    /// pages may connect to.
+    dev_reload_port: Option<u16>,
 }
 
 /// Parses `scheme://host[:port]` (an origin: no path, query or credentials).
@@ -48,7 +51,16 @@ impl Origins {
             .filter(|s| !s.trim().is_empty())
             .map(parse_origin)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Origins { embedders })
+        Ok(Origins {
+            embedders,
+            dev_reload_port: None,
+        })
+    }
+
+    /// Lets the pages reach `cargo leptos watch`'s live-reload socket on `port`.
+    pub fn with_dev_reload(mut self, port: u16) -> Origins {
+        self.dev_reload_port = Some(port);
+        self
     }
 
     /// Whether the request's `Origin` is this server itself (same host and port as
@@ -223,9 +235,13 @@ pub async fn security_headers(
     } else {
         "'none'".to_owned()
     };
+    let reload = origins
+        .dev_reload_port
+        .map(|port| format!(" ws://127.0.0.1:{port} ws://localhost:{port}"))
+        .unwrap_or_default();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; frame-src 'self'; \
          frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'; \
          object-src 'none'"
     );

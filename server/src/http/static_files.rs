@@ -236,9 +236,12 @@ fn etag(data: &[u8]) -> HeaderValue {
     HeaderValue::from_str(&tag).expect("hex is a valid header value")
 }
 
-/// The built site's `/pkg` files, by name.
+/// The built site's `/pkg` files, by name, read at start. A file that appears
+/// later (`cargo leptos watch` rebuilt the site under new names) is read from
+/// disk when asked for.
 #[derive(Debug, Default)]
 pub struct SiteFiles {
+    dir: PathBuf,
     files: HashMap<String, Asset>,
 }
 
@@ -251,7 +254,10 @@ impl SiteFiles {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 tracing::warn!(dir = %dir.display(), "no built site to serve");
-                return Ok(SiteFiles::default());
+                return Ok(SiteFiles {
+                    dir: dir.to_owned(),
+                    files,
+                });
             }
             Err(err) => return Err(err),
         };
@@ -265,11 +271,29 @@ impl SiteFiles {
                 files.insert(name, Asset::read(&path)?);
             }
         }
-        Ok(SiteFiles { files })
+        Ok(SiteFiles {
+            dir: dir.to_owned(),
+            files,
+        })
     }
 
-    pub fn get(&self, name: &str) -> Option<&Asset> {
-        self.files.get(name)
+    /// The file of that name: from memory, else (a file built after start) from
+    /// disk. Names are single path segments; nothing outside the folder is read.
+    pub fn get(&self, name: &str) -> Option<std::borrow::Cow<'_, Asset>> {
+        if let Some(asset) = self.files.get(name) {
+            return Some(std::borrow::Cow::Borrowed(asset));
+        }
+        let plain = !name.is_empty()
+            && !name.starts_with('.')
+            && !name.contains(['/', '\\'])
+            && !name.ends_with(".br")
+            && !name.ends_with(".gz");
+        if !plain {
+            return None;
+        }
+        Asset::read(&self.dir.join(name))
+            .ok()
+            .map(std::borrow::Cow::Owned)
     }
 
     /// Adds a file compiled into the binary under a name with its content hash
@@ -367,6 +391,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plain, data);
+    }
+
+    #[test]
+    fn a_file_built_after_start_is_served_and_nothing_outside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = SiteFiles::load(dir.path()).unwrap();
+        assert!(site.get("late.js").is_none());
+        std::fs::write(dir.path().join("late.js"), "1").unwrap();
+        assert!(site.get("late.js").is_some());
+        std::fs::write(dir.path().join("late.js.br"), "x").unwrap();
+        assert!(site.get("late.js.br").is_none());
+        assert!(site.get("../Cargo.toml").is_none());
+        assert!(site.get(".hidden").is_none());
     }
 
     #[test]
