@@ -335,11 +335,16 @@ async fn serve(
         }
     };
 
-    // Let the writer flush the answer and the close frame, but not wait for ever
-    // on a client that does not read.
+    // Let the writer flush the answer and the close frame, and read on (throwing
+    // frames away) until the client answers the close: a socket closed with unread
+    // input is reset by the kernel, and a reset can destroy what the client has
+    // not read yet, the error frame that says why among it. Bounded, for a client
+    // that neither reads nor answers.
     let _ = close_tx.send(closing);
     let abort = writer.abort_handle();
-    if tokio::time::timeout(CLOSE_TIMEOUT, writer).await.is_err() {
+    let linger = async { while let Some(Ok(_)) = stream.next().await {} };
+    let closed = async { tokio::join!(writer, linger) };
+    if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
         abort.abort();
     }
     router.unregister(conn);
