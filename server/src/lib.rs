@@ -27,8 +27,7 @@ use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use store::sqlite::SqliteStore;
-use store::Store;
+use store::{Store, StoreOptions};
 
 /// A running server.
 pub struct Server {
@@ -37,29 +36,18 @@ pub struct Server {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Opens the store named by a database URL.
+/// Opens the store named by a database URL, with the default options.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    open_store_with(database_url, store::sqlite::DEFAULT_BUSY_TIMEOUT).await
-}
-
-/// Opens the store, waiting at most `busy_timeout` for locks held by others.
-pub async fn open_store_with(
-    database_url: &str,
-    busy_timeout: std::time::Duration,
-) -> anyhow::Result<Arc<dyn Store>> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStore::open_with_busy_timeout(database_url, busy_timeout).await?,
-        ))
-    } else {
-        anyhow::bail!("unsupported database url '{database_url}'; use sqlite://path/to/chat.db")
-    }
+    Ok(store::open(database_url, &StoreOptions::default()).await?)
 }
 
 impl Server {
     /// Binds, wires the parts together and serves in the background.
     pub async fn start(config: &Config) -> anyhow::Result<Server> {
-        let store = open_store_with(&config.database_url, config.store_busy_timeout).await?;
+        let options = StoreOptions {
+            busy_timeout: config.store_busy_timeout,
+        };
+        let store = store::open(&config.database_url, &options).await?;
         let router = Arc::new(routing::Router::new());
         let broker = Arc::new(InProcessBroker::new(router.clone()));
         let chat = ChatService::new(

@@ -273,6 +273,7 @@ impl<'de> Deserialize<'de> for ServerMsg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Visibility;
     use uuid::Uuid;
 
     /// The tag of a message; a new variant makes this match fail to compile, and so
@@ -319,6 +320,8 @@ mod tests {
             }),
             body,
             at_ms: 1_700_000_000_000,
+            // Not the default, so that the round trip shows it survives.
+            visibility: Visibility::Agents,
         }
     }
 

@@ -213,6 +213,42 @@ pub struct ChatMessage {
     pub body: Body,
     /// Unix time in milliseconds, when the server stored it.
     pub at_ms: i64,
+    /// Who may see it; left out of frames for the usual `everyone`.
+    #[serde(default, skip_serializing_if = "Visibility::is_everyone")]
+    pub visibility: Visibility,
+}
+
+/// Who may see an entry of a conversation. Stored with the entry; the server
+/// filters by it in one place for live delivery, `sync` and history alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Every participant, within the part of the conversation they may see.
+    #[default]
+    Everyone,
+    /// Agents only: no visitor ever receives it.
+    Agents,
+}
+
+impl Visibility {
+    pub fn is_everyone(&self) -> bool {
+        *self == Visibility::Everyone
+    }
+
+    /// Whether `viewer` may see an entry with this visibility.
+    pub fn admits(self, viewer: Participant) -> bool {
+        match self {
+            Visibility::Everyone => true,
+            Visibility::Agents => viewer.is_agent(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Everyone => "everyone",
+            Visibility::Agents => "agents",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

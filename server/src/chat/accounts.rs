@@ -6,10 +6,8 @@
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::limits::{KeyedLimiter, Limits};
-use crate::routing::Audience;
 use crate::store::{AgentRecord, StoreError};
 use app::ids::{AgentId, Participant};
-use app::protocol::ServerMsg;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::rngs::OsRng;
@@ -187,7 +185,7 @@ impl ChatService {
             self.router.cut_participant(Participant::Agent(id));
         }
         let agents = self.agent_infos().await?;
-        self.publish(Audience::Agents, &ServerMsg::Agents { agents });
+        self.announce_one(super::events::Event::Agents(agents));
         Ok(())
     }
 

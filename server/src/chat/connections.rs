@@ -1,8 +1,8 @@
 //! Connections opening and closing, page views, and what presence changes announce.
 
+use super::events::Event;
 use super::{AgentProfile, ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::routing::Audience;
 use app::ids::{Participant, VisitorId};
 use app::protocol::{AgentInfo, Me, PageView, ServerMsg};
 use std::sync::Arc;
@@ -26,10 +26,7 @@ impl ChatService {
                     !conversations.is_empty(),
                     now_ms(),
                 );
-                self.publish(
-                    Audience::Agents,
-                    &ServerMsg::VisitorUpdated { visitor: info },
-                );
+                self.announce_one(Event::Visitor(info));
                 let mut replies = vec![ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
@@ -53,7 +50,7 @@ impl ChatService {
                 };
                 let changed = self.presence().agent_connected(profile, agent.status);
                 if let Some(info) = changed {
-                    self.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent: info });
+                    self.announce_one(Event::Agent(info));
                 }
                 self.announce_availability(available_before);
                 let agents = self.agent_infos().await?;
@@ -100,8 +97,7 @@ impl ChatService {
                     tokio::time::sleep_until(deadline).await;
                     let gone = service.presence().expire_visitor(id, epoch);
                     if gone {
-                        service
-                            .publish(Audience::Agents, &ServerMsg::VisitorLeft { visitor_id: id });
+                        service.announce_one(Event::VisitorLeft(id));
                         service
                             .expire_invitations_of(Participant::Visitor(id))
                             .await;
@@ -119,7 +115,7 @@ impl ChatService {
                     let available_before = service.presence().agents_available();
                     let gone = service.presence().expire_agent(id, epoch);
                     if let Some(info) = gone {
-                        service.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent: info });
+                        service.announce_one(Event::Agent(info));
                         service.announce_availability(available_before);
                         service.expire_invitations_of(Participant::Agent(id)).await;
                     }
@@ -144,20 +140,14 @@ impl ChatService {
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {
         let id = session.visitor_id().ok_or(ChatError::Forbidden)?;
         if let Some(info) = self.presence().visitor_page(id, page) {
-            self.publish(
-                Audience::Agents,
-                &ServerMsg::VisitorUpdated { visitor: info },
-            );
+            self.announce_one(Event::Visitor(info));
         }
         Ok(())
     }
 
     pub(super) fn visitor_in_chat(&self, id: VisitorId, in_chat: bool) {
         if let Some(info) = self.presence().visitor_in_chat(id, in_chat) {
-            self.publish(
-                Audience::Agents,
-                &ServerMsg::VisitorUpdated { visitor: info },
-            );
+            self.announce_one(Event::Visitor(info));
         }
     }
 
@@ -174,10 +164,7 @@ impl ChatService {
     pub(super) fn announce_availability(&self, available_before: bool) {
         let available = self.presence().agents_available();
         if available != available_before {
-            self.publish(
-                Audience::Visitors,
-                &ServerMsg::AgentsAvailable { available },
-            );
+            self.announce_one(Event::AgentsAvailable(available));
         }
     }
 

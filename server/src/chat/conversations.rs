@@ -1,17 +1,15 @@
 //! Conversations: starting a chat, the queue, sending, resuming, leaving, and the
 //! leave-a-message form.
 
+use super::events::{Changed, Event};
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::routing::{Audience, ConnId};
-use crate::store::AgentRecord;
-use crate::store::{
-    AcceptOutcome, Appended, Departure, LeaveOutcome, NewMessage, NewOfflineMessage,
-};
+use crate::routing::ConnId;
+use crate::store::{AgentRecord, Departure, NewMessage, NewOfflineMessage, Refusal, StoreError};
 use app::ids::{ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    char_len, AgentStatus, Body, ConversationKind, ConversationState, Handled, OfflineMessage,
-    QueueItem, ServerMsg, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
+    char_len, AgentStatus, Body, ConversationState, Handled, OfflineMessage, ServerMsg, Visibility,
+    MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -55,19 +53,10 @@ impl ChatService {
             return Err(ChatError::Forbidden);
         };
         check_text(&text)?;
-        // A visitor has at most one open direct conversation: a start that arrives
-        // again (a resend after a reconnect) lands in the same one, idempotently.
-        let open = self
-            .store
-            .conversations_of(session.participant())
-            .await?
-            .into_iter()
-            .find(|c| c.kind == ConversationKind::Direct);
-        if let Some(open) = open {
-            return self.send(session, open.id, client_msg_id, text).await;
-        }
+        // A visitor has at most one open direct conversation (the store holds the
+        // rule): a start that arrives again, from a resend after a reconnect or from
+        // a second tab, lands in the open one, idempotently.
         let id = ConversationId(Uuid::new_v4());
-        let _order = self.stripe(id).lock().await;
         let visitor = crate::store::VisitorRecord {
             id: *visitor_id,
             name: name.clone(),
@@ -77,41 +66,25 @@ impl ChatService {
             author: Some(session.author()),
             body: Body::Text { text: text.clone() },
             at_ms: now_ms(),
+            visibility: Visibility::Everyone,
         };
-        let (conversation, message) = self.store.create_direct(id, &visitor, first).await?;
-        let visitor_only = Audience::Participants(vec![session.participant()]);
-        self.publish(
-            visitor_only.clone(),
-            &ServerMsg::Conversation {
-                conversation: conversation.clone(),
-            },
-        );
-        self.publish(
-            visitor_only,
-            &ServerMsg::Message {
-                conversation_id: id,
-                message: message.clone(),
-            },
-        );
-        self.publish(
-            Audience::Agents,
-            &ServerMsg::QueueAdded {
-                item: QueueItem {
-                    conversation_id: id,
-                    visitor_id: *visitor_id,
-                    visitor_name: name.clone(),
-                    first_message: text,
-                    since_ms: message.at_ms,
-                },
-            },
-        );
+        let order = self.stripe(id).lock().await;
+        let appended = match self.store.create_direct(id, &visitor, first).await {
+            Ok(appended) => appended,
+            Err(StoreError::Refused(Refusal::DirectChatOpen(open))) => {
+                drop(order);
+                return self.send(session, open, client_msg_id, text).await;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.announce(appended.changed);
         self.visitor_in_chat(*visitor_id, true);
-        drop(_order);
+        drop(order);
         self.announce_queue_positions().await;
         Ok(vec![ServerMsg::Ack {
             client_msg_id,
             conversation_id: id,
-            seq: message.seq,
+            seq: appended.seq,
         }])
     }
 
@@ -129,31 +102,14 @@ impl ChatService {
             author: Some(session.author()),
             body: Body::Text { text },
             at_ms: now_ms(),
+            visibility: Visibility::Everyone,
         };
-        let seq = match self
+        let appended = self
             .store
             .append(conversation_id, session.participant(), message)
-            .await?
-        {
-            Appended::Stored {
-                message,
-                recipients,
-            } => {
-                let seq = message.seq;
-                self.publish(
-                    Audience::Participants(recipients),
-                    &ServerMsg::Message {
-                        conversation_id,
-                        message,
-                    },
-                );
-                seq
-            }
-            Appended::Duplicate { seq } => seq,
-            Appended::Conflict => return Err(ChatError::IdConflict),
-            Appended::NotFound => return Err(ChatError::NotFound),
-            Appended::Closed => return Err(ChatError::Closed),
-        };
+            .await?;
+        let seq = appended.seq;
+        self.announce(appended.changed);
         Ok(vec![ServerMsg::Ack {
             client_msg_id,
             conversation_id,
@@ -176,14 +132,14 @@ impl ChatService {
             .into_iter()
             .filter(|p| *p != session.participant())
             .collect();
-        self.publish(
-            Audience::Participants(others),
-            &ServerMsg::Typing {
+        self.announce(Changed {
+            events: vec![Event::Typing {
                 conversation_id,
                 author: session.author(),
                 typing,
-            },
-        );
+            }],
+            recipients: others,
+        });
         Ok(vec![])
     }
 
@@ -240,41 +196,14 @@ impl ChatService {
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let agent = self.agent_record(session).await?;
         let _order = self.stripe(conversation_id).lock().await;
-        match self
+        let changed = self
             .store
             .accept_queued(conversation_id, &agent, now_ms())
-            .await?
-        {
-            AcceptOutcome::Accepted {
-                conversation,
-                notice,
-            } => {
-                self.publish(
-                    Audience::Agents,
-                    &ServerMsg::QueueRemoved { conversation_id },
-                );
-                let members = Audience::Participants(
-                    conversation
-                        .participants
-                        .iter()
-                        .map(|p| p.participant)
-                        .collect(),
-                );
-                self.publish(members.clone(), &ServerMsg::Conversation { conversation });
-                self.publish(
-                    members,
-                    &ServerMsg::Message {
-                        conversation_id,
-                        message: notice,
-                    },
-                );
-                drop(_order);
-                self.announce_queue_positions().await;
-                Ok(vec![])
-            }
-            AcceptOutcome::AlreadyTaken => Err(ChatError::AlreadyTaken),
-            AcceptOutcome::NotFound => Err(ChatError::NotFound),
-        }
+            .await?;
+        self.announce(changed);
+        drop(_order);
+        self.announce_queue_positions().await;
+        Ok(vec![])
     }
 
     pub(super) async fn leave(
@@ -284,35 +213,20 @@ impl ChatService {
         why: Departure,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let _order = self.stripe(conversation_id).lock().await;
-        let LeaveOutcome::Left {
-            conversation,
-            notices,
-            recipients,
-        } = self
+        let changed = self
             .store
             .leave(conversation_id, session.participant(), why, now_ms())
-            .await?
-        else {
-            return Err(ChatError::NotFound);
-        };
-        let everyone = Audience::Participants(recipients.clone());
-        for message in notices {
-            self.publish(
-                everyone.clone(),
-                &ServerMsg::Message {
-                    conversation_id,
-                    message,
-                },
-            );
-        }
-        let closed = conversation.state == ConversationState::Closed;
-        let was_queued = closed && !recipients.iter().any(|p| p.is_agent());
-        self.publish(everyone, &ServerMsg::Conversation { conversation });
+            .await?;
+        let closed = changed
+            .conversation()
+            .is_some_and(|c| c.state == ConversationState::Closed);
+        let was_queued = changed
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::QueueRemoved(_)));
+        let recipients = changed.recipients.clone();
+        self.announce(changed);
         if was_queued {
-            self.publish(
-                Audience::Agents,
-                &ServerMsg::QueueRemoved { conversation_id },
-            );
             self.announce_queue_positions().await;
         }
         let visitors_out = recipients.iter().filter_map(|p| match p {
@@ -340,7 +254,7 @@ impl ChatService {
         let available_before = self.presence().agents_available();
         let changed = self.presence().set_agent_status(id, status);
         if let Some(agent) = changed {
-            self.publish(Audience::Agents, &ServerMsg::AgentUpdated { agent });
+            self.announce_one(Event::Agent(agent));
         }
         self.announce_availability(available_before);
         if status == AgentStatus::Offline {
@@ -371,19 +285,19 @@ impl ChatService {
         self.store.set_visitor_name(*id, &name).await?;
         *current = name.clone();
         if let Some(visitor) = self.presence().visitor_renamed(*id, &name) {
-            self.publish(Audience::Agents, &ServerMsg::VisitorUpdated { visitor });
+            self.announce_one(Event::Visitor(visitor));
         }
         // The conversations the visitor is in show the new name to everyone in them.
         for conversation in self.store.conversations_of(session.participant()).await? {
-            let members = conversation
+            let recipients = conversation
                 .participants
                 .iter()
                 .map(|p| p.participant)
                 .collect();
-            self.publish(
-                Audience::Participants(members),
-                &ServerMsg::Conversation { conversation },
-            );
+            self.announce(Changed {
+                events: vec![Event::Conversation(conversation)],
+                recipients,
+            });
         }
         Ok(vec![ServerMsg::NameChanged { name }])
     }
@@ -423,10 +337,7 @@ impl ChatService {
                 at_ms: now_ms(),
             })
             .await?;
-        self.publish(
-            Audience::Agents,
-            &ServerMsg::OfflineMessageReceived { message },
-        );
+        self.announce_one(Event::OfflineMessageReceived(message));
         Ok(vec![ServerMsg::OfflineMessageStored])
     }
 
@@ -447,12 +358,7 @@ impl ChatService {
             .set_offline_handled(id, handled)
             .await?
             .ok_or(ChatError::NotFound)?;
-        self.publish(
-            Audience::Agents,
-            &ServerMsg::OfflineMessageUpdated {
-                message: message.clone(),
-            },
-        );
+        self.announce_one(Event::OfflineMessageUpdated(message.clone()));
         Ok(message)
     }
 
@@ -474,13 +380,11 @@ impl ChatService {
             if told.insert(item.conversation_id, place) == Some(place) {
                 continue;
             }
-            self.publish(
-                Audience::Participants(vec![Participant::Visitor(item.visitor_id)]),
-                &ServerMsg::QueuePosition {
-                    conversation_id: item.conversation_id,
-                    position: place,
-                },
-            );
+            self.announce_one(Event::QueuePosition {
+                conversation_id: item.conversation_id,
+                visitor_id: item.visitor_id,
+                position: place,
+            });
         }
     }
 

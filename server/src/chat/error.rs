@@ -1,7 +1,7 @@
 //! What can go wrong in the chat service, and the stable code each error shows
 //! clients. Details stay in the log.
 
-use crate::store::StoreError;
+use crate::store::{Refusal, StoreError};
 use app::error::ErrorCode;
 use app::ids::{ConversationId, MessageId};
 use app::protocol::ServerMsg;
@@ -33,7 +33,25 @@ pub enum ChatError {
     #[error("the invitation is no longer pending")]
     InvitationClosed,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+/// The store's refusals are the service's answers; its failures stay failures.
+impl From<StoreError> for ChatError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Refused(refusal) => match refusal {
+                Refusal::NotFound => ChatError::NotFound,
+                Refusal::Closed => ChatError::Closed,
+                Refusal::AlreadyTaken => ChatError::AlreadyTaken,
+                Refusal::IdConflict(_) => ChatError::IdConflict,
+                Refusal::InvitationClosed(_) => ChatError::InvitationClosed,
+                // The service handles this one itself; as an answer it is a bug.
+                Refusal::DirectChatOpen(_) => ChatError::Store(StoreError::Refused(refusal)),
+            },
+            other => ChatError::Store(other),
+        }
+    }
 }
 
 impl ChatError {
@@ -52,9 +70,9 @@ impl ChatError {
             ChatError::InviteeUnavailable(_) => ErrorCode::InviteeUnavailable,
             ChatError::InvitationClosed => ErrorCode::InvitationClosed,
             ChatError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
-            ChatError::Store(StoreError::Duplicate(_) | StoreError::Internal(_)) => {
-                ErrorCode::Internal
-            }
+            ChatError::Store(
+                StoreError::Duplicate(_) | StoreError::Internal(_) | StoreError::Refused(_),
+            ) => ErrorCode::Internal,
         }
     }
 

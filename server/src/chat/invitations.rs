@@ -4,8 +4,7 @@
 
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::routing::Audience;
-use crate::store::{AgentRecord, Answered, Departure, Invited};
+use crate::store::{AgentRecord, Departure};
 use app::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
 use app::protocol::{AgentStatus, ConversationKind, ServerMsg};
 use std::sync::Arc;
@@ -99,7 +98,7 @@ impl ChatService {
             .store
             .create_group(id, agent, &invitees, now_ms())
             .await?;
-        self.announce_invited(invited);
+        self.announce(invited.changed);
         Ok(id)
     }
 
@@ -119,36 +118,9 @@ impl ChatService {
         let invited = self
             .store
             .invite(conversation_id, agent, &invitees, now_ms())
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        self.announce_invited(invited);
+            .await?;
+        self.announce(invited.changed);
         Ok(())
-    }
-
-    fn announce_invited(&self, invited: Invited) {
-        let id = invited.conversation.id;
-        let members = Audience::Participants(invited.recipients);
-        self.publish(
-            members.clone(),
-            &ServerMsg::Conversation {
-                conversation: invited.conversation,
-            },
-        );
-        for message in invited.notices {
-            self.publish(
-                members.clone(),
-                &ServerMsg::Message {
-                    conversation_id: id,
-                    message,
-                },
-            );
-        }
-        for invitation in invited.invitations {
-            self.publish(
-                Audience::Participants(vec![invitation.invitee]),
-                &ServerMsg::Invitation { invitation },
-            );
-        }
     }
 
     pub(super) async fn answer_invitation(
@@ -171,36 +143,11 @@ impl ChatService {
                 Some(i) => Some(self.stripe(i.conversation_id).lock().await),
                 None => None,
             };
-            let answered = self
+            let changed = self
                 .store
                 .answer_invitation(invitation_id, me, accept, now_ms())
                 .await?;
-            let Answered::Done {
-                invitation,
-                conversation,
-                notice,
-                recipients,
-            } = answered
-            else {
-                return Err(match answered {
-                    Answered::NotFound => ChatError::NotFound,
-                    Answered::Closed(_) | Answered::Done { .. } => ChatError::InvitationClosed,
-                });
-            };
-            let id = conversation.id;
-            let members = Audience::Participants(recipients);
-            self.publish(members.clone(), &ServerMsg::Conversation { conversation });
-            self.publish(
-                members,
-                &ServerMsg::Message {
-                    conversation_id: id,
-                    message: notice,
-                },
-            );
-            self.publish(
-                Audience::Participants(vec![me]),
-                &ServerMsg::Invitation { invitation },
-            );
+            self.announce(changed);
         }
         if accept {
             if let Session::Visitor { id: visitor, .. } = session {
@@ -235,36 +182,11 @@ impl ChatService {
         };
         for invitation in pending {
             let _order = self.stripe(invitation.conversation_id).lock().await;
-            let expired = match self.store.expire_invitation(invitation.id, now_ms()).await {
-                // Answered meanwhile: nothing to expire.
-                Ok(None) => continue,
-                Ok(Some(expired)) => expired,
-                Err(err) => {
-                    tracing::error!(%err, "expiring an invitation failed");
-                    continue;
-                }
-            };
-            let id = expired.conversation.id;
-            let members = Audience::Participants(expired.recipients);
-            self.publish(
-                members.clone(),
-                &ServerMsg::Conversation {
-                    conversation: expired.conversation,
-                },
-            );
-            self.publish(
-                members,
-                &ServerMsg::Message {
-                    conversation_id: id,
-                    message: expired.notice,
-                },
-            );
-            self.publish(
-                Audience::Participants(vec![invitee]),
-                &ServerMsg::Invitation {
-                    invitation: expired.invitation,
-                },
-            );
+            match self.store.expire_invitation(invitation.id, now_ms()).await {
+                // Answered meanwhile, the change is empty: nothing to announce.
+                Ok(changed) => self.announce(changed),
+                Err(err) => tracing::error!(%err, "expiring an invitation failed"),
+            }
         }
     }
 }

@@ -7,11 +7,14 @@
 //! every client frame, and [`ChatService::disconnected`].
 
 mod accounts;
+mod announce;
 mod connections;
 mod conversations;
 mod error;
+pub mod events;
 mod invitations;
 mod presence;
+pub mod rules;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -25,7 +28,7 @@ pub use sessions::Session;
 
 use crate::broker::Broker;
 use crate::limits::Limits;
-use crate::routing::{Audience, ConnId, Entry, Envelope, Router};
+use crate::routing::{Audience, ConnId, Envelope, Router};
 use crate::store::{AgentRecord, Departure, Store};
 use app::ids::ConversationId;
 use app::protocol::{ClientMsg, ServerMsg};
@@ -173,24 +176,6 @@ impl ChatService {
     fn presence(&self) -> MutexGuard<'_, Presence> {
         // Presence is plain maps; a panic elsewhere leaves them consistent enough.
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn publish(&self, audience: Audience, msg: &ServerMsg) {
-        let entry = match msg {
-            ServerMsg::Message {
-                conversation_id,
-                message,
-            } => Some(Entry {
-                conversation: *conversation_id,
-                seq: message.seq,
-            }),
-            _ => None,
-        };
-        self.broker.publish(Envelope {
-            audience,
-            payload: encode(msg),
-            entry,
-        });
     }
 
     /// Sends to one connection of this node, directly.

@@ -3,7 +3,6 @@
 use super::{ChatConfig, ChatService, Session};
 use crate::broker::InProcessBroker;
 use crate::routing::{Outbox, Router};
-use crate::store::sqlite::SqliteStore;
 use crate::store::NewAgent;
 use app::ids::MessageId;
 use app::protocol::{AgentRole, AgentStatus, ClientMsg, PageView, ServerMsg};
@@ -21,12 +20,11 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/chat.db", dir.path().display()))
-        .await
-        .unwrap();
+    let url = format!("sqlite://{}/chat.db", dir.path().display());
+    let store = crate::store::open(&url, &Default::default()).await.unwrap();
     let router = Arc::new(Router::new());
     let chat = ChatService::new(
-        Arc::new(store),
+        store,
         Arc::new(InProcessBroker::new(router.clone())),
         router.clone(),
         ChatConfig {
@@ -215,4 +213,133 @@ async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
             ..
         }]
     ));
+}
+
+#[tokio::test]
+async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
+    let f = fixture().await;
+    let (mut ann, mut ann_box) = f.agent("ann").await;
+    let (mut vic, mut vic_box) = f.visitor(5).await;
+    let start = ClientMsg::StartChat {
+        client_msg_id: MessageId(Uuid::new_v4()),
+        text: "hello".into(),
+    };
+    let [ServerMsg::Ack {
+        conversation_id, ..
+    }] = f.chat.handle(&mut vic, vic_box.id, start).await[..]
+    else {
+        panic!("the chat starts")
+    };
+    let accept = ClientMsg::AcceptChat { conversation_id };
+    assert!(f.chat.handle(&mut ann, ann_box.id, accept).await.is_empty());
+    let sync = |after_seq| ClientMsg::Sync {
+        conversation_id,
+        after_seq,
+    };
+    f.chat.handle(&mut vic, vic_box.id, sync(0)).await;
+    f.chat.handle(&mut ann, ann_box.id, sync(0)).await;
+    drain(&mut vic_box);
+    drain(&mut ann_box);
+
+    // A note, as internal notes will be: appended through the store, announced.
+    let note = crate::store::NewMessage {
+        id: MessageId(Uuid::new_v4()),
+        author: Some(ann.author()),
+        body: app::protocol::Body::Text {
+            text: "refund approved".into(),
+        },
+        at_ms: 1,
+        visibility: app::protocol::Visibility::Agents,
+    };
+    let appended = f
+        .chat
+        .store()
+        .append(conversation_id, ann.participant(), note)
+        .await
+        .unwrap();
+    f.chat.announce(appended.changed);
+    let is_note = |m: &ServerMsg| match m {
+        ServerMsg::Message { message, .. } => message.seq == appended.seq,
+        ServerMsg::History { messages, .. } => messages.iter().any(|m| m.seq == appended.seq),
+        _ => false,
+    };
+    assert!(
+        drain(&mut ann_box).iter().any(is_note),
+        "agents get it live"
+    );
+    assert!(!drain(&mut vic_box).iter().any(is_note), "visitors do not");
+
+    // The visitor resumes from before the note, and reads the whole history.
+    for after in [0, appended.seq - 1] {
+        f.chat.handle(&mut vic, vic_box.id, sync(after)).await;
+        let answer = drain(&mut vic_box);
+        assert!(
+            answer
+                .iter()
+                .any(|m| matches!(m, ServerMsg::History { .. })),
+            "{answer:?}"
+        );
+        assert!(!answer.iter().any(is_note), "not in sync from {after}");
+    }
+    let history = f
+        .chat
+        .store()
+        .messages_after(conversation_id, vic.participant(), 0, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(history.messages.iter().all(|m| m.seq != appended.seq));
+    f.chat.handle(&mut ann, ann_box.id, sync(0)).await;
+    assert!(
+        drain(&mut ann_box).iter().any(is_note),
+        "agents read it back"
+    );
+
+    // What comes after the note still flows to the visitor.
+    let reply = ClientMsg::Send {
+        conversation_id,
+        client_msg_id: MessageId(Uuid::new_v4()),
+        text: "done".into(),
+    };
+    f.chat.handle(&mut ann, ann_box.id, reply).await;
+    assert!(drain(&mut vic_box).iter().any(
+        |m| matches!(m, ServerMsg::Message { message, .. } if message.seq == appended.seq + 1)
+    ));
+}
+
+#[tokio::test]
+async fn two_tabs_starting_a_chat_at_the_same_moment_share_one_conversation() {
+    let f = fixture().await;
+    let (_ann, mut ann_box) = f.agent("ann").await;
+    let (mut tab1, box1) = f.visitor(6).await;
+    let (mut tab2, box2) = f.visitor(6).await;
+    drain(&mut ann_box);
+    let start = |text: &str| ClientMsg::StartChat {
+        client_msg_id: MessageId(Uuid::new_v4()),
+        text: text.into(),
+    };
+    let (a, b) = tokio::join!(
+        f.chat.handle(&mut tab1, box1.id, start("from tab 1")),
+        f.chat.handle(&mut tab2, box2.id, start("from tab 2")),
+    );
+    let conversation = |replies: &[ServerMsg]| match replies {
+        [ServerMsg::Ack {
+            conversation_id, ..
+        }] => *conversation_id,
+        other => panic!("acknowledged: {other:?}"),
+    };
+    assert_eq!(conversation(&a), conversation(&b));
+    let queued = drain(&mut ann_box)
+        .into_iter()
+        .filter(|m| matches!(m, ServerMsg::QueueAdded { .. }))
+        .count();
+    assert_eq!(queued, 1, "one chat waits");
+    let open = f
+        .chat
+        .store()
+        .conversations_of(tab1.participant())
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].last_seq, 2, "both first messages are in it");
 }

@@ -105,6 +105,7 @@ fn store_code(err: StoreError) -> ErrorCode {
             tracing::error!(%detail, "storage failed");
             ErrorCode::Internal
         }
+        refused @ StoreError::Refused(_) => crate::chat::ChatError::from(refused).code(),
     }
 }
 

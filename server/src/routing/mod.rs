@@ -15,6 +15,7 @@
 //! exactly the history it asked for and then the live entries after it.
 
 use app::ids::{ConversationId, Participant};
+use app::protocol::Visibility;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -54,6 +55,8 @@ pub struct Envelope {
 pub struct Entry {
     pub conversation: ConversationId,
     pub seq: u64,
+    /// Connections of participants it does not admit never get it.
+    pub visibility: Visibility,
 }
 
 /// The receiving half that a transport adapter drains into its socket.
@@ -195,6 +198,9 @@ impl Router {
         let mut slow = Vec::new();
         let mut push = |id: ConnId, conn: &mut Conn| {
             if let Some(entry) = envelope.entry {
+                if !entry.visibility.admits(conn.participant) {
+                    return;
+                }
                 match conn.sent.get_mut(&entry.conversation) {
                     // Not synced yet: the sync answer will carry this entry.
                     None => return,
@@ -300,7 +306,11 @@ mod tests {
         let entry = |seq: u64| Envelope {
             audience: Audience::Participants(vec![ann]),
             payload: Bytes::from(seq.to_string()),
-            entry: Some(Entry { conversation, seq }),
+            entry: Some(Entry {
+                conversation,
+                seq,
+                visibility: Visibility::Everyone,
+            }),
         };
         router.deliver(&entry(1));
         assert!(conn.frames.try_recv().is_err(), "not synced yet");

@@ -9,12 +9,15 @@
 
 pub mod sqlite;
 
+use crate::chat::events::Changed;
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
-    InvitationInfo, InvitationState, OfflineMessage, QueueItem,
+    InvitationInfo, InvitationState, OfflineMessage, QueueItem, Visibility,
 };
 use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,6 +29,32 @@ pub enum StoreError {
     Duplicate(String),
     #[error("storage error: {0}")]
     Internal(String),
+    /// The rules refused the change (see [`Refusal`]).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// Why a mutation was refused. Decided inside the mutation's transaction, so two
+/// racing callers never both succeed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No such conversation or invitation for this caller, or the caller does not
+    /// take part in it: deliberately one answer.
+    #[error("not found, or not yours")]
+    NotFound,
+    #[error("the conversation is closed")]
+    Closed,
+    #[error("another agent took the chat first")]
+    AlreadyTaken,
+    /// The same client message id was stored before with another body or sender.
+    #[error("message id '{0}' was used before for another message")]
+    IdConflict(MessageId),
+    /// The invitation was answered or expired before.
+    #[error("the invitation is already {}", .0.as_str())]
+    InvitationClosed(InvitationState),
+    /// The visitor already has an open direct conversation: this one.
+    #[error("visitor already chats in conversation '{0}'")]
+    DirectChatOpen(ConversationId),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -62,6 +91,7 @@ pub struct NewMessage {
     pub author: Option<Author>,
     pub body: Body,
     pub at_ms: i64,
+    pub visibility: Visibility,
 }
 
 /// Entries of a conversation as one viewer may see them.
@@ -74,84 +104,19 @@ pub struct Page {
     pub last_seq: u64,
 }
 
-/// What appending a message did.
+/// What appending a message did: its sequence number (the earlier one for an
+/// idempotent resend, which changes nothing) and what changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Appended {
-    /// Stored under a new sequence number; `recipients` are the current participants.
-    Stored {
-        message: ChatMessage,
-        recipients: Vec<Participant>,
-    },
-    /// The same client message id with the same body was stored before.
-    Duplicate {
-        seq: u64,
-    },
-    /// The same client message id was stored before with another body or sender.
-    Conflict,
-    /// No such conversation, or the author is not a current participant.
-    NotFound,
-    Closed,
+pub struct Appended {
+    pub seq: u64,
+    pub changed: Changed,
 }
 
-// Outcomes are returned once per request and never kept in bulk: their size is fine.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AcceptOutcome {
-    Accepted {
-        conversation: ConversationSummary,
-        notice: ChatMessage,
-    },
-    AlreadyTaken,
-    NotFound,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LeaveOutcome {
-    Left {
-        /// The conversation after leaving (closed when nobody is left to talk to).
-        conversation: ConversationSummary,
-        /// The notices appended, in order (the leave, then maybe the close).
-        notices: Vec<ChatMessage>,
-        /// Who was in the conversation before leaving, the leaver included.
-        recipients: Vec<Participant>,
-    },
-    NotFound,
-}
-
-/// What inviting did: the invitations made, and the `invited` notices appended.
+/// What a new invitation or group did, with the invitations it made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invited {
-    pub conversation: ConversationSummary,
     pub invitations: Vec<InvitationInfo>,
-    pub notices: Vec<ChatMessage>,
-    pub recipients: Vec<Participant>,
-}
-
-/// What answering an invitation did.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answered {
-    /// Accepted or declined. `notice` is the `joined` or `declined` entry;
-    /// `recipients` are the participants now (the new one included when accepted).
-    Done {
-        invitation: InvitationInfo,
-        conversation: ConversationSummary,
-        notice: ChatMessage,
-        recipients: Vec<Participant>,
-    },
-    /// It was no longer pending.
-    Closed(InvitationState),
-    /// No such invitation for this invitee: deliberately one answer.
-    NotFound,
-}
-
-/// One invitation expired because its invitee left.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Expired {
-    pub invitation: InvitationInfo,
-    pub conversation: ConversationSummary,
-    pub notice: ChatMessage,
-    pub recipients: Vec<Participant>,
+    pub changed: Changed,
 }
 
 /// Why a participant leaves a conversation (the notice others see).
@@ -174,9 +139,53 @@ pub struct NewOfflineMessage {
     pub at_ms: i64,
 }
 
+/// Everything the chat service keeps, one small trait per noun. Each backend
+/// implements each noun in a file of that name; [`conformance`] holds the cases
+/// every backend must pass.
+pub trait Store:
+    AgentStore + SessionStore + VisitorStore + ConversationStore + InvitationStore + OfflineMessageStore
+{
+}
+
+impl<T> Store for T where
+    T: AgentStore
+        + SessionStore
+        + VisitorStore
+        + ConversationStore
+        + InvitationStore
+        + OfflineMessageStore
+{
+}
+
+/// How a store is opened, whatever the backend.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// How long a write waits for a lock held by someone else before it gives up
+    /// with a retryable error.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: sqlite::DEFAULT_BUSY_TIMEOUT,
+        }
+    }
+}
+
+/// Opens the store a database URL names, migrating it: `sqlite://path` (the
+/// default, one embedded file).
+pub async fn open(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("sqlite") => Ok(Arc::new(sqlite::SqliteStore::open(url, options).await?)),
+        _ => Err(StoreError::Internal(format!(
+            "database url '{url}' names no backend this server has; use sqlite://data/chat.db"
+        ))),
+    }
+}
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Agents.
+pub trait AgentStore: Send + Sync + 'static {
     async fn create_agent(&self, agent: NewAgent) -> StoreResult<AgentRecord>;
     async fn agent_by_username(&self, username: &str) -> StoreResult<Option<AgentRecord>>;
     async fn agent(&self, id: AgentId) -> StoreResult<Option<AgentRecord>>;
@@ -186,8 +195,11 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the password hash and ends the agent's sessions; false when no such agent.
     async fn set_password_hash(&self, username: &str, hash: &str) -> StoreResult<bool>;
     async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> StoreResult<()>;
+}
 
-    // Agent sessions, kept by the hash of their token.
+/// Agent sessions, kept by the hash of their token.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -200,28 +212,37 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Option<AgentRecord>>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+}
 
-    // Visitors, kept by the hash of their token.
+/// Visitors, kept by the hash of their token.
+#[async_trait]
+pub trait VisitorStore: Send + Sync + 'static {
     /// The visitor holding this token, created with `name` on first sight.
     async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord>;
     async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()>;
     async fn visitor(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>>;
+}
 
-    // Conversations.
+/// Conversations, their participants and their ordered entries. Every mutation is
+/// one transaction that checks membership, numbers its entries and returns what
+/// changed with who must hear of it.
+#[async_trait]
+pub trait ConversationStore: Send + Sync + 'static {
     /// Opens a direct conversation in the queue with the visitor's first message.
+    /// A visitor has at most one open: otherwise [`Refusal::DirectChatOpen`].
     async fn create_direct(
         &self,
         id: ConversationId,
         visitor: &VisitorRecord,
         first: NewMessage,
-    ) -> StoreResult<(ConversationSummary, ChatMessage)>;
+    ) -> StoreResult<Appended>;
     /// Takes a queued conversation for `agent`: exactly one caller wins.
     async fn accept_queued(
         &self,
         id: ConversationId,
         agent: &AgentRecord,
         at_ms: i64,
-    ) -> StoreResult<AcceptOutcome>;
+    ) -> StoreResult<Changed>;
     /// Appends a message if `author` (from the session) is a current participant.
     async fn append(
         &self,
@@ -229,8 +250,9 @@ pub trait Store: Send + Sync + 'static {
         author: Participant,
         message: NewMessage,
     ) -> StoreResult<Appended>;
-    /// Entries after `after_seq` that `viewer` may see, or `None` when the viewer is not
-    /// and never was a participant (or there is no such conversation).
+    /// Entries after `after_seq` that `viewer` may see (its window of the sequence,
+    /// and the visibility of each entry), or `None` when the viewer is not and never
+    /// was a participant (or there is no such conversation).
     async fn messages_after(
         &self,
         id: ConversationId,
@@ -250,18 +272,15 @@ pub trait Store: Send + Sync + 'static {
         viewer: Participant,
     ) -> StoreResult<Option<Vec<Participant>>>;
     async fn queue(&self) -> StoreResult<Vec<QueueItem>>;
-    /// `participant` leaves; a direct conversation, or one with no agent left, closes.
-    /// The notice says why: `Left`, or `MovedToGroup` for a visitor who accepted an
-    /// invitation.
+    /// `participant` leaves; the notice says why ([`Departure`]). Whether the
+    /// conversation closes and who owns it next is [`crate::chat::rules`]' to say.
     async fn leave(
         &self,
         id: ConversationId,
         participant: Participant,
         why: Departure,
         at_ms: i64,
-    ) -> StoreResult<LeaveOutcome>;
-
-    // Multi-party conversations and their invitations.
+    ) -> StoreResult<Changed>;
     /// Opens a group conversation owned by `owner` (its first participant) and invites
     /// each of `invitees` (with their display names).
     async fn create_group(
@@ -271,16 +290,21 @@ pub trait Store: Send + Sync + 'static {
         invitees: &[(Participant, String)],
         at_ms: i64,
     ) -> StoreResult<Invited>;
-    /// Invites more people, if `inviter` is an agent taking part in the open
-    /// conversation; `None` otherwise. Current participants and people already
-    /// invited (pending) are skipped.
+}
+
+/// Invitations to multi-party conversations. An invitation changes state once,
+/// from pending: of an accept and an expiry racing each other, exactly one wins.
+#[async_trait]
+pub trait InvitationStore: Send + Sync + 'static {
+    /// Invites more people, if `inviter` is an agent taking part in the open group
+    /// conversation. Who is skipped is [`crate::chat::rules::invitees_to_add`]'s to say.
     async fn invite(
         &self,
         id: ConversationId,
         inviter: &AgentRecord,
         invitees: &[(Participant, String)],
         at_ms: i64,
-    ) -> StoreResult<Option<Invited>>;
+    ) -> StoreResult<Invited>;
     /// Accepts or declines a pending invitation addressed to `invitee`.
     async fn answer_invitation(
         &self,
@@ -288,14 +312,16 @@ pub trait Store: Send + Sync + 'static {
         invitee: Participant,
         accept: bool,
         at_ms: i64,
-    ) -> StoreResult<Answered>;
-    /// Expires an invitation if it is still pending.
-    async fn expire_invitation(&self, id: InvitationId, at_ms: i64)
-        -> StoreResult<Option<Expired>>;
+    ) -> StoreResult<Changed>;
+    /// Expires an invitation if it is still pending; nothing changes otherwise.
+    async fn expire_invitation(&self, id: InvitationId, at_ms: i64) -> StoreResult<Changed>;
     /// The pending invitations addressed to `invitee`.
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>>;
+}
 
-    // The leave-a-message form.
+/// The leave-a-message form.
+#[async_trait]
+pub trait OfflineMessageStore: Send + Sync + 'static {
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage>;
     async fn offline_messages(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>>;
     /// Marks an offline message handled (`Some`) or not handled again (`None`);
@@ -306,3 +332,6 @@ pub trait Store: Send + Sync + 'static {
         handled: Option<Handled>,
     ) -> StoreResult<Option<OfflineMessage>>;
 }
+
+#[cfg(test)]
+pub(crate) mod conformance;

@@ -2,238 +2,99 @@
 //!
 //! Each mutation is one transaction on the single writer connection: it checks
 //! membership, takes the next sequence number from `conversations.last_seq`, writes,
-//! and reads back who must hear about it.
+//! and reads back who must hear about it. The rules it applies are
+//! [`crate::chat::rules`]'.
 
-use super::{
-    body_parts, map_err, message_from_row, participant_col, participant_parts, uuid_col,
-    SqliteStore, WriteTx, MESSAGE_COLUMNS,
+use super::rows::{
+    append_notice, current_participants, insert_message, join, member_state, message_from_row,
+    next_seq, notice, participant_parts, recipients, send_invitations, summary, uuid_col,
+    MESSAGE_COLUMNS,
 };
+use super::{SqliteStore, WriteTx};
+use crate::chat::events::{Changed, Event};
+use crate::chat::rules::{self, Resend};
 use crate::store::{
-    AcceptOutcome, AgentRecord, Appended, Departure, LeaveOutcome, NewMessage, Page, StoreError,
-    StoreResult, VisitorRecord,
+    AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page, Refusal,
+    StoreError, StoreResult, VisitorRecord,
 };
-use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
-use app::protocol::{
-    Body, ChatMessage, ConversationKind, ConversationState, ConversationSummary, Notice,
-    ParticipantInfo, QueueItem,
-};
-use sqlx::{Row, SqliteConnection};
+use app::ids::{AgentId, ConversationId, Participant, VisitorId};
+use app::protocol::{Body, ConversationState, ConversationSummary, Notice, QueueItem};
+use async_trait::async_trait;
+use sqlx::Row;
 use uuid::Uuid;
 
-fn kind_from(s: &str) -> StoreResult<ConversationKind> {
-    match s {
-        "direct" => Ok(ConversationKind::Direct),
-        "group" => Ok(ConversationKind::Group),
-        other => Err(StoreError::Internal(format!(
-            "unknown conversation kind '{other}'"
-        ))),
-    }
-}
-
-fn state_from(s: &str) -> StoreResult<ConversationState> {
-    match s {
-        "queued" => Ok(ConversationState::Queued),
-        "active" => Ok(ConversationState::Active),
-        "closed" => Ok(ConversationState::Closed),
-        other => Err(StoreError::Internal(format!(
-            "unknown conversation state '{other}'"
-        ))),
-    }
-}
-
-/// Takes the next sequence number of a conversation.
-pub(super) async fn next_seq(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<u64> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-    )
-    .bind(id.to_string())
-    .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(seq as u64)
-}
-
-pub(super) async fn insert_message(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-    seq: u64,
-    message: &NewMessage,
-) -> StoreResult<ChatMessage> {
-    let (role, author_id) = match &message.author {
-        Some(author) => {
-            let (role, id) = participant_parts(author.participant);
-            (Some(role), Some(id))
-        }
-        None => (None, None),
-    };
-    let (kind, body) = body_parts(&message.body);
-    sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
-                               author_name, kind, body, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.to_string())
-    .bind(seq as i64)
-    .bind(message.id.to_string())
-    .bind(role)
-    .bind(author_id)
-    .bind(message.author.as_ref().map(|a| a.name.as_str()))
-    .bind(kind)
-    .bind(body)
-    .bind(message.at_ms)
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(ChatMessage {
-        seq,
-        id: message.id,
-        author: message.author.clone(),
-        body: message.body.clone(),
-        at_ms: message.at_ms,
-    })
-}
-
-/// Appends a server-written notice under the next sequence number.
-pub(super) async fn append_notice(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-    notice: Notice,
-    at_ms: i64,
-) -> StoreResult<ChatMessage> {
-    let seq = next_seq(conn, id).await?;
-    let message = NewMessage {
-        id: MessageId(Uuid::new_v4()),
-        author: None,
-        body: Body::Notice(notice),
-        at_ms,
-    };
-    insert_message(conn, id, seq, &message).await
-}
-
-pub(super) async fn current_participants(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-) -> StoreResult<Vec<(Participant, String)>> {
-    sqlx::query(
-        "SELECT role, participant_id, display_name FROM participants
-         WHERE conversation_id = ? AND left_at IS NULL ORDER BY joined_at, role, participant_id",
-    )
-    .bind(id.to_string())
-    .fetch_all(conn)
-    .await
-    .map_err(map_err)?
-    .iter()
-    .map(|row| {
-        Ok((
-            participant_col(row, "role", "participant_id")?,
-            row.try_get("display_name").map_err(map_err)?,
-        ))
-    })
-    .collect()
-}
-
-pub(super) async fn summary(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-) -> StoreResult<ConversationSummary> {
-    let row =
-        sqlx::query("SELECT kind, state, last_seq, owner_agent_id FROM conversations WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    let kind: String = row.try_get("kind").map_err(map_err)?;
-    let state: String = row.try_get("state").map_err(map_err)?;
-    let last_seq: i64 = row.try_get("last_seq").map_err(map_err)?;
-    let owner: Option<String> = row.try_get("owner_agent_id").map_err(map_err)?;
-    let owner = owner
-        .map(|o| Uuid::parse_str(&o).map(AgentId))
-        .transpose()
-        .map_err(|e| StoreError::Internal(format!("stored owner id: {e}")))?;
-    let invitations = super::invitations::pending_in(conn, id).await?;
-    let participants = current_participants(conn, id)
-        .await?
-        .into_iter()
-        .map(|(participant, name)| ParticipantInfo { participant, name })
-        .collect();
-    Ok(ConversationSummary {
-        id,
-        kind: kind_from(&kind)?,
-        state: state_from(&state)?,
-        last_seq: last_seq as u64,
-        participants,
-        owner,
-        invitations,
-    })
-}
-
-/// The conversation's state if `who` is a current participant of it.
-pub(super) async fn member_state(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-    who: Participant,
-) -> StoreResult<Option<(ConversationKind, ConversationState)>> {
-    let (role, pid) = participant_parts(who);
-    let row = sqlx::query(
-        "SELECT c.kind, c.state FROM conversations c
-         JOIN participants p ON p.conversation_id = c.id
-         WHERE c.id = ? AND p.role = ? AND p.participant_id = ? AND p.left_at IS NULL",
-    )
-    .bind(id.to_string())
-    .bind(role)
-    .bind(pid)
-    .fetch_optional(conn)
-    .await
-    .map_err(map_err)?;
-    row.map(|row| {
-        let kind: String = row.try_get("kind").map_err(map_err)?;
-        let state: String = row.try_get("state").map_err(map_err)?;
-        Ok((kind_from(&kind)?, state_from(&state)?))
-    })
-    .transpose()
-}
-
-impl SqliteStore {
-    pub(super) async fn create_direct_impl(
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn create_direct(
         &self,
         id: ConversationId,
         visitor: &VisitorRecord,
         first: NewMessage,
-    ) -> StoreResult<(ConversationSummary, ChatMessage)> {
+    ) -> StoreResult<Appended> {
         let mut tx = WriteTx::begin(self).await?;
-        sqlx::query(
-            "INSERT INTO conversations (id, kind, state, last_seq, created_at)
-             VALUES (?, 'direct', 'queued', 1, ?)",
-        )
-        .bind(id.to_string())
-        .bind(first.at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO participants (conversation_id, role, participant_id, display_name,
-                                       joined_seq, joined_at)
-             VALUES (?, 'visitor', ?, ?, 1, ?)",
+        // At most one open direct conversation per visitor (a partial unique index):
+        // of two tabs starting at once, the second finds the first's.
+        let created = sqlx::query(
+            "INSERT INTO conversations (id, kind, state, visitor_id, last_seq, created_at)
+             VALUES (?, 'direct', 'queued', ?, 1, ?)
+             ON CONFLICT DO NOTHING",
         )
         .bind(id.to_string())
         .bind(visitor.id.to_string())
-        .bind(&visitor.name)
         .bind(first.at_ms)
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let message = insert_message(&mut tx, id, 1, &first).await?;
+        .await?;
+        if created.rows_affected() == 0 {
+            let open: String = sqlx::query_scalar(
+                "SELECT id FROM conversations
+                 WHERE visitor_id = ? AND kind = 'direct' AND state != 'closed'",
+            )
+            .bind(visitor.id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            let open = Uuid::parse_str(&open).map_err(|e| {
+                StoreError::Internal(format!("stored conversation id '{open}': {e}"))
+            })?;
+            return Err(Refusal::DirectChatOpen(ConversationId(open)).into());
+        }
+        let me = Participant::Visitor(visitor.id);
+        join(&mut tx, id, me, &visitor.name, 1, first.at_ms).await?;
+        let entry = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await?;
-        Ok((conversation, message))
+        let first_message = match &entry.body {
+            Body::Text { text } => text.clone(),
+            Body::Notice(_) => String::new(),
+        };
+        let queued = QueueItem {
+            conversation_id: id,
+            visitor_id: visitor.id,
+            visitor_name: visitor.name.clone(),
+            first_message,
+            since_ms: entry.at_ms,
+        };
+        Ok(Appended {
+            seq: entry.seq,
+            changed: Changed {
+                events: vec![
+                    Event::Conversation(conversation),
+                    Event::Entry {
+                        conversation_id: id,
+                        entry,
+                    },
+                    Event::QueueAdded(queued),
+                ],
+                recipients: vec![me],
+            },
+        })
     }
 
-    pub(super) async fn accept_queued_impl(
+    async fn accept_queued(
         &self,
         id: ConversationId,
         agent: &AgentRecord,
         at_ms: i64,
-    ) -> StoreResult<AcceptOutcome> {
+    ) -> StoreResult<Changed> {
         let mut tx = WriteTx::begin(self).await?;
         let taken = sqlx::query(
             "UPDATE conversations SET state = 'active', owner_agent_id = ?
@@ -242,55 +103,50 @@ impl SqliteStore {
         .bind(agent.id.to_string())
         .bind(id.to_string())
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         if taken.rows_affected() == 0 {
             let state: Option<String> =
                 sqlx::query_scalar("SELECT state FROM conversations WHERE id = ?")
                     .bind(id.to_string())
                     .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            return Ok(match state.as_deref() {
-                Some("active") => AcceptOutcome::AlreadyTaken,
-                _ => AcceptOutcome::NotFound,
-            });
+                    .await?;
+            return Err(match state.as_deref() {
+                Some("active") => Refusal::AlreadyTaken,
+                _ => Refusal::NotFound,
+            }
+            .into());
         }
         let seq = next_seq(&mut tx, id).await?;
-        sqlx::query(
-            "INSERT INTO participants (conversation_id, role, participant_id, display_name,
-                                       joined_seq, joined_at)
-             VALUES (?, 'agent', ?, ?, ?, ?)
-             ON CONFLICT (conversation_id, role, participant_id) DO UPDATE
-             SET left_at = NULL, left_seq = NULL, joined_seq = excluded.joined_seq,
-                 joined_at = excluded.joined_at, display_name = excluded.display_name",
-        )
-        .bind(id.to_string())
-        .bind(agent.id.to_string())
-        .bind(&agent.name)
-        .bind(seq as i64)
-        .bind(at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let notice = NewMessage {
-            id: MessageId(Uuid::new_v4()),
-            author: None,
-            body: Body::Notice(Notice::Joined {
+        let me = Participant::Agent(agent.id);
+        join(&mut tx, id, me, &agent.name, seq, at_ms).await?;
+        let joined = notice(
+            Notice::Joined {
                 name: agent.name.clone(),
-            }),
+            },
             at_ms,
-        };
-        let notice = insert_message(&mut tx, id, seq, &notice).await?;
+        );
+        let entry = insert_message(&mut tx, id, seq, &joined).await?;
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(AcceptOutcome::Accepted {
-            conversation,
-            notice,
+        let recipients = conversation
+            .participants
+            .iter()
+            .map(|p| p.participant)
+            .collect();
+        Ok(Changed {
+            events: vec![
+                Event::QueueRemoved(id),
+                Event::Conversation(conversation),
+                Event::Entry {
+                    conversation_id: id,
+                    entry,
+                },
+            ],
+            recipients,
         })
     }
 
-    pub(super) async fn append_impl(
+    async fn append(
         &self,
         id: ConversationId,
         author: Participant,
@@ -298,55 +154,45 @@ impl SqliteStore {
     ) -> StoreResult<Appended> {
         let mut tx = WriteTx::begin(self).await?;
         match member_state(&mut tx, id, author).await? {
-            None => return Ok(Appended::NotFound),
-            Some((_, ConversationState::Closed)) => return Ok(Appended::Closed),
+            None => return Err(Refusal::NotFound.into()),
+            Some((_, ConversationState::Closed)) => return Err(Refusal::Closed.into()),
             Some((_, ConversationState::Queued | ConversationState::Active)) => {}
         }
-        let earlier = sqlx::query(
-            "SELECT seq, author_role, author_id, kind, body FROM messages
-             WHERE conversation_id = ? AND client_msg_id = ?",
-        )
+        let earlier = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND client_msg_id = ?"
+        ))
         .bind(id.to_string())
         .bind(message.id.to_string())
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         if let Some(row) = earlier {
-            let seq: i64 = row.try_get("seq").map_err(map_err)?;
-            let (kind, body) = body_parts(&message.body);
-            let (role, pid) = participant_parts(author);
-            let same = row
-                .try_get::<Option<String>, _>("author_role")
-                .map_err(map_err)?
-                .as_deref()
-                == Some(role)
-                && row
-                    .try_get::<Option<String>, _>("author_id")
-                    .map_err(map_err)?
-                    == Some(pid)
-                && row.try_get::<String, _>("kind").map_err(map_err)? == kind
-                && row.try_get::<String, _>("body").map_err(map_err)? == body;
-            return Ok(if same {
-                Appended::Duplicate { seq: seq as u64 }
-            } else {
-                Appended::Conflict
-            });
+            let earlier = message_from_row(&row)?;
+            let stored_author = earlier.author.map(|a| a.participant);
+            return match rules::resend(stored_author, &earlier.body, author, &message.body) {
+                Resend::Duplicate => Ok(Appended {
+                    seq: earlier.seq,
+                    changed: Changed::nothing(),
+                }),
+                Resend::Conflict => Err(Refusal::IdConflict(message.id).into()),
+            };
         }
         let seq = next_seq(&mut tx, id).await?;
-        let message = insert_message(&mut tx, id, seq, &message).await?;
-        let recipients = current_participants(&mut tx, id)
-            .await?
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
+        let entry = insert_message(&mut tx, id, seq, &message).await?;
+        let recipients = recipients(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(Appended::Stored {
-            message,
-            recipients,
+        Ok(Appended {
+            seq,
+            changed: Changed {
+                events: vec![Event::Entry {
+                    conversation_id: id,
+                    entry,
+                }],
+                recipients,
+            },
         })
     }
 
-    pub(super) async fn messages_after_impl(
+    async fn messages_after(
         &self,
         id: ConversationId,
         viewer: Participant,
@@ -365,14 +211,13 @@ impl SqliteStore {
         .bind(role)
         .bind(&pid)
         .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
+        .await?;
         let Some(window) = window else {
             return Ok(None);
         };
-        let joined_seq: i64 = window.try_get("joined_seq").map_err(map_err)?;
-        let left_seq: Option<i64> = window.try_get("left_seq").map_err(map_err)?;
-        let last_seq: i64 = window.try_get("last_seq").map_err(map_err)?;
+        let joined_seq: i64 = window.try_get("joined_seq")?;
+        let left_seq: Option<i64> = window.try_get("left_seq")?;
+        let last_seq: i64 = window.try_get("last_seq")?;
         let from = match viewer {
             Participant::Visitor(_) => (after_seq as i64).max(joined_seq - 1),
             Participant::Agent(_) => after_seq as i64,
@@ -383,15 +228,17 @@ impl SqliteStore {
         };
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+             WHERE conversation_id = ? AND seq > ? AND seq <= ?
+               AND (visibility = 'everyone' OR ?)
+             ORDER BY seq LIMIT ?"
         ))
         .bind(id.to_string())
         .bind(from)
         .bind(to)
+        .bind(viewer.is_agent())
         .bind(limit)
         .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?;
+        .await?;
         let messages = rows
             .iter()
             .map(message_from_row)
@@ -402,12 +249,12 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn conversations_of_impl(
+    async fn conversations_of(
         &self,
         participant: Participant,
     ) -> StoreResult<Vec<ConversationSummary>> {
         let (role, pid) = participant_parts(participant);
-        let mut conn = self.reader.acquire().await.map_err(map_err)?;
+        let mut conn = self.reader.acquire().await?;
         let ids = sqlx::query(
             "SELECT c.id FROM conversations c
              JOIN participants p ON p.conversation_id = c.id
@@ -418,8 +265,7 @@ impl SqliteStore {
         .bind(role)
         .bind(pid)
         .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?
+        .await?
         .iter()
         .map(|row| uuid_col(row, "id").map(ConversationId))
         .collect::<StoreResult<Vec<_>>>()?;
@@ -430,12 +276,12 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) async fn participants_if_member_impl(
+    async fn participants_if_member(
         &self,
         id: ConversationId,
         viewer: Participant,
     ) -> StoreResult<Option<Vec<Participant>>> {
-        let mut conn = self.reader.acquire().await.map_err(map_err)?;
+        let mut conn = self.reader.acquire().await?;
         if member_state(&mut conn, id, viewer).await?.is_none() {
             return Ok(None);
         }
@@ -443,7 +289,7 @@ impl SqliteStore {
         Ok(Some(all.into_iter().map(|(p, _)| p).collect()))
     }
 
-    pub(super) async fn queue_impl(&self) -> StoreResult<Vec<QueueItem>> {
+    async fn queue(&self) -> StoreResult<Vec<QueueItem>> {
         sqlx::query(
             "SELECT c.id, c.created_at, p.participant_id, p.display_name,
                     (SELECT m.body FROM messages m
@@ -455,36 +301,40 @@ impl SqliteStore {
              ORDER BY c.created_at, c.id",
         )
         .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?
+        .await?
         .iter()
         .map(|row| {
             Ok(QueueItem {
                 conversation_id: ConversationId(uuid_col(row, "id")?),
                 visitor_id: VisitorId(uuid_col(row, "participant_id")?),
-                visitor_name: row.try_get("display_name").map_err(map_err)?,
+                visitor_name: row.try_get("display_name")?,
                 first_message: row
-                    .try_get::<Option<String>, _>("first_message")
-                    .map_err(map_err)?
+                    .try_get::<Option<String>, _>("first_message")?
                     .unwrap_or_default(),
-                since_ms: row.try_get("created_at").map_err(map_err)?,
+                since_ms: row.try_get("created_at")?,
             })
         })
         .collect()
     }
 
-    pub(super) async fn leave_impl(
+    async fn leave(
         &self,
         id: ConversationId,
         participant: Participant,
         why: Departure,
         at_ms: i64,
-    ) -> StoreResult<LeaveOutcome> {
+    ) -> StoreResult<Changed> {
         let mut tx = WriteTx::begin(self).await?;
-        let kind = match member_state(&mut tx, id, participant).await? {
-            None | Some((_, ConversationState::Closed)) => return Ok(LeaveOutcome::NotFound),
-            Some((kind, ConversationState::Queued | ConversationState::Active)) => kind,
+        let (kind, state) = match member_state(&mut tx, id, participant).await? {
+            None | Some((_, ConversationState::Closed)) => return Err(Refusal::NotFound.into()),
+            Some(found) => found,
         };
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT owner_agent_id FROM conversations WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+        let owner = owner.map(|o| parse_id(&o).map(AgentId)).transpose()?;
         let before = current_participants(&mut tx, id).await?;
         let name = before
             .iter()
@@ -495,72 +345,110 @@ impl SqliteStore {
             Departure::Left => Notice::Left { name },
             Departure::MovedToGroup => Notice::MovedToGroup { name },
         };
-        let mut notices = vec![append_notice(&mut tx, id, notice, at_ms).await?];
+        let left = append_notice(&mut tx, id, notice, at_ms).await?;
         let (role, pid) = participant_parts(participant);
         sqlx::query(
             "UPDATE participants SET left_at = ?, left_seq = ?
              WHERE conversation_id = ? AND role = ? AND participant_id = ?",
         )
         .bind(at_ms)
-        .bind(notices[0].seq as i64)
+        .bind(left.seq as i64)
         .bind(id.to_string())
         .bind(role)
         .bind(&pid)
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
+        let mut entries = vec![left];
 
         let remaining: Vec<Participant> = before
             .iter()
             .map(|(p, _)| *p)
             .filter(|p| *p != participant)
             .collect();
-        let agents_left = remaining.iter().filter(|p| p.is_agent()).count();
-        let visitors_left = remaining.len() - agents_left;
-        let closes = match kind {
-            ConversationKind::Direct => visitors_left == 0 || agents_left == 0,
-            ConversationKind::Group => agents_left == 0,
-        };
+        let closes = rules::closes_after_leave(kind, &remaining);
         if closes {
-            notices.push(append_notice(&mut tx, id, Notice::Closed, at_ms).await?);
+            entries.push(append_notice(&mut tx, id, Notice::Closed, at_ms).await?);
             sqlx::query("UPDATE conversations SET state = 'closed', closed_at = ? WHERE id = ?")
                 .bind(at_ms)
                 .bind(id.to_string())
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        } else if participant.is_agent() {
-            // Ownership passes to the agent present longest (docs/ownership.md).
-            let heir = sqlx::query(
-                "UPDATE conversations SET owner_agent_id = (
-                     SELECT participant_id FROM participants
-                     WHERE conversation_id = ?1 AND role = 'agent' AND left_at IS NULL
-                     ORDER BY joined_at, participant_id LIMIT 1)
-                 WHERE id = ?1 AND owner_agent_id = ?2
-                 RETURNING (SELECT display_name FROM participants
-                            WHERE conversation_id = ?1 AND role = 'agent'
-                              AND participant_id = owner_agent_id) AS heir",
-            )
-            .bind(id.to_string())
-            .bind(&pid)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(row) = heir {
-                let name: Option<String> = row.try_get("heir").map_err(map_err)?;
-                if let Some(name) = name {
-                    notices.push(
-                        append_notice(&mut tx, id, Notice::OwnerChanged { name }, at_ms).await?,
-                    );
-                }
-            }
+                .await?;
+        } else if let Some(heir) = rules::heir(owner, participant, &remaining) {
+            sqlx::query("UPDATE conversations SET owner_agent_id = ? WHERE id = ?")
+                .bind(heir.to_string())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let name = heir_name(&before, heir);
+            entries.push(append_notice(&mut tx, id, Notice::OwnerChanged { name }, at_ms).await?);
         }
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(LeaveOutcome::Left {
-            conversation,
-            notices,
+        let mut events: Vec<Event> = entries
+            .into_iter()
+            .map(|entry| Event::Entry {
+                conversation_id: id,
+                entry,
+            })
+            .collect();
+        events.push(Event::Conversation(conversation));
+        if closes && state == ConversationState::Queued {
+            events.push(Event::QueueRemoved(id));
+        }
+        Ok(Changed {
+            events,
             recipients: before.into_iter().map(|(p, _)| p).collect(),
         })
     }
+
+    async fn create_group(
+        &self,
+        id: ConversationId,
+        owner: &AgentRecord,
+        invitees: &[(Participant, String)],
+        at_ms: i64,
+    ) -> StoreResult<Invited> {
+        let mut tx = WriteTx::begin(self).await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, kind, state, owner_agent_id, last_seq, created_at)
+             VALUES (?, 'group', 'active', ?, 0, ?)",
+        )
+        .bind(id.to_string())
+        .bind(owner.id.to_string())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await?;
+        let joined = append_notice(
+            &mut tx,
+            id,
+            Notice::Joined {
+                name: owner.name.clone(),
+            },
+            at_ms,
+        )
+        .await?;
+        let me = Participant::Agent(owner.id);
+        join(&mut tx, id, me, &owner.name, joined.seq, at_ms).await?;
+        let (invitations, mut entries) =
+            send_invitations(&mut tx, id, owner, invitees, at_ms).await?;
+        entries.insert(0, joined);
+        let conversation = summary(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Invited {
+            changed: Changed::invited(conversation, entries, &invitations),
+            invitations,
+        })
+    }
+}
+
+fn parse_id(text: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Internal(format!("stored id '{text}': {e}")))
+}
+
+fn heir_name(before: &[(Participant, String)], heir: AgentId) -> String {
+    before
+        .iter()
+        .find(|(p, _)| *p == Participant::Agent(heir))
+        .map(|(_, name)| name.clone())
+        .unwrap_or_default()
 }

@@ -1,0 +1,23 @@
+-- Who may see an entry: everyone in the conversation, or agents only. Every read
+-- (live, sync, history) filters by it.
+ALTER TABLE messages ADD COLUMN visibility TEXT NOT NULL DEFAULT 'everyone'
+    CHECK (visibility IN ('everyone', 'agents'));
+
+-- A direct conversation's visitor, on the conversation itself, so that the database
+-- can hold the rule "at most one open direct conversation per visitor": two tabs
+-- starting a chat at the same moment land in one conversation.
+ALTER TABLE conversations ADD COLUMN visitor_id TEXT;
+UPDATE conversations SET visitor_id = (
+    SELECT participant_id FROM participants p
+    WHERE p.conversation_id = conversations.id AND p.role = 'visitor'
+    ORDER BY p.joined_at LIMIT 1)
+WHERE kind = 'direct';
+-- Before this rule the race could open two; the older ones close, as if abandoned.
+UPDATE conversations SET state = 'closed', closed_at = created_at
+WHERE kind = 'direct' AND state != 'closed' AND EXISTS (
+    SELECT 1 FROM conversations newer
+    WHERE newer.kind = 'direct' AND newer.state != 'closed'
+      AND newer.visitor_id = conversations.visitor_id
+      AND (newer.created_at, newer.id) > (conversations.created_at, conversations.id));
+CREATE UNIQUE INDEX conversations_one_open_direct ON conversations(visitor_id)
+    WHERE kind = 'direct' AND state != 'closed';

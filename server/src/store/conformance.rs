@@ -1,0 +1,454 @@
+//! The cases every storage backend must pass, written once over `Arc<dyn Store>`.
+//!
+//! A backend's test module opens a fresh store and expands the suite with
+//! [`store_conformance!`](crate::store_conformance), which makes one `#[tokio::test]`
+//! per case, so a new backend joins by adding one line.
+
+use crate::chat::events::Event;
+use crate::store::{
+    AgentRecord, Departure, NewAgent, NewMessage, Refusal, Store, StoreError, VisitorRecord,
+};
+use app::ids::{ConversationId, InvitationId, MessageId, Participant};
+use app::protocol::{
+    AgentRole, Author, Body, ConversationState, InvitationState, Notice, Visibility,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Expands every case for one backend: `$open` is an async fn returning the store
+/// and a guard that keeps it alive (a temporary directory, a throwaway server).
+#[macro_export]
+macro_rules! store_conformance {
+    ($open:path) => {
+        $crate::store_conformance!(@cases $open;
+            the_same_token_is_the_same_visitor,
+            exactly_one_of_concurrent_accepts_wins,
+            appends_are_numbered_idempotent_and_members_only,
+            the_visitor_leaving_closes_a_direct_conversation,
+            removing_an_agent_or_changing_its_password_ends_its_sessions,
+            two_concurrent_accepts_of_one_invitation_join_once,
+            an_accept_racing_the_invitees_departure_has_one_winner,
+            only_the_invitee_may_answer_and_only_once,
+            a_visitor_has_one_open_direct_conversation_however_many_start_at_once,
+            agents_only_entries_never_reach_a_visitor_in_history,
+            the_owner_leaving_passes_the_conversation_to_the_agent_present_longest,
+        );
+    };
+    (@cases $open:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, _guard) = $open().await;
+                $crate::store::conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+fn text(author: Participant, name: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId(Uuid::new_v4()),
+        author: Some(Author {
+            participant: author,
+            name: name.into(),
+        }),
+        body: Body::Text { text: body.into() },
+        at_ms: 1,
+        visibility: Visibility::Everyone,
+    }
+}
+
+async fn agent(store: &dyn Store, username: &str) -> AgentRecord {
+    store
+        .create_agent(NewAgent {
+            username: username.into(),
+            name: username.to_uppercase(),
+            role: AgentRole::Agent,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap()
+}
+
+async fn queued(store: &dyn Store) -> (ConversationId, VisitorRecord) {
+    let visitor = store
+        .visitor_for_token(&[9; 32], "Visitor 1")
+        .await
+        .unwrap();
+    let id = ConversationId(Uuid::new_v4());
+    let first = text(Participant::Visitor(visitor.id), &visitor.name, "hello");
+    store.create_direct(id, &visitor, first).await.unwrap();
+    (id, visitor)
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Refusal {
+    match result {
+        Err(StoreError::Refused(refusal)) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+pub async fn the_same_token_is_the_same_visitor(store: Arc<dyn Store>) {
+    let a = store
+        .visitor_for_token(&[1; 32], "Visitor 1")
+        .await
+        .unwrap();
+    let b = store
+        .visitor_for_token(&[1; 32], "Visitor 2")
+        .await
+        .unwrap();
+    let c = store
+        .visitor_for_token(&[2; 32], "Visitor 3")
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a.id, c.id);
+}
+
+pub async fn exactly_one_of_concurrent_accepts_wins(store: Arc<dyn Store>) {
+    let (id, _) = queued(&*store).await;
+    let ann = agent(&*store, "ann").await;
+    let bob = agent(&*store, "bob").await;
+    let (a, b) = tokio::join!(
+        store.accept_queued(id, &ann, 2),
+        store.accept_queued(id, &bob, 2)
+    );
+    let outcomes = [a, b];
+    let wins = outcomes.iter().filter(|o| o.is_ok()).count();
+    let taken = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(StoreError::Refused(Refusal::AlreadyTaken))))
+        .count();
+    assert_eq!((wins, taken), (1, 1));
+    assert!(store.queue().await.unwrap().is_empty());
+    assert_eq!(
+        refusal(
+            store
+                .accept_queued(ConversationId(Uuid::new_v4()), &ann, 3)
+                .await
+        ),
+        Refusal::NotFound
+    );
+}
+
+pub async fn appends_are_numbered_idempotent_and_members_only(store: Arc<dyn Store>) {
+    let (id, visitor) = queued(&*store).await;
+    let me = Participant::Visitor(visitor.id);
+    let msg = text(me, &visitor.name, "second");
+    let appended = store.append(id, me, msg.clone()).await.unwrap();
+    assert_eq!(appended.seq, 2);
+    assert_eq!(appended.changed.recipients, vec![me]);
+    assert_eq!(
+        appended
+            .changed
+            .entries()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
+    let again = store.append(id, me, msg.clone()).await.unwrap();
+    assert_eq!(again.seq, 2, "a resend is acknowledged with the first seq");
+    assert!(again.changed.is_empty(), "and changes nothing");
+    let mut changed = msg.clone();
+    changed.body = Body::Text {
+        text: "edited".into(),
+    };
+    assert_eq!(
+        refusal(store.append(id, me, changed).await),
+        Refusal::IdConflict(msg.id)
+    );
+
+    let stranger = Participant::Visitor(store.visitor_for_token(&[3; 32], "S").await.unwrap().id);
+    assert_eq!(
+        refusal(store.append(id, stranger, text(stranger, "S", "x")).await),
+        Refusal::NotFound
+    );
+    assert_eq!(
+        store.messages_after(id, stranger, 0, 10).await.unwrap(),
+        None
+    );
+    let all = store
+        .messages_after(id, me, 0, 10)
+        .await
+        .unwrap()
+        .unwrap()
+        .messages;
+    assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
+}
+
+pub async fn the_visitor_leaving_closes_a_direct_conversation(store: Arc<dyn Store>) {
+    let (id, visitor) = queued(&*store).await;
+    let ann = agent(&*store, "ann").await;
+    store.accept_queued(id, &ann, 2).await.unwrap();
+    let me = Participant::Visitor(visitor.id);
+    let left = store.leave(id, me, Departure::Left, 3).await.unwrap();
+    assert_eq!(
+        left.conversation().map(|c| c.state),
+        Some(ConversationState::Closed)
+    );
+    assert_eq!(left.recipients.len(), 2);
+    assert_eq!(
+        left.entries().map(|n| n.body.clone()).collect::<Vec<_>>(),
+        vec![
+            Body::Notice(Notice::Left {
+                name: "Visitor 1".into()
+            }),
+            Body::Notice(Notice::Closed)
+        ]
+    );
+    assert!(store.conversations_of(me).await.unwrap().is_empty());
+    assert_eq!(
+        refusal(store.leave(id, me, Departure::Left, 4).await),
+        Refusal::NotFound
+    );
+    let agent = Participant::Agent(ann.id);
+    assert_eq!(
+        refusal(store.append(id, agent, text(agent, "A", "x")).await),
+        Refusal::Closed,
+        "closed conversations take no messages"
+    );
+    // The visitor still reads the history up to its leaving.
+    let seen = store.messages_after(id, me, 0, 10).await.unwrap().unwrap();
+    assert_eq!(
+        seen.last_seq, 3,
+        "a visitor who left sees up to its leaving"
+    );
+    assert_eq!(seen.messages.last().unwrap().seq, 3);
+}
+
+pub async fn removing_an_agent_or_changing_its_password_ends_its_sessions(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    store
+        .create_session(&[5; 32], ann.id, i64::MAX)
+        .await
+        .unwrap();
+    assert!(store.session_agent(&[5; 32], 0).await.unwrap().is_some());
+    assert!(
+        store
+            .session_agent(&[5; 32], i64::MAX)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(store.set_password_hash("ann", "y").await.unwrap());
+    assert!(store.session_agent(&[5; 32], 0).await.unwrap().is_none());
+    assert!(store.remove_agent("ann").await.unwrap());
+    assert!(!store.remove_agent("ann").await.unwrap());
+}
+
+async fn group_with_invitation(store: &dyn Store) -> (AgentRecord, Participant, InvitationId) {
+    let ann = agent(store, "ann").await;
+    let visitor = store
+        .visitor_for_token(&[7; 32], "Visitor 7")
+        .await
+        .unwrap();
+    let invitee = Participant::Visitor(visitor.id);
+    let invited = store
+        .create_group(
+            ConversationId(Uuid::new_v4()),
+            &ann,
+            &[(invitee, visitor.name.clone())],
+            1,
+        )
+        .await
+        .unwrap();
+    let conversation = invited.changed.conversation().unwrap();
+    assert_eq!(
+        conversation.participants.len(),
+        1,
+        "the owner is the first participant"
+    );
+    assert_eq!(conversation.owner, Some(ann.id));
+    (ann, invitee, invited.invitations[0].id)
+}
+
+pub async fn two_concurrent_accepts_of_one_invitation_join_once(store: Arc<dyn Store>) {
+    let (_ann, invitee, id) = group_with_invitation(&*store).await;
+    let (a, b) = tokio::join!(
+        store.answer_invitation(id, invitee, true, 2),
+        store.answer_invitation(id, invitee, true, 2)
+    );
+    let outcomes = [a, b];
+    let done = outcomes.iter().filter(|o| o.is_ok()).count();
+    let closed = outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Err(StoreError::Refused(Refusal::InvitationClosed(
+                    InvitationState::Accepted
+                )))
+            )
+        })
+        .count();
+    assert_eq!((done, closed), (1, 1));
+}
+
+pub async fn an_accept_racing_the_invitees_departure_has_one_winner(store: Arc<dyn Store>) {
+    let (_ann, invitee, id) = group_with_invitation(&*store).await;
+    let (accepted, expired) = tokio::join!(
+        store.answer_invitation(id, invitee, true, 2),
+        store.expire_invitation(id, 2)
+    );
+    let expired = !expired.unwrap().is_empty();
+    match (accepted, expired) {
+        (Ok(_), false) => {}
+        (Err(StoreError::Refused(Refusal::InvitationClosed(InvitationState::Expired))), true) => {}
+        other => panic!("both or neither won: {other:?}"),
+    }
+    assert!(store.pending_invitations(invitee).await.unwrap().is_empty());
+}
+
+pub async fn only_the_invitee_may_answer_and_only_once(store: Arc<dyn Store>) {
+    let (ann, invitee, id) = group_with_invitation(&*store).await;
+    let stranger = Participant::Agent(ann.id);
+    assert_eq!(
+        refusal(store.answer_invitation(id, stranger, true, 2).await),
+        Refusal::NotFound
+    );
+    let declined = store
+        .answer_invitation(id, invitee, false, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        declined.invitations().map(|i| i.state).collect::<Vec<_>>(),
+        vec![InvitationState::Declined]
+    );
+    assert_eq!(
+        refusal(store.answer_invitation(id, invitee, true, 3).await),
+        Refusal::InvitationClosed(InvitationState::Declined)
+    );
+}
+
+pub async fn a_visitor_has_one_open_direct_conversation_however_many_start_at_once(
+    store: Arc<dyn Store>,
+) {
+    let visitor = store
+        .visitor_for_token(&[4; 32], "Visitor 4")
+        .await
+        .unwrap();
+    let me = Participant::Visitor(visitor.id);
+    let starts = (0..8).map(|i| {
+        let store = Arc::clone(&store);
+        let visitor = visitor.clone();
+        async move {
+            let id = ConversationId(Uuid::new_v4());
+            let first = text(me, &visitor.name, &format!("tab {i}"));
+            (id, store.create_direct(id, &visitor, first).await)
+        }
+    });
+    let results = futures::future::join_all(starts).await;
+    let created: Vec<ConversationId> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(created.len(), 1, "exactly one start opens a conversation");
+    for (_, result) in &results {
+        if let Err(err) = result {
+            assert!(
+                matches!(err, StoreError::Refused(Refusal::DirectChatOpen(open)) if *open == created[0]),
+                "the others are told which one is open: {err:?}"
+            );
+        }
+    }
+    let open = store.conversations_of(me).await.unwrap();
+    assert_eq!(open.iter().map(|c| c.id).collect::<Vec<_>>(), created);
+    assert_eq!(store.queue().await.unwrap().len(), 1);
+
+    // Once it is closed, the visitor may start again.
+    store
+        .leave(created[0], me, Departure::Left, 2)
+        .await
+        .unwrap();
+    let again = ConversationId(Uuid::new_v4());
+    store
+        .create_direct(again, &visitor, text(me, &visitor.name, "back"))
+        .await
+        .unwrap();
+}
+
+pub async fn agents_only_entries_never_reach_a_visitor_in_history(store: Arc<dyn Store>) {
+    let (id, visitor) = queued(&*store).await;
+    let ann = agent(&*store, "ann").await;
+    store.accept_queued(id, &ann, 2).await.unwrap();
+    let (me, her) = (Participant::Visitor(visitor.id), Participant::Agent(ann.id));
+    let mut note = text(her, "ANN", "refund approved, tell nobody");
+    note.visibility = Visibility::Agents;
+    let appended = store.append(id, her, note).await.unwrap();
+    let stored: Vec<_> = appended.changed.entries().cloned().collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].visibility, Visibility::Agents);
+    store
+        .append(id, me, text(me, "Visitor 1", "still there?"))
+        .await
+        .unwrap();
+
+    let mine = store.messages_after(id, me, 0, 10).await.unwrap().unwrap();
+    assert_eq!(
+        mine.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![1, 2, 4],
+        "the visitor's history skips the note"
+    );
+    assert_eq!(
+        mine.last_seq, 4,
+        "and still ends at the conversation's newest entry"
+    );
+    let after_note = store.messages_after(id, me, 2, 10).await.unwrap().unwrap();
+    assert_eq!(after_note.messages.len(), 1);
+    assert_eq!(after_note.messages[0].seq, 4);
+
+    let agents = store.messages_after(id, her, 0, 10).await.unwrap().unwrap();
+    let note = agents.messages.iter().find(|m| m.seq == 3).unwrap();
+    assert_eq!(note.visibility, Visibility::Agents);
+    assert!(matches!(&note.body, Body::Text { text } if text.contains("refund")));
+}
+
+pub async fn the_owner_leaving_passes_the_conversation_to_the_agent_present_longest(
+    store: Arc<dyn Store>,
+) {
+    let ann = agent(&*store, "ann").await;
+    let bob = agent(&*store, "bob").await;
+    let visitor = store
+        .visitor_for_token(&[8; 32], "Visitor 8")
+        .await
+        .unwrap();
+    let id = ConversationId(Uuid::new_v4());
+    let invited = store
+        .create_group(
+            id,
+            &ann,
+            &[
+                (Participant::Agent(bob.id), bob.name.clone()),
+                (Participant::Visitor(visitor.id), visitor.name.clone()),
+            ],
+            1,
+        )
+        .await
+        .unwrap();
+    for invitation in &invited.invitations {
+        store
+            .answer_invitation(invitation.id, invitation.invitee, true, 2)
+            .await
+            .unwrap();
+    }
+    let left = store
+        .leave(id, Participant::Agent(ann.id), Departure::Left, 3)
+        .await
+        .unwrap();
+    assert_eq!(left.conversation().unwrap().owner, Some(bob.id));
+    assert!(left.events.iter().any(|e| matches!(
+        e,
+        Event::Entry { entry, .. } if entry.body == Body::Notice(Notice::OwnerChanged { name: "BOB".into() })
+    )));
+    let left = store
+        .leave(id, Participant::Agent(bob.id), Departure::Left, 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.conversation().unwrap().state,
+        ConversationState::Closed,
+        "no agent left: the group closes"
+    );
+}

@@ -1,0 +1,437 @@
+//! Rows below the nouns: reading and writing the columns that several nouns share
+//! (participants, entries, summaries, invitations, agents). The noun files import
+//! these and never each other.
+
+use crate::chat::rules;
+use crate::store::{AgentRecord, NewMessage, StoreError, StoreResult};
+use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
+use app::protocol::{
+    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationKind, ConversationState,
+    ConversationSummary, InvitationInfo, InvitationState, Notice, ParticipantInfo, Visibility,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+pub(super) fn uuid_col(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
+    let text: String = row.try_get(column)?;
+    Uuid::parse_str(&text)
+        .map_err(|e| StoreError::Internal(format!("column {column} holds '{text}': {e}")))
+}
+
+pub(super) fn participant_parts(p: Participant) -> (&'static str, String) {
+    match p {
+        Participant::Visitor(id) => ("visitor", id.to_string()),
+        Participant::Agent(id) => ("agent", id.to_string()),
+    }
+}
+
+pub(super) fn participant_from(role: &str, id: Uuid) -> Result<Participant, StoreError> {
+    match role {
+        "visitor" => Ok(Participant::Visitor(VisitorId(id))),
+        "agent" => Ok(Participant::Agent(AgentId(id))),
+        other => Err(StoreError::Internal(format!(
+            "unknown participant role '{other}'"
+        ))),
+    }
+}
+
+pub(super) fn participant_col(
+    row: &SqliteRow,
+    role_col: &str,
+    id_col: &str,
+) -> Result<Participant, StoreError> {
+    let role: String = row.try_get(role_col)?;
+    participant_from(&role, uuid_col(row, id_col)?)
+}
+
+/// How a body is kept: `(kind, text)`, notices as JSON.
+pub(super) fn body_parts(body: &Body) -> (&'static str, String) {
+    match body {
+        Body::Text { text } => ("text", text.clone()),
+        Body::Notice(notice) => (
+            "notice",
+            // A notice is a plain enum of strings: serialising it cannot fail.
+            serde_json::to_string(notice).expect("notice serialises"),
+        ),
+    }
+}
+
+pub(super) const MESSAGE_COLUMNS: &str =
+    "seq, client_msg_id, author_role, author_id, author_name, kind, body, created_at, visibility";
+
+pub(super) fn visibility_from(s: &str) -> StoreResult<Visibility> {
+    match s {
+        "everyone" => Ok(Visibility::Everyone),
+        "agents" => Ok(Visibility::Agents),
+        other => Err(StoreError::Internal(format!(
+            "unknown entry visibility '{other}'"
+        ))),
+    }
+}
+
+pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreError> {
+    let author_role: Option<String> = row.try_get("author_role")?;
+    let author = match author_role {
+        Some(role) => Some(Author {
+            participant: participant_from(&role, uuid_col(row, "author_id")?)?,
+            name: row.try_get("author_name")?,
+        }),
+        None => None,
+    };
+    let kind: String = row.try_get("kind")?;
+    let text: String = row.try_get("body")?;
+    let body = match kind.as_str() {
+        "text" => Body::Text { text },
+        "notice" => Body::Notice(serde_json::from_str(&text).map_err(|e| {
+            StoreError::Internal(format!("stored notice '{text}' is unreadable: {e}"))
+        })?),
+        other => {
+            return Err(StoreError::Internal(format!(
+                "unknown message kind '{other}'"
+            )))
+        }
+    };
+    let seq: i64 = row.try_get("seq")?;
+    Ok(ChatMessage {
+        seq: seq as u64,
+        id: MessageId(uuid_col(row, "client_msg_id")?),
+        author,
+        body,
+        at_ms: row.try_get("created_at")?,
+        visibility: visibility_from(&row.try_get::<String, _>("visibility")?)?,
+    })
+}
+
+pub(super) const AGENT_COLUMNS: &str = "id, username, display_name, role, status, password_hash";
+
+pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<AgentRecord> {
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    Ok(AgentRecord {
+        id: AgentId(uuid_col(row, "id")?),
+        username: row.try_get("username")?,
+        name: row.try_get("display_name")?,
+        role: AgentRole::parse(&role)
+            .ok_or_else(|| StoreError::Internal(format!("unknown agent role '{role}'")))?,
+        status: AgentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Internal(format!("unknown agent status '{status}'")))?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+pub(super) fn kind_from(s: &str) -> StoreResult<ConversationKind> {
+    match s {
+        "direct" => Ok(ConversationKind::Direct),
+        "group" => Ok(ConversationKind::Group),
+        other => Err(StoreError::Internal(format!(
+            "unknown conversation kind '{other}'"
+        ))),
+    }
+}
+
+pub(super) fn state_from(s: &str) -> StoreResult<ConversationState> {
+    match s {
+        "queued" => Ok(ConversationState::Queued),
+        "active" => Ok(ConversationState::Active),
+        "closed" => Ok(ConversationState::Closed),
+        other => Err(StoreError::Internal(format!(
+            "unknown conversation state '{other}'"
+        ))),
+    }
+}
+
+/// Takes the next sequence number of a conversation.
+pub(super) async fn next_seq(conn: &mut SqliteConnection, id: ConversationId) -> StoreResult<u64> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    )
+    .bind(id.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(seq as u64)
+}
+
+pub(super) async fn insert_message(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    seq: u64,
+    message: &NewMessage,
+) -> StoreResult<ChatMessage> {
+    let (role, author_id) = match &message.author {
+        Some(author) => {
+            let (role, id) = participant_parts(author.participant);
+            (Some(role), Some(id))
+        }
+        None => (None, None),
+    };
+    let (kind, body) = body_parts(&message.body);
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
+                               author_name, kind, body, created_at, visibility)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(seq as i64)
+    .bind(message.id.to_string())
+    .bind(role)
+    .bind(author_id)
+    .bind(message.author.as_ref().map(|a| a.name.as_str()))
+    .bind(kind)
+    .bind(body)
+    .bind(message.at_ms)
+    .bind(message.visibility.as_str())
+    .execute(conn)
+    .await?;
+    Ok(ChatMessage {
+        seq,
+        id: message.id,
+        author: message.author.clone(),
+        body: message.body.clone(),
+        at_ms: message.at_ms,
+        visibility: message.visibility,
+    })
+}
+
+/// Appends a server-written notice under the next sequence number.
+pub(super) async fn append_notice(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    notice: Notice,
+    at_ms: i64,
+) -> StoreResult<ChatMessage> {
+    let seq = next_seq(conn, id).await?;
+    let message = NewMessage {
+        id: MessageId(Uuid::new_v4()),
+        author: None,
+        body: Body::Notice(notice),
+        at_ms,
+        visibility: Visibility::Everyone,
+    };
+    insert_message(conn, id, seq, &message).await
+}
+
+/// A server-written notice about to be stored.
+pub(super) fn notice(notice: Notice, at_ms: i64) -> NewMessage {
+    NewMessage {
+        id: MessageId(Uuid::new_v4()),
+        author: None,
+        body: Body::Notice(notice),
+        at_ms,
+        visibility: Visibility::Everyone,
+    }
+}
+
+/// Adds `who` to a conversation from `seq` on, or brings back someone who left.
+pub(super) async fn join(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    who: Participant,
+    name: &str,
+    seq: u64,
+    at_ms: i64,
+) -> StoreResult<()> {
+    let (role, pid) = participant_parts(who);
+    sqlx::query(
+        "INSERT INTO participants (conversation_id, role, participant_id, display_name,
+                                   joined_seq, joined_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (conversation_id, role, participant_id) DO UPDATE
+         SET left_at = NULL, left_seq = NULL, joined_seq = excluded.joined_seq,
+             joined_at = excluded.joined_at, display_name = excluded.display_name",
+    )
+    .bind(id.to_string())
+    .bind(role)
+    .bind(pid)
+    .bind(name)
+    .bind(seq as i64)
+    .bind(at_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The current participants, without their names.
+pub(super) async fn recipients(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<Participant>> {
+    Ok(current_participants(conn, id)
+        .await?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect())
+}
+
+pub(super) async fn current_participants(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<(Participant, String)>> {
+    sqlx::query(
+        "SELECT role, participant_id, display_name FROM participants
+         WHERE conversation_id = ? AND left_at IS NULL ORDER BY joined_at, role, participant_id",
+    )
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            participant_col(row, "role", "participant_id")?,
+            row.try_get("display_name")?,
+        ))
+    })
+    .collect()
+}
+
+pub(super) async fn summary(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<ConversationSummary> {
+    let row =
+        sqlx::query("SELECT kind, state, last_seq, owner_agent_id FROM conversations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+    let kind: String = row.try_get("kind")?;
+    let state: String = row.try_get("state")?;
+    let last_seq: i64 = row.try_get("last_seq")?;
+    let owner: Option<String> = row.try_get("owner_agent_id")?;
+    let owner = owner
+        .map(|o| Uuid::parse_str(&o).map(AgentId))
+        .transpose()
+        .map_err(|e| StoreError::Internal(format!("stored owner id: {e}")))?;
+    let invitations = pending_in(conn, id).await?;
+    let participants = current_participants(conn, id)
+        .await?
+        .into_iter()
+        .map(|(participant, name)| ParticipantInfo { participant, name })
+        .collect();
+    Ok(ConversationSummary {
+        id,
+        kind: kind_from(&kind)?,
+        state: state_from(&state)?,
+        last_seq: last_seq as u64,
+        participants,
+        owner,
+        invitations,
+    })
+}
+
+/// The conversation's state if `who` is a current participant of it.
+pub(super) async fn member_state(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    who: Participant,
+) -> StoreResult<Option<(ConversationKind, ConversationState)>> {
+    let (role, pid) = participant_parts(who);
+    let row = sqlx::query(
+        "SELECT c.kind, c.state FROM conversations c
+         JOIN participants p ON p.conversation_id = c.id
+         WHERE c.id = ? AND p.role = ? AND p.participant_id = ? AND p.left_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(role)
+    .bind(pid)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        let kind: String = row.try_get("kind")?;
+        let state: String = row.try_get("state")?;
+        Ok((kind_from(&kind)?, state_from(&state)?))
+    })
+    .transpose()
+}
+
+/// The invitation's columns, and the names of its conversation's current
+/// participants joined by the unit separator (names hold no control characters).
+pub(super) const INVITATION_COLUMNS: &str =
+    "id, conversation_id, invitee_role, invitee_id, invitee_name, inviter_name, state, created_at,
+     (SELECT group_concat(p.display_name, char(31)) FROM participants p
+      WHERE p.conversation_id = invitations.conversation_id AND p.left_at IS NULL) AS participant_names";
+
+pub(super) fn invitation_from_row(row: &SqliteRow) -> StoreResult<InvitationInfo> {
+    let state: String = row.try_get("state")?;
+    Ok(InvitationInfo {
+        id: InvitationId(uuid_col(row, "id")?),
+        conversation_id: ConversationId(uuid_col(row, "conversation_id")?),
+        invitee: participant_col(row, "invitee_role", "invitee_id")?,
+        invitee_name: row.try_get("invitee_name")?,
+        inviter_name: row.try_get("inviter_name")?,
+        participants: row
+            .try_get::<Option<String>, _>("participant_names")?
+            .map(|names| names.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        state: InvitationState::parse(&state)
+            .ok_or_else(|| StoreError::Internal(format!("unknown invitation state '{state}'")))?,
+        at_ms: row.try_get("created_at")?,
+    })
+}
+
+/// The pending invitations of a conversation.
+pub(super) async fn pending_in(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<InvitationInfo>> {
+    sqlx::query(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations
+         WHERE conversation_id = ? AND state = 'pending' ORDER BY created_at, id"
+    ))
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(invitation_from_row)
+    .collect()
+}
+
+/// Sends invitations to those of `invitees` not already in or invited, each with an
+/// `invited` notice.
+pub(super) async fn send_invitations(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    inviter: &AgentRecord,
+    invitees: &[(Participant, String)],
+    at_ms: i64,
+) -> StoreResult<(Vec<InvitationInfo>, Vec<ChatMessage>)> {
+    let (present, present_names): (Vec<Participant>, Vec<String>) =
+        current_participants(conn, id).await?.into_iter().unzip();
+    let pending: Vec<Participant> = pending_in(conn, id)
+        .await?
+        .into_iter()
+        .map(|i| i.invitee)
+        .collect();
+    let mut invitations = Vec::new();
+    let mut notices = Vec::new();
+    for (invitee, name) in rules::invitees_to_add(&present, &pending, invitees) {
+        let (role, pid) = participant_parts(*invitee);
+        let invitation = InvitationInfo {
+            id: InvitationId(Uuid::new_v4()),
+            conversation_id: id,
+            invitee: *invitee,
+            invitee_name: name.clone(),
+            inviter_name: inviter.name.clone(),
+            participants: present_names.clone(),
+            state: InvitationState::Pending,
+            at_ms,
+        };
+        sqlx::query(
+            "INSERT INTO invitations (id, conversation_id, invitee_role, invitee_id, invitee_name,
+                                      inviter_id, inviter_name, state, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        )
+        .bind(invitation.id.to_string())
+        .bind(id.to_string())
+        .bind(role)
+        .bind(pid)
+        .bind(name)
+        .bind(inviter.id.to_string())
+        .bind(&inviter.name)
+        .bind(at_ms)
+        .execute(&mut *conn)
+        .await?;
+        notices.push(append_notice(conn, id, Notice::Invited { name: name.clone() }, at_ms).await?);
+        invitations.push(invitation);
+    }
+    Ok((invitations, notices))
+}

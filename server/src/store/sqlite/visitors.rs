@@ -1,0 +1,78 @@
+//! Visitors on SQLite, kept by the hash of their token.
+use super::rows::uuid_col;
+use super::{SqliteStore, WriteTx};
+use crate::store::{StoreResult, VisitorRecord, VisitorStore};
+use app::ids::VisitorId;
+use async_trait::async_trait;
+use sqlx::Row;
+use uuid::Uuid;
+
+#[async_trait]
+impl VisitorStore for SqliteStore {
+    async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord> {
+        let found = sqlx::query("SELECT id, display_name FROM visitors WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        if let Some(row) = found {
+            return Ok(VisitorRecord {
+                id: VisitorId(uuid_col(&row, "id")?),
+                name: row.try_get("display_name")?,
+            });
+        }
+        // Two tabs may introduce the same new token at once: the insert is a no-op for
+        // the second, and both read back the one row.
+        sqlx::query(
+            "INSERT INTO visitors (id, token_hash, display_name, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(token_hash)
+        .bind(name)
+        .bind(crate::clock::now_ms())
+        .execute(&self.writer)
+        .await?;
+        let row = sqlx::query("SELECT id, display_name FROM visitors WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(VisitorRecord {
+            id: VisitorId(uuid_col(&row, "id")?),
+            name: row.try_get("display_name")?,
+        })
+    }
+
+    async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()> {
+        let mut tx = WriteTx::begin(self).await?;
+        sqlx::query("UPDATE visitors SET display_name = ? WHERE id = ?")
+            .bind(name)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        // Conversations the visitor is in now show the new name from here on;
+        // messages already written keep the name they were sent under.
+        sqlx::query(
+            "UPDATE participants SET display_name = ?
+             WHERE role = 'visitor' AND participant_id = ? AND left_at IS NULL",
+        )
+        .bind(name)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn visitor(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>> {
+        sqlx::query("SELECT id, display_name FROM visitors WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|row| {
+                Ok(VisitorRecord {
+                    id: VisitorId(uuid_col(&row, "id")?),
+                    name: row.try_get("display_name")?,
+                })
+            })
+            .transpose()
+    }
+}
