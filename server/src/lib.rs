@@ -57,6 +57,7 @@ impl Server {
             ChatConfig {
                 presence_grace: config.presence_grace,
                 limits: config.limits,
+                ..ChatConfig::default()
             },
         );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;

@@ -144,9 +144,9 @@ impl ChatService {
     }
 
     /// Sends the entries after `after_seq`, then lets live entries flow to `conn`.
-    /// Holding the conversation's write order meanwhile means nothing is published
-    /// between reading the history and marking the connection synced: the client gets
-    /// the gap, then live traffic, with no duplicate and nothing out of order.
+    /// No lock is needed: from `begin_sync` on, the router holds this conversation's
+    /// live entries for `conn`, and once the history is in the outbox it sends those
+    /// past its end, in order (a gap between them is repaired from the store).
     pub(super) async fn sync(
         &self,
         session: &Session,
@@ -154,7 +154,7 @@ impl ChatService {
         conversation_id: ConversationId,
         after_seq: u64,
     ) -> Result<Vec<ServerMsg>, ChatError> {
-        let _order = self.stripe(conversation_id).lock().await;
+        self.router.begin_sync(conn, conversation_id);
         let page = self
             .store
             .messages_after(
@@ -187,6 +187,46 @@ impl ChatService {
                 .mark_synced(conn, conversation_id, page.last_seq);
         }
         Ok(vec![])
+    }
+
+    /// Fills, from the store, the gaps that connections have waited on for longer
+    /// than the repair delay: entries lost or late on the way (between nodes, or
+    /// from a writer that lost a race), with each viewer's own visibility.
+    pub(super) async fn repair_gaps(&self) {
+        for hole in self.router.holes(self.config.repair_after) {
+            let page = match self
+                .store
+                .messages_after(
+                    hole.conversation,
+                    hole.participant,
+                    hole.after_seq,
+                    SYNC_PAGE,
+                )
+                .await
+            {
+                Ok(Some(page)) => page,
+                // No longer a participant (it left): nothing more to send it.
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::warn!(%err, conversation = %hole.conversation, "repairing a gap failed");
+                    continue;
+                }
+            };
+            let through = match page.messages.last() {
+                Some(last) if page.messages.len() >= SYNC_PAGE as usize => last.seq,
+                _ => page.last_seq,
+            };
+            tracing::debug!(conversation = %hole.conversation, after = hole.after_seq, through, "gap repaired from the store");
+            let entries = page.messages.into_iter().map(|message| {
+                let seq = message.seq;
+                let frame = ServerMsg::Message {
+                    conversation_id: hole.conversation,
+                    message,
+                };
+                (seq, super::encode(&frame))
+            });
+            self.router.repair(&hole, entries, through);
+        }
     }
 
     pub(super) async fn accept_chat(

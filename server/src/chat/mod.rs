@@ -45,13 +45,20 @@ const SEQUENCER_STRIPES: usize = 64;
 pub struct ChatConfig {
     pub presence_grace: Duration,
     pub limits: Limits,
+    /// How long a connection waits for a missing entry before it is read from the
+    /// store.
+    pub repair_after: Duration,
 }
+
+/// How long a missing entry may be late before it is read from the store.
+pub const DEFAULT_REPAIR_AFTER: Duration = Duration::from_millis(100);
 
 impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             presence_grace: DEFAULT_PRESENCE_GRACE,
             limits: Limits::default(),
+            repair_after: DEFAULT_REPAIR_AFTER,
         }
     }
 }
@@ -79,7 +86,7 @@ impl ChatService {
         router: Arc<Router>,
         config: ChatConfig,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let service = Arc::new(Self {
             store,
             broker,
             router,
@@ -90,7 +97,9 @@ impl ChatService {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
-        })
+        });
+        tokio::spawn(repair_gaps(Arc::downgrade(&service)));
+        service
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -198,6 +207,30 @@ impl ChatService {
             .agent(id)
             .await?
             .ok_or(ChatError::Unauthenticated)
+    }
+}
+
+/// Repairs the gaps connections wait on, as long as the service lives: woken when
+/// a gap opens, it gives the missing entry the repair delay to arrive by itself.
+async fn repair_gaps(service: std::sync::Weak<ChatService>) {
+    loop {
+        let Some(router) = service.upgrade().map(|s| Arc::clone(&s.router)) else {
+            return;
+        };
+        let wait = tokio::time::timeout(Duration::from_secs(1), router.gap_opened()).await;
+        if wait.is_err() {
+            continue; // nothing happened; check the service is still there
+        }
+        loop {
+            let Some(service) = service.upgrade() else {
+                return;
+            };
+            tokio::time::sleep(service.config.repair_after).await;
+            service.repair_gaps().await;
+            if service.router.holes(Duration::ZERO).is_empty() {
+                break;
+            }
+        }
     }
 }
 

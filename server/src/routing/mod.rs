@@ -1,4 +1,4 @@
-//! The message routing component: which open connections hear what.
+//! The message routing component: which open connections hear what, in order.
 //!
 //! [`Router`] keeps one registry of the connections open on this node, behind one
 //! lock that is never held across an `.await`. Each connection has a bounded outbox;
@@ -8,17 +8,27 @@
 //! The router only delivers. Who belongs to a conversation is decided by the store;
 //! the chat service hands the router an [`Envelope`] naming the audience.
 //!
-//! Resume without gaps, duplicates or reordering: entries of a conversation's
-//! sequence reach a connection only after that connection has synced the
-//! conversation ([`Router::mark_synced`], done while the conversation's writes are
-//! held back), and only those past what it has already been sent. So a client gets
-//! exactly the history it asked for and then the live entries after it.
+//! Order is kept here, per connection and conversation, whatever order envelopes
+//! arrive in (several publishers, a broker between nodes). Each connection keeps a
+//! [`Stream`] per conversation:
+//!
+//! - until the connection has synced the conversation, entries are held (the sync
+//!   answer ends at some seq; held entries after it follow it, in order);
+//! - an entry past the next expected one is held until the gap fills, and a gap
+//!   that stays open for the repair delay is filled from the store
+//!   ([`Router::holes`], [`Router::repair`]) with the viewer's own visibility;
+//! - an entry already sent is dropped, so an entry sent twice arrives once;
+//! - an entry the connection's participant may not see (its visibility) is passed
+//!   over without being sent, and counts as delivered.
+//!
+//! Held entries are bounded; a connection over the bound is cut and resumes.
 
 use app::ids::{ConversationId, Participant};
 use app::protocol::Visibility;
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -67,12 +77,74 @@ pub struct Outbox {
     pub cut: CancellationToken,
 }
 
+/// Entries one connection may hold back, per conversation, before it is cut.
+pub const HELD_LIMIT: usize = 256;
+
 struct Conn {
     participant: Participant,
     tx: mpsc::Sender<Bytes>,
     cut: CancellationToken,
-    /// Per synced conversation, the highest sequence number sent to this connection.
-    sent: HashMap<ConversationId, u64>,
+    streams: HashMap<ConversationId, Stream>,
+}
+
+/// One conversation's entries on their way to one connection.
+#[derive(Default)]
+struct Stream {
+    /// The highest seq up to which everything visible has been sent; `None` until
+    /// the connection has synced the conversation.
+    sent: Option<u64>,
+    /// Entries that arrived early, by seq: `None` for one the connection may not
+    /// see, which only moves `sent` on.
+    held: BTreeMap<u64, Option<Bytes>>,
+    /// Since when the stream has waited for a missing entry.
+    waiting_since: Option<Instant>,
+}
+
+impl Stream {
+    /// Sends whatever is now next in line. Returns false when the outbox is full.
+    /// Sets `gap` when the stream starts waiting for a missing entry.
+    fn flush(&mut self, tx: &mpsc::Sender<Bytes>, gap: &mut bool) -> bool {
+        let Some(mut sent) = self.sent else {
+            return true;
+        };
+        // Drop what the sync answer or a repair already carried.
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() > sent {
+                break;
+            }
+            entry.remove();
+        }
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() != sent + 1 {
+                break;
+            }
+            sent += 1;
+            if let Some(bytes) = entry.remove() {
+                if tx.try_send(bytes).is_err() {
+                    self.sent = Some(sent);
+                    return false;
+                }
+            }
+        }
+        self.sent = Some(sent);
+        if self.held.is_empty() {
+            self.waiting_since = None;
+        } else if self.waiting_since.is_none() {
+            self.waiting_since = Some(Instant::now());
+            *gap = true;
+        }
+        true
+    }
+}
+
+/// A connection waiting for entries of a conversation that have not arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hole {
+    pub conn: ConnId,
+    pub participant: Participant,
+    pub conversation: ConversationId,
+    /// Everything up to here has been sent; what follows is missing.
+    pub after_seq: u64,
 }
 
 #[derive(Default)]
@@ -83,6 +155,12 @@ struct Registry {
 }
 
 impl Registry {
+    /// Cuts a connection that cannot keep up: it is gone from the registry, and its
+    /// transport closes; the client resumes from the store.
+    fn cut(&mut self, id: ConnId) {
+        self.remove(id);
+    }
+
     fn remove(&mut self, id: ConnId) -> Option<Conn> {
         let conn = self.conns.remove(&id)?;
         if let Some(ids) = self.by_participant.get_mut(&conn.participant) {
@@ -111,6 +189,8 @@ impl Registry {
 #[derive(Default)]
 pub struct Router {
     registry: Mutex<Registry>,
+    /// Woken when a stream starts waiting for a missing entry.
+    gap: tokio::sync::Notify,
 }
 
 impl Router {
@@ -131,7 +211,7 @@ impl Router {
                 participant,
                 tx,
                 cut: cut.clone(),
-                sent: HashMap::new(),
+                streams: HashMap::new(),
             },
         );
         registry
@@ -177,12 +257,102 @@ impl Router {
             .map_or(0, Vec::len)
     }
 
-    /// Records that `conn` has been sent every entry of `conversation` up to `seq`
-    /// (its sync answer): later entries flow to it live.
-    pub fn mark_synced(&self, conn: ConnId, conversation: ConversationId, seq: u64) {
+    /// `conn` is about to read `conversation`'s history for a sync: from now on its
+    /// entries are held until [`Router::mark_synced`] says where the answer ended.
+    pub fn begin_sync(&self, conn: ConnId, conversation: ConversationId) {
         if let Some(c) = self.lock().conns.get_mut(&conn) {
-            let sent = c.sent.entry(conversation).or_insert(0);
-            *sent = (*sent).max(seq);
+            let stream = c.streams.entry(conversation).or_default();
+            stream.sent = None;
+        }
+    }
+
+    /// Records that `conn` has been sent every entry of `conversation` up to `seq`
+    /// (its sync answer, already in its outbox): the entries held after it follow.
+    pub fn mark_synced(&self, conn: ConnId, conversation: ConversationId, seq: u64) {
+        let mut registry = self.lock();
+        let Some(c) = registry.conns.get_mut(&conn) else {
+            return;
+        };
+        let stream = c.streams.entry(conversation).or_default();
+        stream.sent = Some(stream.sent.map_or(seq, |sent| sent.max(seq)));
+        let mut gap = false;
+        if !stream.flush(&c.tx, &mut gap) {
+            registry.cut(conn);
+        }
+        drop(registry);
+        if gap {
+            self.gap.notify_one();
+        }
+    }
+
+    /// Waits until some stream starts waiting for a missing entry.
+    pub async fn gap_opened(&self) {
+        self.gap.notified().await;
+    }
+
+    /// The connections that have waited longer than `patience` for a missing entry.
+    pub fn holes(&self, patience: Duration) -> Vec<Hole> {
+        let now = Instant::now();
+        let registry = self.lock();
+        let mut holes = Vec::new();
+        for (id, conn) in &registry.conns {
+            for (conversation, stream) in &conn.streams {
+                let (Some(sent), Some(since)) = (stream.sent, stream.waiting_since) else {
+                    continue;
+                };
+                if now.duration_since(since) >= patience {
+                    holes.push(Hole {
+                        conn: *id,
+                        participant: conn.participant,
+                        conversation: *conversation,
+                        after_seq: sent,
+                    });
+                }
+            }
+        }
+        holes
+    }
+
+    /// Fills a hole from the store: `entries` are what the viewer may see after the
+    /// hole's `after_seq`, in order, and everything up to `through` is now known
+    /// (entries the viewer may not see leave no trace in `entries`).
+    pub fn repair(
+        &self,
+        hole: &Hole,
+        entries: impl IntoIterator<Item = (u64, Bytes)>,
+        through: u64,
+    ) {
+        let mut registry = self.lock();
+        let Some(c) = registry.conns.get_mut(&hole.conn) else {
+            return;
+        };
+        let Some(stream) = c.streams.get_mut(&hole.conversation) else {
+            return;
+        };
+        // Only if nothing moved meanwhile (a sync, or the gap filled by itself).
+        if stream.sent != Some(hole.after_seq) {
+            return;
+        }
+        let mut full = false;
+        for (seq, bytes) in entries {
+            if seq <= hole.after_seq || seq > through {
+                continue;
+            }
+            if c.tx.try_send(bytes).is_err() {
+                full = true;
+                break;
+            }
+        }
+        stream.sent = Some(through.max(hole.after_seq));
+        stream.waiting_since = None;
+        let mut gap = false;
+        if full || !stream.flush(&c.tx, &mut gap) {
+            tracing::info!(conn = hole.conn.0, "outbox full while repairing; cutting");
+            registry.cut(hole.conn);
+        }
+        drop(registry);
+        if gap {
+            self.gap.notify_one();
         }
     }
 
@@ -196,20 +366,28 @@ impl Router {
             ..
         } = &mut *registry;
         let mut slow = Vec::new();
+        let mut gap = false;
         let mut push = |id: ConnId, conn: &mut Conn| {
-            if let Some(entry) = envelope.entry {
-                if !entry.visibility.admits(conn.participant) {
-                    return;
+            let Some(entry) = envelope.entry else {
+                if conn.tx.try_send(envelope.payload.clone()).is_err() {
+                    slow.push(id);
                 }
-                match conn.sent.get_mut(&entry.conversation) {
-                    // Not synced yet: the sync answer will carry this entry.
-                    None => return,
-                    // Already sent, in a sync answer.
-                    Some(sent) if entry.seq <= *sent => return,
-                    Some(sent) => *sent = entry.seq,
-                }
+                return;
+            };
+            let visible = entry.visibility.admits(conn.participant);
+            let stream = conn.streams.entry(entry.conversation).or_default();
+            if stream.sent.is_some_and(|sent| entry.seq <= sent) {
+                return; // sent already (live, in a sync answer or a repair)
             }
-            if conn.tx.try_send(envelope.payload.clone()).is_err() {
+            if stream.held.len() >= HELD_LIMIT && !stream.held.contains_key(&entry.seq) {
+                tracing::info!(conn = id.0, "too many entries held; cutting");
+                slow.push(id);
+                return;
+            }
+            stream
+                .held
+                .insert(entry.seq, visible.then(|| envelope.payload.clone()));
+            if !stream.flush(&conn.tx, &mut gap) {
                 slow.push(id);
             }
         };
@@ -245,10 +423,14 @@ impl Router {
         }
         for id in slow {
             tracing::info!(conn = id.0, "outbox full; cutting the slow connection");
-            registry.remove(id);
+            registry.cut(id);
         }
         #[cfg(test)]
         registry.check_invariants();
+        drop(registry);
+        if gap {
+            self.gap.notify_one();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
@@ -355,5 +537,137 @@ mod tests {
         assert_eq!(router.connection_count(slow), 0);
         router.deliver(&frame("after", everyone));
         assert_eq!(fast_box.frames.try_recv().unwrap(), "after");
+    }
+
+    fn stream_of(router: &Router, who: Participant) -> (Outbox, ConversationId) {
+        let conn = router.register(who);
+        (conn, ConversationId(Uuid::new_v4()))
+    }
+
+    fn entry_to(
+        who: Participant,
+        conversation: ConversationId,
+        seq: u64,
+        visibility: Visibility,
+    ) -> Envelope {
+        Envelope {
+            audience: Audience::Participants(vec![who]),
+            payload: Bytes::from(seq.to_string()),
+            entry: Some(Entry {
+                conversation,
+                seq,
+                visibility,
+            }),
+        }
+    }
+
+    fn received(outbox: &mut Outbox) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(bytes) = outbox.frames.try_recv() {
+            out.push(String::from_utf8(bytes.to_vec()).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn entries_before_the_sync_answer_ends_follow_it_in_order() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (mut conn, id) = stream_of(&router, ann);
+        router.begin_sync(conn.id, id);
+        for seq in [5, 3, 4, 6] {
+            router.deliver(&entry_to(ann, id, seq, Visibility::Everyone));
+        }
+        assert!(
+            received(&mut conn).is_empty(),
+            "held until the answer is out"
+        );
+        router.mark_synced(conn.id, id, 3);
+        assert_eq!(received(&mut conn), ["4", "5", "6"]);
+    }
+
+    #[test]
+    fn out_of_order_and_repeated_entries_arrive_once_in_order() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (mut conn, id) = stream_of(&router, ann);
+        router.mark_synced(conn.id, id, 0);
+        for seq in [2, 1, 1, 3, 2, 5] {
+            router.deliver(&entry_to(ann, id, seq, Visibility::Everyone));
+        }
+        assert_eq!(received(&mut conn), ["1", "2", "3"]);
+        let holes = router.holes(Duration::ZERO);
+        assert_eq!(holes.len(), 1, "4 is missing");
+        assert_eq!(holes[0].after_seq, 3);
+        router.deliver(&entry_to(ann, id, 4, Visibility::Everyone));
+        assert_eq!(received(&mut conn), ["4", "5"]);
+        assert!(router.holes(Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_gap_that_does_not_fill_is_repaired_and_what_waited_follows() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (mut conn, id) = stream_of(&router, ann);
+        router.mark_synced(conn.id, id, 1);
+        router.deliver(&entry_to(ann, id, 4, Visibility::Everyone));
+        let [hole] = router.holes(Duration::ZERO)[..] else {
+            panic!("one hole")
+        };
+        assert_eq!(
+            (hole.conn, hole.conversation, hole.after_seq),
+            (conn.id, id, 1)
+        );
+        // 3 is a note this visitor may not see: the store gives only 2.
+        router.repair(&hole, [(2, Bytes::from_static(b"2"))], 3);
+        assert_eq!(received(&mut conn), ["2", "4"]);
+        router.deliver(&entry_to(ann, id, 3, Visibility::Everyone));
+        assert!(
+            received(&mut conn).is_empty(),
+            "already covered by the repair"
+        );
+    }
+
+    #[test]
+    fn entries_a_participant_may_not_see_are_passed_over() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let bob = agent(AgentId(Uuid::new_v4()));
+        let (mut vic, id) = stream_of(&router, ann);
+        let mut desk = router.register(bob);
+        router.mark_synced(vic.id, id, 0);
+        router.mark_synced(desk.id, id, 0);
+        let both = |seq: u64, visibility| Envelope {
+            audience: Audience::Participants(vec![ann, bob]),
+            payload: Bytes::from(seq.to_string()),
+            entry: Some(Entry {
+                conversation: id,
+                seq,
+                visibility,
+            }),
+        };
+        router.deliver(&both(1, Visibility::Everyone));
+        router.deliver(&both(2, Visibility::Agents));
+        router.deliver(&both(3, Visibility::Everyone));
+        assert_eq!(received(&mut vic), ["1", "3"]);
+        assert_eq!(received(&mut desk), ["1", "2", "3"]);
+        assert!(
+            router.holes(Duration::ZERO).is_empty(),
+            "no gap for the visitor"
+        );
+    }
+
+    #[test]
+    fn too_many_held_entries_cut_the_connection() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (conn, id) = stream_of(&router, ann);
+        router.mark_synced(conn.id, id, 0);
+        // Entry 1 never comes: everything after it waits.
+        for seq in 2..(HELD_LIMIT as u64 + 3) {
+            router.deliver(&entry_to(ann, id, seq, Visibility::Everyone));
+        }
+        assert!(conn.cut.is_cancelled());
+        assert_eq!(router.connection_count(ann), 0);
     }
 }

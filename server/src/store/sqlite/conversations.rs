@@ -222,10 +222,14 @@ impl ConversationStore for SqliteStore {
             Participant::Visitor(_) => (after_seq as i64).max(joined_seq - 1),
             Participant::Agent(_) => after_seq as i64,
         };
+        // The page ends where the conversation ended when the window was read, even
+        // if more entries commit before the entries are read: its end is where live
+        // delivery takes over, so nothing past it may be in it.
         let to = match viewer {
             Participant::Visitor(_) => left_seq.unwrap_or(i64::MAX),
             Participant::Agent(_) => i64::MAX,
-        };
+        }
+        .min(last_seq);
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
              WHERE conversation_id = ? AND seq > ? AND seq <= ?
@@ -245,7 +249,7 @@ impl ConversationStore for SqliteStore {
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(Page {
             messages,
-            last_seq: to.min(last_seq) as u64,
+            last_seq: to as u64,
         }))
     }
 
