@@ -19,10 +19,10 @@ mod people;
 use crate::admin::TeamPanel;
 use crate::api::{current_agent, login, logout, offline_messages, AgentView, ApiError};
 use crate::browser;
-use crate::chat_store::{ChatStore, ConvView, Pending};
+use crate::chat_session::ChatSession;
 use crate::chat_view::{ChatWindow, ScrollMemory};
-use crate::client::{socket_slot, Socket, SocketStorage};
 use crate::components::ErrorToast;
+use crate::conversations::{Applied, ConvView};
 use crate::i18n::{shown_name, t, tf, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
 use crate::protocol::{
@@ -160,7 +160,7 @@ enum View {
 struct Desk {
     lang: Lang,
     me: AgentId,
-    store: ChatStore,
+    session: ChatSession,
     visitors: RwSignal<Vec<VisitorInfo>>,
     agents: RwSignal<Vec<AgentInfo>>,
     queue: RwSignal<Vec<QueueItem>>,
@@ -183,19 +183,17 @@ struct Desk {
     view: RwSignal<View>,
     clock: Clock,
     alerts: Alerts,
-    socket: StoredValue<Option<Socket>, SocketStorage>,
 }
 
 impl Desk {
     fn send(&self, msg: ClientMsg) -> bool {
-        self.socket
-            .with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)))
+        self.session.send(msg)
     }
 
     fn open(&self, id: Option<ConversationId>) {
         self.active.set(id);
         if let Some(id) = id {
-            self.store.mark_read(id);
+            self.session.store.mark_read(id);
             browser::session_set(ACTIVE_KEY, &id.to_string());
             self.view.set(View::Chats);
         }
@@ -261,12 +259,12 @@ fn Desk(
     agent: AgentView,
     changed: RwSignal<Option<Option<AgentView>>>,
 ) -> impl IntoView {
-    let store = ChatStore::new();
-    store.me.set(Some(Participant::Agent(agent.id)));
+    let session = ChatSession::new(Some(Participant::Agent(agent.id)));
+    let store = session.store;
     let desk = Desk {
         lang,
         me: agent.id,
-        store,
+        session,
         visitors: RwSignal::new(Vec::new()),
         agents: RwSignal::new(Vec::new()),
         queue: RwSignal::new(Vec::new()),
@@ -284,20 +282,12 @@ fn Desk(
         view: RwSignal::new(View::Chats),
         clock: Clock::start(),
         alerts: Alerts::new(),
-        socket: socket_slot(),
     };
     provide_context(desk.clock);
     let my_id = agent.id;
     let scroll = ScrollMemory::in_page();
 
-    let on_msg = move |msg: ServerMsg| {
-        let applied = store.apply(&msg);
-        for (conversation_id, after_seq) in applied.sync {
-            desk.send(ClientMsg::Sync {
-                conversation_id,
-                after_seq,
-            });
-        }
+    let on_msg = move |msg: ServerMsg, applied: Applied| {
         for (conversation_id, message) in &applied.incoming {
             let seen = desk.active.get_untracked() == Some(*conversation_id)
                 && desk.view.get_untracked() == View::Chats
@@ -320,9 +310,6 @@ fn Desk(
                         .and_then(|id| id.parse::<ConversationId>().ok())
                         .filter(|id| conversations.iter().any(|c| c.id == *id));
                     desk.open(remembered.or(conversations.first().map(|c| c.id)));
-                }
-                for pending in store.pending.get_untracked() {
-                    desk.send(pending.frame());
                 }
             }
             ServerMsg::Visitors { visitors: all } => desk.visitors.set(all),
@@ -387,22 +374,13 @@ fn Desk(
                     desk.open(Some(id));
                 }
             }
-            ServerMsg::Error {
-                code,
-                client_msg_id,
-                ..
-            } => {
-                if let (false, Some(id)) = (code.is_retryable(), client_msg_id) {
-                    store.pending.update(|p| p.retain(|m| m.id != id));
-                }
-                desk.error.set(Some(code.into()));
-            }
+            ServerMsg::Error { code, .. } => desk.error.set(Some(code.into())),
             _ => {}
         }
     };
 
     Effect::new(move |_| {
-        let handle = Socket::open(
+        session.connect(
             "/ws/agent",
             || ClientMsg::Hello {
                 token: None,
@@ -411,7 +389,6 @@ fn Desk(
             on_msg,
             move |up| desk.connected.set(up),
         );
-        desk.socket.set_value(Some(handle));
         desk.alerts.start();
         // What happened while the tab was hidden counts as unread until looked at.
         browser::on_visibility_change(move || {
@@ -432,13 +409,7 @@ fn Desk(
         let Some(conversation_id) = desk.active.get_untracked() else {
             return;
         };
-        let pending = Pending {
-            id: browser::new_message_id(),
-            conversation_id: Some(conversation_id),
-            text,
-        };
-        store.pending.update(|p| p.push(pending.clone()));
-        desk.send(pending.frame());
+        session.send_text(Some(conversation_id), text);
     });
     let on_typing = Callback::new(move |typing: bool| {
         if let Some(conversation_id) = desk.active.get_untracked() {
@@ -470,11 +441,7 @@ fn Desk(
 
     let active_view = Memo::new(move |_| {
         desk.active.get().and_then(|id| {
-            store.conversations.with(|all| {
-                all.iter()
-                    .find(|c| c.summary.id == id)
-                    .map(|c| (c.summary.kind, desk.has_ended(c)))
-            })
+            store.with(|state| state.get(id).map(|c| (c.summary.kind, desk.has_ended(c))))
         })
     });
     let unhandled = move || {
@@ -529,8 +496,8 @@ fn Desk(
             {move || match (desk.active.get(), active_view.get()) {
                 (Some(id), Some((kind, ended))) => view! {
                     <div class="conversation-head">
-                        <h2 class="conversation-title">{move || store.conversations.with(|all| {
-                            all.iter().find(|c| c.summary.id == id).map(|c| desk.label(c)).unwrap_or_default()
+                        <h2 class="conversation-title">{move || store.with(|state| {
+                            state.get(id).map(|c| desk.label(c)).unwrap_or_default()
                         })}</h2>
                         {(kind == ConversationKind::Group && !ended).then(|| view! {
                             <button type="button" class="invite-here" data-testid="invite-to-conversation-button"
