@@ -1,7 +1,7 @@
 //! The reactive handle on the client's copy of its conversations: one signal
 //! around [`Conversations`], which does the work. Readers re-render when a frame
 //! changed something there, not for every frame the client gets.
-//! [`crate::chat_view`] shows one conversation of it.
+//! [`crate::components::ChatWindow`] shows one conversation of it.
 
 use crate::conversations::{Applied, Conversations, Pending};
 use crate::ids::{ConversationId, Participant};

@@ -9,7 +9,6 @@ pub mod api;
 mod browser;
 mod chat_session;
 mod chat_store;
-mod chat_view;
 mod client;
 mod components;
 mod console;

@@ -64,7 +64,7 @@ impl Alerts {
             .unwrap_or_default();
         let text = match &message.body {
             Body::Text { text } => crate::protocol::truncate_chars(text, NOTIFICATION_CHARS),
-            Body::Notice(notice) => crate::chat_view::notice_text(lang, notice),
+            Body::Notice(notice) => crate::components::notice_text(lang, notice),
         };
         self.alert(
             &tf(lang, Key::NewMessageFrom, &[&author]),

@@ -2,7 +2,7 @@
 //! that invites who is picked into a group conversation, and the chat window.
 
 use super::{people, Desk};
-use crate::chat_view::{ChatWindow, ScrollMemory};
+use crate::components::{ChatWindow, ScrollMemory};
 use crate::i18n::{t, Key};
 use crate::protocol::{ClientMsg, ConversationKind};
 use leptos::prelude::*;

@@ -98,7 +98,7 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
                             state.get(id).map(|c| {
                                 let preview = c.messages.values().next_back().map(|m| match &m.body {
                                     Body::Text { text } => text.clone(),
-                                    Body::Notice(notice) => crate::chat_view::notice_text(lang, notice),
+                                    Body::Notice(notice) => crate::components::notice_text(lang, notice),
                                 });
                                 (desk.label(c), desk.has_ended(c), c.unread, preview.unwrap_or_default())
                             })

@@ -19,7 +19,7 @@ mod panel;
 use crate::api::ApiError;
 use crate::browser::{self, HostMessage};
 use crate::chat_session::ChatSession;
-use crate::chat_view::ScrollMemory;
+use crate::components::ScrollMemory;
 use crate::components::{icon, ICON_CHAT, ICON_CLOSE};
 use crate::conversations::{Applied, ConvView};
 use crate::i18n::{shown_name, t, Key, Lang};

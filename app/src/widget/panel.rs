@@ -5,7 +5,7 @@
 
 use super::{OfflineForm, WidgetState, MUTED_KEY};
 use crate::browser;
-use crate::chat_view::ChatWindow;
+use crate::components::ChatWindow;
 use crate::components::{icon, ErrorToast, InvitationCard, ICON_CLOSE, ICON_MUTED, ICON_SOUND};
 use crate::conversations::ConvView;
 use crate::i18n::{is_default_name, shown_name, t, tf, Key, Lang};
