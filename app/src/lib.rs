@@ -7,11 +7,12 @@
 mod admin;
 pub mod api;
 mod browser;
+mod chat_session;
 mod chat_store;
-mod chat_view;
 mod client;
 mod components;
 mod console;
+mod conversations;
 pub mod error;
 pub mod i18n;
 pub mod ids;

@@ -64,7 +64,7 @@ impl Alerts {
             .unwrap_or_default();
         let text = match &message.body {
             Body::Text { text } => crate::protocol::truncate_chars(text, NOTIFICATION_CHARS),
-            Body::Notice(notice) => crate::chat_view::notice_text(lang, notice),
+            Body::Notice(notice) => crate::components::notice_text(lang, notice),
         };
         self.alert(
             &tf(lang, Key::NewMessageFrom, &[&author]),
@@ -97,9 +97,9 @@ impl Alerts {
     /// queue), then the console's name.
     pub fn title(&self, lang: Lang, desk: &Desk) -> String {
         let unread: u32 = desk
+            .session
             .store
-            .conversations
-            .with(|all| all.iter().map(|c| c.unread).sum());
+            .with(|state| state.views().iter().map(|c| c.unread).sum());
         let waiting = desk.queue.with(Vec::len) as u32;
         match unread + waiting {
             0 => t(lang, Key::ConsoleTitle).to_owned(),

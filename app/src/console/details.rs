@@ -30,11 +30,9 @@ pub fn Details(desk: Desk) -> impl IntoView {
     let lang = desk.lang;
     let summary = move || -> Option<ConversationSummary> {
         let id = desk.active.get()?;
-        desk.store.conversations.with(|all| {
-            all.iter()
-                .find(|c| c.summary.id == id)
-                .map(|c| c.summary.clone())
-        })
+        desk.session
+            .store
+            .with(|state| state.get(id).map(|c| c.summary.clone()))
     };
     // The visitors whose details to show: those in the open conversation, else
     // the one clicked in the list.
@@ -49,11 +47,9 @@ pub fn Details(desk: Desk) -> impl IntoView {
                 if list.is_empty() {
                     // Everyone left: still show whom it was with.
                     let known = desk.active.get().and_then(|id| {
-                        desk.store.conversations.with(|all| {
-                            all.iter()
-                                .find(|c| c.summary.id == id)
-                                .map(|c| c.known.clone())
-                        })
+                        desk.session
+                            .store
+                            .with(|state| state.get(id).map(|c| c.known.clone()))
                     });
                     list = known
                         .unwrap_or_default()

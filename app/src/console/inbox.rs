@@ -12,7 +12,7 @@ use leptos::prelude::*;
 #[component]
 pub fn Inbox(desk: Desk) -> impl IntoView {
     let lang = desk.lang;
-    let store = desk.store;
+    let store = desk.session.store;
     let answer = move |invitation_id: InvitationId, accept: bool| {
         let conversation = desk.invitations.with_untracked(|list| {
             list.iter()
@@ -35,17 +35,17 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
     let close_tab = move |id: ConversationId| {
         store.remove(id);
         if desk.active.get_untracked() == Some(id) {
-            desk.open(
-                store
-                    .conversations
-                    .with_untracked(|all| all.first().map(|c| c.summary.id)),
-            );
+            desk.open(store.with_untracked(|state| state.views().first().map(|c| c.summary.id)));
         }
     };
     let tab_ids = move || {
-        store
-            .conversations
-            .with(|all| all.iter().map(|c| c.summary.id).collect::<Vec<_>>())
+        store.with(|state| {
+            state
+                .views()
+                .iter()
+                .map(|c| c.summary.id)
+                .collect::<Vec<_>>()
+        })
     };
 
     let invitations = view! {
@@ -88,17 +88,17 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
     let conversations = view! {
         <section class="conversations">
             <h2>{t(lang, Key::Conversations)}</h2>
-            <Show when=move || store.conversations.with(Vec::is_empty)>
+            <Show when=move || store.with(|state| state.views().is_empty())>
                 <p class="empty">{t(lang, Key::NoConversations)}</p>
             </Show>
             <nav class="tabs" aria-label=t(lang, Key::Conversations)>
                 <For each=tab_ids key=|id| *id let:id>
                     {
-                        let info = move || store.conversations.with(|all| {
-                            all.iter().find(|c| c.summary.id == id).map(|c| {
+                        let info = move || store.with(|state| {
+                            state.get(id).map(|c| {
                                 let preview = c.messages.values().next_back().map(|m| match &m.body {
                                     Body::Text { text } => text.clone(),
-                                    Body::Notice(notice) => crate::chat_view::notice_text(lang, notice),
+                                    Body::Notice(notice) => crate::components::notice_text(lang, notice),
                                 });
                                 (desk.label(c), desk.has_ended(c), c.unread, preview.unwrap_or_default())
                             })

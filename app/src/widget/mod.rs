@@ -18,12 +18,12 @@ mod panel;
 
 use crate::api::ApiError;
 use crate::browser::{self, HostMessage};
-use crate::chat_store::{ChatStore, ConvView};
-use crate::chat_view::ScrollMemory;
-use crate::client::{socket_slot, Socket, SocketStorage};
+use crate::chat_session::ChatSession;
+use crate::components::ScrollMemory;
 use crate::components::{icon, ICON_CHAT, ICON_CLOSE};
+use crate::conversations::{Applied, ConvView};
 use crate::i18n::{shown_name, t, Key, Lang};
-use crate::ids::{ConversationId, Participant};
+use crate::ids::ConversationId;
 use crate::protocol::{
     ClientMsg, ConversationKind, ConversationState, InvitationInfo, InvitationState, Me, PageView,
     ServerMsg,
@@ -117,7 +117,7 @@ struct Current {
 #[derive(Clone, Copy)]
 struct WidgetState {
     lang: Lang,
-    store: ChatStore,
+    session: ChatSession,
     open: RwSignal<bool>,
     unread: RwSignal<u32>,
     muted: RwSignal<bool>,
@@ -134,7 +134,6 @@ struct WidgetState {
     focus_request: RwSignal<bool>,
     /// The launcher, which takes the focus back when the window closes.
     launcher: NodeRef<leptos::html::Button>,
-    socket: StoredValue<Option<Socket>, SocketStorage>,
     scroll: ScrollMemory,
     earlier: Earlier,
     /// The newest conversation the visitor is still in, else the newest that
@@ -144,13 +143,14 @@ struct WidgetState {
 
 impl WidgetState {
     fn new(lang: Lang) -> Self {
-        let store = ChatStore::new();
-        // A conversation has ended for the visitor when it closed or the visitor
-        // left it (or moved on from a 1:1 chat into a multi-party one).
-        let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
+        let session = ChatSession::new(None);
         let current = Memo::new(move |_| {
-            store.conversations.with(|all| {
-                let mut shown = all.iter().filter(|c| !c.earlier).rev();
+            session.store.with(|state| {
+                // A conversation has ended for the visitor when it closed or the
+                // visitor left it (or moved on from a 1:1 chat into a multi-party one).
+                let me = state.me();
+                let ended = |c: &ConvView| c.is_closed() || !c.has_member(me);
+                let mut shown = state.views().iter().filter(|c| !c.earlier).rev();
                 shown.clone().find(|c| !ended(c)).or(shown.next()).map(|c| {
                     let queued = c.summary.state == ConversationState::Queued && !ended(c);
                     Current {
@@ -172,7 +172,7 @@ impl WidgetState {
         });
         WidgetState {
             lang,
-            store,
+            session,
             open: RwSignal::new(false),
             unread: RwSignal::new(0),
             muted: RwSignal::new(false),
@@ -186,7 +186,6 @@ impl WidgetState {
             full_screen: RwSignal::new(false),
             focus_request: RwSignal::new(false),
             launcher: NodeRef::new(),
-            socket: socket_slot(),
             scroll: ScrollMemory::stored(SCROLL_KEY),
             earlier: Earlier(RwSignal::new(HashMap::new())),
             current,
@@ -194,8 +193,7 @@ impl WidgetState {
     }
 
     fn send(&self, msg: ClientMsg) -> bool {
-        self.socket
-            .with_value(|s| s.as_ref().is_some_and(|s| s.send(&msg)))
+        self.session.send(msg)
     }
 
     fn set_open(&self, now_open: bool) {
@@ -231,15 +229,9 @@ impl WidgetState {
         self.current.with(|c| c.as_ref().and_then(|c| c.queue))
     }
 
-    fn on_server_msg(&self, msg: ServerMsg) {
-        let store = self.store;
-        let applied = store.apply(&msg);
-        for (conversation_id, after_seq) in applied.sync {
-            self.send(ClientMsg::Sync {
-                conversation_id,
-                after_seq,
-            });
-        }
+    /// The widget's own reactions to a frame, once the session's store took it in.
+    fn on_server_msg(&self, msg: ServerMsg, applied: Applied) {
+        let store = self.session.store;
         if !applied.incoming.is_empty() {
             let seen = self.open.get_untracked() && !browser::page_hidden();
             if !seen {
@@ -255,8 +247,7 @@ impl WidgetState {
                 agents_available,
                 conversations,
             } => {
-                if let Me::Visitor { id, name } = me {
-                    store.me.set(Some(Participant::Visitor(id)));
+                if let Me::Visitor { name, .. } = me {
                     self.my_name.set(name);
                 }
                 self.agents_available.set(agents_available);
@@ -279,10 +270,6 @@ impl WidgetState {
                         }
                     }
                 }
-                // Anything sent but not acknowledged goes again, under its own id.
-                for pending in store.pending.get_untracked() {
-                    self.send(pending.frame());
-                }
             }
             ServerMsg::AgentsAvailable { available } => self.agents_available.set(available),
             ServerMsg::Invitation { invitation } => {
@@ -296,18 +283,6 @@ impl WidgetState {
                         browser::chime();
                     }
                 }
-            }
-            ServerMsg::Ack {
-                client_msg_id,
-                conversation_id,
-                ..
-            } => {
-                // A started chat now has its conversation: later resends go there.
-                store.pending.update(|p| {
-                    for m in p.iter_mut().filter(|m| m.id == client_msg_id) {
-                        m.conversation_id = Some(conversation_id);
-                    }
-                });
             }
             ServerMsg::OfflineMessageStored => {
                 self.offline.set(OfflineForm::Sent);
@@ -326,18 +301,7 @@ impl WidgetState {
                 self.my_name.set(name);
                 self.editing_name.set(false);
             }
-            ServerMsg::Error {
-                code,
-                client_msg_id,
-                ..
-            } => {
-                if !code.is_retryable() {
-                    if let Some(id) = client_msg_id {
-                        store.pending.update(|p| p.retain(|m| m.id != id));
-                    }
-                }
-                self.error.set(Some(code.into()));
-            }
+            ServerMsg::Error { code, .. } => self.error.set(Some(code.into())),
             _ => {}
         }
     }
@@ -377,16 +341,15 @@ impl WidgetState {
             HostMessage::Layout { full_screen } => self.full_screen.set(full_screen),
         });
         let connected = self.connected;
-        let handle = Socket::open(
+        self.session.connect(
             "/ws/visitor",
             move || ClientMsg::Hello {
                 token: Some(token.clone()),
                 page: Some(page.get_untracked()),
             },
-            move |msg| self.on_server_msg(msg),
+            move |msg, applied| self.on_server_msg(msg, applied),
             move |up| connected.set(up),
         );
-        self.socket.set_value(Some(handle));
     }
 }
 

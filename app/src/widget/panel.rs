@@ -5,9 +5,9 @@
 
 use super::{OfflineForm, WidgetState, MUTED_KEY};
 use crate::browser;
-use crate::chat_store::{ConvView, Pending};
-use crate::chat_view::ChatWindow;
+use crate::components::ChatWindow;
 use crate::components::{icon, ErrorToast, InvitationCard, ICON_CLOSE, ICON_MUTED, ICON_SOUND};
+use crate::conversations::ConvView;
 use crate::i18n::{is_default_name, shown_name, t, tf, Key, Lang};
 use crate::ids::InvitationId;
 use crate::protocol::{Body, ClientMsg, ConversationKind};
@@ -18,7 +18,7 @@ use leptos::prelude::*;
 pub fn panel(state: WidgetState) -> AnyView {
     let WidgetState {
         lang,
-        store,
+        session,
         muted,
         connected,
         agents_available,
@@ -38,21 +38,16 @@ pub fn panel(state: WidgetState) -> AnyView {
     });
     let current_ended = Memo::new(move |_| state.current_ended());
     let queue = Memo::new(move |_| state.queue());
-    let ended = move |c: &ConvView| c.is_closed() || !c.has_member(store.me.get());
+    let store = session.store;
     let send_frame = move |msg: ClientMsg| state.send(msg);
 
     let on_send = Callback::new(move |text: String| {
-        let pending = Pending {
-            id: browser::new_message_id(),
-            conversation_id: if current_ended.get_untracked() {
-                None
-            } else {
-                current.get_untracked()
-            },
-            text,
+        let conversation_id = if current_ended.get_untracked() {
+            None
+        } else {
+            current.get_untracked()
         };
-        store.pending.update(|p| p.push(pending.clone()));
-        send_frame(pending.frame());
+        session.send_text(conversation_id, text);
     });
     let on_typing = Callback::new(move |typing: bool| {
         if let (Some(conversation_id), false) =
@@ -70,8 +65,11 @@ pub fn panel(state: WidgetState) -> AnyView {
         }
     });
     let start_new = move |_| {
-        let done: Vec<_> = store.conversations.with_untracked(|all| {
-            all.iter()
+        let done: Vec<_> = store.with_untracked(|state| {
+            let ended = |c: &ConvView| c.is_closed() || !c.has_member(state.me());
+            state
+                .views()
+                .iter()
                 .filter(|c| c.earlier || ended(c))
                 .map(|c| c.summary.id)
                 .collect()
@@ -110,26 +108,26 @@ pub fn panel(state: WidgetState) -> AnyView {
     };
     // What the visitor wrote while waiting, for the leave-a-message form.
     let written = move || {
-        let me = store.me.get_untracked();
         let id = current.get_untracked();
-        let mut texts: Vec<String> = store.conversations.with_untracked(|all| {
-            all.iter()
+        store.with_untracked(|state| {
+            let me = state.me();
+            let stored = state
+                .views()
+                .iter()
                 .filter(|c| Some(c.summary.id) == id)
                 .flat_map(|c| c.messages.values())
                 .filter(|m| m.author.as_ref().map(|a| a.participant) == me)
                 .filter_map(|m| match &m.body {
                     Body::Text { text } => Some(text.clone()),
                     Body::Notice(_) => None,
-                })
-                .collect()
-        });
-        texts.extend(store.pending.with_untracked(|p| {
-            p.iter()
+                });
+            let pending = state
+                .pending()
+                .iter()
                 .filter(|m| m.conversation_id == id || m.conversation_id.is_none())
-                .map(|m| m.text.clone())
-                .collect::<Vec<_>>()
-        }));
-        texts.join("\n\n")
+                .map(|m| m.text.clone());
+            stored.chain(pending).collect::<Vec<_>>().join("\n\n")
+        })
     };
 
     // What the panel shows. Only a change of this re-renders the panel's body, so

@@ -8,7 +8,8 @@
 //! widget on the next page) comes back to the same place.
 
 use crate::browser;
-use crate::chat_store::{ChatStore, Pending};
+use crate::chat_store::ChatStore;
+use crate::conversations::Pending;
 use crate::i18n::{shown_name, t, tf, Key, Lang};
 use crate::ids::ConversationId;
 use crate::protocol::{Body, ChatMessage, ConversationKind, Notice};
@@ -144,11 +145,9 @@ pub fn ChatWindow(
 ) -> impl IntoView {
     let show_roster = roster;
     let view_of = move || {
-        conversation_id.get().and_then(|id| {
-            store
-                .conversations
-                .with(|all| all.iter().find(|c| c.summary.id == id).cloned())
-        })
+        conversation_id
+            .get()
+            .and_then(|id| store.with(|state| state.get(id).cloned()))
     };
     let messages = Memo::new(move |_| {
         view_of()
@@ -157,9 +156,9 @@ pub fn ChatWindow(
     });
     let earlier_messages = Memo::new(move |_| {
         let id = earlier.and_then(|e| e.get())?;
-        let list: Vec<ChatMessage> = store.conversations.with(|all| {
-            all.iter()
-                .find(|c| c.summary.id == id)
+        let list: Vec<ChatMessage> = store.with(|state| {
+            state
+                .get(id)
                 .map(|c| c.messages.values().cloned().collect())
                 .unwrap_or_default()
         });
@@ -167,8 +166,10 @@ pub fn ChatWindow(
     });
     let pending = Memo::new(move |_| {
         let id = conversation_id.get();
-        store.pending.with(|p| {
-            p.iter()
+        store.with(|state| {
+            state
+                .pending()
+                .iter()
                 .filter(|m| m.conversation_id == id)
                 .cloned()
                 .collect::<Vec<_>>()
@@ -186,13 +187,12 @@ pub fn ChatWindow(
     };
     let read_only =
         move || ended.is_some_and(|e| e.get()) || view_of().is_some_and(|v| v.is_closed());
-    let me = store.me;
     // Who else is in the conversation, and who is invited.
     let roster = move || {
         view_of()
             .filter(|v| show_roster && v.summary.kind == ConversationKind::Group)
             .map(|v| {
-                let me = me.get();
+                let me = store.me();
                 let names: Vec<String> = v
                     .summary
                     .participants
@@ -345,7 +345,7 @@ pub fn ChatWindow(
                     <For
                         each=move || messages.get()
                         key=|m| (m.seq, m.id)
-                        children=move |m: ChatMessage| entry(lang, m, me.get_untracked())
+                        children=move |m: ChatMessage| entry(lang, m, store.with_untracked(|state| state.me()))
                     />
                     <For
                         each=move || pending.get()

@@ -1,0 +1,66 @@
+//! The open conversation in the middle of the console: its title, the button
+//! that invites who is picked into a group conversation, and the chat window.
+
+use super::{people, Desk};
+use crate::components::{ChatWindow, ScrollMemory};
+use crate::i18n::{t, Key};
+use crate::protocol::{ClientMsg, ConversationKind};
+use leptos::prelude::*;
+
+#[component]
+pub fn ConversationPane(desk: Desk) -> impl IntoView {
+    let lang = desk.lang;
+    let store = desk.session.store;
+    let scroll = ScrollMemory::in_page();
+
+    let on_send = Callback::new(move |text: String| {
+        let Some(conversation_id) = desk.active.get_untracked() else {
+            return;
+        };
+        desk.session.send_text(Some(conversation_id), text);
+    });
+    let on_typing = Callback::new(move |typing: bool| {
+        if let Some(conversation_id) = desk.active.get_untracked() {
+            desk.send(ClientMsg::Typing {
+                conversation_id,
+                typing,
+            });
+        }
+    });
+    let on_leave = Callback::new(move |()| {
+        if let Some(conversation_id) = desk.active.get_untracked() {
+            desk.send(ClientMsg::Leave { conversation_id });
+        }
+    });
+    let active_view = Memo::new(move |_| {
+        desk.active.get().and_then(|id| {
+            store.with(|state| state.get(id).map(|c| (c.summary.kind, desk.has_ended(c))))
+        })
+    });
+    view! {
+        <section class="conversation-pane">
+            {move || match (desk.active.get(), active_view.get()) {
+                (Some(id), Some((kind, ended))) => view! {
+                    <div class="conversation-head">
+                        <h2 class="conversation-title">{move || store.with(|state| {
+                            state.get(id).map(|c| desk.label(c)).unwrap_or_default()
+                        })}</h2>
+                        {(kind == ConversationKind::Group && !ended).then(|| view! {
+                            <button type="button" class="invite-here" data-testid="invite-to-conversation-button"
+                                hidden=move || desk.nothing_picked()
+                                on:click=move |_| people::invite(desk, Some(id))>
+                                {t(lang, Key::InviteToThis)}
+                            </button>
+                        })}
+                    </div>
+                    <ChatWindow store lang scroll conversation_id=Signal::derive(move || Some(id))
+                        kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
+                        focus=desk.focus_composer on_send on_typing on_leave/>
+                }
+                .into_any(),
+                _ => view! { <p class="empty pane-empty">{t(lang, Key::NoConversation)}</p> }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,222 @@
+//! The logged-in console: [`Desk`], the handle every panel reads and changes, and
+//! the layout of its panels: the header ([`super::header`]), the inbox on the
+//! left, the open conversation ([`super::conversation`]), the details and the
+//! people on the site on the right; the offline messages and the team as views of
+//! their own. What each server frame changes is in [`super::frames`].
+
+use super::alerts::Alerts;
+use super::{conversation, details, header, inbox, offline, people, View, ACTIVE_KEY};
+use crate::admin::TeamPanel;
+use crate::api::{offline_messages, AgentView, ApiError};
+use crate::browser;
+use crate::chat_session::ChatSession;
+use crate::components::ErrorToast;
+use crate::conversations::ConvView;
+use crate::i18n::{shown_name, t, Key, Lang};
+use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
+use crate::protocol::{
+    AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, OfflineMessage,
+    QueueItem, VisitorInfo,
+};
+use crate::time::Clock;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Everything the console's panels read and change, in one copyable handle.
+#[derive(Clone, Copy)]
+pub struct Desk {
+    pub lang: Lang,
+    pub me: AgentId,
+    pub session: ChatSession,
+    pub visitors: RwSignal<Vec<VisitorInfo>>,
+    pub agents: RwSignal<Vec<AgentInfo>>,
+    pub queue: RwSignal<Vec<QueueItem>>,
+    pub offline: RwSignal<Vec<OfflineMessage>>,
+    pub invitations: RwSignal<Vec<InvitationInfo>>,
+    pub status: RwSignal<AgentStatus>,
+    /// The open conversation.
+    pub active: RwSignal<Option<ConversationId>>,
+    /// Opened as soon as the server confirms it (a chat just accepted).
+    pub focus_next: RwSignal<Option<ConversationId>>,
+    /// The agent's own action opened a conversation: its compose box takes focus.
+    pub focus_composer: RwSignal<bool>,
+    /// A visitor clicked in the list, for the details panel.
+    pub selected_visitor: RwSignal<Option<VisitorId>>,
+    /// Who is picked for a multi-party conversation request.
+    pub picked_visitors: RwSignal<Vec<VisitorId>>,
+    pub picked_agents: RwSignal<Vec<AgentId>>,
+    pub error: RwSignal<Option<ApiError>>,
+    pub connected: RwSignal<bool>,
+    pub view: RwSignal<View>,
+    pub clock: Clock,
+    pub alerts: Alerts,
+}
+
+impl Desk {
+    pub fn send(&self, msg: ClientMsg) -> bool {
+        self.session.send(msg)
+    }
+
+    pub fn open(&self, id: Option<ConversationId>) {
+        self.active.set(id);
+        if let Some(id) = id {
+            self.session.store.mark_read(id);
+            browser::session_set(ACTIVE_KEY, &id.to_string());
+            self.view.set(View::Chats);
+        }
+    }
+
+    /// The name to show for a participant: a visitor on the site by the name they
+    /// have now.
+    pub fn name_of(&self, participant: Participant, stored: &str) -> String {
+        let live = match participant {
+            Participant::Visitor(id) => self
+                .visitors
+                .with(|list| list.iter().find(|v| v.id == id).map(|v| v.name.clone())),
+            Participant::Agent(_) => None,
+        };
+        shown_name(self.lang, live.as_deref().unwrap_or(stored))
+    }
+
+    /// Whether this agent is no longer in the conversation (left, or it closed).
+    pub fn has_ended(&self, c: &ConvView) -> bool {
+        c.is_closed() || !c.has_member(Some(Participant::Agent(self.me)))
+    }
+
+    /// What a conversation is called here: the others in it, else whom it waits
+    /// for, else who was in it.
+    pub fn label(&self, c: &ConvView) -> String {
+        let me = Participant::Agent(self.me);
+        let mut others: Vec<String> = c
+            .summary
+            .participants
+            .iter()
+            .filter(|p| p.participant != me)
+            .map(|p| self.name_of(p.participant, &p.name))
+            .chain(
+                c.summary
+                    .invitations
+                    .iter()
+                    .map(|i| self.name_of(i.invitee, &i.invitee_name)),
+            )
+            .collect();
+        if others.is_empty() {
+            others = c
+                .known
+                .iter()
+                .filter(|p| p.participant != me)
+                .map(|p| self.name_of(p.participant, &p.name))
+                .collect();
+        }
+        match (others.is_empty(), c.summary.kind) {
+            (false, _) => others.join(", "),
+            (true, ConversationKind::Group) => t(self.lang, Key::GroupConversation).to_owned(),
+            (true, ConversationKind::Direct) => t(self.lang, Key::Chat).to_owned(),
+        }
+    }
+
+    pub fn nothing_picked(&self) -> bool {
+        self.picked_visitors.with(Vec::is_empty) && self.picked_agents.with(Vec::is_empty)
+    }
+
+    fn new(lang: Lang, me: AgentId) -> Self {
+        Desk {
+            lang,
+            me,
+            session: ChatSession::new(Some(Participant::Agent(me))),
+            visitors: RwSignal::new(Vec::new()),
+            agents: RwSignal::new(Vec::new()),
+            queue: RwSignal::new(Vec::new()),
+            offline: RwSignal::new(Vec::new()),
+            invitations: RwSignal::new(Vec::new()),
+            status: RwSignal::new(AgentStatus::Online),
+            active: RwSignal::new(None),
+            focus_next: RwSignal::new(None),
+            focus_composer: RwSignal::new(false),
+            selected_visitor: RwSignal::new(None),
+            picked_visitors: RwSignal::new(Vec::new()),
+            picked_agents: RwSignal::new(Vec::new()),
+            error: RwSignal::new(None),
+            connected: RwSignal::new(false),
+            view: RwSignal::new(View::Chats),
+            clock: Clock::start(),
+            alerts: Alerts::new(),
+        }
+    }
+
+    /// Connects, and starts what runs in the browser beside it.
+    fn start(self) {
+        self.session.connect(
+            "/ws/agent",
+            || ClientMsg::Hello {
+                token: None,
+                page: None,
+            },
+            move |msg, applied| self.on_server_msg(msg, applied),
+            move |up| self.connected.set(up),
+        );
+        self.alerts.start();
+        // What happened while the tab was hidden counts as unread until looked at.
+        browser::on_visibility_change(move || {
+            if !browser::page_hidden() && self.view.get_untracked() == View::Chats {
+                if let Some(id) = self.active.get_untracked() {
+                    self.session.store.mark_read(id);
+                }
+            }
+        });
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = offline_messages().await {
+                self.offline.set(list);
+            }
+        });
+    }
+}
+
+#[component]
+pub fn Desk(
+    lang: Lang,
+    agent: AgentView,
+    changed: RwSignal<Option<Option<AgentView>>>,
+) -> impl IntoView {
+    let desk = Desk::new(lang, agent.id);
+    provide_context(desk.clock);
+    let my_id = agent.id;
+    let is_admin = agent.role == AgentRole::Admin;
+    Effect::new(move |_| desk.start());
+
+    // Each part is type-erased: one nested view type for the whole desk is too deep
+    // for the compiler.
+    let chats = view! {
+        <div class="desk" hidden=move || desk.view.get() != View::Chats>
+            <inbox::Inbox desk/>
+            <conversation::ConversationPane desk/>
+            {view! {
+                <aside class="side">
+                    <details::Details desk/>
+                    <people::People desk/>
+                </aside>
+            }
+            .into_any()}
+        </div>
+    }
+    .into_any();
+
+    let views = view! {
+        <Show when=move || desk.view.get() == View::Offline>
+            <offline::OfflineMessages desk/>
+        </Show>
+        <Show when=move || is_admin && desk.view.get() == View::Team>
+            <TeamPanel lang me=my_id/>
+        </Show>
+    }
+    .into_any();
+
+    view! {
+        <Title text=move || desk.alerts.title(lang, &desk)/>
+        <header::Header desk agent changed/>
+        <ErrorToast lang error=desk.error/>
+        {chats}
+        {views}
+    }
+    .into_any()
+}

@@ -1,0 +1,76 @@
+//! The console's header: the views (chats, offline messages, the team for
+//! admins), the connection, alert settings, the agent's status and logging out.
+
+use super::{alerts, status_key, Desk, View};
+use crate::api::{logout, AgentView};
+use crate::i18n::{t, Key};
+use crate::protocol::{AgentRole, AgentStatus, ClientMsg};
+use leptos::prelude::*;
+
+#[component]
+pub fn Header(
+    desk: Desk,
+    agent: AgentView,
+    changed: RwSignal<Option<Option<AgentView>>>,
+) -> impl IntoView {
+    let lang = desk.lang;
+    let set_status = move |ev: leptos::ev::Event| {
+        if let Some(s) = AgentStatus::parse(&event_target_value(&ev)) {
+            desk.status.set(s);
+            desk.send(ClientMsg::SetStatus { status: s });
+        }
+    };
+    let do_logout = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = logout().await;
+            changed.set(Some(None));
+            // A fresh page closes the socket and forgets everything of this agent.
+            let _ = window().location().reload();
+        });
+    };
+
+    let unhandled = move || {
+        desk.offline
+            .with(|list| list.iter().filter(|m| m.handled.is_none()).count())
+    };
+    let is_admin = agent.role == AgentRole::Admin;
+    let nav_button = move |which: View, testid: &'static str, label: Key| {
+        view! {
+            <button type="button" class="nav-item" data-testid=testid
+                class:active=move || desk.view.get() == which
+                aria-pressed=move || (desk.view.get() == which).to_string()
+                on:click=move |_| desk.view.set(which)>
+                {t(lang, label)}
+                {(which == View::Offline).then(|| view! {
+                    <span class="badge" data-testid="offline-unhandled" hidden=move || unhandled() == 0>{unhandled}</span>
+                })}
+            </button>
+        }
+    };
+
+    view! {
+        <header class="console-header">
+            <h1>{t(lang, Key::ConsoleTitle)}</h1>
+            <nav class="views" aria-label=t(lang, Key::ConsoleTitle)>
+                {nav_button(View::Chats, "view-chats", Key::Chats)}
+                {nav_button(View::Offline, "view-offline", Key::OfflineMessages)}
+                {is_admin.then(|| nav_button(View::Team, "admin-toggle", Key::Team))}
+            </nav>
+            <span class="connection" data-testid="connection-status" data-connected=move || desk.connected.get().to_string()
+                class:up=move || desk.connected.get()>
+                {move || t(lang, if desk.connected.get() { Key::Connected } else { Key::Reconnecting })}
+            </span>
+            <alerts::AlertControls lang alerts=desk.alerts/>
+            <span class="me">{agent.name.clone()}</span>
+            <select data-testid="status-select" aria-label=t(lang, Key::StatusOnline)
+                prop:value=move || desk.status.get().as_str() on:change=set_status>
+                {[AgentStatus::Online, AgentStatus::Away, AgentStatus::Offline]
+                    .into_iter()
+                    .map(|s| view! { <option value=s.as_str()>{t(lang, status_key(s))}</option> })
+                    .collect_view()}
+            </select>
+            <button type="button" class="logout" data-testid="logout-button" on:click=do_logout>{t(lang, Key::LogOut)}</button>
+        </header>
+    }
+    .into_any()
+}
