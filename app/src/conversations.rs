@@ -414,7 +414,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::ids::{AgentId, VisitorId};
-    use crate::protocol::{Author, Body};
+    use crate::protocol::{Author, Body, Visibility};
     use uuid::Uuid;
 
     fn conv(n: u128) -> ConversationId {
@@ -465,6 +465,7 @@ mod tests {
                 text: format!("entry {seq}"),
             },
             at_ms: 0,
+            visibility: Visibility::Everyone,
         }
     }
 
