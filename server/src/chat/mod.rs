@@ -13,6 +13,8 @@ mod conversations;
 mod error;
 pub mod events;
 mod invitations;
+#[cfg(test)]
+mod order_tests;
 mod presence;
 pub mod rules;
 mod sessions;
