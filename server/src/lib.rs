@@ -17,7 +17,6 @@ pub mod http;
 pub mod limits;
 pub mod routing;
 pub mod store;
-pub mod ws;
 
 use app::api::ClientAddr;
 use broker::InProcessBroker;
@@ -53,7 +52,7 @@ impl Server {
         let chat = ChatService::new(
             store,
             broker,
-            router.clone(),
+            router,
             ChatConfig {
                 presence_grace: config.presence_grace,
                 limits: config.limits,
@@ -83,7 +82,6 @@ impl Server {
         let state = http::AppState {
             leptos_options,
             chat: chat.clone(),
-            router,
             origins: Arc::new(config.allowed_origins.clone()),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),

@@ -180,7 +180,7 @@ async fn unreadable_frames_get_an_error_then_a_close_with_the_reason() {
 
     // A frame over the size limit: code too_long, close code 1009.
     let mut big = ts.visitor(&token(2), "/demo").await;
-    let oversized = "x".repeat(server::ws::MAX_FRAME_BYTES + 1);
+    let oversized = "x".repeat(server::http::ws::MAX_FRAME_BYTES + 1);
     // The server may close before the whole frame is written.
     let _ = big.ws.send(Message::text(oversized)).await;
     assert_eq!(big.expect_error().await, ErrorCode::TooLong);

@@ -424,6 +424,53 @@ pub enum ClientMsg {
     },
 }
 
+impl ClientMsg {
+    /// The client's id of the message it sends, for the answer to name.
+    pub fn client_msg_id(&self) -> Option<MessageId> {
+        match self {
+            ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
+                Some(*client_msg_id)
+            }
+            ClientMsg::Hello { .. }
+            | ClientMsg::PageView { .. }
+            | ClientMsg::Typing { .. }
+            | ClientMsg::Sync { .. }
+            | ClientMsg::AcceptChat { .. }
+            | ClientMsg::SetStatus { .. }
+            | ClientMsg::Leave { .. }
+            | ClientMsg::AcceptInvitation { .. }
+            | ClientMsg::DeclineInvitation { .. }
+            | ClientMsg::SetName { .. }
+            | ClientMsg::LeaveMessage { .. } => None,
+        }
+    }
+
+    /// The conversation the request is about, for the answer to name.
+    pub fn conversation_id(&self) -> Option<ConversationId> {
+        match self {
+            ClientMsg::Send {
+                conversation_id, ..
+            }
+            | ClientMsg::Typing {
+                conversation_id, ..
+            }
+            | ClientMsg::Sync {
+                conversation_id, ..
+            }
+            | ClientMsg::AcceptChat { conversation_id }
+            | ClientMsg::Leave { conversation_id } => Some(*conversation_id),
+            ClientMsg::Hello { .. }
+            | ClientMsg::PageView { .. }
+            | ClientMsg::StartChat { .. }
+            | ClientMsg::SetStatus { .. }
+            | ClientMsg::AcceptInvitation { .. }
+            | ClientMsg::DeclineInvitation { .. }
+            | ClientMsg::SetName { .. }
+            | ClientMsg::LeaveMessage { .. } => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {

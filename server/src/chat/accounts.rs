@@ -182,7 +182,9 @@ impl ChatService {
     /// store has ended) are closed.
     pub async fn accounts_changed(&self, signed_out: Option<AgentId>) -> Result<(), ChatError> {
         if let Some(id) = signed_out {
-            self.router.cut_participant(Participant::Agent(id));
+            // Through the broker, so that its consoles on every node close.
+            self.broker
+                .publish(crate::routing::Envelope::cut(Participant::Agent(id)));
         }
         let agents = self.agent_infos().await?;
         self.announce_one(super::events::Event::Agents(agents));

@@ -100,6 +100,7 @@ pub fn envelope(event: Event, recipients: &[Participant]) -> Envelope {
         audience,
         payload: super::encode(&frame(event)),
         entry,
+        control: None,
     }
 }
 

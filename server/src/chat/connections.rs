@@ -1,24 +1,78 @@
 //! Connections opening and closing, page views, and what presence changes announce.
 
-use super::events::Event;
+use super::events::{Changed, Event};
 use super::{AgentProfile, ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use app::ids::{Participant, VisitorId};
+use crate::routing::{ConnId, Outbox};
+use app::ids::VisitorId;
 use app::protocol::{AgentInfo, Me, PageView, ServerMsg};
 use std::sync::Arc;
 
+/// One open connection of a session, from [`ChatService::open`] on. Dropping it
+/// undoes everything opening did: the router forgets it, and presence ends after
+/// the grace period unless the person has another connection by then.
+pub struct Connection {
+    service: Arc<ChatService>,
+    session: Session,
+    id: ConnId,
+}
+
+impl Connection {
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub(super) fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// Queues a frame for this connection alone: the one way answers go out.
+    pub fn reply(&self, msg: &ServerMsg) {
+        self.service.reply(self.id, msg);
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let still_open = self.service.router.unregister(self.id);
+        self.service.disconnected(&self.session, still_open);
+    }
+}
+
 impl ChatService {
-    /// A connection of `session` opened (for a visitor, on `page`). Returns the
-    /// `welcome` and, for agents, the snapshots of visitors, agents and the queue.
-    pub async fn connected(
+    /// Opens a connection of `session` (for a visitor, on `page`): the router takes
+    /// it, presence counts it, and its outbox starts with `welcome`, then for agents
+    /// the snapshots of visitors, agents and the queue, then pending invitations and
+    /// the queue position; what others hear of the arrival follows.
+    pub async fn open(
         self: &Arc<Self>,
-        session: &Session,
+        session: Session,
         page: Option<PageView>,
-    ) -> Result<Vec<ServerMsg>, ChatError> {
-        let conversations = self.store.conversations_of(session.participant()).await?;
-        match session {
+    ) -> Result<(Connection, Outbox), ChatError> {
+        let page = match &session {
+            Session::Visitor { .. } => {
+                Some(page.ok_or(ChatError::BadRequest("hello without a page"))?)
+            }
+            Session::Agent(_) => None,
+        };
+        let outbox = self.router.register(session.participant());
+        let conn = Connection {
+            service: Arc::clone(self),
+            id: outbox.id,
+            session,
+        };
+        let conversations = self
+            .store
+            .conversations_of(conn.session.participant())
+            .await?;
+        let mut news = Vec::new();
+        match &conn.session {
             Session::Visitor { id, name } => {
-                let page = page.ok_or(ChatError::BadRequest("hello without a page"))?;
+                let page = page.expect("visitors have a page");
                 let info = self.presence().visitor_connected(
                     *id,
                     name,
@@ -26,39 +80,42 @@ impl ChatService {
                     !conversations.is_empty(),
                     now_ms(),
                 );
-                self.announce_one(Event::Visitor(info));
-                let mut replies = vec![ServerMsg::Welcome {
+                news.push(Event::Visitor(info));
+                conn.reply(&ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
                         name: name.clone(),
                     },
                     conversations,
                     agents_available: self.presence().agents_available(),
-                }];
+                });
                 // An invitation still pending pops up again on the next page.
-                replies.extend(self.pending_invitation_msgs(session).await?);
-                replies.extend(self.queue_position_of(*id).await?);
-                Ok(replies)
+                for msg in self.pending_invitation_msgs(&conn.session).await? {
+                    conn.reply(&msg);
+                }
+                if let Some(place) = self.queue_position_of(*id).await? {
+                    conn.reply(&place);
+                }
             }
             Session::Agent(agent) => {
-                let available_before = self.presence().agents_available();
                 let profile = AgentProfile {
                     id: agent.id,
                     username: agent.username.clone(),
                     name: agent.name.clone(),
                     role: agent.role,
                 };
-                let changed = self.presence().agent_connected(profile, agent.status);
-                if let Some(info) = changed {
-                    self.announce_one(Event::Agent(info));
-                }
-                self.announce_availability(available_before);
+                let (changed, available_before) = {
+                    let mut presence = self.presence();
+                    let before = presence.agents_available();
+                    (presence.agent_connected(profile, agent.status), before)
+                };
+                news.extend(changed.map(Event::Agent));
                 let agents = self.agent_infos().await?;
                 let queue = self.store.queue().await?;
-                let invitations = self.pending_invitation_msgs(session).await?;
-                let presence = self.presence();
-                let mut replies = vec![
-                    ServerMsg::Welcome {
+                let invitations = self.pending_invitation_msgs(&conn.session).await?;
+                let (welcome, visitors, available) = {
+                    let presence = self.presence();
+                    let welcome = ServerMsg::Welcome {
                         me: Me::Agent {
                             id: agent.id,
                             username: agent.username.clone(),
@@ -68,56 +125,64 @@ impl ChatService {
                         },
                         conversations,
                         agents_available: presence.agents_available(),
-                    },
-                    ServerMsg::Visitors {
-                        visitors: presence.visitors(),
-                    },
-                    ServerMsg::Agents { agents },
-                    ServerMsg::Queue { items: queue },
-                ];
-                replies.extend(invitations);
-                Ok(replies)
+                    };
+                    (welcome, presence.visitors(), presence.agents_available())
+                };
+                if available != available_before {
+                    news.push(Event::AgentsAvailable(available));
+                }
+                conn.reply(&welcome);
+                conn.reply(&ServerMsg::Visitors { visitors });
+                conn.reply(&ServerMsg::Agents { agents });
+                conn.reply(&ServerMsg::Queue { items: queue });
+                for msg in invitations {
+                    conn.reply(&msg);
+                }
             }
         }
+        self.router.welcomed(conn.id);
+        self.announce(Changed::of(news));
+        Ok((conn, outbox))
     }
 
-    /// A connection of `session` closed. Presence ends after the grace period unless
-    /// another connection opens meanwhile.
-    pub fn disconnected(self: &Arc<Self>, session: &Session) {
+    /// A connection of `session` closed, leaving `still_open`. Presence ends after
+    /// the grace period unless another connection opens meanwhile.
+    fn disconnected(self: &Arc<Self>, session: &Session, still_open: usize) {
         // The deadline counts from now, not from whenever the timer task first runs.
         let deadline = tokio::time::Instant::now() + self.config.presence_grace;
+        let participant = session.participant();
         match session {
             Session::Visitor { id, .. } => {
-                let Some(epoch) = self.presence().visitor_disconnected(*id) else {
+                let Some(epoch) = self.presence().visitor_disconnected(*id, still_open) else {
                     return;
                 };
                 let service = Arc::clone(self);
                 let id = *id;
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
-                    let gone = service.presence().expire_visitor(id, epoch);
+                    let open = service.router.connection_count(participant);
+                    let gone = service.presence().expire_visitor(id, epoch, open);
                     if gone {
                         service.announce_one(Event::VisitorLeft(id));
-                        service
-                            .expire_invitations_of(Participant::Visitor(id))
-                            .await;
+                        service.expire_invitations_of(participant).await;
                     }
                 });
             }
             Session::Agent(agent) => {
-                let Some(epoch) = self.presence().agent_disconnected(agent.id) else {
+                let Some(epoch) = self.presence().agent_disconnected(agent.id, still_open) else {
                     return;
                 };
                 let service = Arc::clone(self);
                 let id = agent.id;
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
+                    let open = service.router.connection_count(participant);
                     let available_before = service.presence().agents_available();
-                    let gone = service.presence().expire_agent(id, epoch);
+                    let gone = service.presence().expire_agent(id, epoch, open);
                     if let Some(info) = gone {
                         service.announce_one(Event::Agent(info));
                         service.announce_availability(available_before);
-                        service.expire_invitations_of(Participant::Agent(id)).await;
+                        service.expire_invitations_of(participant).await;
                     }
                 });
             }

@@ -168,13 +168,13 @@ impl ChatService {
         if after_seq > page.last_seq {
             // The client knows of entries this server does not (a restored backup):
             // it must drop its copy and start again.
-            self.send_to(conn, &ServerMsg::Reset { conversation_id });
+            self.reply(conn, &ServerMsg::Reset { conversation_id });
             return Ok(vec![]);
         }
         let mut messages = page.messages;
         let more = messages.len() > SYNC_PAGE as usize;
         messages.truncate(SYNC_PAGE as usize);
-        self.send_to(
+        self.reply(
             conn,
             &ServerMsg::History {
                 conversation_id,

@@ -3,8 +3,9 @@
 //! storage through [`Store`] and announces what happened through a [`Broker`],
 //! naming the audience of every announcement.
 //!
-//! Transport adapters call [`ChatService::connected`], [`ChatService::handle`] for
-//! every client frame, and [`ChatService::disconnected`].
+//! A transport adapter opens a [`Connection`] with [`ChatService::open`], drains
+//! the outbox it comes with into its socket, passes every client frame to
+//! [`ChatService::handle`], and drops the connection when the socket closes.
 
 mod accounts;
 mod announce;
@@ -24,6 +25,7 @@ mod tests;
 pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
 };
+pub use connections::Connection;
 pub use error::ChatError;
 pub use presence::{AgentProfile, Presence};
 pub use sessions::Session;
@@ -108,35 +110,25 @@ impl ChatService {
         &self.store
     }
 
-    /// Handles one client frame and returns the answers for the sending connection.
-    /// Everything others must hear is published through the broker.
-    /// `session` changes only when a visitor chooses a name.
-    pub async fn handle(
+    /// Handles one client frame of `conn`: its answers go to `conn`'s outbox, and
+    /// what others must hear is announced. The session changes only when a visitor
+    /// chooses a name.
+    pub async fn handle(self: &Arc<Self>, conn: &mut Connection, msg: ClientMsg) {
+        let id = conn.id();
+        let answers = self.answer(conn.session_mut(), id, msg).await;
+        for answer in &answers {
+            conn.reply(answer);
+        }
+    }
+
+    async fn answer(
         self: &Arc<Self>,
         session: &mut Session,
         conn: ConnId,
         msg: ClientMsg,
     ) -> Vec<ServerMsg> {
-        let client_msg_id = match &msg {
-            ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
-                Some(*client_msg_id)
-            }
-            _ => None,
-        };
-        let conversation_id = match &msg {
-            ClientMsg::Send {
-                conversation_id, ..
-            }
-            | ClientMsg::Typing {
-                conversation_id, ..
-            }
-            | ClientMsg::Sync {
-                conversation_id, ..
-            }
-            | ClientMsg::AcceptChat { conversation_id }
-            | ClientMsg::Leave { conversation_id } => Some(*conversation_id),
-            _ => None,
-        };
+        let client_msg_id = msg.client_msg_id();
+        let conversation_id = msg.conversation_id();
         let result = match msg {
             ClientMsg::Hello { .. } => Err(ChatError::BadRequest("hello sent twice")),
             ClientMsg::PageView { page } => self.page_view(session, page).map(|()| vec![]),
@@ -189,13 +181,11 @@ impl ChatService {
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sends to one connection of this node, directly.
-    fn send_to(&self, conn: ConnId, msg: &ServerMsg) {
-        self.router.deliver(&Envelope {
-            audience: Audience::Connection(conn),
-            payload: encode(msg),
-            entry: None,
-        });
+    /// Queues a frame for one connection of this node: every answer, `history` and
+    /// `reset` included, goes out this way.
+    fn reply(&self, conn: ConnId, msg: &ServerMsg) {
+        self.router
+            .deliver(&Envelope::frame(Audience::Connection(conn), encode(msg)));
     }
 
     fn stripe(&self, id: ConversationId) -> &tokio::sync::Mutex<()> {

@@ -8,7 +8,7 @@
 //! an entry twice or out of order. A failing run prints its seed; set
 //! `CHAT_ORDER_SEED` to replay it.
 
-use super::{ChatConfig, ChatService, Session};
+use super::{ChatConfig, ChatService, Connection, Session};
 use crate::broker::Broker;
 use crate::routing::{Envelope, Outbox, Router};
 use crate::store::{NewAgent, NewMessage};
@@ -59,7 +59,7 @@ impl FaultyBroker {
 
 /// One open connection as its client sees it.
 struct Conn {
-    session: Session,
+    link: Connection,
     outbox: Outbox,
     /// Where it synced from, once it has.
     synced_from: Option<u64>,
@@ -74,7 +74,8 @@ struct World {
     conversation: ConversationId,
     people: Vec<Session>,
     conns: Vec<Conn>,
-    closed: Vec<Conn>,
+    /// What each closed connection received (its order was checked as it came).
+    closed: Vec<Vec<u64>>,
     rng: StdRng,
     _dir: tempfile::TempDir,
 }
@@ -163,11 +164,10 @@ impl World {
 
     async fn connect(&mut self, who: usize) {
         let session = self.people[who].clone();
-        let outbox = self.router.register(session.participant());
         let page = session.visitor_id().map(|_| page());
-        self.chat.connected(&session, page).await.unwrap();
+        let (link, outbox) = self.chat.open(session, page).await.unwrap();
         self.conns.push(Conn {
-            session,
+            link,
             outbox,
             synced_from: None,
             got: Vec::new(),
@@ -190,7 +190,7 @@ impl World {
     fn person_of(&self, conn: &Conn) -> usize {
         self.people
             .iter()
-            .position(|p| p.participant() == conn.session.participant())
+            .position(|p| p.participant() == conn.link.session().participant())
             .unwrap()
     }
 
@@ -200,14 +200,11 @@ impl World {
         self.read(at).await;
         let after = self.conns[at].got.last().copied().unwrap_or(0);
         self.conns[at].synced_from.get_or_insert(after);
-        let mut session = self.conns[at].session.clone();
-        let conn = self.conns[at].outbox.id;
         let msg = ClientMsg::Sync {
             conversation_id: self.conversation,
             after_seq: after,
         };
-        let replies = self.chat.handle(&mut session, conn, msg).await;
-        assert!(replies.is_empty(), "{replies:?}");
+        self.chat.handle(&mut self.conns[at].link, msg).await;
         self.read(at).await;
     }
 
@@ -238,54 +235,57 @@ impl World {
             }
         }
         if let Some(after) = next_page {
-            let mut session = conn.session.clone();
             let msg = ClientMsg::Sync {
                 conversation_id: self.conversation,
                 after_seq: after,
             };
-            self.chat.handle(&mut session, conn.outbox.id, msg).await;
+            self.chat.handle(&mut conn.link, msg).await;
             Box::pin(self.read(at)).await;
         }
     }
 
     async fn disconnect(&mut self, at: usize) {
         self.read(at).await;
+        // Dropping the connection closes it.
         let conn = self.conns.swap_remove(at);
-        self.router.unregister(conn.outbox.id);
-        self.chat.disconnected(&conn.session);
-        self.closed.push(conn);
+        self.closed.push(conn.got);
+    }
+
+    /// A connection of person `who`, if one is open.
+    fn conn_of(&self, who: usize) -> Option<usize> {
+        let participant = self.people[who].participant();
+        self.conns
+            .iter()
+            .position(|c| c.link.session().participant() == participant)
     }
 
     async fn accept_invitation(&mut self, who: usize) {
-        let mut session = self.people[who].clone();
+        let participant = self.people[who].participant();
         let pending = self
             .chat
             .store()
-            .pending_invitations(session.participant())
+            .pending_invitations(participant)
             .await
             .unwrap();
+        let Some(at) = self.conn_of(who) else {
+            return;
+        };
         for invitation in pending {
-            let conn = self
-                .conns
-                .iter()
-                .find(|c| c.session.participant() == session.participant())
-                .map(|c| c.outbox.id)
-                .unwrap();
             let msg = ClientMsg::AcceptInvitation {
                 invitation_id: invitation.id,
             };
-            self.chat.handle(&mut session, conn, msg).await;
+            self.chat.handle(&mut self.conns[at].link, msg).await;
         }
         // Its clients hear of the conversation and sync it.
         for at in 0..self.conns.len() {
-            if self.conns[at].session.participant() == session.participant() {
+            if self.conns[at].link.session().participant() == participant {
                 self.sync(at).await;
             }
         }
     }
 
     async fn send(&mut self, who: usize, note: bool) {
-        let mut session = self.people[who].clone();
+        let session = self.people[who].clone();
         if note && session.agent_id().is_some() {
             let note = NewMessage {
                 id: MessageId(Uuid::new_v4()),
@@ -306,12 +306,7 @@ impl World {
             }
             return;
         }
-        let Some(conn) = self
-            .conns
-            .iter()
-            .find(|c| c.session.participant() == session.participant())
-            .map(|c| c.outbox.id)
-        else {
+        let Some(at) = self.conn_of(who) else {
             return;
         };
         let msg = ClientMsg::Send {
@@ -319,7 +314,7 @@ impl World {
             client_msg_id: MessageId(Uuid::new_v4()),
             text: "hello".into(),
         };
-        self.chat.handle(&mut session, conn, msg).await;
+        self.chat.handle(&mut self.conns[at].link, msg).await;
     }
 
     /// One random step.
@@ -351,19 +346,13 @@ impl World {
             }
             95..=97 if who >= 3 => {
                 // A visitor leaves for good.
-                let Some(conn) = self
-                    .conns
-                    .iter()
-                    .find(|c| c.session.participant() == self.people[who].participant())
-                    .map(|c| c.outbox.id)
-                else {
+                let Some(at) = self.conn_of(who) else {
                     return;
                 };
-                let mut session = self.people[who].clone();
                 let msg = ClientMsg::Leave {
                     conversation_id: self.conversation,
                 };
-                self.chat.handle(&mut session, conn, msg).await;
+                self.chat.handle(&mut self.conns[at].link, msg).await;
             }
             98..=99 => {
                 // cid joins (once), invited by ann.
@@ -429,7 +418,12 @@ impl World {
             let page = self
                 .chat
                 .store()
-                .messages_after(self.conversation, conn.session.participant(), from, 100_000)
+                .messages_after(
+                    self.conversation,
+                    conn.link.session().participant(),
+                    from,
+                    100_000,
+                )
                 .await
                 .unwrap()
                 .unwrap();
@@ -438,7 +432,7 @@ impl World {
                 conn.got,
                 expected,
                 "{:?} from {from}",
-                conn.session.participant()
+                conn.link.session().participant()
             );
             checked += 1;
         }

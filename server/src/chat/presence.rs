@@ -1,11 +1,12 @@
 //! Who is here now: visitors on the site and agents with a console open.
 //!
-//! A pure state machine. Connections come and go; someone counts as gone only when
-//! their last connection has been closed for the grace period, so moving between
-//! pages (which reconnects the widget) never makes a visitor flicker. Every
-//! disconnect that leaves nobody connected returns an epoch; the caller waits the
-//! grace period and then calls `expire_*` with it, which does nothing if the person
-//! came back (or left and came back again) in the meantime.
+//! A pure state machine. Connections come and go (the router counts them, and the
+//! caller passes its count in); someone counts as gone only when their last
+//! connection has been closed for the grace period, so moving between pages (which
+//! reconnects the widget) never makes a visitor flicker. Every disconnect that
+//! leaves nobody connected returns an epoch; the caller waits the grace period and
+//! then calls `expire_*` with it and the connections open then, which does nothing
+//! if the person came back (or left and came back again) in the meantime.
 
 use app::ids::{AgentId, MessageId, VisitorId};
 use app::protocol::{AgentInfo, AgentRole, AgentStatus, Landing, PageView, VisitorInfo};
@@ -16,7 +17,6 @@ const MAX_LOADS_REMEMBERED: usize = 1000;
 
 struct Visitor {
     name: String,
-    connections: u32,
     epoch: u64,
     page: PageView,
     landing: Landing,
@@ -59,7 +59,6 @@ pub struct AgentProfile {
 struct Agent {
     profile: AgentProfile,
     chosen: AgentStatus,
-    connections: u32,
     epoch: u64,
 }
 
@@ -100,7 +99,6 @@ impl Presence {
         let epoch = self.next_epoch();
         let visitor = self.visitors.entry(id).or_insert_with(|| Visitor {
             name: name.to_owned(),
-            connections: 0,
             epoch,
             page: PageView::default(),
             landing: Landing {
@@ -112,7 +110,6 @@ impl Presence {
             visit_started_ms: now_ms,
             in_chat,
         });
-        visitor.connections += 1;
         visitor.epoch = epoch;
         visitor.in_chat = in_chat;
         visitor.view(page);
@@ -136,23 +133,23 @@ impl Presence {
         Some(visitor.info(id))
     }
 
-    /// One widget connection closed. Returns the epoch to expire with once the grace
-    /// period has passed, when this was the visitor's last connection.
-    pub fn visitor_disconnected(&mut self, id: VisitorId) -> Option<u64> {
+    /// One widget connection closed, leaving `still_open`. Returns the epoch to
+    /// expire with once the grace period has passed, when none is left.
+    pub fn visitor_disconnected(&mut self, id: VisitorId, still_open: usize) -> Option<u64> {
         let epoch = self.next_epoch();
         let visitor = self.visitors.get_mut(&id)?;
-        visitor.connections = visitor.connections.saturating_sub(1);
-        if visitor.connections > 0 {
+        if still_open > 0 {
             return None;
         }
         visitor.epoch = epoch;
         Some(epoch)
     }
 
-    /// Ends the visit if nothing happened since the disconnect of `epoch`.
-    pub fn expire_visitor(&mut self, id: VisitorId, epoch: u64) -> bool {
+    /// Ends the visit if nothing happened since the disconnect of `epoch` and no
+    /// connection is open (`open`, the router's count).
+    pub fn expire_visitor(&mut self, id: VisitorId, epoch: u64, open: usize) -> bool {
         match self.visitors.get(&id) {
-            Some(v) if v.connections == 0 && v.epoch == epoch => {
+            Some(v) if open == 0 && v.epoch == epoch => {
                 self.visitors.remove(&id);
                 true
             }
@@ -194,12 +191,10 @@ impl Presence {
         let agent = self.agents.entry(id).or_insert_with(|| Agent {
             profile: profile.clone(),
             chosen,
-            connections: 0,
             epoch,
         });
         agent.profile = profile;
         agent.chosen = chosen;
-        agent.connections += 1;
         agent.epoch = epoch;
         let info = agent.info();
         (before != info.status).then_some(info)
@@ -214,22 +209,22 @@ impl Presence {
         Some(agent.info())
     }
 
-    pub fn agent_disconnected(&mut self, id: AgentId) -> Option<u64> {
+    /// One console closed, leaving `still_open`; as for visitors.
+    pub fn agent_disconnected(&mut self, id: AgentId, still_open: usize) -> Option<u64> {
         let epoch = self.next_epoch();
         let agent = self.agents.get_mut(&id)?;
-        agent.connections = agent.connections.saturating_sub(1);
-        if agent.connections > 0 {
+        if still_open > 0 {
             return None;
         }
         agent.epoch = epoch;
         Some(epoch)
     }
 
-    /// Marks the agent offline if nothing happened since the disconnect of `epoch`.
-    /// Returns the agent as others now see it.
-    pub fn expire_agent(&mut self, id: AgentId, epoch: u64) -> Option<AgentInfo> {
+    /// Marks the agent offline if nothing happened since the disconnect of `epoch`
+    /// and no console is open. Returns the agent as others now see it.
+    pub fn expire_agent(&mut self, id: AgentId, epoch: u64, open: usize) -> Option<AgentInfo> {
         match self.agents.get(&id) {
-            Some(a) if a.connections == 0 && a.epoch == epoch => {
+            Some(a) if open == 0 && a.epoch == epoch => {
                 let mut info = self.agents.remove(&id)?.info();
                 info.status = AgentStatus::Offline;
                 Some(info)
@@ -282,9 +277,9 @@ mod tests {
         let mut p = Presence::default();
         let id = VisitorId(Uuid::new_v4());
         p.visitor_connected(id, "V", page("/demo", 1), false, 1_000);
-        let epoch = p.visitor_disconnected(id).expect("last connection");
+        let epoch = p.visitor_disconnected(id, 0).expect("last connection");
         let info = p.visitor_connected(id, "V", page("/demo/pricing", 2), false, 5_000);
-        assert!(!p.expire_visitor(id, epoch), "came back in time");
+        assert!(!p.expire_visitor(id, epoch, 1), "came back in time");
         assert_eq!(info.pages_viewed, 2);
         assert_eq!(info.visit_started_ms, 1_000);
         assert_eq!(info.page.url, "/demo/pricing");
@@ -296,7 +291,7 @@ mod tests {
         let mut p = Presence::default();
         let id = VisitorId(Uuid::new_v4());
         p.visitor_connected(id, "V", page("/demo", 1), false, 0);
-        p.visitor_disconnected(id);
+        p.visitor_disconnected(id, 0);
         let info = p.visitor_connected(id, "V", page("/demo", 1), false, 0);
         assert_eq!(info.pages_viewed, 1);
     }
@@ -307,9 +302,10 @@ mod tests {
         let id = VisitorId(Uuid::new_v4());
         p.visitor_connected(id, "V", page("/demo", 1), false, 0);
         p.visitor_connected(id, "V", page("/demo", 2), false, 0);
-        assert_eq!(p.visitor_disconnected(id), None, "another tab is open");
-        let epoch = p.visitor_disconnected(id).unwrap();
-        assert!(p.expire_visitor(id, epoch));
+        assert_eq!(p.visitor_disconnected(id, 1), None, "another tab is open");
+        let epoch = p.visitor_disconnected(id, 0).unwrap();
+        assert!(!p.expire_visitor(id, epoch, 1), "a tab opened meanwhile");
+        assert!(p.expire_visitor(id, epoch, 0));
         assert!(!p.is_visitor_here(id));
         assert!(p.visitors().is_empty());
     }
@@ -332,13 +328,13 @@ mod tests {
         assert!(!p.agents_available());
         p.set_agent_status(ann.id, AgentStatus::Online);
         assert_eq!(
-            p.agent_disconnected(ann.id),
+            p.agent_disconnected(ann.id, 1),
             None,
             "second console still open"
         );
-        let epoch = p.agent_disconnected(ann.id).unwrap();
+        let epoch = p.agent_disconnected(ann.id, 0).unwrap();
         assert!(p.agents_available(), "still within the grace period");
-        let gone = p.expire_agent(ann.id, epoch).unwrap();
+        let gone = p.expire_agent(ann.id, epoch, 0).unwrap();
         assert_eq!(gone.status, AgentStatus::Offline);
         assert_eq!(p.agent_status(ann.id), AgentStatus::Offline);
         assert!(!p.agents_available());
@@ -349,10 +345,10 @@ mod tests {
         let mut p = Presence::default();
         let ann = profile();
         p.agent_connected(ann.clone(), AgentStatus::Online);
-        let first = p.agent_disconnected(ann.id).unwrap();
+        let first = p.agent_disconnected(ann.id, 0).unwrap();
         p.agent_connected(ann.clone(), AgentStatus::Online);
-        let second = p.agent_disconnected(ann.id).unwrap();
-        assert_eq!(p.expire_agent(ann.id, first), None);
-        assert!(p.expire_agent(ann.id, second).is_some());
+        let second = p.agent_disconnected(ann.id, 0).unwrap();
+        assert_eq!(p.expire_agent(ann.id, first, 0), None);
+        assert!(p.expire_agent(ann.id, second, 0).is_some());
     }
 }

@@ -1,6 +1,6 @@
 //! The chat service driven directly, with the real SQLite store and router.
 
-use super::{ChatConfig, ChatService, Session};
+use super::{ChatConfig, ChatService, Connection};
 use crate::broker::InProcessBroker;
 use crate::routing::{Outbox, Router};
 use crate::store::NewAgent;
@@ -14,7 +14,6 @@ const GRACE: Duration = Duration::from_secs(30);
 
 struct Fixture {
     chat: Arc<ChatService>,
-    router: Arc<Router>,
     _dir: tempfile::TempDir,
 }
 
@@ -32,15 +31,11 @@ async fn fixture() -> Fixture {
             ..ChatConfig::default()
         },
     );
-    Fixture {
-        chat,
-        router,
-        _dir: dir,
-    }
+    Fixture { chat, _dir: dir }
 }
 
 impl Fixture {
-    async fn agent(&self, username: &str) -> (Session, Outbox) {
+    async fn agent(&self, username: &str) -> (Connection, Outbox) {
         let record = self
             .chat
             .store()
@@ -52,27 +47,33 @@ impl Fixture {
             })
             .await
             .unwrap();
-        let session = Session::Agent(record);
-        let outbox = self.router.register(session.participant());
-        self.chat.connected(&session, None).await.unwrap();
-        (session, outbox)
+        self.chat
+            .open(super::Session::Agent(record), None)
+            .await
+            .unwrap()
     }
 
-    async fn visitor(&self, n: u8) -> (Session, Outbox) {
+    async fn visitor(&self, n: u8) -> (Connection, Outbox) {
         let session = self
             .chat
             .visitor_session(&format!("{n:02x}").repeat(32))
             .await
             .unwrap();
-        let outbox = self.router.register(session.participant());
         let page = PageView {
             url: "/demo".into(),
             load_id: MessageId(Uuid::new_v4()),
             ..Default::default()
         };
-        self.chat.connected(&session, Some(page)).await.unwrap();
-        (session, outbox)
+        self.chat.open(session, Some(page)).await.unwrap()
     }
+}
+
+/// The answers among what a connection got (acknowledgements and errors).
+fn answers(outbox: &mut Outbox) -> Vec<ServerMsg> {
+    drain(outbox)
+        .into_iter()
+        .filter(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
+        .collect()
 }
 
 fn drain(outbox: &mut Outbox) -> Vec<ServerMsg> {
@@ -87,12 +88,12 @@ fn drain(outbox: &mut Outbox) -> Vec<ServerMsg> {
 async fn a_visitor_counts_as_gone_only_after_the_grace_period() {
     let f = fixture().await;
     let (_ann, mut ann_box) = f.agent("ann").await;
-    let (vic, vic_box) = f.visitor(1).await;
+    let (vic, _vic_box) = f.visitor(1).await;
+    let vic_id = vic.session().visitor_id();
     drain(&mut ann_box);
 
     tokio::time::pause();
-    f.router.unregister(vic_box.id);
-    f.chat.disconnected(&vic);
+    drop(vic);
     tokio::time::advance(GRACE - Duration::from_secs(1)).await;
     tokio::task::yield_now().await;
     assert!(
@@ -103,7 +104,7 @@ async fn a_visitor_counts_as_gone_only_after_the_grace_period() {
     tokio::task::yield_now().await;
     let left = drain(&mut ann_box);
     assert!(
-        matches!(left.as_slice(), [ServerMsg::VisitorLeft { visitor_id }] if Some(*visitor_id) == vic.visitor_id()),
+        matches!(left.as_slice(), [ServerMsg::VisitorLeft { visitor_id }] if Some(*visitor_id) == vic_id),
         "{left:?}"
     );
 }
@@ -119,7 +120,6 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     f.chat
         .handle(
             &mut ann,
-            ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Away,
             },
@@ -137,7 +137,6 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     f.chat
         .handle(
             &mut ann,
-            ann_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,
             },
@@ -153,15 +152,17 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
 async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
     let f = fixture().await;
     let (_ann, mut ann_box) = f.agent("ann").await;
-    let (mut vic, vic_box) = f.visitor(3).await;
+    let (mut vic, mut vic_box) = f.visitor(3).await;
     drain(&mut ann_box);
     let id = MessageId(Uuid::new_v4());
     let start = ClientMsg::StartChat {
         client_msg_id: id,
         text: "hi".into(),
     };
-    let first = f.chat.handle(&mut vic, vic_box.id, start.clone()).await;
-    let again = f.chat.handle(&mut vic, vic_box.id, start).await;
+    f.chat.handle(&mut vic, start.clone()).await;
+    let first = answers(&mut vic_box);
+    f.chat.handle(&mut vic, start).await;
+    let again = answers(&mut vic_box);
     assert_eq!(first, again, "the resend is acknowledged like the original");
     assert!(matches!(first.as_slice(), [ServerMsg::Ack { seq: 1, .. }]));
     let queued = drain(&mut ann_box)
@@ -175,13 +176,11 @@ async fn starting_a_chat_twice_with_one_message_id_opens_one_conversation() {
 #[tokio::test]
 async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
     let f = fixture().await;
-    let (mut ann, ann_box) = f.agent("ann").await;
-    let (mut vic, vic_box) = f.visitor(4).await;
-    let reply = f
-        .chat
+    let (mut ann, mut ann_box) = f.agent("ann").await;
+    let (mut vic, mut vic_box) = f.visitor(4).await;
+    f.chat
         .handle(
             &mut ann,
-            ann_box.id,
             ClientMsg::LeaveMessage {
                 name: "a".into(),
                 email: "a@b.co".into(),
@@ -190,24 +189,22 @@ async fn agents_may_not_leave_messages_and_visitors_may_not_set_a_status() {
         )
         .await;
     assert!(matches!(
-        reply.as_slice(),
+        answers(&mut ann_box).as_slice(),
         [ServerMsg::Error {
             code: app::error::ErrorCode::Forbidden,
             ..
         }]
     ));
-    let reply = f
-        .chat
+    f.chat
         .handle(
             &mut vic,
-            vic_box.id,
             ClientMsg::SetStatus {
                 status: AgentStatus::Online,
             },
         )
         .await;
     assert!(matches!(
-        reply.as_slice(),
+        answers(&mut vic_box).as_slice(),
         [ServerMsg::Error {
             code: app::error::ErrorCode::Forbidden,
             ..
@@ -224,27 +221,29 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
         client_msg_id: MessageId(Uuid::new_v4()),
         text: "hello".into(),
     };
+    f.chat.handle(&mut vic, start).await;
     let [ServerMsg::Ack {
         conversation_id, ..
-    }] = f.chat.handle(&mut vic, vic_box.id, start).await[..]
+    }] = answers(&mut vic_box)[..]
     else {
         panic!("the chat starts")
     };
     let accept = ClientMsg::AcceptChat { conversation_id };
-    assert!(f.chat.handle(&mut ann, ann_box.id, accept).await.is_empty());
+    f.chat.handle(&mut ann, accept).await;
+    assert!(answers(&mut ann_box).is_empty());
     let sync = |after_seq| ClientMsg::Sync {
         conversation_id,
         after_seq,
     };
-    f.chat.handle(&mut vic, vic_box.id, sync(0)).await;
-    f.chat.handle(&mut ann, ann_box.id, sync(0)).await;
+    f.chat.handle(&mut vic, sync(0)).await;
+    f.chat.handle(&mut ann, sync(0)).await;
     drain(&mut vic_box);
     drain(&mut ann_box);
 
     // A note, as internal notes will be: appended through the store, announced.
     let note = crate::store::NewMessage {
         id: MessageId(Uuid::new_v4()),
-        author: Some(ann.author()),
+        author: Some(ann.session().author()),
         body: app::protocol::Body::Text {
             text: "refund approved".into(),
         },
@@ -254,7 +253,7 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
     let appended = f
         .chat
         .store()
-        .append(conversation_id, ann.participant(), note)
+        .append(conversation_id, ann.session().participant(), note)
         .await
         .unwrap();
     f.chat.announce(appended.changed);
@@ -271,7 +270,7 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
 
     // The visitor resumes from before the note, and reads the whole history.
     for after in [0, appended.seq - 1] {
-        f.chat.handle(&mut vic, vic_box.id, sync(after)).await;
+        f.chat.handle(&mut vic, sync(after)).await;
         let answer = drain(&mut vic_box);
         assert!(
             answer
@@ -284,12 +283,12 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
     let history = f
         .chat
         .store()
-        .messages_after(conversation_id, vic.participant(), 0, 100)
+        .messages_after(conversation_id, vic.session().participant(), 0, 100)
         .await
         .unwrap()
         .unwrap();
     assert!(history.messages.iter().all(|m| m.seq != appended.seq));
-    f.chat.handle(&mut ann, ann_box.id, sync(0)).await;
+    f.chat.handle(&mut ann, sync(0)).await;
     assert!(
         drain(&mut ann_box).iter().any(is_note),
         "agents read it back"
@@ -301,7 +300,7 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
         client_msg_id: MessageId(Uuid::new_v4()),
         text: "done".into(),
     };
-    f.chat.handle(&mut ann, ann_box.id, reply).await;
+    f.chat.handle(&mut ann, reply).await;
     assert!(drain(&mut vic_box).iter().any(
         |m| matches!(m, ServerMsg::Message { message, .. } if message.seq == appended.seq + 1)
     ));
@@ -311,17 +310,18 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
 async fn two_tabs_starting_a_chat_at_the_same_moment_share_one_conversation() {
     let f = fixture().await;
     let (_ann, mut ann_box) = f.agent("ann").await;
-    let (mut tab1, box1) = f.visitor(6).await;
-    let (mut tab2, box2) = f.visitor(6).await;
+    let (mut tab1, mut box1) = f.visitor(6).await;
+    let (mut tab2, mut box2) = f.visitor(6).await;
     drain(&mut ann_box);
     let start = |text: &str| ClientMsg::StartChat {
         client_msg_id: MessageId(Uuid::new_v4()),
         text: text.into(),
     };
-    let (a, b) = tokio::join!(
-        f.chat.handle(&mut tab1, box1.id, start("from tab 1")),
-        f.chat.handle(&mut tab2, box2.id, start("from tab 2")),
+    tokio::join!(
+        f.chat.handle(&mut tab1, start("from tab 1")),
+        f.chat.handle(&mut tab2, start("from tab 2")),
     );
+    let (a, b) = (answers(&mut box1), answers(&mut box2));
     let conversation = |replies: &[ServerMsg]| match replies {
         [ServerMsg::Ack {
             conversation_id, ..
@@ -337,9 +337,39 @@ async fn two_tabs_starting_a_chat_at_the_same_moment_share_one_conversation() {
     let open = f
         .chat
         .store()
-        .conversations_of(tab1.participant())
+        .conversations_of(tab1.session().participant())
         .await
         .unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].last_seq, 2, "both first messages are in it");
+}
+
+#[tokio::test]
+async fn welcome_is_the_first_frame_of_every_connection() {
+    let f = fixture().await;
+    let (_ann, _ann_box) = f.agent("ann").await;
+    // Bob's own arrival changes his status: others hear of it, and so does he, but
+    // only after his welcome and the snapshots that come with it.
+    let (_bob, mut bob_box) = f.agent("bob").await;
+    let frames = drain(&mut bob_box);
+    assert!(
+        matches!(frames.first(), Some(ServerMsg::Welcome { .. })),
+        "{frames:?}"
+    );
+    let updated = frames
+        .iter()
+        .position(|m| matches!(m, ServerMsg::AgentUpdated { .. }))
+        .expect("bob hears of his own arrival");
+    let queue = frames
+        .iter()
+        .position(|m| matches!(m, ServerMsg::Queue { .. }))
+        .unwrap();
+    assert!(updated > queue, "after the snapshots: {frames:?}");
+
+    let (_vic, mut vic_box) = f.visitor(7).await;
+    let frames = drain(&mut vic_box);
+    assert!(
+        matches!(frames.first(), Some(ServerMsg::Welcome { .. })),
+        "{frames:?}"
+    );
 }

@@ -6,10 +6,10 @@ mod assets;
 mod backend;
 mod guard;
 pub mod static_files;
+pub mod ws;
 
 use crate::chat::ChatService;
 use crate::limits::SocketLimits;
-use crate::routing::Router as ConnectionRouter;
 use app::api::ConsoleBackend;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -26,7 +26,6 @@ pub use guard::{parse_origin, Origins, TrustedProxies};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub chat: Arc<ChatService>,
-    pub router: Arc<ConnectionRouter>,
     pub origins: Arc<Origins>,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub socket_limits: Arc<SocketLimits>,
@@ -46,6 +45,16 @@ async fn site_file(
     match state.site.get(&name) {
         Some(file) => file.respond(&headers),
         None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+impl FromRef<AppState> for ws::SocketState {
+    fn from_ref(state: &AppState) -> Self {
+        ws::SocketState {
+            chat: state.chat.clone(),
+            origins: state.origins.clone(),
+            limits: state.socket_limits.clone(),
+        }
     }
 }
 
@@ -78,8 +87,8 @@ pub fn router(state: AppState) -> Router {
     let origins = state.origins.clone();
     let proxies = state.trusted_proxies.clone();
     Router::new()
-        .route("/ws/visitor", get(crate::ws::visitor_socket))
-        .route("/ws/agent", get(crate::ws::agent_socket))
+        .route("/ws/visitor", get(ws::visitor_socket))
+        .route("/ws/agent", get(ws::agent_socket))
         .route("/widget.js", get(assets::widget_js))
         .route("/widget", get(widget_page))
         .route("/pkg/{name}", get(site_file))

@@ -58,6 +58,39 @@ pub struct Envelope {
     pub payload: Bytes,
     /// Set when the payload is an entry of a conversation's sequence.
     pub entry: Option<Entry>,
+    /// Set for an order to the routers rather than a frame (`payload` is empty).
+    pub control: Option<Control>,
+}
+
+/// What a control envelope asks every router that holds a connection of its
+/// audience to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Close the connections (an agent removed, or its sessions ended); their
+    /// clients find out when they reconnect.
+    Cut,
+}
+
+impl Envelope {
+    /// A frame for the audience.
+    pub fn frame(audience: Audience, payload: Bytes) -> Self {
+        Self {
+            audience,
+            payload,
+            entry: None,
+            control: None,
+        }
+    }
+
+    /// Cuts every connection of `participant`, on every node.
+    pub fn cut(participant: Participant) -> Self {
+        Self {
+            audience: Audience::Participants(vec![participant]),
+            payload: Bytes::new(),
+            entry: None,
+            control: Some(Control::Cut),
+        }
+    }
 }
 
 /// Which entry of which conversation an envelope carries.
@@ -85,6 +118,9 @@ struct Conn {
     tx: mpsc::Sender<Bytes>,
     cut: CancellationToken,
     streams: HashMap<ConversationId, Stream>,
+    /// Until its `welcome` is out, what is broadcast to it waits here, so that the
+    /// `welcome` is always its first frame.
+    early: Option<Vec<Bytes>>,
 }
 
 /// One conversation's entries on their way to one connection.
@@ -198,7 +234,8 @@ impl Router {
         Self::default()
     }
 
-    /// Opens a connection for `participant` and returns its outbox.
+    /// Opens a connection for `participant` and returns its outbox. Only answers to
+    /// it go out until [`Router::welcomed`]; broadcasts wait.
     pub fn register(&self, participant: Participant) -> Outbox {
         let (tx, frames) = mpsc::channel(OUTBOX_CAPACITY);
         let cut = CancellationToken::new();
@@ -212,6 +249,7 @@ impl Router {
                 tx,
                 cut: cut.clone(),
                 streams: HashMap::new(),
+                early: Some(Vec::new()),
             },
         );
         registry
@@ -220,6 +258,22 @@ impl Router {
             .or_default()
             .push(id);
         Outbox { id, frames, cut }
+    }
+
+    /// The connection's `welcome` (and what must follow it at once) is in its
+    /// outbox: what was broadcast to it meanwhile follows now.
+    pub fn welcomed(&self, id: ConnId) {
+        let mut registry = self.lock();
+        let Some(conn) = registry.conns.get_mut(&id) else {
+            return;
+        };
+        let early = conn.early.take().unwrap_or_default();
+        if early
+            .into_iter()
+            .any(|bytes| conn.tx.try_send(bytes).is_err())
+        {
+            registry.cut(id);
+        }
     }
 
     /// Closes a connection. Returns how many connections its participant still has.
@@ -231,22 +285,6 @@ impl Router {
                 .get(&conn.participant)
                 .map_or(0, Vec::len),
             None => 0,
-        }
-    }
-
-    /// Closes every connection of `participant` (its account was removed, or its
-    /// sessions ended); they unregister as their transports notice.
-    pub fn cut_participant(&self, participant: Participant) {
-        let registry = self.lock();
-        for id in registry
-            .by_participant
-            .get(&participant)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(conn) = registry.conns.get(id) {
-                conn.cut.cancel();
-            }
         }
     }
 
@@ -367,10 +405,26 @@ impl Router {
         } = &mut *registry;
         let mut slow = Vec::new();
         let mut gap = false;
+        let to_one = matches!(envelope.audience, Audience::Connection(_));
         let mut push = |id: ConnId, conn: &mut Conn| {
+            if envelope.control == Some(Control::Cut) {
+                slow.push(id);
+                return;
+            }
             let Some(entry) = envelope.entry else {
-                if conn.tx.try_send(envelope.payload.clone()).is_err() {
-                    slow.push(id);
+                match &mut conn.early {
+                    Some(early) if !to_one => {
+                        if early.len() >= OUTBOX_CAPACITY {
+                            slow.push(id);
+                        } else {
+                            early.push(envelope.payload.clone());
+                        }
+                    }
+                    _ => {
+                        if conn.tx.try_send(envelope.payload.clone()).is_err() {
+                            slow.push(id);
+                        }
+                    }
                 }
                 return;
             };
@@ -422,7 +476,9 @@ impl Router {
             }
         }
         for id in slow {
-            tracing::info!(conn = id.0, "outbox full; cutting the slow connection");
+            if envelope.control.is_none() {
+                tracing::info!(conn = id.0, "outbox full; cutting the slow connection");
+            }
             registry.cut(id);
         }
         #[cfg(test)]
@@ -454,11 +510,14 @@ mod tests {
     }
 
     fn frame(text: &'static str, audience: Audience) -> Envelope {
-        Envelope {
-            audience,
-            payload: Bytes::from_static(text.as_bytes()),
-            entry: None,
-        }
+        Envelope::frame(audience, Bytes::from_static(text.as_bytes()))
+    }
+
+    /// Registers a connection whose `welcome` went out.
+    fn open(router: &Router, who: Participant) -> Outbox {
+        let outbox = router.register(who);
+        router.welcomed(outbox.id);
+        outbox
     }
 
     #[test]
@@ -466,9 +525,9 @@ mod tests {
         let router = Router::new();
         let ann = visitor(VisitorId(Uuid::new_v4()));
         let bob = agent(AgentId(Uuid::new_v4()));
-        let mut ann1 = router.register(ann);
-        let mut ann2 = router.register(ann);
-        let mut bob1 = router.register(bob);
+        let mut ann1 = open(&router, ann);
+        let mut ann2 = open(&router, ann);
+        let mut bob1 = open(&router, bob);
         router.deliver(&frame("hi", Audience::Participants(vec![ann])));
         assert_eq!(ann1.frames.try_recv().unwrap(), "hi");
         assert_eq!(ann2.frames.try_recv().unwrap(), "hi");
@@ -483,7 +542,7 @@ mod tests {
     fn entries_flow_only_after_a_sync_and_never_twice() {
         let router = Router::new();
         let ann = visitor(VisitorId(Uuid::new_v4()));
-        let mut conn = router.register(ann);
+        let mut conn = open(&router, ann);
         let conversation = ConversationId(Uuid::new_v4());
         let entry = |seq: u64| Envelope {
             audience: Audience::Participants(vec![ann]),
@@ -493,6 +552,7 @@ mod tests {
                 seq,
                 visibility: Visibility::Everyone,
             }),
+            control: None,
         };
         router.deliver(&entry(1));
         assert!(conn.frames.try_recv().is_err(), "not synced yet");
@@ -511,8 +571,8 @@ mod tests {
     fn unregister_counts_what_is_left() {
         let router = Router::new();
         let ann = visitor(VisitorId(Uuid::new_v4()));
-        let a = router.register(ann);
-        let b = router.register(ann);
+        let a = open(&router, ann);
+        let b = open(&router, ann);
         assert_eq!(router.unregister(a.id), 1);
         assert!(a.cut.is_cancelled());
         assert_eq!(router.unregister(b.id), 0);
@@ -525,8 +585,8 @@ mod tests {
         let router = Router::new();
         let slow = visitor(VisitorId(Uuid::new_v4()));
         let fast = visitor(VisitorId(Uuid::new_v4()));
-        let slow_box = router.register(slow);
-        let mut fast_box = router.register(fast);
+        let slow_box = open(&router, slow);
+        let mut fast_box = open(&router, fast);
         let everyone = Audience::Participants(vec![slow, fast]);
         for _ in 0..=OUTBOX_CAPACITY {
             router.deliver(&frame("x", everyone.clone()));
@@ -540,7 +600,7 @@ mod tests {
     }
 
     fn stream_of(router: &Router, who: Participant) -> (Outbox, ConversationId) {
-        let conn = router.register(who);
+        let conn = open(router, who);
         (conn, ConversationId(Uuid::new_v4()))
     }
 
@@ -558,6 +618,7 @@ mod tests {
                 seq,
                 visibility,
             }),
+            control: None,
         }
     }
 
@@ -634,7 +695,7 @@ mod tests {
         let ann = visitor(VisitorId(Uuid::new_v4()));
         let bob = agent(AgentId(Uuid::new_v4()));
         let (mut vic, id) = stream_of(&router, ann);
-        let mut desk = router.register(bob);
+        let mut desk = open(&router, bob);
         router.mark_synced(vic.id, id, 0);
         router.mark_synced(desk.id, id, 0);
         let both = |seq: u64, visibility| Envelope {
@@ -645,6 +706,7 @@ mod tests {
                 seq,
                 visibility,
             }),
+            control: None,
         };
         router.deliver(&both(1, Visibility::Everyone));
         router.deliver(&both(2, Visibility::Agents));
@@ -669,5 +731,30 @@ mod tests {
         }
         assert!(conn.cut.is_cancelled());
         assert_eq!(router.connection_count(ann), 0);
+    }
+
+    #[test]
+    fn broadcasts_wait_for_the_welcome_and_answers_do_not() {
+        let router = Router::new();
+        let bob = agent(AgentId(Uuid::new_v4()));
+        let mut desk = router.register(bob);
+        router.deliver(&frame("visitor_updated", Audience::Agents));
+        router.deliver(&frame("welcome", Audience::Connection(desk.id)));
+        assert_eq!(received(&mut desk), ["welcome"]);
+        router.welcomed(desk.id);
+        router.deliver(&frame("agent_updated", Audience::Agents));
+        assert_eq!(received(&mut desk), ["visitor_updated", "agent_updated"]);
+    }
+
+    #[test]
+    fn a_cut_order_closes_every_connection_of_its_participant() {
+        let router = Router::new();
+        let bob = agent(AgentId(Uuid::new_v4()));
+        let ann = agent(AgentId(Uuid::new_v4()));
+        let (one, two, other) = (open(&router, bob), open(&router, bob), open(&router, ann));
+        router.deliver(&Envelope::cut(bob));
+        assert!(one.cut.is_cancelled() && two.cut.is_cancelled());
+        assert!(!other.cut.is_cancelled());
+        assert_eq!(router.connection_count(bob), 0);
     }
 }

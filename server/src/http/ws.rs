@@ -5,10 +5,9 @@
 //! drains the bounded outbox the router fills. Visitors must send `hello` first;
 //! agents are known from their session cookie before the upgrade.
 
-use crate::chat::{ChatService, Session};
-use crate::http::AppState;
-use crate::limits::{Bucket, ConnectionSlot};
-use crate::routing::{Audience, Envelope};
+use super::guard::Origins;
+use crate::chat::{ChatService, Connection, Session};
+use crate::limits::{Bucket, ConnectionSlot, SocketLimits};
 use app::api::ClientAddr;
 use app::error::ErrorCode;
 use app::protocol::{
@@ -38,9 +37,17 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a closing connection may take to take its last frames.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What the socket endpoints need of the server.
+#[derive(Clone)]
+pub struct SocketState {
+    pub chat: Arc<ChatService>,
+    pub origins: Arc<Origins>,
+    pub limits: Arc<SocketLimits>,
+}
+
 pub async fn visitor_socket(
     ws: WebSocketUpgrade,
-    State(state): State<AppState>,
+    State(state): State<SocketState>,
     Extension(ClientAddr(ip)): Extension<ClientAddr>,
     headers: HeaderMap,
 ) -> Response {
@@ -59,7 +66,7 @@ pub async fn visitor_socket(
 
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
-    State(state): State<AppState>,
+    State(state): State<SocketState>,
     Extension(ClientAddr(ip)): Extension<ClientAddr>,
     headers: HeaderMap,
 ) -> Response {
@@ -110,12 +117,12 @@ impl IntoResponse for Refusal {
 /// Checks a handshake before the upgrade: it must come from a page of this
 /// deployment, and the address must be within its connection limits. Returns the
 /// address's connection slot, held for as long as the connection lasts.
-fn admit(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Refusal> {
+fn admit(state: &SocketState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Refusal> {
     if !state.origins.permits_socket(headers) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "socket from a foreign origin refused");
         return Err(Refusal::ForeignOrigin);
     }
-    let limits = &state.socket_limits;
+    let limits = &state.limits;
     if !limits.connects.take(&ip) {
         return Err(Refusal::TooMany);
     }
@@ -197,21 +204,28 @@ struct Closing {
 
 async fn serve(
     socket: WebSocket,
-    state: AppState,
+    state: SocketState,
     ip: IpAddr,
-    mut session: Session,
+    session: Session,
     page: Option<PageView>,
 ) {
-    let AppState {
-        chat,
-        router,
-        socket_limits,
-        ..
-    } = state;
-    let outbox = router.register(session.participant());
-    let conn = outbox.id;
-    let cut = outbox.cut.clone();
+    let SocketState { chat, limits, .. } = state;
     let (mut sink, mut stream) = socket.split();
+    let (mut conn, outbox) = match chat.open(session, page).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            let msg = err.into_server_msg(None, None);
+            let text = serde_json::to_string(&msg).unwrap_or_default();
+            let _ = sink.send(Message::Text(text.into())).await;
+            let frame = CloseFrame {
+                code: close_code::AGAIN,
+                reason: "could not open the connection".into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+            return;
+        }
+    };
+    let cut = outbox.cut.clone();
     let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Option<Closing>>();
 
     let writer = tokio::spawn(async move {
@@ -256,27 +270,15 @@ async fn serve(
         let _ = sink.close().await;
     });
 
-    let reply = |msg: &ServerMsg| {
-        router.deliver(&Envelope {
-            audience: Audience::Connection(conn),
-            payload: crate::chat::encode(msg),
-            entry: None,
-        })
-    };
-    let refuse = |code: ErrorCode| {
-        reply(&ServerMsg::Error {
+    let refuse = |conn: &Connection, code: ErrorCode| {
+        conn.reply(&ServerMsg::Error {
             code,
             client_msg_id: None,
             conversation_id: None,
         })
     };
 
-    match chat.connected(&session, page).await {
-        Ok(welcome) => welcome.iter().for_each(reply),
-        Err(err) => reply(&err.into_server_msg(None, None)),
-    }
-
-    let frame_rate = socket_limits.limits.frames_per_connection;
+    let frame_rate = limits.limits.frames_per_connection;
     let mut frames_left = Bucket::full(frame_rate, Instant::now());
     let closing = loop {
         let frame = tokio::select! {
@@ -294,21 +296,21 @@ async fn serve(
             Ok(None) | Ok(Some(Ok(Message::Close(_)))) => break None,
             Ok(Some(Err(err))) => {
                 break unreadable(&err)
-                    .inspect(|(code, _)| refuse(*code))
+                    .inspect(|(code, _)| refuse(&conn, *code))
                     .map(|(_, c)| c)
             }
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Binary(_)))) => {
-                refuse(ErrorCode::BadRequest);
+                refuse(&conn, ErrorCode::BadRequest);
                 continue;
             }
             Ok(Some(Ok(Message::Text(text)))) => text,
         };
         // A flood gets one clear error, then the connection is closed; the client
         // reconnects later with back-off and resends what was not acknowledged.
-        if !frames_left.take(frame_rate, Instant::now()) || !socket_limits.frames_per_ip.take(&ip) {
+        if !frames_left.take(frame_rate, Instant::now()) || !limits.frames_per_ip.take(&ip) {
             tracing::info!(%ip, "client over its rate limit; closing");
-            refuse(ErrorCode::RateLimited);
+            refuse(&conn, ErrorCode::RateLimited);
             break Some(Closing {
                 code: close_code::POLICY,
                 reason: "rate limited",
@@ -318,21 +320,19 @@ async fn serve(
             Ok(msg) => msg,
             Err(err) => {
                 tracing::debug!(%err, "unreadable client frame");
-                refuse(ErrorCode::BadRequest);
+                refuse(&conn, ErrorCode::BadRequest);
                 continue;
             }
         };
         let msg = match msg {
             // An agent's console may open with an empty hello; nothing to do.
-            ClientMsg::Hello { .. } if session.agent_id().is_some() => continue,
+            ClientMsg::Hello { .. } if conn.session().agent_id().is_some() => continue,
             ClientMsg::PageView { page } => ClientMsg::PageView {
                 page: tidy_page(page),
             },
             other => other,
         };
-        for answer in chat.handle(&mut session, conn, msg).await {
-            reply(&answer);
-        }
+        chat.handle(&mut conn, msg).await;
     };
 
     // Let the writer flush the answer and the close frame, and read on (throwing
@@ -347,8 +347,8 @@ async fn serve(
     if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
         abort.abort();
     }
-    router.unregister(conn);
-    chat.disconnected(&session);
+    // Closing the connection: the router forgets it, presence starts its grace.
+    drop(conn);
 }
 
 /// The error code and close frame for a frame the socket could not read, if the
