@@ -8,7 +8,6 @@
 //!
 //! [`Server::start`] wires them together; `main.rs` only reads the command line.
 
-pub mod agents;
 pub mod broker;
 pub mod chat;
 pub mod clock;

@@ -126,7 +126,7 @@ async fn serve(demo: bool) -> anyhow::Result<()> {
         let file = config::sqlite_file(&config.database_url)
             .and_then(|db| db.parent().map(|dir| dir.join("demo-logins.txt")))
             .unwrap_or_else(|| "demo-logins.txt".into());
-        server::agents::ensure_demo_agents(store.as_ref(), &file).await?
+        server::chat::agents::ensure_demo_agents(store.as_ref(), &file).await?
     } else {
         None
     };
@@ -165,7 +165,7 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
                 Role::Agent => AgentRole::Agent,
                 Role::Admin => AgentRole::Admin,
             };
-            server::agents::add(store, &username, &name, role, &read_password()?).await?;
+            server::chat::agents::add(store, &username, &name, role, &read_password()?).await?;
             println!("added agent '{username}'");
         }
         AgentCommand::List => {
@@ -179,11 +179,11 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
             }
         }
         AgentCommand::Remove { username } => {
-            server::agents::remove(store, &username).await?;
+            server::chat::agents::remove(store, &username).await?;
             println!("removed agent '{username}'");
         }
         AgentCommand::Passwd { username, .. } => {
-            server::agents::set_password(store, &username, &read_password()?).await?;
+            server::chat::agents::set_password(store, &username, &read_password()?).await?;
             println!("changed the password of '{username}'; their sessions have ended");
         }
     }

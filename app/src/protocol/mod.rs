@@ -267,7 +267,7 @@ pub struct ConversationSummary {
     pub last_seq: u64,
     /// Current participants.
     pub participants: Vec<ParticipantInfo>,
-    /// The agent who owns the conversation (see docs/ownership.md).
+    /// The agent who owns the conversation (see docs/multi-party.md).
     #[serde(default)]
     pub owner: Option<AgentId>,
     /// Invitations still pending.
@@ -581,6 +581,53 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// A person's name as others see it: one rule for agents, visitors and the
+/// leave-a-message form. Not blank, no control characters (they would not show),
+/// at most [`MAX_NAME_CHARS`]; otherwise kept exactly as given (forms trim what
+/// people type before they send it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+/// Why a display name was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameProblem {
+    Blank,
+    ControlCharacter,
+    TooLong,
+}
+
+impl DisplayName {
+    pub fn parse(name: &str) -> Result<DisplayName, NameProblem> {
+        if name.trim().is_empty() {
+            Err(NameProblem::Blank)
+        } else if name.chars().any(char::is_control) {
+            Err(NameProblem::ControlCharacter)
+        } else if char_len(name) > MAX_NAME_CHARS {
+            Err(NameProblem::TooLong)
+        } else {
+            Ok(DisplayName(name.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameProblem::Blank => f.write_str("a name cannot be blank"),
+            NameProblem::ControlCharacter => f.write_str("a name cannot hold control characters"),
+            NameProblem::TooLong => write!(f, "a name has at most {MAX_NAME_CHARS} characters"),
+        }
+    }
+}
+
 /// Cuts `s` to at most `max` characters, on a character boundary.
 pub fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -633,5 +680,28 @@ mod tests {
         assert_eq!(truncate_chars("héllo", 2), "hé");
         assert_eq!(truncate_chars("短い", 5), "短い");
         assert_eq!(char_len("短い"), 2);
+    }
+
+    #[test]
+    fn one_rule_for_every_display_name() {
+        assert_eq!(
+            DisplayName::parse(" Ann ").unwrap().as_str(),
+            " Ann ",
+            "kept exactly"
+        );
+        assert_eq!(
+            DisplayName::parse("王小明").unwrap().into_string(),
+            "王小明"
+        );
+        assert_eq!(DisplayName::parse(" \t"), Err(NameProblem::Blank));
+        assert_eq!(
+            DisplayName::parse("Ann\u{7}"),
+            Err(NameProblem::ControlCharacter)
+        );
+        assert!(DisplayName::parse(&"名".repeat(MAX_NAME_CHARS)).is_ok());
+        assert_eq!(
+            DisplayName::parse(&"名".repeat(MAX_NAME_CHARS + 1)),
+            Err(NameProblem::TooLong)
+        );
     }
 }

@@ -180,7 +180,10 @@ impl ChatService {
     /// Agent accounts were added, removed or had their password set: every console
     /// gets the new list, and the connections of `signed_out` (whose sessions the
     /// store has ended) are closed.
-    pub async fn accounts_changed(&self, signed_out: Option<AgentId>) -> Result<(), ChatError> {
+    pub(super) async fn accounts_changed(
+        &self,
+        signed_out: Option<AgentId>,
+    ) -> Result<(), ChatError> {
         if let Some(id) = signed_out {
             // Through the broker, so that its consoles on every node close.
             self.broker

@@ -8,8 +8,9 @@ use crate::routing::ConnId;
 use crate::store::{AgentRecord, Departure, NewMessage, NewOfflineMessage, Refusal, StoreError};
 use app::ids::{ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
-    char_len, AgentStatus, Body, ConversationState, Handled, OfflineMessage, ServerMsg, Visibility,
-    MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, SYNC_PAGE,
+    char_len, AgentStatus, Body, ConversationState, DisplayName, Handled, NameProblem,
+    OfflineMessage, ServerMsg, Visibility, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
+    SYNC_PAGE,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -25,6 +26,17 @@ fn check_text(text: &str) -> Result<(), ChatError> {
         });
     }
     Ok(())
+}
+
+/// A display name by the one rule ([`DisplayName`]), refused with the field named.
+pub(super) fn display_name(name: &str) -> Result<DisplayName, ChatError> {
+    DisplayName::parse(name).map_err(|problem| match problem {
+        NameProblem::TooLong => ChatError::TooLong {
+            field: "name",
+            max: MAX_NAME_CHARS,
+        },
+        NameProblem::Blank | NameProblem::ControlCharacter => ChatError::InvalidField("name"),
+    })
 }
 
 fn is_plausible_email(email: &str) -> bool {
@@ -311,17 +323,7 @@ impl ChatService {
         let Session::Visitor { id, name: current } = session else {
             return Err(ChatError::Forbidden);
         };
-        // Stored exactly as chosen (clients trim what people type); blank names and
-        // control characters, which would not show, are refused.
-        if name.trim().is_empty() || name.chars().any(char::is_control) {
-            return Err(ChatError::InvalidField("name"));
-        }
-        if char_len(&name) > MAX_NAME_CHARS {
-            return Err(ChatError::TooLong {
-                field: "name",
-                max: MAX_NAME_CHARS,
-            });
-        }
+        let name = display_name(&name)?.into_string();
         self.store.set_visitor_name(*id, &name).await?;
         *current = name.clone();
         if let Some(visitor) = self.presence().visitor_renamed(*id, &name) {
@@ -350,17 +352,9 @@ impl ChatService {
         text: String,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let visitor_id = session.visitor_id().ok_or(ChatError::Forbidden)?;
-        let name = name.trim().to_owned();
+        // What a person typed into the form: surrounding blanks go.
+        let name = display_name(name.trim())?.into_string();
         let email = email.trim().to_owned();
-        if name.is_empty() {
-            return Err(ChatError::InvalidField("name"));
-        }
-        if char_len(&name) > MAX_NAME_CHARS {
-            return Err(ChatError::TooLong {
-                field: "name",
-                max: MAX_NAME_CHARS,
-            });
-        }
         if char_len(&email) > MAX_EMAIL_CHARS || !is_plausible_email(&email) {
             return Err(ChatError::InvalidField("email"));
         }

@@ -87,7 +87,12 @@ impl ChatError {
                 tracing::warn!(%detail, "storage unavailable; the client will retry")
             }
             ChatError::Store(err) => tracing::error!(%err, "storage failed"),
-            _ => tracing::debug!(err = %self, "request refused"),
+            _ => tracing::debug!(
+                err = %self,
+                conversation = ?conversation_id,
+                client_msg = ?client_msg_id,
+                "request refused"
+            ),
         }
         ServerMsg::Error {
             code: self.code(),

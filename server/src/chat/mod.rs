@@ -8,6 +8,7 @@
 //! [`ChatService::handle`], and drops the connection when the socket closes.
 
 mod accounts;
+pub mod agents;
 mod announce;
 mod connections;
 mod conversations;
@@ -25,6 +26,7 @@ mod tests;
 pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
 };
+pub use agents::AccountError;
 pub use connections::Connection;
 pub use error::ChatError;
 pub use presence::{AgentProfile, Presence};

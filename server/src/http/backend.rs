@@ -1,7 +1,6 @@
 //! The chat service as the console's server functions see it.
 
-use crate::agents::{self, AgentCliError};
-use crate::chat::ChatError;
+use crate::chat::{AccountError, ChatError};
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
 use app::api::{AgentView, ApiError, ConsoleBackend, NewAgentAccount, SESSION_COOKIE};
@@ -63,27 +62,20 @@ impl ConsoleApi {
         }
         Ok(agent)
     }
-
-    /// The consoles hear of the change; `signed_out` is disconnected.
-    async fn accounts_changed(&self, signed_out: Option<app::ids::AgentId>) {
-        if let Err(err) = self.chat.accounts_changed(signed_out).await {
-            tracing::warn!(%err, "could not announce the changed agent accounts");
-        }
-    }
 }
 
 /// What an admin sees when an account change is refused: the code, and the same
 /// sentence the command line prints.
-fn account_error(err: AgentCliError) -> ApiError {
+fn account_error(err: AccountError) -> ApiError {
     let code = match &err {
-        AgentCliError::BadUsername(_)
-        | AgentCliError::BadName
-        | AgentCliError::ShortPassword
-        | AgentCliError::Exists(_) => ErrorCode::InvalidField,
-        AgentCliError::Missing(_) => ErrorCode::NotFound,
-        AgentCliError::Hash(_) => ErrorCode::Internal,
-        AgentCliError::Store(_) => {
-            let AgentCliError::Store(err) = err else {
+        AccountError::BadUsername(_)
+        | AccountError::BadName(_)
+        | AccountError::ShortPassword
+        | AccountError::Exists(_) => ErrorCode::InvalidField,
+        AccountError::Missing(_) => ErrorCode::NotFound,
+        AccountError::Hash(_) => ErrorCode::Internal,
+        AccountError::Store(_) => {
+            let AccountError::Store(err) = err else {
                 unreachable!()
             };
             return store_code(err).into();
@@ -198,18 +190,17 @@ impl ConsoleBackend for ConsoleApi {
         account: NewAgentAccount,
     ) -> Result<AgentView, ApiError> {
         let admin = self.admin(token).await?;
-        let store = self.chat.store().as_ref();
-        let agent = agents::add(
-            store,
-            &account.username,
-            &account.name,
-            account.role,
-            &account.password,
-        )
-        .await
-        .map_err(account_error)?;
-        tracing::info!(admin = %admin.username, username = %agent.username, "agent added");
-        self.accounts_changed(None).await;
+        tracing::info!(admin = %admin.username, username = %account.username, "adding an agent");
+        let agent = self
+            .chat
+            .add_agent(
+                &account.username,
+                &account.name,
+                account.role,
+                &account.password,
+            )
+            .await
+            .map_err(account_error)?;
         Ok(view(agent))
     }
 
@@ -221,18 +212,11 @@ impl ConsoleBackend for ConsoleApi {
                 detail: Some("you cannot remove your own account".into()),
             });
         }
-        let store = self.chat.store().as_ref();
-        let removed = store
-            .agent_by_username(username)
+        tracing::info!(admin = %admin.username, %username, "removing an agent");
+        self.chat
+            .remove_agent(username)
             .await
-            .map_err(store_code)?
-            .map(|a| a.id);
-        agents::remove(store, username)
-            .await
-            .map_err(account_error)?;
-        tracing::info!(admin = %admin.username, %username, "agent removed");
-        self.accounts_changed(removed).await;
-        Ok(())
+            .map_err(account_error)
     }
 
     async fn set_agent_password(
@@ -242,18 +226,12 @@ impl ConsoleBackend for ConsoleApi {
         password: &str,
     ) -> Result<(), ApiError> {
         let admin = self.admin(token).await?;
-        let store = self.chat.store().as_ref();
-        agents::set_password(store, username, password)
+        tracing::info!(admin = %admin.username, %username, "setting a password");
+        // Its sessions end (the admin's own too, when it was theirs).
+        self.chat
+            .set_agent_password(username, password)
             .await
-            .map_err(account_error)?;
-        tracing::info!(admin = %admin.username, %username, "password set");
-        let agent = store
-            .agent_by_username(username)
-            .await
-            .map_err(store_code)?;
-        // Its sessions are gone (the admin's own too, when it was theirs).
-        self.accounts_changed(agent.map(|a| a.id)).await;
-        Ok(())
+            .map_err(account_error)
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

@@ -117,7 +117,7 @@ impl TestServer {
     }
 
     pub async fn add_account(&self, username: &str, name: &str, role: AgentRole) {
-        server::agents::add(
+        server::chat::agents::add(
             self.server.chat.store().as_ref(),
             username,
             name,

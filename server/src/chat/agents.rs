@@ -1,9 +1,13 @@
-//! Agent accounts, as the command line and admins in the console manage them, and
+//! Agent accounts, as admins in the console and the command line manage them, and
 //! the demo agents made on first run.
+//!
+//! The functions over a store are the rules (the command line uses them on the
+//! database directly); the [`ChatService`] methods apply them and announce the
+//! change to every console, cutting the consoles of an agent whose sessions ended.
 
-use crate::chat::{hash_password, on_hashing_thread};
+use super::{hash_password, on_hashing_thread, ChatService};
 use crate::store::{AgentRecord, NewAgent, Store, StoreError};
-use app::protocol::{char_len, AgentRole, MAX_NAME_CHARS};
+use app::protocol::{char_len, AgentRole, DisplayName, MAX_NAME_CHARS};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use std::path::Path;
@@ -12,11 +16,13 @@ use std::path::Path;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AgentCliError {
+pub enum AccountError {
     #[error("username '{0}' is not valid; use 1 to 64 letters, digits, '.', '-' or '_'")]
     BadUsername(String),
-    #[error("display name must be 1 to {MAX_NAME_CHARS} characters")]
-    BadName,
+    #[error(
+        "display name '{0}' is not valid: 1 to {MAX_NAME_CHARS} characters, no control characters"
+    )]
+    BadName(String),
     #[error("password must be at least {MIN_PASSWORD_CHARS} characters")]
     ShortPassword,
     #[error("agent '{0}' already exists; use `agent passwd` to change its password")]
@@ -26,10 +32,10 @@ pub enum AgentCliError {
     #[error("{0}")]
     Hash(String),
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StoreError),
 }
 
-fn check_username(username: &str) -> Result<(), AgentCliError> {
+fn check_username(username: &str) -> Result<(), AccountError> {
     let ok = (1..=64).contains(&username.len())
         && username
             .chars()
@@ -37,24 +43,24 @@ fn check_username(username: &str) -> Result<(), AgentCliError> {
     if ok {
         Ok(())
     } else {
-        Err(AgentCliError::BadUsername(username.to_owned()))
+        Err(AccountError::BadUsername(username.to_owned()))
     }
 }
 
-fn check_password(password: &str) -> Result<(), AgentCliError> {
+fn check_password(password: &str) -> Result<(), AccountError> {
     if char_len(password) < MIN_PASSWORD_CHARS {
-        return Err(AgentCliError::ShortPassword);
+        return Err(AccountError::ShortPassword);
     }
     Ok(())
 }
 
 /// Hashes on the password-hashing thread (see [`on_hashing_thread`]).
-async fn hash(password: &str) -> Result<String, AgentCliError> {
+async fn hash(password: &str) -> Result<String, AccountError> {
     let password = password.to_owned();
     on_hashing_thread(move || hash_password(&password))
         .await
         .unwrap_or_else(|| Err("the password-hashing thread is gone".into()))
-        .map_err(AgentCliError::Hash)
+        .map_err(AccountError::Hash)
 }
 
 pub async fn add(
@@ -63,25 +69,25 @@ pub async fn add(
     name: &str,
     role: AgentRole,
     password: &str,
-) -> Result<AgentRecord, AgentCliError> {
+) -> Result<AgentRecord, AccountError> {
     check_username(username)?;
-    let name = name.trim();
-    if name.is_empty() || char_len(name) > MAX_NAME_CHARS {
-        return Err(AgentCliError::BadName);
-    }
+    // What an admin typed: surrounding blanks go; then the one rule for names.
+    let name = DisplayName::parse(name.trim())
+        .map_err(|_| AccountError::BadName(name.to_owned()))?
+        .into_string();
     check_password(password)?;
     let password_hash = hash(password).await?;
     let agent = store
         .create_agent(NewAgent {
             username: username.to_owned(),
-            name: name.to_owned(),
+            name,
             role,
             password_hash,
         })
         .await
         .map_err(|e| match e {
-            StoreError::Duplicate(_) => AgentCliError::Exists(username.to_owned()),
-            other => AgentCliError::Store(other),
+            StoreError::Duplicate(_) => AccountError::Exists(username.to_owned()),
+            other => AccountError::Store(other),
         })?;
     Ok(agent)
 }
@@ -90,21 +96,65 @@ pub async fn set_password(
     store: &dyn Store,
     username: &str,
     password: &str,
-) -> Result<(), AgentCliError> {
+) -> Result<(), AccountError> {
     check_password(password)?;
     let hash = hash(password).await?;
     match store.set_password_hash(username, &hash).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(AgentCliError::Missing(username.to_owned())),
-        Err(e) => Err(AgentCliError::Store(e)),
+        Ok(false) => Err(AccountError::Missing(username.to_owned())),
+        Err(e) => Err(AccountError::Store(e)),
     }
 }
 
-pub async fn remove(store: &dyn Store, username: &str) -> Result<(), AgentCliError> {
+pub async fn remove(store: &dyn Store, username: &str) -> Result<(), AccountError> {
     match store.remove_agent(username).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(AgentCliError::Missing(username.to_owned())),
-        Err(e) => Err(AgentCliError::Store(e)),
+        Ok(false) => Err(AccountError::Missing(username.to_owned())),
+        Err(e) => Err(AccountError::Store(e)),
+    }
+}
+
+impl ChatService {
+    /// Adds an agent account; every console hears of it.
+    pub async fn add_agent(
+        &self,
+        username: &str,
+        name: &str,
+        role: AgentRole,
+        password: &str,
+    ) -> Result<AgentRecord, AccountError> {
+        let agent = add(self.store.as_ref(), username, name, role, password).await?;
+        tracing::info!(%username, "agent added");
+        self.announce_accounts(None).await;
+        Ok(agent)
+    }
+
+    /// Removes an agent account; its consoles close, every other console hears of it.
+    pub async fn remove_agent(&self, username: &str) -> Result<(), AccountError> {
+        let removed = self.store.agent_by_username(username).await?.map(|a| a.id);
+        remove(self.store.as_ref(), username).await?;
+        tracing::info!(%username, "agent removed");
+        self.announce_accounts(removed).await;
+        Ok(())
+    }
+
+    /// Sets an agent's password; its sessions end and its consoles close.
+    pub async fn set_agent_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(), AccountError> {
+        set_password(self.store.as_ref(), username, password).await?;
+        tracing::info!(%username, "password set");
+        let agent = self.store.agent_by_username(username).await?;
+        self.announce_accounts(agent.map(|a| a.id)).await;
+        Ok(())
+    }
+
+    async fn announce_accounts(&self, signed_out: Option<app::ids::AgentId>) {
+        if let Err(err) = self.accounts_changed(signed_out).await {
+            tracing::warn!(%err, "could not announce the changed agent accounts");
+        }
     }
 }
 
@@ -113,8 +163,8 @@ pub async fn remove(store: &dyn Store, username: &str) -> Result<(), AgentCliErr
 pub async fn ensure_demo_agents(
     store: &dyn Store,
     logins_file: &Path,
-) -> Result<Option<String>, AgentCliError> {
-    let existing = store.agents().await.map_err(AgentCliError::Store)?;
+) -> Result<Option<String>, AccountError> {
+    let existing = store.agents().await.map_err(AccountError::Store)?;
     if existing.is_empty() {
         let mut text = String::new();
         for (username, name, role) in [
