@@ -32,6 +32,9 @@ pub struct ConvView {
     /// Kept only to show its history (a visitor's one-to-one chat before a group
     /// conversation); never the conversation a window is about.
     pub earlier: bool,
+    /// Up to here the server's `history` answers have given everything this client
+    /// may see: a missing number below it is an entry for agents only, not a gap.
+    pub complete_through: u64,
 }
 
 impl ConvView {
@@ -44,6 +47,7 @@ impl ConvView {
             unread: 0,
             queue_position: None,
             earlier: false,
+            complete_through: 0,
         };
         view.remember_participants();
         view
@@ -62,12 +66,13 @@ impl ConvView {
         }
     }
 
-    /// The highest sequence number up to which nothing is missing.
+    /// The highest sequence number up to which nothing is missing (numbers this
+    /// client may not see, below [`ConvView::complete_through`], are not missing).
     pub fn contiguous_seq(&self) -> u64 {
         let first = self.messages.keys().next().copied().unwrap_or(0);
         let mut last = first.saturating_sub(1);
         for seq in self.messages.keys() {
-            if *seq != last + 1 {
+            if *seq != last + 1 && *seq > self.complete_through {
                 break;
             }
             last = *seq;
@@ -222,6 +227,11 @@ impl Conversations {
                         view.summary.last_seq = view.summary.last_seq.max(m.seq);
                         view.messages.insert(m.seq, m.clone());
                     }
+                    // The answer holds everything after what was asked for, up to
+                    // its last entry: any number missing in it is not for us.
+                    if let Some(last) = messages.last() {
+                        view.complete_through = view.complete_through.max(last.seq);
+                    }
                     applied.changed = !messages.is_empty();
                 }
                 for m in messages {
@@ -236,6 +246,7 @@ impl Conversations {
             ServerMsg::Reset { conversation_id } => {
                 if let Some(view) = self.get_mut(*conversation_id) {
                     view.messages.clear();
+                    view.complete_through = 0;
                     applied.changed = true;
                 }
                 applied.sync.push((*conversation_id, 0));
@@ -575,6 +586,20 @@ mod tests {
     }
 
     #[test]
+    fn a_number_the_history_skips_is_not_a_gap() {
+        // Entry 3 is for agents only: a visitor never gets it. Seeing 4 it asks once;
+        // the answer holds 4 and not 3, and from then on nothing is missing.
+        let a = conv(1);
+        let mut c = agent_with(a, &[1, 2]);
+        assert_eq!(c.apply(&live(a, entry(4, visitor()))).sync, vec![(a, 2)]);
+        c.apply(&history(a, vec![entry(4, visitor())], false));
+        assert_eq!(c.get(a).unwrap().contiguous_seq(), 4);
+        assert_eq!(c.apply(&live(a, entry(5, visitor()))).sync, vec![]);
+        // A real gap above it is still one.
+        assert_eq!(c.apply(&live(a, entry(7, visitor()))).sync, vec![(a, 5)]);
+    }
+
+    #[test]
     fn the_first_entry_seen_may_start_past_one() {
         // A visitor who joined a group conversation at entry 5 sees from there on.
         let a = conv(1);
@@ -694,11 +719,9 @@ mod tests {
             (1..=3).map(|s| entry(s, agent())).collect(),
             false,
         ));
-        c.apply(&history(
-            b,
-            vec![entry(1, agent()), entry(3, agent())],
-            false,
-        ));
+        // In b, entry 2 went missing on the way (3 came live after 1).
+        c.apply(&history(b, vec![entry(1, agent())], false));
+        c.apply(&live(b, entry(3, agent())));
 
         let applied = c.apply(&welcome(vec![
             summary(a, ConversationState::Active),

@@ -12,12 +12,15 @@ UPDATE conversations SET visitor_id = (
     WHERE p.conversation_id = conversations.id AND p.role = 'visitor'
     ORDER BY p.joined_at LIMIT 1)
 WHERE kind = 'direct';
--- Before this rule the race could open two; the older ones close, as if abandoned.
+-- Before this rule the race could open two. The one an agent took stays (else the
+-- oldest); the others close, as if abandoned, with no notice.
 UPDATE conversations SET state = 'closed', closed_at = created_at
 WHERE kind = 'direct' AND state != 'closed' AND EXISTS (
-    SELECT 1 FROM conversations newer
-    WHERE newer.kind = 'direct' AND newer.state != 'closed'
-      AND newer.visitor_id = conversations.visitor_id
-      AND (newer.created_at, newer.id) > (conversations.created_at, conversations.id));
+    SELECT 1 FROM conversations other
+    WHERE other.kind = 'direct' AND other.state != 'closed'
+      AND other.visitor_id = conversations.visitor_id AND other.id != conversations.id
+      AND ((other.state = 'active') > (conversations.state = 'active')
+           OR ((other.state = 'active') = (conversations.state = 'active')
+               AND (other.created_at, other.id) < (conversations.created_at, conversations.id))));
 CREATE UNIQUE INDEX conversations_one_open_direct ON conversations(visitor_id)
     WHERE kind = 'direct' AND state != 'closed';

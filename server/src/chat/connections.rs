@@ -65,11 +65,28 @@ impl ChatService {
             id: outbox.id,
             session,
         };
+        // What others hear of the arrival goes out whatever happens next: if the
+        // welcome fails, dropping the connection announces the departure in turn.
+        let mut news = Vec::new();
+        let greeted = self.greet(&conn, page, &mut news).await;
+        self.router.welcomed(conn.id);
+        self.announce(Changed::of(news));
+        greeted?;
+        Ok((conn, outbox))
+    }
+
+    /// Counts the connection present and queues its `welcome` and what follows it;
+    /// `news` gets what others must hear.
+    async fn greet(
+        &self,
+        conn: &Connection,
+        page: Option<PageView>,
+        news: &mut Vec<Event>,
+    ) -> Result<(), ChatError> {
         let conversations = self
             .store
             .conversations_of(conn.session.participant())
             .await?;
-        let mut news = Vec::new();
         match &conn.session {
             Session::Visitor { id, name } => {
                 let page = page.expect("visitors have a page");
@@ -140,9 +157,7 @@ impl ChatService {
                 }
             }
         }
-        self.router.welcomed(conn.id);
-        self.announce(Changed::of(news));
-        Ok((conn, outbox))
+        Ok(())
     }
 
     /// A connection of `session` closed, leaving `still_open`. Presence ends after

@@ -166,8 +166,8 @@ impl ChatService {
         conversation_id: ConversationId,
         after_seq: u64,
     ) -> Result<Vec<ServerMsg>, ChatError> {
-        self.router.begin_sync(conn, conversation_id);
-        let page = self
+        let start = self.router.begin_sync(conn, conversation_id);
+        let page = match self
             .store
             .messages_after(
                 conversation_id,
@@ -175,14 +175,26 @@ impl ChatService {
                 after_seq,
                 SYNC_PAGE + 1,
             )
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        if after_seq > page.last_seq {
-            // The client knows of entries this server does not (a restored backup):
-            // it must drop its copy and start again.
-            self.reply(conn, &ServerMsg::Reset { conversation_id });
-            return Ok(vec![]);
-        }
+            .await
+        {
+            Ok(Some(page)) if after_seq <= page.last_seq => page,
+            Ok(Some(_)) => {
+                // The client knows of entries this server does not (a restored
+                // backup): it must drop its copy and start again.
+                self.router.abort_sync(conn, conversation_id, start);
+                self.reply(conn, &ServerMsg::Reset { conversation_id });
+                return Ok(vec![]);
+            }
+            Ok(None) => {
+                self.router.abort_sync(conn, conversation_id, start);
+                return Err(ChatError::NotFound);
+            }
+            Err(err) => {
+                // Live entries flow again as before; the client may sync later.
+                self.router.abort_sync(conn, conversation_id, start);
+                return Err(err.into());
+            }
+        };
         let mut messages = page.messages;
         let more = messages.len() > SYNC_PAGE as usize;
         messages.truncate(SYNC_PAGE as usize);
@@ -217,8 +229,11 @@ impl ChatService {
                 .await
             {
                 Ok(Some(page)) => page,
-                // No longer a participant (it left): nothing more to send it.
-                Ok(None) => continue,
+                // Never a participant: nothing to send it, nothing to wait for.
+                Ok(None) => {
+                    self.router.forget(hole.conn, hole.conversation);
+                    continue;
+                }
                 Err(err) => {
                     tracing::warn!(%err, conversation = %hole.conversation, "repairing a gap failed");
                     continue;

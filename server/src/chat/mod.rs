@@ -211,9 +211,12 @@ async fn repair_gaps(service: std::sync::Weak<ChatService>) {
         let Some(router) = service.upgrade().map(|s| Arc::clone(&s.router)) else {
             return;
         };
-        let wait = tokio::time::timeout(Duration::from_secs(1), router.gap_opened()).await;
-        if wait.is_err() {
-            continue; // nothing happened; check the service is still there
+        let woken = tokio::time::timeout(Duration::from_secs(1), router.gap_opened())
+            .await
+            .is_ok();
+        // Also look now and then without a wake-up, in case one was missed.
+        if !woken && router.holes(Duration::ZERO).is_empty() {
+            continue;
         }
         loop {
             let Some(service) = service.upgrade() else {

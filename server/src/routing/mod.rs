@@ -110,8 +110,9 @@ pub struct Outbox {
     pub cut: CancellationToken,
 }
 
-/// Entries one connection may hold back, per conversation, before it is cut.
-pub const HELD_LIMIT: usize = 256;
+/// Entries one connection may hold back, per conversation, before it is cut:
+/// fewer than its outbox takes, so that the entry filling a gap lets them all out.
+pub const HELD_LIMIT: usize = OUTBOX_CAPACITY * 3 / 4;
 
 struct Conn {
     participant: Participant,
@@ -171,6 +172,12 @@ impl Stream {
         }
         true
     }
+}
+
+/// How a stream was before a sync began: `None` when there was no stream.
+#[must_use = "a failed sync must be undone with Router::abort_sync"]
+pub struct SyncStart {
+    before: Option<Option<u64>>,
 }
 
 /// A connection waiting for entries of a conversation that have not arrived.
@@ -297,10 +304,55 @@ impl Router {
 
     /// `conn` is about to read `conversation`'s history for a sync: from now on its
     /// entries are held until [`Router::mark_synced`] says where the answer ended.
-    pub fn begin_sync(&self, conn: ConnId, conversation: ConversationId) {
+    /// Returns what to restore with [`Router::abort_sync`] if the sync fails.
+    pub fn begin_sync(&self, conn: ConnId, conversation: ConversationId) -> SyncStart {
+        let mut registry = self.lock();
+        let Some(c) = registry.conns.get_mut(&conn) else {
+            return SyncStart { before: None };
+        };
+        let before = c.streams.get(&conversation).map(|s| s.sent);
+        let stream = c.streams.entry(conversation).or_default();
+        stream.sent = None;
+        stream.waiting_since = None;
+        SyncStart { before }
+    }
+
+    /// A sync that [`Router::begin_sync`] started failed (storage, or no such
+    /// conversation for this connection): the stream goes back to what it was, so
+    /// live entries flow again (or it goes, if it was made for this sync).
+    pub fn abort_sync(&self, conn: ConnId, conversation: ConversationId, start: SyncStart) {
+        let mut registry = self.lock();
+        let Some(c) = registry.conns.get_mut(&conn) else {
+            return;
+        };
+        let Some(stream) = c.streams.get_mut(&conversation) else {
+            return;
+        };
+        if stream.sent.is_some() {
+            return; // synced meanwhile by another answer
+        }
+        match start.before {
+            None => {
+                c.streams.remove(&conversation);
+            }
+            Some(sent) => {
+                stream.sent = sent;
+                let mut gap = false;
+                if !stream.flush(&c.tx, &mut gap) {
+                    registry.cut(conn);
+                }
+                drop(registry);
+                if gap {
+                    self.gap.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Forgets a connection's stream of a conversation it may no longer read.
+    pub fn forget(&self, conn: ConnId, conversation: ConversationId) {
         if let Some(c) = self.lock().conns.get_mut(&conn) {
-            let stream = c.streams.entry(conversation).or_default();
-            stream.sent = None;
+            c.streams.remove(&conversation);
         }
     }
 
@@ -433,7 +485,8 @@ impl Router {
             if stream.sent.is_some_and(|sent| entry.seq <= sent) {
                 return; // sent already (live, in a sync answer or a repair)
             }
-            if stream.held.len() >= HELD_LIMIT && !stream.held.contains_key(&entry.seq) {
+            let next = stream.sent.map(|sent| sent + 1) == Some(entry.seq);
+            if !next && stream.held.len() >= HELD_LIMIT && !stream.held.contains_key(&entry.seq) {
                 tracing::info!(conn = id.0, "too many entries held; cutting");
                 slow.push(id);
                 return;
@@ -635,7 +688,7 @@ mod tests {
         let router = Router::new();
         let ann = visitor(VisitorId(Uuid::new_v4()));
         let (mut conn, id) = stream_of(&router, ann);
-        router.begin_sync(conn.id, id);
+        let _syncing = router.begin_sync(conn.id, id);
         for seq in [5, 3, 4, 6] {
             router.deliver(&entry_to(ann, id, seq, Visibility::Everyone));
         }
@@ -756,5 +809,42 @@ mod tests {
         assert!(one.cut.is_cancelled() && two.cut.is_cancelled());
         assert!(!other.cut.is_cancelled());
         assert_eq!(router.connection_count(bob), 0);
+    }
+
+    #[test]
+    fn a_failed_sync_lets_live_entries_flow_again() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (mut conn, id) = stream_of(&router, ann);
+        router.mark_synced(conn.id, id, 1);
+        let start = router.begin_sync(conn.id, id);
+        router.deliver(&entry_to(ann, id, 2, Visibility::Everyone));
+        assert!(received(&mut conn).is_empty(), "held during the sync");
+        router.abort_sync(conn.id, id, start);
+        assert_eq!(received(&mut conn), ["2"]);
+        router.deliver(&entry_to(ann, id, 3, Visibility::Everyone));
+        assert_eq!(received(&mut conn), ["3"]);
+
+        // A sync of a conversation it may not read leaves nothing behind.
+        let other = ConversationId(Uuid::new_v4());
+        let start = router.begin_sync(conn.id, other);
+        router.abort_sync(conn.id, other, start);
+        assert!(!router.lock().conns[&conn.id].streams.contains_key(&other));
+    }
+
+    #[test]
+    fn the_entry_that_fills_a_full_gap_drains_it_rather_than_cutting() {
+        let router = Router::new();
+        let ann = visitor(VisitorId(Uuid::new_v4()));
+        let (mut conn, id) = stream_of(&router, ann);
+        router.mark_synced(conn.id, id, 0);
+        let last = HELD_LIMIT as u64 + 1;
+        for seq in 2..=last {
+            router.deliver(&entry_to(ann, id, seq, Visibility::Everyone));
+        }
+        assert!(!conn.cut.is_cancelled());
+        router.deliver(&entry_to(ann, id, 1, Visibility::Everyone));
+        assert!(!conn.cut.is_cancelled());
+        assert_eq!(received(&mut conn).len(), last as usize);
     }
 }

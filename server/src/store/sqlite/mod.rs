@@ -175,6 +175,7 @@ impl From<sqlx::Error> for StoreError {
 #[cfg(test)]
 mod tests {
     use crate::store::{Store, StoreOptions};
+    use std::str::FromStr;
     use std::sync::Arc;
 
     async fn open() -> (Arc<dyn Store>, tempfile::TempDir) {
@@ -187,4 +188,76 @@ mod tests {
     }
 
     crate::store_conformance!(open);
+
+    /// A database from before the rule "one open direct conversation per visitor"
+    /// may hold several: the migration keeps the one an agent took, else the oldest.
+    #[tokio::test]
+    async fn the_migration_keeps_one_open_direct_conversation_per_visitor() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old-migrations");
+        std::fs::create_dir(&old).unwrap();
+        for entry in
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap()
+        {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.as_str() < "0004" {
+                std::fs::copy(&path, old.join(name)).unwrap();
+            }
+        }
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            sqlx::migrate::Migrator::new(old.as_path())
+                .await
+                .unwrap()
+                .run(&pool)
+                .await
+                .unwrap();
+            // Visitor v: queued 'a' (oldest), 'b' taken by an agent, queued 'c'.
+            // Visitor w: queued 'd' and a newer queued 'e'.
+            for (id, visitor, state, at) in [
+                ("a", "v", "queued", 1),
+                ("b", "v", "active", 2),
+                ("c", "v", "queued", 3),
+                ("d", "w", "queued", 1),
+                ("e", "w", "queued", 2),
+            ] {
+                sqlx::query(
+                    "INSERT INTO conversations (id, kind, state, last_seq, created_at)
+                     VALUES (?, 'direct', ?, 1, ?)",
+                )
+                .bind(id)
+                .bind(state)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+                sqlx::query(
+                    "INSERT INTO participants (conversation_id, role, participant_id,
+                                               display_name, joined_seq, joined_at)
+                     VALUES (?, 'visitor', ?, 'V', 1, ?)",
+                )
+                .bind(id)
+                .bind(visitor)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            pool.close().await;
+        }
+        let store = super::SqliteStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let open: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM conversations WHERE state != 'closed' ORDER BY id")
+                .fetch_all(&store.reader)
+                .await
+                .unwrap();
+        assert_eq!(open, ["b", "d"]);
+    }
 }
