@@ -78,7 +78,9 @@ pub struct ChatService {
     logins: accounts::LoginThrottle,
     config: ChatConfig,
     /// Writes to one conversation are stored and published under the same stripe
-    /// lock, so their announcements leave in sequence order.
+    /// lock, so this node's announcements of one conversation mostly leave in
+    /// sequence order and routers seldom hold an entry back. Only an optimisation:
+    /// order is the router's to keep (see [`crate::routing`]).
     sequencer: Vec<tokio::sync::Mutex<()>>,
     /// The place in the queue each waiting chat was last told; announcements go
     /// out one change at a time, and only to those whose place changed.

@@ -1,11 +1,14 @@
 //! Storage: the truth for agents, sessions, visitors, conversations, membership,
 //! sequence numbers and messages.
 //!
-//! The chat service talks to storage only through the [`Store`] trait, used as
-//! `Arc<dyn Store>`; no database type leaks past it. Every write that changes a
-//! conversation is one transaction that also checks membership and returns who must
-//! hear about it, so the service never acts on a stale copy of the member list.
-//! [`sqlite::SqliteStore`] is the single-machine default.
+//! The chat service talks to storage only through the [`Store`] trait, a sum of one
+//! small trait per noun, used as `Arc<dyn Store>`; no database type leaks past it.
+//! Every write that changes a conversation is one transaction that also checks
+//! membership, applies the rules of [`crate::chat::rules`], and returns what changed
+//! with who must hear about it ([`Changed`]), so the service never acts on a stale
+//! copy of the member list. A refusal is an error ([`StoreError::Refused`]).
+//! [`open`] picks the backend from the database URL; [`sqlite::SqliteStore`] is the
+//! single-machine default, and [`conformance`] holds the cases every backend passes.
 
 pub mod sqlite;
 
