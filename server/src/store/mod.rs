@@ -8,7 +8,7 @@
 //! with who must hear about it ([`Changed`]), so the service never acts on a stale
 //! copy of the member list. A refusal is an error ([`StoreError::Refused`]).
 //! [`open`] picks the backend from the database URL; [`sqlite::SqliteStore`] is the
-//! single-machine default, and [`conformance`] holds the cases every backend passes.
+//! single-machine default, and `conformance.rs` holds the cases every backend passes.
 
 pub mod sqlite;
 
