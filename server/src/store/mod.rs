@@ -143,7 +143,7 @@ pub struct NewOfflineMessage {
 }
 
 /// Everything the chat service keeps, one small trait per noun. Each backend
-/// implements each noun in a file of that name; [`conformance`] holds the cases
+/// implements each noun in a file of that name; `conformance.rs` holds the cases
 /// every backend must pass.
 pub trait Store:
     AgentStore + SessionStore + VisitorStore + ConversationStore + InvitationStore + OfflineMessageStore
