@@ -70,10 +70,21 @@ impl ChatSession {
     /// Sends what the reader wrote, shown as pending until it is seen stored (and
     /// sent again after a reconnect). `None` starts the visitor's chat.
     pub fn send_text(&self, conversation_id: Option<ConversationId>, text: String) {
+        self.queue(conversation_id, text, false);
+    }
+
+    /// An agent's internal note: pending and resent like a message, seen by agents
+    /// only.
+    pub fn send_note(&self, conversation_id: ConversationId, text: String) {
+        self.queue(Some(conversation_id), text, true);
+    }
+
+    fn queue(&self, conversation_id: Option<ConversationId>, text: String, note: bool) {
         let frame = self.store.queue_send(Pending {
             id: browser::new_message_id(),
             conversation_id,
             text,
+            note,
         });
         self.send(frame);
     }

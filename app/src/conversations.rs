@@ -100,11 +100,18 @@ pub struct Pending {
     /// `None` for the first message of a chat the visitor is starting.
     pub conversation_id: Option<ConversationId>,
     pub text: String,
+    /// An agent's internal note (agents only).
+    pub note: bool,
 }
 
 impl Pending {
     pub fn frame(&self) -> ClientMsg {
         match self.conversation_id {
+            Some(conversation_id) if self.note => ClientMsg::SendNote {
+                conversation_id,
+                client_msg_id: self.id,
+                text: self.text.clone(),
+            },
             Some(conversation_id) => ClientMsg::Send {
                 conversation_id,
                 client_msg_id: self.id,
@@ -542,6 +549,7 @@ mod tests {
             id,
             conversation_id,
             text: text.into(),
+            note: false,
         };
         let frame = pending.frame();
         c.queue_send(pending);

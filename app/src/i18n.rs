@@ -195,6 +195,9 @@ table! {
     HoursAgo => "{} h ago", "{} 小时前", "{} 小時前";
     DefaultVisitorName => "Visitor {}", "访客 {}", "訪客 {}";
     Staff => "Staff", "客服", "客服";
+    Note => "Note", "备注", "備註";
+    InternalNote => "Internal note", "内部备注", "內部備註";
+    NotePlaceholder => "Internal note: only agents see it", "内部备注：只有客服能看到", "內部備註：只有客服看得到";
     VisitorRole => "Visitor", "访客", "訪客";
     SupportTeam => "Customer support", "客户服务", "客戶服務";
     WeReplyQuickly => "We usually reply within minutes", "我们通常几分钟内回复", "我們通常幾分鐘內回覆";

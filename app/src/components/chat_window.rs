@@ -12,7 +12,7 @@ use crate::chat_store::ChatStore;
 use crate::conversations::Pending;
 use crate::i18n::{shown_name, t, tf, Key, Lang};
 use crate::ids::ConversationId;
-use crate::protocol::{Body, ChatMessage, ConversationKind, Notice};
+use crate::protocol::{Body, ChatMessage, ConversationKind, Notice, Visibility};
 use crate::time::TimeStamp;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -142,7 +142,12 @@ pub fn ChatWindow(
     /// leaves the focus where it is.
     #[prop(optional)]
     focus: Option<RwSignal<bool>>,
+    /// Agents only: whether what is written now is an internal note; the compose
+    /// box gets a switch for it.
+    #[prop(optional)]
+    note_mode: Option<RwSignal<bool>>,
 ) -> impl IntoView {
+    let noting = move || note_mode.is_some_and(|n| n.get());
     let show_roster = roster;
     let view_of = move || {
         conversation_id
@@ -351,7 +356,7 @@ pub fn ChatWindow(
                         each=move || pending.get()
                         key=|p| p.id
                         children=move |p: Pending| view! {
-                            <li class="entry mine pending">
+                            <li class="entry mine pending" class:note=p.note>
                                 <span class="author">{t(lang, Key::Sending)}</span>
                                 <p class="text" data-testid="pending-message">{p.text}</p>
                             </li>
@@ -369,6 +374,7 @@ pub fn ChatWindow(
             {status.map(|status| status())}
             <form
                 class="compose"
+                class:note=noting
                 hidden=read_only
                 on:submit=move |ev| {
                     ev.prevent_default();
@@ -380,8 +386,8 @@ pub fn ChatWindow(
                     data-testid="message-input"
                     rows="2"
                     maxlength="4000"
-                    aria-label=t(lang, Key::Message)
-                    placeholder=t(lang, Key::TypeMessage)
+                    aria-label=move || t(lang, if noting() { Key::InternalNote } else { Key::Message })
+                    placeholder=move || t(lang, if noting() { Key::NotePlaceholder } else { Key::TypeMessage })
                     disabled=read_only
                     prop:value=move || draft.get()
                     on:input=move |ev| {
@@ -398,6 +404,19 @@ pub fn ChatWindow(
                         }
                     }
                 ></textarea>
+                {note_mode.map(|mode| view! {
+                    <button type="button" class="note-toggle" data-testid="note-toggle"
+                        aria-pressed=move || if mode.get() { "true" } else { "false" }
+                        title=t(lang, Key::NotePlaceholder)
+                        on:click=move |_| {
+                            mode.update(|on| *on = !*on);
+                            if let Some(input) = input.get_untracked() {
+                                let _ = input.focus();
+                            }
+                        }>
+                        {t(lang, Key::Note)}
+                    </button>
+                })}
                 <button type="submit" data-testid="send-button" disabled=read_only>
                     {t(lang, Key::Send)}
                 </button>
@@ -415,6 +434,27 @@ pub fn ChatWindow(
 /// One entry of the conversation: a message with its author and time, or a notice.
 fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) -> AnyView {
     match m.body {
+        Body::Text { text } if m.visibility == Visibility::Agents => {
+            let mine = m.author.as_ref().map(|a| a.participant) == me;
+            let name = match &m.author {
+                _ if mine => t(lang, Key::You).to_owned(),
+                Some(a) => shown_name(lang, &a.name),
+                None => String::new(),
+            };
+            view! {
+                <li class="entry note" class:mine=mine>
+                    <span class="author">
+                        {name}
+                        <span class="note-badge">{t(lang, Key::InternalNote)}</span>
+                    </span>
+                    <p class="text" data-testid="internal-note" data-seq=m.seq>
+                        {linked(&text)}
+                        <TimeStamp lang at_ms=m.at_ms/>
+                    </p>
+                </li>
+            }
+            .into_any()
+        }
         Body::Text { text } => {
             let author = m.author;
             let mine = author.as_ref().map(|a| a.participant) == me;

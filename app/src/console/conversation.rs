@@ -12,14 +12,24 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
     let lang = desk.lang;
     let store = desk.session.store;
     let scroll = ScrollMemory::in_page();
+    // Whether the agent writes an internal note rather than a message.
+    let note_mode = RwSignal::new(false);
 
     let on_send = Callback::new(move |text: String| {
         let Some(conversation_id) = desk.active.get_untracked() else {
             return;
         };
-        desk.session.send_text(Some(conversation_id), text);
+        if note_mode.get_untracked() {
+            desk.session.send_note(conversation_id, text);
+        } else {
+            desk.session.send_text(Some(conversation_id), text);
+        }
     });
     let on_typing = Callback::new(move |typing: bool| {
+        // Writing a note is nothing a visitor should see happening.
+        if typing && note_mode.get_untracked() {
+            return;
+        }
         if let Some(conversation_id) = desk.active.get_untracked() {
             desk.send(ClientMsg::Typing {
                 conversation_id,
@@ -55,7 +65,7 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                     </div>
                     <ChatWindow store lang scroll conversation_id=Signal::derive(move || Some(id))
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
-                        focus=desk.focus_composer on_send on_typing on_leave/>
+                        focus=desk.focus_composer note_mode on_send on_typing on_leave/>
                 }
                 .into_any(),
                 _ => view! { <p class="empty pane-empty">{t(lang, Key::NoConversation)}</p> }.into_any(),

@@ -382,6 +382,13 @@ pub enum ClientMsg {
         client_msg_id: MessageId,
         text: String,
     },
+    /// Agents only: an internal note, an entry of the conversation's sequence that
+    /// only agents see (`"visibility": "agents"`); no visitor ever receives it.
+    SendNote {
+        conversation_id: ConversationId,
+        client_msg_id: MessageId,
+        text: String,
+    },
     Typing {
         conversation_id: ConversationId,
         typing: bool,
@@ -428,9 +435,9 @@ impl ClientMsg {
     /// The client's id of the message it sends, for the answer to name.
     pub fn client_msg_id(&self) -> Option<MessageId> {
         match self {
-            ClientMsg::StartChat { client_msg_id, .. } | ClientMsg::Send { client_msg_id, .. } => {
-                Some(*client_msg_id)
-            }
+            ClientMsg::StartChat { client_msg_id, .. }
+            | ClientMsg::Send { client_msg_id, .. }
+            | ClientMsg::SendNote { client_msg_id, .. } => Some(*client_msg_id),
             ClientMsg::Hello { .. }
             | ClientMsg::PageView { .. }
             | ClientMsg::Typing { .. }
@@ -449,6 +456,9 @@ impl ClientMsg {
     pub fn conversation_id(&self) -> Option<ConversationId> {
         match self {
             ClientMsg::Send {
+                conversation_id, ..
+            }
+            | ClientMsg::SendNote {
                 conversation_id, ..
             }
             | ClientMsg::Typing {

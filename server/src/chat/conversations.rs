@@ -107,6 +107,45 @@ impl ChatService {
         client_msg_id: MessageId,
         text: String,
     ) -> Result<Vec<ServerMsg>, ChatError> {
+        self.append_text(
+            session,
+            conversation_id,
+            client_msg_id,
+            text,
+            Visibility::Everyone,
+        )
+        .await
+    }
+
+    /// An agent's internal note: an entry for agents only.
+    pub(super) async fn send_note(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        client_msg_id: MessageId,
+        text: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        if session.agent_id().is_none() {
+            return Err(ChatError::Forbidden);
+        }
+        self.append_text(
+            session,
+            conversation_id,
+            client_msg_id,
+            text,
+            Visibility::Agents,
+        )
+        .await
+    }
+
+    async fn append_text(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        client_msg_id: MessageId,
+        text: String,
+        visibility: Visibility,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
         check_text(&text)?;
         let _order = self.stripe(conversation_id).lock().await;
         let message = NewMessage {
@@ -114,7 +153,7 @@ impl ChatService {
             author: Some(session.author()),
             body: Body::Text { text },
             at_ms: now_ms(),
-            visibility: Visibility::Everyone,
+            visibility,
         };
         let appended = self
             .store

@@ -148,6 +148,14 @@ impl ChatService {
                 self.send(session, conversation_id, client_msg_id, text)
                     .await
             }
+            ClientMsg::SendNote {
+                conversation_id,
+                client_msg_id,
+                text,
+            } => {
+                self.send_note(session, conversation_id, client_msg_id, text)
+                    .await
+            }
             ClientMsg::Typing {
                 conversation_id,
                 typing,

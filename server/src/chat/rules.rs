@@ -3,7 +3,7 @@
 //! SQLite and PostgreSQL cannot disagree on a rule (`docs/multi-party.md`).
 
 use app::ids::{AgentId, Participant};
-use app::protocol::{Body, ConversationKind};
+use app::protocol::{Body, ConversationKind, Visibility};
 
 /// Whether a conversation closes once someone has left it, given who remains:
 /// a direct chat needs its visitor and an agent, a group needs an agent.
@@ -59,13 +59,11 @@ pub enum Resend {
     Conflict,
 }
 
-pub fn resend(
-    stored_author: Option<Participant>,
-    stored_body: &Body,
-    author: Participant,
-    body: &Body,
-) -> Resend {
-    if stored_author == Some(author) && stored_body == body {
+/// One side of [`resend`]: who wrote it, what, and for whom.
+pub type Written<'a> = (Option<Participant>, &'a Body, Visibility);
+
+pub fn resend(stored: Written<'_>, new: Written<'_>) -> Resend {
+    if stored == new {
         Resend::Duplicate
     } else {
         Resend::Conflict
@@ -138,9 +136,27 @@ mod tests {
         let (v, w) = (visitor(), visitor());
         let hi = Body::Text { text: "hi".into() };
         let ho = Body::Text { text: "ho".into() };
-        assert_eq!(resend(Some(v), &hi, v, &hi), Resend::Duplicate);
-        assert_eq!(resend(Some(v), &hi, v, &ho), Resend::Conflict);
-        assert_eq!(resend(Some(v), &hi, w, &hi), Resend::Conflict);
-        assert_eq!(resend(None, &hi, v, &hi), Resend::Conflict);
+        let all = Visibility::Everyone;
+        assert_eq!(
+            resend((Some(v), &hi, all), (Some(v), &hi, all)),
+            Resend::Duplicate
+        );
+        assert_eq!(
+            resend((Some(v), &hi, all), (Some(v), &ho, all)),
+            Resend::Conflict
+        );
+        assert_eq!(
+            resend((Some(v), &hi, all), (Some(w), &hi, all)),
+            Resend::Conflict
+        );
+        assert_eq!(
+            resend((None, &hi, all), (Some(v), &hi, all)),
+            Resend::Conflict
+        );
+        assert_eq!(
+            resend((Some(v), &hi, all), (Some(v), &hi, Visibility::Agents)),
+            Resend::Conflict,
+            "a message sent again as a note is another message"
+        );
     }
 }

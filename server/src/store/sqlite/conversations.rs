@@ -168,7 +168,9 @@ impl ConversationStore for SqliteStore {
         if let Some(row) = earlier {
             let earlier = message_from_row(&row)?;
             let stored_author = earlier.author.map(|a| a.participant);
-            return match rules::resend(stored_author, &earlier.body, author, &message.body) {
+            let stored = (stored_author, &earlier.body, earlier.visibility);
+            let new = (Some(author), &message.body, message.visibility);
+            return match rules::resend(stored, new) {
                 Resend::Duplicate => Ok(Appended {
                     seq: earlier.seq,
                     changed: Changed::nothing(),
