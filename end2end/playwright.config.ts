@@ -6,6 +6,9 @@ import { defineConfig } from '@playwright/test';
 // webServer entry and no baseURL.
 export default defineConfig({
   testDir: 'tests',
+  // CHAT_E2E_GREP picks tests by title where the command line cannot be changed
+  // (cargo leptos end-to-end runs a fixed command).
+  grep: process.env.CHAT_E2E_GREP ? new RegExp(process.env.CHAT_E2E_GREP) : undefined,
   globalSetup: './tests/support/global-setup.ts',
   fullyParallel: false,
   workers: 1,
