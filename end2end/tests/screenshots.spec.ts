@@ -95,6 +95,20 @@ for (const lang of ['en', 'zh-Hans']) {
       await visitor.screenshot({ path: path.join(OUT, `widget-${lang}.png`) });
       await agent.screenshot({ path: path.join(OUT, `console-${lang}.png`) });
 
+      // An internal note: set apart in the console, and nowhere in the widget.
+      await aWin.getByTestId('note-toggle').click();
+      await aWin.getByTestId('message-input').fill(
+        lang === 'en' ? 'Finance agreed: offer the yearly discount.' : '财务已同意：可以给按年付款的折扣。',
+      );
+      await aWin.getByTestId('send-button').click();
+      await expect(aWin.getByTestId('internal-note')).toHaveCount(1);
+      await aWin.getByTestId('message-input').fill(lang === 'en' ? 'Ask about the invoice address' : '问一下发票地址');
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-note-${lang}.png`) });
+      await aWin.getByTestId('message-input').fill('');
+      await aWin.getByTestId('note-toggle').click();
+      await expect(vWin.getByTestId('internal-note')).toHaveCount(0);
+
       // The same visitor on a phone.
       // (The demo site and the widget frame share the chat server's origin, so the
       // visitor's storage can be carried over.)
