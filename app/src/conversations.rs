@@ -12,7 +12,7 @@
 use crate::ids::{ConversationId, MessageId, Participant};
 use crate::protocol::{
     ChatMessage, ClientMsg, ConversationKind, ConversationState, ConversationSummary, Me,
-    ParticipantInfo, ServerMsg,
+    ParticipantInfo, Rating, ServerMsg,
 };
 use std::collections::BTreeMap;
 
@@ -35,6 +35,8 @@ pub struct ConvView {
     /// Up to here the server's `history` answers have given everything this client
     /// may see: a missing number below it is an entry for agents only, not a gap.
     pub complete_through: u64,
+    /// The visitors' ratings heard of while this client ran (one per visitor).
+    pub ratings: Vec<Rating>,
 }
 
 impl ConvView {
@@ -48,6 +50,7 @@ impl ConvView {
             queue_position: None,
             earlier: false,
             complete_through: 0,
+            ratings: Vec::new(),
         };
         view.remember_participants();
         view
@@ -304,6 +307,13 @@ impl Conversations {
                 // stays pending and goes again after the next `welcome`.
                 if let (false, Some(id)) = (code.is_retryable(), client_msg_id) {
                     applied.changed = self.settle(*id);
+                }
+            }
+            ServerMsg::Rated { rating } => {
+                if let Some(view) = self.get_mut(rating.conversation_id) {
+                    view.ratings.retain(|r| r.visitor_id != rating.visitor_id);
+                    view.ratings.push(rating.clone());
+                    applied.changed = true;
                 }
             }
             ServerMsg::AgentsAvailable { .. }

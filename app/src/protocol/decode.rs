@@ -135,6 +135,7 @@ enum ServerTag {
     QueueRemoved,
     OfflineMessageReceived,
     OfflineMessageUpdated,
+    Rated,
     QueuePosition,
     Invitation,
     OfflineMessageStored,
@@ -172,6 +173,7 @@ struct ServerFlat {
     item: Option<QueueItem>,
     position: Option<u32>,
     invitation: Option<InvitationInfo>,
+    rating: Option<Rating>,
     name: Option<String>,
     code: Option<ErrorCode>,
 }
@@ -247,6 +249,9 @@ impl<'de> Deserialize<'de> for ServerMsg {
             ServerTag::OfflineMessageUpdated => ServerMsg::OfflineMessageUpdated {
                 message: raw_as(f.message)?,
             },
+            ServerTag::Rated => ServerMsg::Rated {
+                rating: need(f.rating, "rating")?,
+            },
             ServerTag::QueuePosition => ServerMsg::QueuePosition {
                 conversation_id: conversation_id()?,
                 position: need(f.position, "position")?,
@@ -297,6 +302,7 @@ mod tests {
             ServerMsg::QueueRemoved { .. } => ServerTag::QueueRemoved,
             ServerMsg::OfflineMessageReceived { .. } => ServerTag::OfflineMessageReceived,
             ServerMsg::OfflineMessageUpdated { .. } => ServerTag::OfflineMessageUpdated,
+            ServerMsg::Rated { .. } => ServerTag::Rated,
             ServerMsg::QueuePosition { .. } => ServerTag::QueuePosition,
             ServerMsg::Invitation { .. } => ServerTag::Invitation,
             ServerMsg::OfflineMessageStored => ServerTag::OfflineMessageStored,
@@ -476,6 +482,16 @@ mod tests {
             ServerMsg::OfflineMessageUpdated {
                 message: offline(true),
             },
+            ServerMsg::Rated {
+                rating: Rating {
+                    conversation_id: c,
+                    visitor_id: VisitorId(id()),
+                    visitor_name: "Ann".into(),
+                    good: false,
+                    comment: "slow \"answers\"".into(),
+                    at_ms: 9,
+                },
+            },
             ServerMsg::QueuePosition {
                 conversation_id: c,
                 position: 2,
@@ -533,7 +549,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 23, "a sample of every variant");
+        assert_eq!(tags.len(), 24, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

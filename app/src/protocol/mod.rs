@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
+/// Longest rating comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 1000;
 /// Longest email address, in characters.
 pub const MAX_EMAIL_CHARS: usize = 254;
 /// Longest page URL or referrer kept, in characters; longer ones are cut.
@@ -429,6 +431,26 @@ pub enum ClientMsg {
         email: String,
         text: String,
     },
+    /// Visitors only: rates a conversation they took part in (asked when it ends);
+    /// rating again replaces the rating.
+    Rate {
+        conversation_id: ConversationId,
+        good: bool,
+        #[serde(default)]
+        comment: String,
+    },
+}
+
+/// A visitor's rating of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub conversation_id: ConversationId,
+    pub visitor_id: VisitorId,
+    pub visitor_name: String,
+    pub good: bool,
+    /// May be empty.
+    pub comment: String,
+    pub at_ms: i64,
 }
 
 impl ClientMsg {
@@ -448,7 +470,8 @@ impl ClientMsg {
             | ClientMsg::AcceptInvitation { .. }
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
-            | ClientMsg::LeaveMessage { .. } => None,
+            | ClientMsg::LeaveMessage { .. }
+            | ClientMsg::Rate { .. } => None,
         }
     }
 
@@ -468,7 +491,10 @@ impl ClientMsg {
                 conversation_id, ..
             }
             | ClientMsg::AcceptChat { conversation_id }
-            | ClientMsg::Leave { conversation_id } => Some(*conversation_id),
+            | ClientMsg::Leave { conversation_id }
+            | ClientMsg::Rate {
+                conversation_id, ..
+            } => Some(*conversation_id),
             ClientMsg::Hello { .. }
             | ClientMsg::PageView { .. }
             | ClientMsg::StartChat { .. }
@@ -553,6 +579,10 @@ pub enum ServerMsg {
     /// Agents: an offline message was marked handled (or not handled again).
     OfflineMessageUpdated {
         message: OfflineMessage,
+    },
+    /// Agents, and the visitor who rated: a visitor rated a conversation.
+    Rated {
+        rating: Rating,
     },
     /// Visitors: the place of their chat in the queue (1 is next), sent when the
     /// chat enters the queue, whenever the place changes, and after `welcome`.

@@ -34,7 +34,8 @@ pub fn audience(event: &Event, recipients: &[Participant]) -> Audience {
         | Event::Agent(_)
         | Event::Agents(_)
         | Event::OfflineMessageReceived(_)
-        | Event::OfflineMessageUpdated(_) => Audience::Agents,
+        | Event::OfflineMessageUpdated(_)
+        | Event::Rated(_) => Audience::Agents,
         // Whether to offer a chat or the leave-a-message form: every widget.
         Event::AgentsAvailable(_) => Audience::Visitors,
     }
@@ -78,6 +79,7 @@ pub fn frame(event: Event) -> ServerMsg {
         Event::AgentsAvailable(available) => ServerMsg::AgentsAvailable { available },
         Event::OfflineMessageReceived(message) => ServerMsg::OfflineMessageReceived { message },
         Event::OfflineMessageUpdated(message) => ServerMsg::OfflineMessageUpdated { message },
+        Event::Rated(rating) => ServerMsg::Rated { rating },
     }
 }
 

@@ -9,8 +9,8 @@ use crate::store::{AgentRecord, Departure, NewMessage, NewOfflineMessage, Refusa
 use app::ids::{ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     char_len, AgentStatus, Body, ConversationState, DisplayName, Handled, NameProblem,
-    OfflineMessage, ServerMsg, Visibility, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
-    SYNC_PAGE,
+    OfflineMessage, ServerMsg, Visibility, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS,
+    MAX_NAME_CHARS, SYNC_PAGE,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -427,6 +427,47 @@ impl ChatService {
             .await?;
         self.announce_one(Event::OfflineMessageReceived(message));
         Ok(vec![ServerMsg::OfflineMessageStored])
+    }
+
+    /// A visitor rates a conversation it took part in; agents hear of it, and the
+    /// visitor is told it is kept.
+    pub(super) async fn rate(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        good: bool,
+        comment: String,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let Session::Visitor { id, name } = session else {
+            return Err(ChatError::Forbidden);
+        };
+        let comment = comment.trim();
+        if char_len(comment) > MAX_COMMENT_CHARS {
+            return Err(ChatError::TooLong {
+                field: "comment",
+                max: MAX_COMMENT_CHARS,
+            });
+        }
+        let visitor = crate::store::VisitorRecord {
+            id: *id,
+            name: name.clone(),
+        };
+        let changed = self
+            .store
+            .rate(conversation_id, &visitor, good, comment, now_ms())
+            .await?;
+        let told: Vec<ServerMsg> = changed
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Rated(rating) => Some(ServerMsg::Rated {
+                    rating: rating.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.announce(changed);
+        Ok(told)
     }
 
     /// An agent marks an offline message handled, or not handled again; every

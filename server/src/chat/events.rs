@@ -9,7 +9,7 @@
 use app::ids::{ConversationId, Participant, VisitorId};
 use app::protocol::{
     AgentInfo, Author, ChatMessage, ConversationSummary, InvitationInfo, OfflineMessage, QueueItem,
-    VisitorInfo,
+    Rating, VisitorInfo,
 };
 
 /// One change, independent of who hears of it.
@@ -53,6 +53,8 @@ pub enum Event {
     AgentsAvailable(bool),
     OfflineMessageReceived(OfflineMessage),
     OfflineMessageUpdated(OfflineMessage),
+    /// A visitor rated a conversation.
+    Rated(Rating),
 }
 
 /// What a mutation did: its events, in order, and the participants of the

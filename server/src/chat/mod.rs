@@ -181,6 +181,11 @@ impl ChatService {
             ClientMsg::LeaveMessage { name, email, text } => {
                 self.leave_message(session, name, email, text).await
             }
+            ClientMsg::Rate {
+                conversation_id,
+                good,
+                comment,
+            } => self.rate(session, conversation_id, good, comment).await,
         };
         match result {
             Ok(replies) => replies,

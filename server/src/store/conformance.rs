@@ -32,6 +32,7 @@ macro_rules! store_conformance {
             a_visitor_has_one_open_direct_conversation_however_many_start_at_once,
             agents_only_entries_never_reach_a_visitor_in_history,
             the_owner_leaving_passes_the_conversation_to_the_agent_present_longest,
+            only_a_visitor_who_took_part_rates_and_rating_again_replaces,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -451,4 +452,29 @@ pub async fn the_owner_leaving_passes_the_conversation_to_the_agent_present_long
         ConversationState::Closed,
         "no agent left: the group closes"
     );
+}
+
+pub async fn only_a_visitor_who_took_part_rates_and_rating_again_replaces(store: Arc<dyn Store>) {
+    let (id, visitor) = queued(&*store).await;
+    store
+        .leave(id, Participant::Visitor(visitor.id), Departure::Left, 2)
+        .await
+        .unwrap();
+    let rated = store.rate(id, &visitor, false, "too slow", 3).await.unwrap();
+    assert!(matches!(
+        rated.events.as_slice(),
+        [Event::Rated(r)] if !r.good && r.comment == "too slow" && r.visitor_id == visitor.id
+    ));
+    store.rate(id, &visitor, true, "", 4).await.unwrap();
+    let ratings = store.ratings(id).await.unwrap();
+    assert_eq!(ratings.len(), 1, "one rating per visitor");
+    assert!(ratings[0].good && ratings[0].comment.is_empty());
+    assert_eq!(ratings[0].at_ms, 4);
+
+    let stranger = store.visitor_for_token(&[6; 32], "Someone").await.unwrap();
+    assert_eq!(
+        refusal(store.rate(id, &stranger, true, "x", 5).await),
+        Refusal::NotFound
+    );
+    assert_eq!(store.ratings(id).await.unwrap().len(), 1);
 }

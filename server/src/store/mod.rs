@@ -16,7 +16,7 @@ use crate::chat::events::Changed;
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
-    InvitationInfo, InvitationState, OfflineMessage, QueueItem, Visibility,
+    InvitationInfo, InvitationState, OfflineMessage, QueueItem, Rating, Visibility,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -146,7 +146,13 @@ pub struct NewOfflineMessage {
 /// implements each noun in a file of that name; `conformance.rs` holds the cases
 /// every backend must pass.
 pub trait Store:
-    AgentStore + SessionStore + VisitorStore + ConversationStore + InvitationStore + OfflineMessageStore
+    AgentStore
+    + SessionStore
+    + VisitorStore
+    + ConversationStore
+    + InvitationStore
+    + OfflineMessageStore
+    + RatingStore
 {
 }
 
@@ -157,6 +163,7 @@ impl<T> Store for T where
         + ConversationStore
         + InvitationStore
         + OfflineMessageStore
+        + RatingStore
 {
 }
 
@@ -334,6 +341,23 @@ pub trait OfflineMessageStore: Send + Sync + 'static {
         id: MessageId,
         handled: Option<Handled>,
     ) -> StoreResult<Option<OfflineMessage>>;
+}
+
+/// Visitors' ratings of conversations.
+#[async_trait]
+pub trait RatingStore: Send + Sync + 'static {
+    /// Rates a conversation `visitor` takes or took part in (otherwise
+    /// [`Refusal::NotFound`]); a second rating replaces the first.
+    async fn rate(
+        &self,
+        id: ConversationId,
+        visitor: &VisitorRecord,
+        good: bool,
+        comment: &str,
+        at_ms: i64,
+    ) -> StoreResult<Changed>;
+    /// The ratings of a conversation, oldest first.
+    async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>>;
 }
 
 #[cfg(test)]

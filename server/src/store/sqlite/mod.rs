@@ -12,6 +12,7 @@ mod agents;
 mod conversations;
 mod invitations;
 mod offline_messages;
+mod ratings;
 mod rows;
 mod sessions;
 mod visitors;
