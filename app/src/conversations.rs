@@ -294,8 +294,10 @@ impl Conversations {
             } => {
                 // A started chat now has its conversation: later resends go there.
                 for m in self.pending.iter_mut().filter(|m| m.id == *client_msg_id) {
-                    m.conversation_id = Some(*conversation_id);
-                    applied.changed = true;
+                    if m.conversation_id != Some(*conversation_id) {
+                        m.conversation_id = Some(*conversation_id);
+                        applied.changed = true;
+                    }
                 }
             }
             ServerMsg::Error {

@@ -111,6 +111,14 @@ table! {
     LeftConv => "{} left the conversation", "{} 离开了会话", "{} 離開了會話";
     ConvClosed => "The conversation has ended", "会话已结束", "會話已結束";
     StartNewChat => "Start a new chat", "开始新的聊天", "開始新的聊天";
+    RateAsk => "How was this chat?", "这次聊天体验如何？", "這次聊天體驗如何？";
+    RateGood => "Good", "满意", "滿意";
+    RateBad => "Bad", "不满意", "不滿意";
+    RateComment => "Anything to add? (optional)", "还有什么想说的吗？（选填）", "還有什麼想說的嗎？（選填）";
+    RateSubmit => "Send rating", "提交评价", "提交評價";
+    RateThanks => "Thank you for your feedback.", "感谢您的反馈。", "感謝您的回饋。";
+    RatedGood => "{} rated this chat: good", "{} 评价本次聊天：满意", "{} 評價本次聊天：滿意";
+    RatedBad => "{} rated this chat: bad", "{} 评价本次聊天：不满意", "{} 評價本次聊天：不滿意";
     Reconnecting => "Reconnecting…", "正在重新连接…", "正在重新連線…";
     OfflineTitle => "We are offline. Leave us a message and we will get back to you.",
         "我们暂时不在线。请留言，我们会尽快回复您。",

@@ -27,9 +27,17 @@ async fn a_visitor_rates_a_chat_that_ended_and_agents_see_it() {
     else {
         unreachable!()
     };
-    ann.send(&ClientMsg::AcceptChat { conversation_id: id }).await;
-    ann.expect(|m| matches!(m, ServerMsg::Conversation { .. })).await;
-    visitor.send(&ClientMsg::Leave { conversation_id: id }).await;
+    ann.send(&ClientMsg::AcceptChat {
+        conversation_id: id,
+    })
+    .await;
+    ann.expect(|m| matches!(m, ServerMsg::Conversation { .. }))
+        .await;
+    visitor
+        .send(&ClientMsg::Leave {
+            conversation_id: id,
+        })
+        .await;
 
     visitor
         .send(&ClientMsg::Rate {
@@ -46,9 +54,8 @@ async fn a_visitor_rates_a_chat_that_ended_and_agents_see_it() {
     };
     assert!(!rating.good);
     assert_eq!(rating.comment, "took too long", "trimmed");
-    let ServerMsg::Rated { rating: seen } = ann
-        .expect(|m| matches!(m, ServerMsg::Rated { .. }))
-        .await
+    let ServerMsg::Rated { rating: seen } =
+        ann.expect(|m| matches!(m, ServerMsg::Rated { .. })).await
     else {
         unreachable!()
     };

@@ -3,7 +3,7 @@
 
 use super::{people, Desk};
 use crate::components::{ChatWindow, ScrollMemory};
-use crate::i18n::{t, Key};
+use crate::i18n::{shown_name, t, tf, Key};
 use crate::protocol::{ClientMsg, ConversationKind};
 use leptos::prelude::*;
 
@@ -12,8 +12,26 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
     let lang = desk.lang;
     let store = desk.session.store;
     let scroll = ScrollMemory::in_page();
-    // Whether the agent writes an internal note rather than a message.
+    // Whether the agent writes an internal note rather than a message: back to a
+    // message whenever another conversation opens, and the visitor no longer sees
+    // anyone typing once the agent switches to a note.
     let note_mode = RwSignal::new(false);
+    Effect::new(move |_| {
+        desk.active.track();
+        note_mode.set(false);
+    });
+    Effect::new(move |was: Option<bool>| {
+        let noting = note_mode.get();
+        if noting && was == Some(false) {
+            if let Some(conversation_id) = desk.active.get_untracked() {
+                desk.send(ClientMsg::Typing {
+                    conversation_id,
+                    typing: false,
+                });
+            }
+        }
+        noting
+    });
 
     let on_send = Callback::new(move |text: String| {
         let Some(conversation_id) = desk.active.get_untracked() else {
@@ -50,7 +68,31 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
     view! {
         <section class="conversation-pane">
             {move || match (desk.active.get(), active_view.get()) {
-                (Some(id), Some((kind, ended))) => view! {
+                (Some(id), Some((kind, ended))) => {
+                    // The visitors' ratings, shown below the conversation.
+                    let ratings: ChildrenFn = std::sync::Arc::new(move || {
+                        (move || {
+                            let list = store.with(|state| {
+                                state.get(id).map(|c| c.ratings.clone()).unwrap_or_default()
+                            });
+                            list.into_iter()
+                                .map(|r| {
+                                    let key = if r.good { Key::RatedGood } else { Key::RatedBad };
+                                    let who = shown_name(lang, &r.visitor_name);
+                                    view! {
+                                        <p class="rating-seen" class:bad=!r.good data-testid="rating"
+                                            data-good=if r.good { "true" } else { "false" }>
+                                            <span aria-hidden="true">{if r.good { "👍 " } else { "👎 " }}</span>
+                                            {tf(lang, key, &[&who])}
+                                            {(!r.comment.is_empty()).then(|| view! { <q>{r.comment.clone()}</q> })}
+                                        </p>
+                                    }
+                                })
+                                .collect_view()
+                        })
+                        .into_any()
+                    });
+                    view! {
                     <div class="conversation-head">
                         <h2 class="conversation-title">{move || store.with(|state| {
                             state.get(id).map(|c| desk.label(c)).unwrap_or_default()
@@ -65,9 +107,10 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                     </div>
                     <ChatWindow store lang scroll conversation_id=Signal::derive(move || Some(id))
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
-                        focus=desk.focus_composer note_mode on_send on_typing on_leave/>
+                        focus=desk.focus_composer note_mode on_send on_typing on_leave status=ratings/>
+                    }
+                    .into_any()
                 }
-                .into_any(),
                 _ => view! { <p class="empty pane-empty">{t(lang, Key::NoConversation)}</p> }.into_any(),
             }}
         </section>

@@ -5,11 +5,12 @@
 
 use super::{OfflineForm, WidgetState, MUTED_KEY};
 use crate::browser;
+use crate::chat_store::ChatStore;
 use crate::components::ChatWindow;
 use crate::components::{icon, ErrorToast, InvitationCard, ICON_CLOSE, ICON_MUTED, ICON_SOUND};
 use crate::conversations::ConvView;
 use crate::i18n::{is_default_name, shown_name, t, tf, Key, Lang};
-use crate::ids::InvitationId;
+use crate::ids::{ConversationId, InvitationId, Participant};
 use crate::protocol::{Body, ClientMsg, ConversationKind};
 use leptos::prelude::*;
 
@@ -194,6 +195,9 @@ pub fn panel(state: WidgetState) -> AnyView {
                                 let closed = current_info.with(|c| c.as_ref().is_some_and(|c| c.closed));
                                 t(lang, if closed { Key::ConvClosed } else { Key::YouLeft })
                             }}</p>
+                            {move || current.get().map(|conversation_id| view! {
+                                <RatingForm lang conversation_id store send_frame/>
+                            })}
                             <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
                                 {t(lang, Key::StartNewChat)}
                             </button>
@@ -417,6 +421,71 @@ fn NameEditor(
                 <input data-testid="name-input" maxlength="80" required aria-label=t(lang, Key::YourName)
                     node_ref=draft prop:value=move || shown_name(lang, &my_name.get_untracked())/>
                 <button type="submit" data-testid="name-save">{t(lang, Key::Save)}</button>
+            </form>
+        </Show>
+    }
+}
+
+/// Asked when a chat ends: was it good or bad, and anything to add. Once the
+/// server has kept the rating, a thank-you instead.
+#[component]
+fn RatingForm(
+    lang: Lang,
+    conversation_id: ConversationId,
+    store: ChatStore,
+    send_frame: impl Fn(ClientMsg) -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let good = RwSignal::new(None::<bool>);
+    let comment = RwSignal::new(String::new());
+    let rated = move || {
+        let me = store.me();
+        store.with(|state| {
+            state.get(conversation_id).is_some_and(|view| {
+                view.ratings
+                    .iter()
+                    .any(|r| Some(Participant::Visitor(r.visitor_id)) == me)
+            })
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(good) = good.get_untracked() {
+            send_frame(ClientMsg::Rate {
+                conversation_id,
+                good,
+                comment: comment.get_untracked().trim().to_owned(),
+            });
+        }
+    };
+    let choice = move |value: bool, testid: &'static str, key: Key, mark: &'static str| {
+        view! {
+            <button type="button" class="rating-choice" data-testid=testid
+                aria-pressed=move || if good.get() == Some(value) { "true" } else { "false" }
+                on:click=move |_| good.set(Some(value))>
+                <span aria-hidden="true">{mark}</span>" "{t(lang, key)}
+            </button>
+        }
+    };
+    view! {
+        <Show
+            when=move || !rated()
+            fallback=move || view! {
+                <p class="rating-thanks" data-testid="rating-thanks" role="status">{t(lang, Key::RateThanks)}</p>
+            }
+        >
+            <form class="rating" on:submit=submit>
+                <p class="rating-ask">{t(lang, Key::RateAsk)}</p>
+                <div class="rating-choices" role="group" aria-label=t(lang, Key::RateAsk)>
+                    {choice(true, "rating-good", Key::RateGood, "👍")}
+                    {choice(false, "rating-bad", Key::RateBad, "👎")}
+                </div>
+                <textarea data-testid="rating-comment" rows="2" maxlength="1000"
+                    aria-label=t(lang, Key::RateComment) placeholder=t(lang, Key::RateComment)
+                    prop:value=move || comment.get()
+                    on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                <button type="submit" data-testid="rating-submit" disabled=move || good.get().is_none()>
+                    {t(lang, Key::RateSubmit)}
+                </button>
             </form>
         </Show>
     }

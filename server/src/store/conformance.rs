@@ -460,7 +460,10 @@ pub async fn only_a_visitor_who_took_part_rates_and_rating_again_replaces(store:
         .leave(id, Participant::Visitor(visitor.id), Departure::Left, 2)
         .await
         .unwrap();
-    let rated = store.rate(id, &visitor, false, "too slow", 3).await.unwrap();
+    let rated = store
+        .rate(id, &visitor, false, "too slow", 3)
+        .await
+        .unwrap();
     assert!(matches!(
         rated.events.as_slice(),
         [Event::Rated(r)] if !r.good && r.comment == "too slow" && r.visitor_id == visitor.id
