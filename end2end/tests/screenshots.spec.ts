@@ -147,6 +147,16 @@ for (const lang of ['en', 'zh-Hans']) {
       await agent.setViewportSize({ width: 768, height: 1024 });
       await agent.waitForTimeout(300);
       await agent.screenshot({ path: path.join(OUT, `console-tablet-${lang}.png`) });
+      // The first visitor ends the chat and is asked for a rating.
+      await vWin.getByTestId('leave-button').click();
+      await expect(frame.getByTestId('rating-good')).toBeVisible();
+      await frame.getByTestId('rating-good').click();
+      await frame.getByTestId('rating-comment').fill(lang === 'en' ? 'Quick and clear, thanks!' : '回复又快又清楚，谢谢！');
+      await visitor.screenshot({ path: path.join(OUT, `widget-rating-${lang}.png`) });
+      await frame.getByTestId('rating-submit').click();
+      await agent.locator(`[data-testid="conversation-tab"][data-conversation-id="${id}"]`).click();
+      await expect(consoleWindow(agent, id).getByTestId('rating')).toBeVisible();
+      await agent.screenshot({ path: path.join(OUT, `console-rating-${lang}.png`) });
       for (const p of [agent, bob, browsing, visitor, phone]) await p.context().close();
     });
   });

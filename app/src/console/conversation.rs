@@ -82,7 +82,6 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                                     view! {
                                         <p class="rating-seen" class:bad=!r.good data-testid="rating"
                                             data-good=if r.good { "true" } else { "false" }>
-                                            <span aria-hidden="true">{if r.good { "👍 " } else { "👎 " }}</span>
                                             {tf(lang, key, &[&who])}
                                             {(!r.comment.is_empty()).then(|| view! { <q>{r.comment.clone()}</q> })}
                                         </p>

@@ -457,12 +457,12 @@ fn RatingForm(
             });
         }
     };
-    let choice = move |value: bool, testid: &'static str, key: Key, mark: &'static str| {
+    let choice = move |value: bool, testid: &'static str, key: Key| {
         view! {
             <button type="button" class="rating-choice" data-testid=testid
                 aria-pressed=move || if good.get() == Some(value) { "true" } else { "false" }
                 on:click=move |_| good.set(Some(value))>
-                <span aria-hidden="true">{mark}</span>" "{t(lang, key)}
+                {t(lang, key)}
             </button>
         }
     };
@@ -476,8 +476,8 @@ fn RatingForm(
             <form class="rating" on:submit=submit>
                 <p class="rating-ask">{t(lang, Key::RateAsk)}</p>
                 <div class="rating-choices" role="group" aria-label=t(lang, Key::RateAsk)>
-                    {choice(true, "rating-good", Key::RateGood, "👍")}
-                    {choice(false, "rating-bad", Key::RateBad, "👎")}
+                    {choice(true, "rating-good", Key::RateGood)}
+                    {choice(false, "rating-bad", Key::RateBad)}
                 </div>
                 <textarea data-testid="rating-comment" rows="2" maxlength="1000"
                     aria-label=t(lang, Key::RateComment) placeholder=t(lang, Key::RateComment)
