@@ -197,7 +197,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                             }}</p>
                             {move || current.get().map(|conversation_id| view! {
                                 <RatingForm lang conversation_id store send_frame/>
-                            })}
+                            }.into_any())}
                             <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
                                 {t(lang, Key::StartNewChat)}
                             </button>
