@@ -6,10 +6,11 @@
 // invitations that name the participants and keep the 1:1 history, the console's
 // panels and views, desktop notifications asked at a click, translated errors,
 // nothing on a site that may not embed the widget, and the console in Chinese.
-import type { FrameLocator, Locator, Page } from '@playwright/test';
+import type { FrameLocator, Locator } from '@playwright/test';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  chatAccepted,
   conversationId,
   conversationTab,
   consoleWindow,
@@ -47,18 +48,6 @@ async function scrollToTop(win: Locator): Promise<void> {
     el.scrollTop = 0;
     el.dispatchEvent(new Event('scroll'));
   });
-}
-
-/** A visitor with a 1:1 chat accepted by `agent`; returns both windows and the id. */
-async function chatAccepted(agent: Page, visitor: Page, url: string, first: string) {
-  const frame = await openDemo(visitor, url);
-  const vWin = await ensureWindowOpen(frame);
-  await sendMessage(vWin, first);
-  const id = await conversationId(vWin);
-  await agent.locator(`[data-testid="queue-item"][data-conversation-id="${id}"]`).getByTestId('accept-button').click();
-  const aWin = consoleWindow(agent, id);
-  await expect(aWin).toBeVisible();
-  return { frame, vWin, aWin, id };
 }
 
 test.describe('a long conversation across pages', () => {

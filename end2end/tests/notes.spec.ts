@@ -2,15 +2,14 @@
 // colleagues, and the note shows set apart in the console; the visitor in the same
 // conversation never sees it, nor that someone is typing it, not even after a
 // reload. In Chinese the switch speaks Chinese.
-import type { Page } from '@playwright/test';
 import {
+  acceptFromQueue,
+  chatAccepted,
   conversationId,
-  consoleWindow,
   ensureWindowOpen,
   expect,
   loginAgent,
   messages,
-  openDemo,
   sendMessage,
   test,
   useServer,
@@ -22,17 +21,6 @@ import {
 
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
 const NOTE = 'Refund approved by finance, tell her tomorrow';
-
-async function chatAccepted(agent: Page, visitor: Page, url: string, first: string) {
-  const frame = await openDemo(visitor, url);
-  const vWin = await ensureWindowOpen(frame);
-  await sendMessage(vWin, first);
-  const id = await conversationId(vWin);
-  await agent.locator(`[data-testid="queue-item"][data-conversation-id="${id}"]`).getByTestId('accept-button').click();
-  const aWin = consoleWindow(agent, id);
-  await expect(aWin).toBeVisible();
-  return { vWin, aWin, id };
-}
 
 test.describe('internal notes', () => {
   const server = useServer([ALICE]);
@@ -81,18 +69,12 @@ test.describe('internal notes', () => {
   test('zh-Hans: the switch and the mark are in Chinese', async ({ actors }) => {
     const srv = server();
     const agent = await actors.newPage('agent');
-    await agent.goto(`${srv.url}/console?lang=zh-Hans`);
-    await agent.getByTestId('login-username').fill(ALICE.username);
-    await agent.getByTestId('login-password').fill(ALICE.password);
-    await agent.getByTestId('login-submit').click();
-    await expect(agent.getByTestId('status-select')).toBeVisible();
+    await loginAgent(agent, srv.url, ALICE.username, ALICE.password, 'zh-Hans');
     const visitor = await actors.newPage('visitor');
     await visitor.goto(`${srv.url}${withLang('/demo', 'zh-Hans')}`);
     const vWin = await ensureWindowOpen(widgetFrame(visitor));
     await sendMessage(vWin, '我要退款');
-    const id = await conversationId(vWin);
-    await agent.locator(`[data-testid="queue-item"][data-conversation-id="${id}"]`).getByTestId('accept-button').click();
-    const aWin = consoleWindow(agent, id);
+    const aWin = await acceptFromQueue(agent, await conversationId(vWin));
     await expect(aWin.getByTestId('note-toggle')).toHaveText('备注');
     await aWin.getByTestId('note-toggle').click();
     await aWin.getByTestId('message-input').fill('财务已批准');

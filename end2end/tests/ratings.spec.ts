@@ -3,30 +3,20 @@
 // In Chinese too.
 import type { Page } from '@playwright/test';
 import {
-  conversationId,
-  consoleWindow,
-  ensureWindowOpen,
+  chatAccepted,
   expect,
   loginAgent,
-  openDemo,
   sendMessage,
   test,
   useServer,
-  widgetFrame,
   type AgentSpec,
 } from './support/ui';
 
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234' };
 
-async function endedChat(agent: Page, visitor: Page, open: () => Promise<void>, first: string) {
-  await open();
-  const frame = widgetFrame(visitor);
-  const vWin = await ensureWindowOpen(frame);
-  await sendMessage(vWin, first);
-  const id = await conversationId(vWin);
-  await agent.locator(`[data-testid="queue-item"][data-conversation-id="${id}"]`).getByTestId('accept-button').click();
-  const aWin = consoleWindow(agent, id);
-  await expect(aWin).toBeVisible();
+/** A chat `agent` took and answered, which the visitor then left. */
+async function endedChat(agent: Page, visitor: Page, url: string, first: string, lang: string) {
+  const { frame, vWin, aWin } = await chatAccepted(agent, visitor, url, first, lang);
   await sendMessage(aWin, 'Happy to help');
   await vWin.getByTestId('leave-button').click();
   await expect(frame.getByTestId('conversation-ended')).toBeVisible();
@@ -41,9 +31,7 @@ test.describe('ratings', () => {
     const agent = await actors.newPage('agent');
     await loginAgent(agent, srv.url, ALICE.username, ALICE.password);
     const visitor = await actors.newPage('visitor');
-    const { frame, aWin } = await endedChat(agent, visitor, async () => {
-      await openDemo(visitor, srv.url);
-    }, 'Where is my parcel?');
+    const { frame, aWin } = await endedChat(agent, visitor, srv.url, 'Where is my parcel?', 'en');
 
     const submit = frame.getByTestId('rating-submit');
     await expect(submit).toBeDisabled();
@@ -62,15 +50,9 @@ test.describe('ratings', () => {
   test('zh-Hans: asked and shown in Chinese', async ({ actors }) => {
     const srv = server();
     const agent = await actors.newPage('agent');
-    await agent.goto(`${srv.url}/console?lang=zh-Hans`);
-    await agent.getByTestId('login-username').fill(ALICE.username);
-    await agent.getByTestId('login-password').fill(ALICE.password);
-    await agent.getByTestId('login-submit').click();
-    await expect(agent.getByTestId('status-select')).toBeVisible();
+    await loginAgent(agent, srv.url, ALICE.username, ALICE.password, 'zh-Hans');
     const visitor = await actors.newPage('visitor');
-    const { frame, aWin } = await endedChat(agent, visitor, async () => {
-      await visitor.goto(`${srv.url}/demo?lang=zh-Hans`);
-    }, '我的包裹在哪里？');
+    const { frame, aWin } = await endedChat(agent, visitor, srv.url, '我的包裹在哪里？', 'zh-Hans');
     await expect(frame.getByTestId('rating-good')).toContainText('满意');
     await frame.getByTestId('rating-good').click();
     await frame.getByTestId('rating-submit').click();

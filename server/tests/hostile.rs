@@ -13,33 +13,11 @@ use futures::SinkExt;
 use server::limits::{Limits, Rate};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use support::{msg_id, token, Client, TestServer};
+use support::{chatting, msg_id, token, Client, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
-
-/// A visitor (token `n`) in a 1:1 conversation that `agent` has accepted.
-async fn chatting(ts: &TestServer, agent: &mut Client, n: u8) -> (Client, ConversationId) {
-    let mut visitor = ts.visitor(&token(n), "/demo").await;
-    visitor
-        .send(&ClientMsg::StartChat {
-            client_msg_id: msg_id(),
-            text: "hello".into(),
-        })
-        .await;
-    let ServerMsg::Ack {
-        conversation_id, ..
-    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
-    else {
-        unreachable!()
-    };
-    agent.send(&ClientMsg::AcceptChat { conversation_id }).await;
-    agent
-        .expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == conversation_id))
-        .await;
-    (visitor, conversation_id)
-}
 
 /// Sends a text message and waits for its acknowledgement.
 async fn say(client: &mut Client, conversation_id: ConversationId, text: &str) -> u64 {
@@ -75,8 +53,8 @@ async fn malformed_and_forged_frames_get_a_clear_error_and_change_nothing() {
     let ts = TestServer::start(Duration::from_secs(30)).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut vic, mine) = chatting(&ts, &mut ann, 1).await;
-    let (_other, theirs) = chatting(&ts, &mut ann, 2).await;
+    let (mut vic, mine) = chatting(&ts, &mut ann, 1, "hello").await;
+    let (_other, theirs) = chatting(&ts, &mut ann, 2, "hello").await;
 
     // Not the protocol at all.
     for raw in [
@@ -202,8 +180,8 @@ async fn a_flood_from_one_socket_is_cut_stores_only_what_was_acknowledged_and_sl
     let ts = TestServer::start(Duration::from_secs(30)).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut flood, noisy) = chatting(&ts, &mut ann, 1).await;
-    let (mut calm, quiet) = chatting(&ts, &mut ann, 2).await;
+    let (mut flood, noisy) = chatting(&ts, &mut ann, 1, "hello").await;
+    let (mut calm, quiet) = chatting(&ts, &mut ann, 2, "hello").await;
 
     // 1,000 messages as fast as the socket takes them, without reading.
     let mut sent = Vec::new();
@@ -269,7 +247,7 @@ async fn ten_thousand_joins_and_leaves_leave_no_trace_and_harm_nobody() {
     let ts = TestServer::start_with(Duration::from_millis(500), limits).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut regular, conversation) = chatting(&ts, &mut ann, 200).await;
+    let (mut regular, conversation) = chatting(&ts, &mut ann, 200, "hello").await;
 
     // The agent's console keeps reading while a crowd comes and goes.
     let watcher = tokio::spawn(async move {
@@ -785,7 +763,7 @@ async fn every_naughty_string_round_trips_byte_exact_as_message_name_and_title()
     let ts = TestServer::start_with(Duration::from_secs(30), Limits::unlimited()).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut vic, conversation_id) = chatting(&ts, &mut ann, 1).await;
+    let (mut vic, conversation_id) = chatting(&ts, &mut ann, 1, "hello").await;
 
     for (i, naughty) in naughty_strings().iter().enumerate() {
         // The link finder neither loses nor adds a byte.

@@ -5,33 +5,11 @@
 mod support;
 
 use app::error::ErrorCode;
-use app::ids::ConversationId;
 use app::protocol::{Body, ClientMsg, ServerMsg, Visibility};
 use std::time::Duration;
-use support::{msg_id, token, Client, TestServer};
+use support::{chatting, msg_id, token, TestServer};
 
 const SECRET: &str = "refund approved, do not tell yet";
-
-async fn chatting(ts: &TestServer, agent: &mut Client) -> (Client, ConversationId) {
-    let mut visitor = ts.visitor(&token(1), "/demo").await;
-    visitor
-        .send(&ClientMsg::StartChat {
-            client_msg_id: msg_id(),
-            text: "I want a refund".into(),
-        })
-        .await;
-    let ServerMsg::Ack {
-        conversation_id, ..
-    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
-    else {
-        unreachable!()
-    };
-    agent.send(&ClientMsg::AcceptChat { conversation_id }).await;
-    agent
-        .expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == conversation_id))
-        .await;
-    (visitor, conversation_id)
-}
 
 fn is_secret(msg: &ServerMsg) -> bool {
     let text = serde_json::to_string(msg).unwrap();
@@ -43,7 +21,7 @@ async fn a_note_reaches_every_agent_and_no_visitor_live_in_sync_or_after_a_recon
     let ts = TestServer::start(Duration::from_secs(30)).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut visitor, id) = chatting(&ts, &mut ann).await;
+    let (mut visitor, id) = chatting(&ts, &mut ann, 1, "I want a refund").await;
 
     let note_id = msg_id();
     ann.send(&ClientMsg::SendNote {
@@ -103,7 +81,7 @@ async fn visitors_may_not_write_notes() {
     let ts = TestServer::start(Duration::from_secs(30)).await;
     ts.add_agent("ann", "Ann").await;
     let mut ann = ts.agent("ann").await;
-    let (mut visitor, id) = chatting(&ts, &mut ann).await;
+    let (mut visitor, id) = chatting(&ts, &mut ann, 1, "I want a refund").await;
     visitor
         .send(&ClientMsg::SendNote {
             conversation_id: id,

@@ -26,16 +26,16 @@ export function widgetFrame(page: Page): FrameLocator {
  * the host page's `?lang=` (the loader passes it on), so English is asked for here.
  * Waits for the launcher inside the widget frame and returns that frame.
  */
-export async function openDemo(page: Page, baseUrl: string, path = '/demo'): Promise<FrameLocator> {
-  await page.goto(`${baseUrl}${withLang(path)}`);
+export async function openDemo(page: Page, baseUrl: string, path = '/demo', lang = 'en'): Promise<FrameLocator> {
+  await page.goto(`${baseUrl}${withLang(path, lang)}`);
   const frame = widgetFrame(page);
   await expect(frame.getByTestId('chat-launcher')).toBeVisible();
   return frame;
 }
 
-/** Logs an agent into the console and waits until the console shows the status select. */
-export async function loginAgent(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}${withLang('/console')}`);
+/** Logs an agent into the console (in `lang`) and waits until the console shows the status select. */
+export async function loginAgent(page: Page, baseUrl: string, username: string, password: string, lang = 'en'): Promise<void> {
+  await page.goto(`${baseUrl}${withLang('/console', lang)}`);
   await page.getByTestId('login-username').fill(username);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
@@ -131,6 +131,27 @@ export async function agentStatusIn(page: Page, who: string | RegExp): Promise<s
 /** A console's window for one conversation. */
 export function consoleWindow(page: Page, conversationId: string): Locator {
   return page.locator(`[data-testid="chat-window"][data-conversation-id="${conversationId}"]`);
+}
+
+/** The agent takes the visitor's waiting chat from the queue; returns its console window. */
+export async function acceptFromQueue(agent: Page, conversationId: string): Promise<Locator> {
+  await agent.locator(`[data-testid="queue-item"][data-conversation-id="${conversationId}"]`).getByTestId('accept-button').click();
+  const win = consoleWindow(agent, conversationId);
+  await expect(win).toBeVisible();
+  return win;
+}
+
+/**
+ * A visitor on the demo site (in `lang`) starts a chat with `first`, which `agent`
+ * accepts; returns the widget frame, both windows and the conversation id.
+ */
+export async function chatAccepted(agent: Page, visitor: Page, url: string, first: string, lang = 'en') {
+  const frame = await openDemo(visitor, url, '/demo', lang);
+  const vWin = await ensureWindowOpen(frame);
+  await sendMessage(vWin, first);
+  const id = await conversationId(vWin);
+  const aWin = await acceptFromQueue(agent, id);
+  return { frame, vWin, aWin, id };
 }
 
 /** A console's tab for one conversation. */

@@ -443,3 +443,31 @@ impl Remote {
         client
     }
 }
+
+/// A visitor (token `n`) in a 1:1 conversation, started with `first`, that `agent`
+/// has accepted.
+pub async fn chatting(
+    ts: &TestServer,
+    agent: &mut Client,
+    n: u8,
+    first: &str,
+) -> (Client, ConversationId) {
+    let mut visitor = ts.visitor(&token(n), "/demo").await;
+    visitor
+        .send(&ClientMsg::StartChat {
+            client_msg_id: msg_id(),
+            text: first.into(),
+        })
+        .await;
+    let ServerMsg::Ack {
+        conversation_id, ..
+    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
+    else {
+        unreachable!()
+    };
+    agent.send(&ClientMsg::AcceptChat { conversation_id }).await;
+    agent
+        .expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == conversation_id))
+        .await;
+    (visitor, conversation_id)
+}
