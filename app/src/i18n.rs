@@ -73,16 +73,21 @@ impl Lang {
     }
 }
 
+/// A translation table: an enum of keys, the function that looks one up, and (for
+/// tests) every key. The widget and the console share [`Key`]; strings only the
+/// console shows live in a table of the console's own, so that the widget's code
+/// does not carry them.
 macro_rules! table {
-    ($($key:ident => $en:literal, $hans:literal, $hant:literal;)*) => {
-        /// Every translatable string.
+    ($enum:ident, $lookup:ident, $all:ident; $($key:ident => $en:literal, $hans:literal, $hant:literal;)*) => {
+        /// Every translatable string of this table.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Key { $($key,)* }
+        pub enum $enum { $($key,)* }
 
         /// The string for `key` in `lang`.
-        pub fn t(lang: Lang, key: Key) -> &'static str {
+        pub fn $lookup(lang: $crate::i18n::Lang, key: $enum) -> &'static str {
+            use $crate::i18n::Lang;
             match key {
-                $(Key::$key => match lang {
+                $($enum::$key => match lang {
                     Lang::En => $en,
                     Lang::ZhHans => $hans,
                     Lang::ZhHant => $hant,
@@ -91,11 +96,13 @@ macro_rules! table {
         }
 
         #[cfg(test)]
-        const ALL_KEYS: &[Key] = &[$(Key::$key,)*];
+        const $all: &[$enum] = &[$($enum::$key,)*];
     };
 }
+pub(crate) use table;
 
 table! {
+    Key, t, ALL_KEYS;
     ChatWithUs => "Chat with us", "与我们聊天", "與我們聊天";
     CloseChat => "Close chat", "关闭聊天", "關閉聊天";
     TypeMessage => "Type a message…", "输入消息…", "輸入訊息…";
@@ -262,9 +269,14 @@ table! {
 
 /// `t` with each `{}` replaced, in order, by the next argument.
 pub fn tf(lang: Lang, key: Key, args: &[&str]) -> String {
+    fill(t(lang, key), args)
+}
+
+/// `template` with each `{}` replaced by the next of `args`.
+pub fn fill(template: &str, args: &[&str]) -> String {
     let mut out = String::new();
     let mut args = args.iter();
-    let mut pieces = t(lang, key).split("{}").peekable();
+    let mut pieces = template.split("{}").peekable();
     while let Some(piece) = pieces.next() {
         out.push_str(piece);
         if pieces.peek().is_some() {
@@ -318,7 +330,7 @@ pub fn error_text(lang: Lang, code: ErrorCode) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -341,16 +353,32 @@ mod tests {
         assert_eq!(Lang::from_accept_language("de, fr"), None);
     }
 
+    /// Every key of a table has a string in every language, with as many `{}`.
+    pub(crate) fn check_table<K: Copy + std::fmt::Debug>(
+        all: &[K],
+        lookup: fn(Lang, K) -> &'static str,
+    ) {
+        for &key in all {
+            for lang in [Lang::En, Lang::ZhHans, Lang::ZhHant] {
+                assert!(!lookup(lang, key).trim().is_empty(), "{key:?} in {lang:?}");
+            }
+            let holes = lookup(Lang::En, key).matches("{}").count();
+            assert_eq!(
+                lookup(Lang::ZhHans, key).matches("{}").count(),
+                holes,
+                "{key:?}"
+            );
+            assert_eq!(
+                lookup(Lang::ZhHant, key).matches("{}").count(),
+                holes,
+                "{key:?}"
+            );
+        }
+    }
+
     #[test]
     fn every_key_is_translated_into_every_language() {
-        for &key in ALL_KEYS {
-            for lang in [Lang::En, Lang::ZhHans, Lang::ZhHant] {
-                assert!(!t(lang, key).trim().is_empty(), "{key:?} in {lang:?}");
-            }
-            let holes = t(Lang::En, key).matches("{}").count();
-            assert_eq!(t(Lang::ZhHans, key).matches("{}").count(), holes, "{key:?}");
-            assert_eq!(t(Lang::ZhHant, key).matches("{}").count(), holes, "{key:?}");
-        }
+        check_table(ALL_KEYS, t);
     }
 
     #[test]

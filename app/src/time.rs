@@ -81,6 +81,46 @@ fn date_time(lang: Lang, at_ms: i64, now_ms: i64) -> String {
     format_with(lang, at_ms, with_year, false)
 }
 
+/// Local midnight at the start of `date` (`YYYY-MM-DD`, as a date input gives
+/// it) plus `days_after` days, in Unix milliseconds, where the reader is; `None`
+/// for an empty or unreadable date.
+pub fn local_midnight_ms(date: &str, days_after: u32) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (year, month, day) = (parts.next()??, parts.next()??, parts.next()??);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        let at = js_sys::Date::new_with_year_month_day(
+            year,
+            month as i32 - 1,
+            (day + days_after) as i32,
+        );
+        let ms = at.get_time();
+        ms.is_finite().then_some(ms as i64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        // The server renders no filters; UTC stands in for the reader's zone.
+        let days = days_from_civil(i64::from(year), month, day) + i64::from(days_after);
+        Some(days * 86_400_000)
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of
+/// [`civil_from_days`]).
+#[cfg(not(feature = "hydrate"))]
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(feature = "hydrate")]
 fn local_parts(at_ms: i64) -> (u32, u32, u32) {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
@@ -218,6 +258,23 @@ mod tests {
         assert_eq!(show(Lang::ZhHans, NOW - 5 * MINUTE_MS, NOW), "5 分钟前");
         assert_eq!(show(Lang::ZhHant, NOW - 2 * HOUR_MS, NOW), "2 小時前");
         assert_eq!(show(Lang::ZhHans, NOW, NOW), "刚刚");
+    }
+
+    #[test]
+    fn date_inputs_become_midnights() {
+        assert_eq!(local_midnight_ms("1970-01-02", 0), Some(86_400_000));
+        assert_eq!(
+            local_midnight_ms("2026-12-01", 1).unwrap()
+                - local_midnight_ms("2026-12-01", 0).unwrap(),
+            86_400_000
+        );
+        assert_eq!(
+            local_midnight_ms("2026-02-28", 1),
+            local_midnight_ms("2026-03-01", 0)
+        );
+        assert_eq!(local_midnight_ms("", 0), None);
+        assert_eq!(local_midnight_ms("2026-13-01", 0), None);
+        assert_eq!(local_midnight_ms("soon", 0), None);
     }
 
     #[test]

@@ -157,6 +157,24 @@ for (const lang of ['en', 'zh-Hans']) {
       await agent.locator(`[data-testid="conversation-tab"][data-conversation-id="${id}"]`).click();
       await expect(consoleWindow(agent, id).getByTestId('rating')).toBeVisible();
       await agent.screenshot({ path: path.join(OUT, `console-rating-${lang}.png`) });
+
+      // The history: the long conversation found by a word in it, read back.
+      await agent.setViewportSize({ width: 1280, height: 800 });
+      await agent.getByTestId('history-open').click();
+      await expect(agent.getByTestId('history-item').first()).toBeVisible();
+      await agent.getByTestId('history-item').filter({ hasText: lines[0][1].slice(0, 8) }).click();
+      await expect(agent.getByTestId('past-conversation').getByTestId('message')).toHaveCount(36);
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-history-${lang}.png`) });
+      await agent.getByTestId('search-input').fill(lang === 'en' ? 'backup' : '备份');
+      await expect(agent.getByTestId('search-result').first()).toBeVisible();
+      await agent.getByTestId('search-result').first().click();
+      await expect(agent.locator('[data-testid="past-conversation"] li[data-found="true"]')).toBeVisible();
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-search-${lang}.png`) });
+      await agent.setViewportSize({ width: 375, height: 740 });
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-search-phone-${lang}.png`) });
       for (const p of [agent, bob, browsing, visitor, phone]) await p.context().close();
     });
   });

@@ -432,7 +432,7 @@ pub fn ChatWindow(
 }
 
 /// One entry of the conversation: a message with its author and time, or a notice.
-fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) -> AnyView {
+pub fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) -> AnyView {
     match m.body {
         Body::Text { text } if m.visibility == Visibility::Agents => {
             let mine = m.author.as_ref().map(|a| a.participant) == me;

@@ -7,7 +7,7 @@ mod error_toast;
 mod icons;
 mod invitation;
 
-pub use chat_window::{notice_text, ChatWindow, ScrollMemory};
+pub use chat_window::{entry, notice_text, ChatWindow, ScrollMemory};
 pub use error_toast::ErrorToast;
 pub use icons::{icon, ICON_BELL, ICON_BELL_OFF, ICON_CHAT, ICON_CLOSE, ICON_MUTED, ICON_SOUND};
 pub use invitation::{invitation_text, InvitationCard};

@@ -1,9 +1,9 @@
 //! The open conversation in the middle of the console: its title, the button
 //! that invites who is picked into a group conversation, and the chat window.
 
-use super::{people, Desk};
+use super::{people, rating_line, Desk};
 use crate::components::{ChatWindow, ScrollMemory};
-use crate::i18n::{shown_name, t, tf, Key};
+use crate::i18n::{t, Key};
 use crate::protocol::{ClientMsg, ConversationKind};
 use leptos::prelude::*;
 
@@ -75,19 +75,7 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                             let list = store.with(|state| {
                                 state.get(id).map(|c| c.ratings.clone()).unwrap_or_default()
                             });
-                            list.into_iter()
-                                .map(|r| {
-                                    let key = if r.good { Key::RatedGood } else { Key::RatedBad };
-                                    let who = shown_name(lang, &r.visitor_name);
-                                    view! {
-                                        <p class="rating-seen" class:bad=!r.good data-testid="rating"
-                                            data-good=if r.good { "true" } else { "false" }>
-                                            {tf(lang, key, &[&who])}
-                                            {(!r.comment.is_empty()).then(|| view! { <q>{r.comment.clone()}</q> })}
-                                        </p>
-                                    }
-                                })
-                                .collect_view()
+                            list.iter().map(|r| rating_line(lang, r)).collect_view()
                         })
                         .into_any()
                     });

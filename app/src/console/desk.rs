@@ -5,6 +5,7 @@
 //! their own. What each server frame changes is in [`super::frames`].
 
 use super::alerts::Alerts;
+use super::history::{HistoryPanel, PastPick};
 use super::{conversation, details, header, inbox, offline, people, View, ACTIVE_KEY};
 use crate::admin::TeamPanel;
 use crate::api::{offline_messages, AgentView, ApiError};
@@ -48,6 +49,8 @@ pub struct Desk {
     pub error: RwSignal<Option<ApiError>>,
     pub connected: RwSignal<bool>,
     pub view: RwSignal<View>,
+    /// The past conversation read in the history view.
+    pub past: RwSignal<Option<PastPick>>,
     pub clock: Clock,
     pub alerts: Alerts,
 }
@@ -139,6 +142,7 @@ impl Desk {
             error: RwSignal::new(None),
             connected: RwSignal::new(false),
             view: RwSignal::new(View::Chats),
+            past: RwSignal::new(None),
             clock: Clock::start(),
             alerts: Alerts::new(),
         }
@@ -202,6 +206,9 @@ pub fn Desk(
     .into_any();
 
     let views = view! {
+        <Show when=move || desk.view.get() == View::History>
+            <HistoryPanel desk/>
+        </Show>
         <Show when=move || desk.view.get() == View::Offline>
             <offline::OfflineMessages desk/>
         </Show>

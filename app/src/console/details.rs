@@ -3,6 +3,7 @@
 //! where they came from to it), and the conversation's participants and pending
 //! invitations. With no conversation open, the visitor clicked in the list.
 
+use super::history::EarlierChats;
 use super::{duration_text, Desk};
 use crate::i18n::{t, Key};
 use crate::ids::{Participant, VisitorId};
@@ -120,6 +121,23 @@ pub fn Details(desk: Desk) -> impl IntoView {
             .collect_view()
     };
 
+    // Each visitor's earlier conversations, read again only when who is shown
+    // (or the open conversation) changes.
+    let shown_ids = Memo::new(move |_| {
+        shown_visitors()
+            .into_iter()
+            .map(|(id, name)| (id, desk.name_of(Participant::Visitor(id), &name)))
+            .collect::<Vec<_>>()
+    });
+    let earlier = move || {
+        let current = desk.active.get();
+        shown_ids
+            .get()
+            .into_iter()
+            .map(|(visitor, name)| view! { <EarlierChats desk visitor name current/> })
+            .collect_view()
+    };
+
     let participants = move || {
         summary().map(|s| {
             let owner = s.owner;
@@ -154,6 +172,7 @@ pub fn Details(desk: Desk) -> impl IntoView {
         <section class="details" data-testid="visitor-details" aria-label=t(lang, Key::Details)>
             <h2>{t(lang, Key::Details)}</h2>
             {visitor_cards}
+            {earlier}
             {participants}
             <Show when=move || summary().is_none() && desk.selected_visitor.get().is_none()>
                 <p class="empty">{t(lang, Key::PickForDetails)}</p>

@@ -1,6 +1,7 @@
 //! The console's header: the views (chats, offline messages, the team for
 //! admins), the connection, alert settings, the agent's status and logging out.
 
+use super::words::{w, Word};
 use super::{alerts, status_key, Desk, View};
 use crate::api::{logout, AgentView};
 use crate::i18n::{t, Key};
@@ -34,13 +35,13 @@ pub fn Header(
             .with(|list| list.iter().filter(|m| m.handled.is_none()).count())
     };
     let is_admin = agent.role == AgentRole::Admin;
-    let nav_button = move |which: View, testid: &'static str, label: Key| {
+    let nav_button = move |which: View, testid: &'static str, label: &'static str| {
         view! {
             <button type="button" class="nav-item" data-testid=testid
                 class:active=move || desk.view.get() == which
                 aria-pressed=move || (desk.view.get() == which).to_string()
                 on:click=move |_| desk.view.set(which)>
-                {t(lang, label)}
+                {label}
                 {(which == View::Offline).then(|| view! {
                     <span class="badge" data-testid="offline-unhandled" hidden=move || unhandled() == 0>{unhandled}</span>
                 })}
@@ -52,9 +53,10 @@ pub fn Header(
         <header class="console-header">
             <h1>{t(lang, Key::ConsoleTitle)}</h1>
             <nav class="views" aria-label=t(lang, Key::ConsoleTitle)>
-                {nav_button(View::Chats, "view-chats", Key::Chats)}
-                {nav_button(View::Offline, "view-offline", Key::OfflineMessages)}
-                {is_admin.then(|| nav_button(View::Team, "admin-toggle", Key::Team))}
+                {nav_button(View::Chats, "view-chats", t(lang, Key::Chats))}
+                {nav_button(View::History, "history-open", w(lang, Word::History))}
+                {nav_button(View::Offline, "view-offline", t(lang, Key::OfflineMessages))}
+                {is_admin.then(|| nav_button(View::Team, "admin-toggle", t(lang, Key::Team)))}
             </nav>
             <span class="connection" data-testid="connection-status" data-connected=move || desk.connected.get().to_string()
                 class:up=move || desk.connected.get()>

@@ -18,9 +18,11 @@ mod desk;
 mod details;
 mod frames;
 mod header;
+mod history;
 mod inbox;
 mod offline;
 mod people;
+mod words;
 
 use crate::api::{current_agent, login, AgentView, ApiError};
 use crate::components::ErrorToast;
@@ -147,6 +149,25 @@ fn status_key(status: AgentStatus) -> Key {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum View {
     Chats,
+    History,
     Offline,
     Team,
+}
+
+/// A visitor's rating as agents see it, below a conversation.
+fn rating_line(lang: Lang, rating: &crate::protocol::Rating) -> impl IntoView {
+    let key = if rating.good {
+        Key::RatedGood
+    } else {
+        Key::RatedBad
+    };
+    let who = crate::i18n::shown_name(lang, &rating.visitor_name);
+    let comment = rating.comment.clone();
+    view! {
+        <p class="rating-seen" class:bad=!rating.good data-testid="rating"
+            data-good=if rating.good { "true" } else { "false" }>
+            {tf(lang, key, &[&who])}
+            {(!comment.is_empty()).then(|| view! { <q>{comment}</q> })}
+        </p>
+    }
 }

@@ -14,6 +14,7 @@ mod connections;
 mod conversations;
 mod error;
 pub mod events;
+mod history;
 mod invitations;
 #[cfg(test)]
 mod order_tests;

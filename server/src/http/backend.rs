@@ -3,7 +3,10 @@
 use crate::chat::{AccountError, ChatError};
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
-use app::api::{AgentView, ApiError, ConsoleBackend, NewAgentAccount, SESSION_COOKIE};
+use app::api::{
+    AgentView, ApiError, ConsoleBackend, HistoryCursor, HistoryFilter, HistoryPage,
+    NewAgentAccount, PastConversation, PastEntries, SearchHit, SESSION_COOKIE,
+};
 use app::error::ErrorCode;
 use app::ids::{AgentId, ConversationId, MessageId, VisitorId};
 use app::protocol::AgentRole;
@@ -232,6 +235,57 @@ impl ConsoleBackend for ConsoleApi {
             .set_agent_password(username, password)
             .await
             .map_err(account_error)
+    }
+
+    async fn history(
+        &self,
+        token: &str,
+        filter: HistoryFilter,
+        after: Option<HistoryCursor>,
+    ) -> Result<HistoryPage, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .history(&agent, &filter, after)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn search(
+        &self,
+        token: &str,
+        query: &str,
+        filter: HistoryFilter,
+    ) -> Result<Vec<SearchHit>, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .search(&agent, query, &filter)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn past_conversation(
+        &self,
+        token: &str,
+        id: ConversationId,
+    ) -> Result<PastConversation, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .past_conversation(&agent, id)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn past_entries(
+        &self,
+        token: &str,
+        id: ConversationId,
+        after_seq: u64,
+    ) -> Result<PastEntries, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .past_entries(&agent, id, after_seq)
+            .await
+            .map_err(api_error)
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

@@ -8,6 +8,7 @@ use crate::chat::events::Event;
 use crate::store::{
     AgentRecord, Departure, NewAgent, NewMessage, Refusal, Store, StoreError, VisitorRecord,
 };
+use app::api::{HistoryCursor, HistoryFilter, RatingFilter};
 use app::ids::{ConversationId, InvitationId, MessageId, Participant};
 use app::protocol::{
     AgentRole, Author, Body, ConversationState, InvitationState, Notice, Visibility,
@@ -33,6 +34,9 @@ macro_rules! store_conformance {
             agents_only_entries_never_reach_a_visitor_in_history,
             the_owner_leaving_passes_the_conversation_to_the_agent_present_longest,
             only_a_visitor_who_took_part_rates_and_rating_again_replaces,
+            the_history_lists_newest_first_filters_and_continues,
+            search_finds_chinese_by_characters_and_english_by_word_start,
+            staff_read_every_entry_of_any_conversation,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -480,4 +484,293 @@ pub async fn only_a_visitor_who_took_part_rates_and_rating_again_replaces(store:
         Refusal::NotFound
     );
     assert_eq!(store.ratings(id).await.unwrap().len(), 1);
+}
+
+/// A direct chat of a new visitor (token `[token; 32]`, called `name`) started
+/// at `at_ms` with `first`, and taken by `agent` unless `None`.
+async fn chat_at(
+    store: &dyn Store,
+    token: u8,
+    name: &str,
+    first: &str,
+    agent: Option<&AgentRecord>,
+    at_ms: i64,
+) -> (ConversationId, VisitorRecord) {
+    let visitor = store.visitor_for_token(&[token; 32], name).await.unwrap();
+    let id = ConversationId(Uuid::new_v4());
+    let mut message = text(Participant::Visitor(visitor.id), name, first);
+    message.at_ms = at_ms;
+    store.create_direct(id, &visitor, message).await.unwrap();
+    if let Some(agent) = agent {
+        store.accept_queued(id, agent, at_ms + 1).await.unwrap();
+    }
+    (id, visitor)
+}
+
+pub async fn the_history_lists_newest_first_filters_and_continues(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let bob = agent(&*store, "bob").await;
+    let (first, alice) = chat_at(
+        &*store,
+        1,
+        "Alice Smith",
+        "where is my order",
+        Some(&ann),
+        100,
+    )
+    .await;
+    let (second, bert) = chat_at(&*store, 2, "Bert", "hello", Some(&bob), 200).await;
+    let (missed, _) = chat_at(&*store, 3, "Carla", "anyone there?", None, 300).await;
+    store
+        .leave(first, Participant::Visitor(alice.id), Departure::Left, 150)
+        .await
+        .unwrap();
+    store.rate(first, &alice, true, "quick", 160).await.unwrap();
+    store
+        .leave(second, Participant::Visitor(bert.id), Departure::Left, 250)
+        .await
+        .unwrap();
+    store.rate(second, &bert, false, "", 260).await.unwrap();
+
+    let all = store
+        .history(&HistoryFilter::default(), None, 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [missed, second, first], "newest first");
+    let past = &all[2];
+    assert_eq!(past.state, ConversationState::Closed);
+    assert_eq!((past.started_ms, past.ended_ms), (100, Some(150)));
+    assert_eq!(past.first_message, "where is my order");
+    assert_eq!(past.people.len(), 2, "everyone who took part, gone or not");
+    assert!(past.ratings[0].good && past.ratings[0].comment == "quick");
+    assert_eq!(
+        all[0].state,
+        ConversationState::Queued,
+        "a missed chat is listed too"
+    );
+
+    let only = |filter: HistoryFilter| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .history(&filter, None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        only(HistoryFilter {
+            agent: Some(ann.id),
+            ..Default::default()
+        })
+        .await,
+        [first]
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            visitor: Some(bert.id),
+            ..Default::default()
+        })
+        .await,
+        [second]
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            visitor_name: Some("smith".into()),
+            ..Default::default()
+        })
+        .await,
+        [first],
+        "part of the name, any case"
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            from_ms: Some(150),
+            to_ms: Some(300),
+            ..Default::default()
+        })
+        .await,
+        [second],
+        "from is inclusive, to is not"
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            rating: Some(RatingFilter::Good),
+            ..Default::default()
+        })
+        .await,
+        [first]
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            rating: Some(RatingFilter::Bad),
+            ..Default::default()
+        })
+        .await,
+        [second]
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            rating: Some(RatingFilter::Unrated),
+            ..Default::default()
+        })
+        .await,
+        [missed]
+    );
+    assert_eq!(
+        only(HistoryFilter {
+            agent: Some(bob.id),
+            rating: Some(RatingFilter::Good),
+            ..Default::default()
+        })
+        .await,
+        Vec::<ConversationId>::new(),
+        "filters combine"
+    );
+
+    // Pages continue after the last one listed, without repeats or holes.
+    let page = store
+        .history(&HistoryFilter::default(), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [missed, second]
+    );
+    let cursor = HistoryCursor {
+        started_ms: page[1].started_ms,
+        id: page[1].id,
+    };
+    let rest = store
+        .history(&HistoryFilter::default(), Some(cursor), 2)
+        .await
+        .unwrap();
+    assert_eq!(rest.iter().map(|c| c.id).collect::<Vec<_>>(), [first]);
+
+    assert_eq!(
+        store.past_conversation(second).await.unwrap().unwrap().id,
+        second
+    );
+    assert!(store
+        .past_conversation(ConversationId(Uuid::new_v4()))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn search_finds_chinese_by_characters_and_english_by_word_start(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "王小明", "我要退款", Some(&ann), 100).await;
+    let me = Participant::Visitor(visitor.id);
+    let staff = Participant::Agent(ann.id);
+    store
+        .append(id, me, text(me, "王小明", "Two refunds, please"))
+        .await
+        .unwrap();
+    let mut note = text(staff, "ANN", "退款 already approved");
+    note.visibility = Visibility::Agents;
+    store.append(id, staff, note).await.unwrap();
+    let (other, _) = chat_at(&*store, 2, "Bert", "nothing to see", Some(&ann), 200).await;
+
+    let found = |query: &'static str, filter: HistoryFilter| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .search(query, &filter, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|hit| (hit.seq, hit.text))
+                .collect::<Vec<_>>()
+        }
+    };
+    let any = HistoryFilter::default;
+    let hits = found("退款", any()).await;
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().any(|(_, t)| t == "我要退款"));
+    assert!(
+        hits.iter().any(|(_, t)| t == "退款 already approved"),
+        "agents find notes"
+    );
+    assert_eq!(found("款", any()).await.len(), 2, "one character is enough");
+    assert!(
+        found("款退", any()).await.is_empty(),
+        "characters in the order typed"
+    );
+    assert_eq!(
+        found("REFUND", any()).await,
+        [(3, "Two refunds, please".to_owned())]
+    );
+    assert_eq!(found("refund please", any()).await.len(), 1, "every word");
+    assert!(found("refund nothing", any()).await.is_empty());
+    assert!(
+        found("joined", any()).await.is_empty(),
+        "notices are not searched"
+    );
+    assert!(found("\"unbalanced OR", any()).await.is_empty());
+    assert!(found("   ", any()).await.is_empty());
+
+    let hit = store.search("refunds", &any(), 10).await.unwrap().remove(0);
+    assert_eq!(hit.conversation_id, id);
+    assert_eq!(hit.author.map(|a| a.participant), Some(me));
+    assert_eq!(hit.people.len(), 2);
+    let note = store
+        .search("approved", &any(), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(note.visibility, Visibility::Agents);
+
+    let in_other = HistoryFilter {
+        visitor: Some(visitor.id),
+        ..Default::default()
+    };
+    assert_eq!(found("退款", in_other).await.len(), 2);
+    let elsewhere = HistoryFilter {
+        from_ms: Some(150),
+        ..Default::default()
+    };
+    assert!(
+        found("退款", elsewhere).await.is_empty(),
+        "filters apply to search"
+    );
+    assert_eq!(
+        store.search("nothing", &any(), 10).await.unwrap()[0].conversation_id,
+        other
+    );
+}
+
+pub async fn staff_read_every_entry_of_any_conversation(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let staff = Participant::Agent(ann.id);
+    let mut note = text(staff, "ANN", "a note");
+    note.visibility = Visibility::Agents;
+    store.append(id, staff, note).await.unwrap();
+    store
+        .leave(id, Participant::Visitor(visitor.id), Departure::Left, 300)
+        .await
+        .unwrap();
+    let page = store.staff_entries(id, 0, 100).await.unwrap().unwrap();
+    let seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=page.last_seq).collect::<Vec<_>>(),
+        "every entry, in order"
+    );
+    assert!(page
+        .messages
+        .iter()
+        .any(|m| m.visibility == Visibility::Agents));
+    let rest = store.staff_entries(id, 2, 1).await.unwrap().unwrap();
+    assert_eq!(rest.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
+    assert!(store
+        .staff_entries(ConversationId(Uuid::new_v4()), 0, 10)
+        .await
+        .unwrap()
+        .is_none());
 }

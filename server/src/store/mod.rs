@@ -10,9 +10,11 @@
 //! [`open`] picks the backend from the database URL; [`sqlite::SqliteStore`] is the
 //! single-machine default, and `conformance.rs` holds the cases every backend passes.
 
+pub mod search;
 pub mod sqlite;
 
 use crate::chat::events::Changed;
+use app::api::{HistoryCursor, HistoryFilter, PastConversation, SearchHit};
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
@@ -153,6 +155,7 @@ pub trait Store:
     + InvitationStore
     + OfflineMessageStore
     + RatingStore
+    + HistoryStore
 {
 }
 
@@ -164,6 +167,7 @@ impl<T> Store for T where
         + InvitationStore
         + OfflineMessageStore
         + RatingStore
+        + HistoryStore
 {
 }
 
@@ -358,6 +362,37 @@ pub trait RatingStore: Send + Sync + 'static {
     ) -> StoreResult<Changed>;
     /// The ratings of a conversation, oldest first.
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>>;
+}
+
+/// Past conversations as agents read them: every entry, internal notes included.
+/// Nothing here is for visitors.
+#[async_trait]
+pub trait HistoryStore: Send + Sync + 'static {
+    /// Conversations matching `filter`, newest first (by when they started, then
+    /// by id), starting after `after`.
+    async fn history(
+        &self,
+        filter: &HistoryFilter,
+        after: Option<HistoryCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<PastConversation>>;
+    async fn past_conversation(&self, id: ConversationId) -> StoreResult<Option<PastConversation>>;
+    /// Every entry after `after_seq`, whoever may see it; `None` when there is no
+    /// such conversation.
+    async fn staff_entries(
+        &self,
+        id: ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Option<Page>>;
+    /// Text entries holding every word of `query` (see [`search`]), newest first,
+    /// in conversations matching `filter`.
+    async fn search(
+        &self,
+        query: &str,
+        filter: &HistoryFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchHit>>;
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 mod agents;
 mod conversations;
+mod history;
 mod invitations;
 mod offline_messages;
 mod ratings;
@@ -48,7 +49,11 @@ pub(super) struct WriteTx {
 
 impl WriteTx {
     pub(super) async fn begin(store: &SqliteStore) -> StoreResult<WriteTx> {
-        let mut conn = store.writer.acquire().await?;
+        Self::begin_on(&store.writer).await
+    }
+
+    async fn begin_on(writer: &SqlitePool) -> StoreResult<WriteTx> {
+        let mut conn = writer.acquire().await?;
         if let Err(err) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
             conn.close_on_drop();
             return Err(err.into());
@@ -136,6 +141,14 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Internal(format!("migrating the database: {e}")))?;
+        {
+            let mut tx = WriteTx::begin_on(&writer).await?;
+            let indexed = rows::index_unindexed(&mut tx).await?;
+            tx.commit().await?;
+            if indexed > 0 {
+                tracing::info!(indexed, "indexed earlier messages for search");
+            }
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(busy_timeout * 2)
@@ -190,34 +203,41 @@ mod tests {
 
     crate::store_conformance!(open);
 
-    /// A database from before the rule "one open direct conversation per visitor"
-    /// may hold several: the migration keeps the one an agent took, else the oldest.
-    #[tokio::test]
-    async fn the_migration_keeps_one_open_direct_conversation_per_visitor() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = dir.path().join("old-migrations");
+    /// A database in `dir` migrated only up to the migrations named before
+    /// `version`, as an older server left it; returns its URL and a pool on it.
+    async fn database_before(dir: &std::path::Path, version: &str) -> (String, sqlx::SqlitePool) {
+        let old = dir.join("old-migrations");
         std::fs::create_dir(&old).unwrap();
         for entry in
             std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap()
         {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.as_str() < "0004" {
+            if name.as_str() < version {
                 std::fs::copy(&path, old.join(name)).unwrap();
             }
         }
-        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let url = format!("sqlite://{}/chat.db", dir.display());
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        (url, pool)
+    }
+
+    /// A database from before the rule "one open direct conversation per visitor"
+    /// may hold several: the migration keeps the one an agent took, else the oldest.
+    #[tokio::test]
+    async fn the_migration_keeps_one_open_direct_conversation_per_visitor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pool) = database_before(dir.path(), "0004").await;
         {
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
-                .unwrap()
-                .create_if_missing(true);
-            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-            sqlx::migrate::Migrator::new(old.as_path())
-                .await
-                .unwrap()
-                .run(&pool)
-                .await
-                .unwrap();
             // Visitor v: queued 'a' (oldest), 'b' taken by an agent, queued 'c'.
             // Visitor w: queued 'd' and a newer queued 'e'.
             for (id, visitor, state, at) in [
@@ -260,5 +280,43 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(open, ["b", "d"]);
+    }
+
+    /// Messages written before the search index existed are found once a newer
+    /// server has opened the database.
+    #[tokio::test]
+    async fn messages_from_before_the_search_index_are_indexed_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pool) = database_before(dir.path(), "0006").await;
+        sqlx::query(
+            "INSERT INTO conversations (id, kind, state, last_seq, created_at)
+             VALUES ('00000000-0000-0000-0000-000000000001', 'group', 'closed', 2, 1)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for (seq, body) in [(1, "我要退款"), (2, "thanks")] {
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, seq, client_msg_id, kind, body, created_at)
+                 VALUES ('00000000-0000-0000-0000-000000000001', ?, ?, 'text', ?, 1)",
+            )
+            .bind(seq)
+            .bind(format!("00000000-0000-0000-0000-00000000000{seq}"))
+            .bind(body)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+        for _ in 0..2 {
+            // Opened twice: the second start indexes nothing again.
+            let store = super::SqliteStore::open(&url, &StoreOptions::default())
+                .await
+                .unwrap();
+            let hits = crate::store::HistoryStore::search(&store, "退款", &Default::default(), 10)
+                .await
+                .unwrap();
+            assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), [1]);
+        }
     }
 }

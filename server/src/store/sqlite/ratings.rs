@@ -7,7 +7,7 @@ use crate::store::{RatingStore, Refusal, StoreResult, VisitorRecord};
 use app::ids::{ConversationId, Participant, VisitorId};
 use app::protocol::Rating;
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 #[async_trait]
 impl RatingStore for SqliteStore {
@@ -61,24 +61,33 @@ impl RatingStore for SqliteStore {
     }
 
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>> {
-        sqlx::query(
-            "SELECT visitor_id, visitor_name, good, comment, created_at FROM ratings
-             WHERE conversation_id = ? ORDER BY created_at, visitor_id",
-        )
-        .bind(id.to_string())
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Rating {
-                conversation_id: id,
-                visitor_id: VisitorId(uuid_col(row, "visitor_id")?),
-                visitor_name: row.try_get("visitor_name")?,
-                good: row.try_get("good")?,
-                comment: row.try_get("comment")?,
-                at_ms: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+        let mut conn = self.reader.acquire().await?;
+        ratings_of(&mut conn, id).await
     }
+}
+
+/// The ratings of a conversation, oldest first.
+pub(super) async fn ratings_of(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<Rating>> {
+    sqlx::query(
+        "SELECT visitor_id, visitor_name, good, comment, created_at FROM ratings
+         WHERE conversation_id = ? ORDER BY created_at, visitor_id",
+    )
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(Rating {
+            conversation_id: id,
+            visitor_id: VisitorId(uuid_col(row, "visitor_id")?),
+            visitor_name: row.try_get("visitor_name")?,
+            good: row.try_get("good")?,
+            comment: row.try_get("comment")?,
+            at_ms: row.try_get("created_at")?,
+        })
+    })
+    .collect()
 }

@@ -3,7 +3,7 @@
 //! these and never each other.
 
 use crate::chat::rules;
-use crate::store::{AgentRecord, NewMessage, StoreError, StoreResult};
+use crate::store::{search, AgentRecord, NewMessage, StoreError, StoreResult};
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationKind, ConversationState,
@@ -181,8 +181,11 @@ pub(super) async fn insert_message(
     .bind(body)
     .bind(message.at_ms)
     .bind(message.visibility.as_str())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let Body::Text { text } = &message.body {
+        index_text(conn, text).await?;
+    }
     Ok(ChatMessage {
         seq,
         id: message.id,
@@ -191,6 +194,38 @@ pub(super) async fn insert_message(
         at_ms: message.at_ms,
         visibility: message.visibility,
     })
+}
+
+/// Adds the message just inserted on `conn` to the full-text index.
+async fn index_text(conn: &mut SqliteConnection, text: &str) -> StoreResult<()> {
+    sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (last_insert_rowid(), ?)")
+        .bind(search::index_text(text))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Indexes the text messages written before the full-text index existed (those
+/// above the highest one it holds; messages are never renumbered). Returns how
+/// many.
+pub(super) async fn index_unindexed(conn: &mut SqliteConnection) -> StoreResult<u64> {
+    let indexed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM message_search")
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT rowid, body FROM messages WHERE kind = 'text' AND rowid > ? ORDER BY rowid",
+    )
+    .bind(indexed)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (rowid, body) in &rows {
+        sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (?, ?)")
+            .bind(rowid)
+            .bind(search::index_text(body))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 /// Appends a server-written notice under the next sequence number.

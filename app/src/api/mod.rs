@@ -10,6 +10,9 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+mod history;
+pub use history::*;
+
 /// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
 pub const SESSION_COOKIE: &str = "livechat_session";
 
@@ -134,6 +137,31 @@ mod backend {
             username: &str,
             password: &str,
         ) -> Result<(), ApiError>;
+        /// A page of past conversations (any agent).
+        async fn history(
+            &self,
+            token: &str,
+            filter: HistoryFilter,
+            after: Option<HistoryCursor>,
+        ) -> Result<HistoryPage, ApiError>;
+        /// Messages and notes matching a full-text query (any agent).
+        async fn search(
+            &self,
+            token: &str,
+            query: &str,
+            filter: HistoryFilter,
+        ) -> Result<Vec<SearchHit>, ApiError>;
+        async fn past_conversation(
+            &self,
+            token: &str,
+            id: ConversationId,
+        ) -> Result<PastConversation, ApiError>;
+        async fn past_entries(
+            &self,
+            token: &str,
+            id: ConversationId,
+            after_seq: u64,
+        ) -> Result<PastEntries, ApiError>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
         /// `secure` when the console is served over TLS.
         fn session_cookie(&self, token: Option<&str>, secure: bool) -> String;

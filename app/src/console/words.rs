@@ -1,0 +1,46 @@
+//! Strings only the console shows, in a table of its own ([`crate::i18n`] holds
+//! those the widget shows too): the widget's code does not carry them.
+
+use crate::i18n::{fill, table, Lang};
+
+table! {
+    Word, w, ALL_WORDS;
+    History => "History", "历史记录", "歷史紀錄";
+    SearchMessages => "Search messages", "搜索消息", "搜尋訊息";
+    SearchPlaceholder => "Words or characters, e.g. refund 退款", "输入词语，例如 退款", "輸入詞語，例如 退款";
+    AnyAgent => "Any agent", "所有客服", "所有客服";
+    VisitorName => "Visitor name", "访客姓名", "訪客姓名";
+    FromDate => "From", "开始日期", "開始日期";
+    ToDate => "Until", "结束日期", "結束日期";
+    AnyRating => "Any rating", "全部评价", "全部評價";
+    RatedGoodFilter => "Rated good", "好评", "好評";
+    RatedBadFilter => "Rated bad", "差评", "差評";
+    NotRated => "Not rated", "未评价", "未評價";
+    NoHistory => "No conversations match.", "没有符合条件的会话。", "沒有符合條件的會話。";
+    NoResults => "No messages match.", "没有符合的消息。", "沒有符合的訊息。";
+    ShowMore => "Show more", "显示更多", "顯示更多";
+    Missed => "missed", "未接", "未接";
+    Ongoing => "ongoing", "进行中", "進行中";
+    Closed => "closed", "已结束", "已結束";
+    PickFromHistory => "Pick a conversation to read it here.", "选择一个会话即可在此阅读。", "選擇一個會話即可在此閱讀。";
+    EarlierChats => "Earlier conversations", "以往的会话", "以往的會話";
+    NoEarlierChats => "No earlier conversations.", "没有以往的会话。", "沒有以往的會話。";
+    Filters => "Filters", "筛选", "篩選";
+    NoteHit => "note", "备注", "備註";
+    Entries => "{} entries", "{} 条记录", "{} 則紀錄";
+}
+
+/// A console string with each `{}` filled in order.
+pub fn wf(lang: Lang, key: Word, args: &[&str]) -> String {
+    fill(w(lang, key), args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_console_word_is_translated_into_every_language() {
+        crate::i18n::tests::check_table(ALL_WORDS, w);
+    }
+}
