@@ -120,6 +120,15 @@ mod backend {
             visitors: Vec<VisitorId>,
             agents: Vec<AgentId>,
         ) -> Result<(), ApiError>;
+        /// Hands a conversation the agent takes part in to another agent or the queue.
+        async fn transfer(
+            &self,
+            token: &str,
+            conversation_id: ConversationId,
+            to: TransferTarget,
+            reason: &str,
+            stay: bool,
+        ) -> Result<(), ApiError>;
         /// Every agent account, for an admin.
         async fn list_agents(&self, token: &str) -> Result<Vec<AgentView>, ApiError>;
         /// An admin adds an agent account.
@@ -329,6 +338,36 @@ pub async fn invite_to_conversation(
         let (backend, token) = backend::with_session()?;
         backend
             .invite(&token, conversation_id, visitors, agents)
+            .await
+    })
+    .await
+}
+
+/// Where a conversation is handed: to an online agent, or back to the queue (a
+/// chat with a visitor only; the next agent to accept it takes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferTarget {
+    Agent(AgentId),
+    Queue,
+}
+
+/// Hands a conversation the agent takes part in to `to`, with a note of why for
+/// the agents (may be empty). The receiving agent joins and owns it; everyone in
+/// it is told who answers now. With `stay` the agent who hands it over stays in
+/// it, otherwise leaves (always, for the queue). Refused with
+/// `invitee_unavailable` when the agent is not online.
+#[server(endpoint = "transfer", input = leptos::server_fn::codec::Json)]
+pub async fn transfer_conversation(
+    conversation_id: ConversationId,
+    to: TransferTarget,
+    reason: String,
+    stay: bool,
+) -> Result<(), ApiError> {
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend
+            .transfer(&token, conversation_id, to, &reason, stay)
             .await
     })
     .await

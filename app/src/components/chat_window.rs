@@ -33,6 +33,8 @@ pub fn notice_text(lang: Lang, notice: &Notice) -> String {
         Notice::InvitationExpired { name: n } => tf(lang, Key::ExpiredNotice, &[&name(n)]),
         Notice::OwnerChanged { name: n } => tf(lang, Key::OwnerChanged, &[&name(n)]),
         Notice::MovedToGroup { name: n } => tf(lang, Key::MovedToGroup, &[&name(n)]),
+        Notice::Transferred { name: n, to } => tf(lang, Key::Transferred, &[&name(n), &name(to)]),
+        Notice::Requeued { name: n } => tf(lang, Key::Requeued, &[&name(n)]),
         Notice::Closed => t(lang, Key::ConvClosed).to_owned(),
     }
 }

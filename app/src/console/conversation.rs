@@ -1,7 +1,7 @@
 //! The open conversation in the middle of the console: its title, the button
 //! that invites who is picked into a group conversation, and the chat window.
 
-use super::{people, rating_line, Desk};
+use super::{people, rating_line, transfer, Desk};
 use crate::components::{ChatWindow, ScrollMemory};
 use crate::i18n::{t, Key};
 use crate::protocol::{ClientMsg, ConversationKind};
@@ -84,6 +84,7 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                         <h2 class="conversation-title">{move || store.with(|state| {
                             state.get(id).map(|c| desk.label(c)).unwrap_or_default()
                         })}</h2>
+                        {(!ended).then(|| view! { <transfer::TransferButton desk id kind/> })}
                         {(kind == ConversationKind::Group && !ended).then(|| view! {
                             <button type="button" class="invite-here" data-testid="invite-to-conversation-button"
                                 hidden=move || desk.nothing_picked()

@@ -22,6 +22,7 @@ mod history;
 mod inbox;
 mod offline;
 mod people;
+mod transfer;
 mod words;
 
 use crate::api::{current_agent, login, AgentView, ApiError};

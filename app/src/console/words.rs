@@ -28,6 +28,13 @@ table! {
     Filters => "Filters", "筛选", "篩選";
     NoteHit => "note", "备注", "備註";
     Entries => "{} entries", "{} 条记录", "{} 則紀錄";
+    Transfer => "Transfer", "转接", "轉接";
+    TransferTo => "Hand this conversation to", "将此会话转给", "將此會話轉給";
+    TransferReason => "Why (only agents see it)", "原因（仅客服可见）", "原因（僅客服可見）";
+    StayInConversation => "Stay in the conversation", "我继续留在会话中", "我繼續留在會話中";
+    BackToQueue => "Back to the queue", "放回等待队列", "放回等待佇列";
+    NobodyOnline => "No other agent is online.", "没有其他在线客服。", "沒有其他線上客服。";
+    Cancel => "Cancel", "取消", "取消";
 }
 
 /// A console string with each `{}` filled in order.

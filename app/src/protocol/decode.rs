@@ -27,10 +27,16 @@ enum NoticeTag {
     InvitationExpired,
     OwnerChanged,
     MovedToGroup,
+    Transferred,
+    Requeued,
     Closed,
 }
 
-fn notice<E: de::Error>(tag: NoticeTag, name: Option<String>) -> Result<Notice, E> {
+fn notice<E: de::Error>(
+    tag: NoticeTag,
+    name: Option<String>,
+    to: Option<String>,
+) -> Result<Notice, E> {
     let name = || need(name.clone(), "name");
     Ok(match tag {
         NoticeTag::Joined => Notice::Joined { name: name()? },
@@ -40,6 +46,11 @@ fn notice<E: de::Error>(tag: NoticeTag, name: Option<String>) -> Result<Notice, 
         NoticeTag::InvitationExpired => Notice::InvitationExpired { name: name()? },
         NoticeTag::OwnerChanged => Notice::OwnerChanged { name: name()? },
         NoticeTag::MovedToGroup => Notice::MovedToGroup { name: name()? },
+        NoticeTag::Transferred => Notice::Transferred {
+            name: name()?,
+            to: need(to, "to")?,
+        },
+        NoticeTag::Requeued => Notice::Requeued { name: name()? },
         NoticeTag::Closed => Notice::Closed,
     })
 }
@@ -50,9 +61,10 @@ impl<'de> Deserialize<'de> for Notice {
         struct Flat {
             notice: NoticeTag,
             name: Option<String>,
+            to: Option<String>,
         }
         let flat = Flat::deserialize(d)?;
-        notice(flat.notice, flat.name)
+        notice(flat.notice, flat.name, flat.to)
     }
 }
 
@@ -70,13 +82,14 @@ impl<'de> Deserialize<'de> for Body {
             text: Option<String>,
             notice: Option<NoticeTag>,
             name: Option<String>,
+            to: Option<String>,
         }
         let flat = Flat::deserialize(d)?;
         Ok(match flat.kind {
             Kind::Text => Body::Text {
                 text: need(flat.text, "text")?,
             },
-            Kind::Notice => Body::Notice(notice(need(flat.notice, "notice")?, flat.name)?),
+            Kind::Notice => Body::Notice(notice(need(flat.notice, "notice")?, flat.name, flat.to)?),
         })
     }
 }
@@ -524,6 +537,11 @@ mod tests {
             Notice::InvitationExpired { name: name() },
             Notice::OwnerChanged { name: name() },
             Notice::MovedToGroup { name: name() },
+            Notice::Transferred {
+                name: name(),
+                to: "Bob".into(),
+            },
+            Notice::Requeued { name: name() },
             Notice::Closed,
         ] {
             all.push(ServerMsg::Message {

@@ -148,6 +148,15 @@ pub enum Notice {
     MovedToGroup {
         name: String,
     },
+    /// `name` (an agent) handed the conversation to the agent `to`, who owns it now.
+    Transferred {
+        name: String,
+        to: String,
+    },
+    /// `name` (an agent) passed the chat back to the queue: the next agent takes it.
+    Requeued {
+        name: String,
+    },
     Closed,
 }
 

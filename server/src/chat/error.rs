@@ -46,6 +46,9 @@ impl From<StoreError> for ChatError {
                 Refusal::AlreadyTaken => ChatError::AlreadyTaken,
                 Refusal::IdConflict(_) => ChatError::IdConflict,
                 Refusal::InvitationClosed(_) => ChatError::InvitationClosed,
+                Refusal::NotADirectChat => {
+                    ChatError::BadRequest("only a chat with a visitor can go back to the queue")
+                }
                 // The service handles this one itself; as an answer it is a bug.
                 Refusal::DirectChatOpen(_) => ChatError::Store(StoreError::Refused(refusal)),
             },

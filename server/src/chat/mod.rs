@@ -23,6 +23,7 @@ pub mod rules;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod transfer;
 
 pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,

@@ -5,7 +5,7 @@ use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
 use app::api::{
     AgentView, ApiError, ConsoleBackend, HistoryCursor, HistoryFilter, HistoryPage,
-    NewAgentAccount, PastConversation, PastEntries, SearchHit, SESSION_COOKIE,
+    NewAgentAccount, PastConversation, PastEntries, SearchHit, TransferTarget, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, ConversationId, MessageId, VisitorId};
@@ -235,6 +235,21 @@ impl ConsoleBackend for ConsoleApi {
             .set_agent_password(username, password)
             .await
             .map_err(account_error)
+    }
+
+    async fn transfer(
+        &self,
+        token: &str,
+        conversation_id: ConversationId,
+        to: TransferTarget,
+        reason: &str,
+        stay: bool,
+    ) -> Result<(), ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .transfer(&agent, conversation_id, to, reason, stay)
+            .await
+            .map_err(api_error)
     }
 
     async fn history(

@@ -37,6 +37,7 @@ macro_rules! store_conformance {
             the_history_lists_newest_first_filters_and_continues,
             search_finds_chinese_by_characters_and_english_by_word_start,
             staff_read_every_entry_of_any_conversation,
+            a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -773,4 +774,83 @@ pub async fn staff_read_every_entry_of_any_conversation(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_none());
+}
+
+pub async fn a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again(
+    store: Arc<dyn Store>,
+) {
+    let ann = agent(&*store, "ann").await;
+    let bob = agent(&*store, "bob").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let me = Participant::Visitor(visitor.id);
+
+    let changed = store
+        .transfer(id, &ann, Some(&bob), "needs billing", true, 200)
+        .await
+        .unwrap();
+    let conversation = changed.conversation().unwrap();
+    assert_eq!(conversation.owner, Some(bob.id));
+    assert_eq!(conversation.participants.len(), 3, "Ann stayed, Bob joined");
+    assert!(changed.recipients.contains(&Participant::Agent(bob.id)));
+    let seen = store.messages_after(id, me, 0, 100).await.unwrap().unwrap();
+    assert!(seen.messages.iter().any(|m| m.body
+        == Body::Notice(Notice::Transferred {
+            name: "ANN".into(),
+            to: "BOB".into()
+        })));
+    assert!(
+        seen.messages
+            .iter()
+            .all(|m| m.visibility == Visibility::Everyone),
+        "the visitor never sees the note of why"
+    );
+    let staff = store.staff_entries(id, 0, 100).await.unwrap().unwrap();
+    assert!(staff
+        .messages
+        .iter()
+        .any(|m| m.visibility == Visibility::Agents
+            && m.body
+                == Body::Text {
+                    text: "needs billing".into()
+                }));
+
+    // Bob passes it back to the queue; both agents are then out of it.
+    store
+        .transfer(id, &ann, None, "", false, 300)
+        .await
+        .unwrap();
+    let changed = store.transfer(id, &bob, None, "", true, 310).await.unwrap();
+    let conversation = changed.conversation().unwrap();
+    assert_eq!(conversation.state, ConversationState::Queued);
+    assert_eq!(conversation.owner, None);
+    assert_eq!(conversation.participants.len(), 1, "only the visitor waits");
+    assert!(changed
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::QueueAdded(item) if item.conversation_id == id)));
+    assert_eq!(store.queue().await.unwrap().len(), 1);
+    store.accept_queued(id, &ann, 400).await.unwrap();
+
+    // Only members hand over, only open conversations, and a group never goes to
+    // the queue.
+    let stranger = agent(&*store, "cy").await;
+    assert_eq!(
+        refusal(
+            store
+                .transfer(id, &stranger, Some(&bob), "", false, 500)
+                .await
+        ),
+        Refusal::NotFound
+    );
+    let group = ConversationId(Uuid::new_v4());
+    store.create_group(group, &ann, &[], 500).await.unwrap();
+    assert_eq!(
+        refusal(store.transfer(group, &ann, None, "", false, 510).await),
+        Refusal::NotADirectChat
+    );
+    store.leave(id, me, Departure::Left, 600).await.unwrap();
+    assert_eq!(
+        refusal(store.transfer(id, &ann, Some(&bob), "", false, 610).await),
+        Refusal::Closed
+    );
 }

@@ -57,6 +57,9 @@ pub enum Refusal {
     /// The invitation was answered or expired before.
     #[error("the invitation is already {}", .0.as_str())]
     InvitationClosed(InvitationState),
+    /// Only a direct conversation (a visitor's chat) can go back to the queue.
+    #[error("only a chat with a visitor can go back to the queue")]
+    NotADirectChat,
     /// The visitor already has an open direct conversation: this one.
     #[error("visitor already chats in conversation '{0}'")]
     DirectChatOpen(ConversationId),
@@ -293,6 +296,20 @@ pub trait ConversationStore: Send + Sync + 'static {
         id: ConversationId,
         participant: Participant,
         why: Departure,
+        at_ms: i64,
+    ) -> StoreResult<Changed>;
+    /// `from` (a current participant of the open conversation) hands it to `to`,
+    /// who joins (if not in it) and owns it, or with `None` back to the queue (a
+    /// direct conversation only, which `from` then leaves). Everyone in it gets a
+    /// notice of who answers now; `reason`, unless empty, becomes an internal note
+    /// by `from`. `from` leaves unless `stay` (never stays for the queue).
+    async fn transfer(
+        &self,
+        id: ConversationId,
+        from: &AgentRecord,
+        to: Option<&AgentRecord>,
+        reason: &str,
+        stay: bool,
         at_ms: i64,
     ) -> StoreResult<Changed>;
     /// Opens a group conversation owned by `owner` (its first participant) and invites

@@ -17,8 +17,11 @@ use crate::store::{
     AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page, Refusal,
     StoreError, StoreResult, VisitorRecord,
 };
-use app::ids::{AgentId, ConversationId, Participant, VisitorId};
-use app::protocol::{Body, ConversationState, ConversationSummary, Notice, QueueItem};
+use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
+use app::protocol::{
+    Author, Body, ConversationKind, ConversationState, ConversationSummary, Notice, QueueItem,
+    Visibility,
+};
 use async_trait::async_trait;
 use sqlx::Row;
 use uuid::Uuid;
@@ -296,31 +299,12 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn queue(&self) -> StoreResult<Vec<QueueItem>> {
-        sqlx::query(
-            "SELECT c.id, c.created_at, p.participant_id, p.display_name,
-                    (SELECT m.body FROM messages m
-                     WHERE m.conversation_id = c.id AND m.kind = 'text'
-                     ORDER BY m.seq LIMIT 1) AS first_message
-             FROM conversations c
-             JOIN participants p ON p.conversation_id = c.id AND p.role = 'visitor'
-             WHERE c.state = 'queued'
-             ORDER BY c.created_at, c.id",
-        )
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(QueueItem {
-                conversation_id: ConversationId(uuid_col(row, "id")?),
-                visitor_id: VisitorId(uuid_col(row, "participant_id")?),
-                visitor_name: row.try_get("display_name")?,
-                first_message: row
-                    .try_get::<Option<String>, _>("first_message")?
-                    .unwrap_or_default(),
-                since_ms: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+        sqlx::query(&format!("{QUEUE_ITEMS} ORDER BY c.created_at, c.id"))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(queue_item_from_row)
+            .collect()
     }
 
     async fn leave(
@@ -352,18 +336,7 @@ impl ConversationStore for SqliteStore {
             Departure::MovedToGroup => Notice::MovedToGroup { name },
         };
         let left = append_notice(&mut tx, id, notice, at_ms).await?;
-        let (role, pid) = participant_parts(participant);
-        sqlx::query(
-            "UPDATE participants SET left_at = ?, left_seq = ?
-             WHERE conversation_id = ? AND role = ? AND participant_id = ?",
-        )
-        .bind(at_ms)
-        .bind(left.seq as i64)
-        .bind(id.to_string())
-        .bind(role)
-        .bind(&pid)
-        .execute(&mut *tx)
-        .await?;
+        mark_left(&mut tx, id, participant, left.seq, at_ms).await?;
         let mut entries = vec![left];
 
         let remaining: Vec<Participant> = before
@@ -407,6 +380,105 @@ impl ConversationStore for SqliteStore {
         })
     }
 
+    async fn transfer(
+        &self,
+        id: ConversationId,
+        from: &AgentRecord,
+        to: Option<&AgentRecord>,
+        reason: &str,
+        stay: bool,
+        at_ms: i64,
+    ) -> StoreResult<Changed> {
+        let mut tx = WriteTx::begin(self).await?;
+        let me = Participant::Agent(from.id);
+        let kind = match member_state(&mut tx, id, me).await? {
+            None => return Err(Refusal::NotFound.into()),
+            Some((_, ConversationState::Closed)) => return Err(Refusal::Closed.into()),
+            Some((kind, _)) => kind,
+        };
+        if to.is_none() && kind != ConversationKind::Direct {
+            return Err(Refusal::NotADirectChat.into());
+        }
+        let before = current_participants(&mut tx, id).await?;
+        let handed = match to {
+            Some(agent) => Notice::Transferred {
+                name: from.name.clone(),
+                to: agent.name.clone(),
+            },
+            None => Notice::Requeued {
+                name: from.name.clone(),
+            },
+        };
+        let notice = append_notice(&mut tx, id, handed, at_ms).await?;
+        let mut entries = vec![notice];
+        let mut recipients: Vec<Participant> = before.iter().map(|(p, _)| *p).collect();
+        if let Some(agent) = to {
+            let them = Participant::Agent(agent.id);
+            if !recipients.contains(&them) {
+                let seq = entries[0].seq;
+                join(&mut tx, id, them, &agent.name, seq, at_ms).await?;
+                recipients.push(them);
+            }
+            sqlx::query("UPDATE conversations SET owner_agent_id = ? WHERE id = ?")
+                .bind(agent.id.to_string())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "UPDATE conversations SET state = 'queued', owner_agent_id = NULL WHERE id = ?",
+            )
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !reason.is_empty() {
+            let seq = next_seq(&mut tx, id).await?;
+            let note = NewMessage {
+                id: MessageId(Uuid::new_v4()),
+                author: Some(Author {
+                    participant: me,
+                    name: from.name.clone(),
+                }),
+                body: Body::Text {
+                    text: reason.to_owned(),
+                },
+                at_ms,
+                visibility: Visibility::Agents,
+            };
+            entries.push(insert_message(&mut tx, id, seq, &note).await?);
+        }
+        if !stay || to.is_none() {
+            let left = append_notice(
+                &mut tx,
+                id,
+                Notice::Left {
+                    name: from.name.clone(),
+                },
+                at_ms,
+            )
+            .await?;
+            mark_left(&mut tx, id, me, left.seq, at_ms).await?;
+            entries.push(left);
+        }
+        let conversation = summary(&mut tx, id).await?;
+        let queued = match to {
+            Some(_) => None,
+            None => queue_item(&mut tx, id).await?,
+        };
+        tx.commit().await?;
+        let mut events: Vec<Event> = entries
+            .into_iter()
+            .map(|entry| Event::Entry {
+                conversation_id: id,
+                entry,
+            })
+            .collect();
+        events.push(Event::Conversation(conversation));
+        events.extend(queued.map(Event::QueueAdded));
+        Ok(Changed { events, recipients })
+    }
+
     async fn create_group(
         &self,
         id: ConversationId,
@@ -445,6 +517,65 @@ impl ConversationStore for SqliteStore {
             invitations,
         })
     }
+}
+
+/// The queued conversations as the queue lists them (add `ORDER BY` or a filter
+/// on `c`).
+const QUEUE_ITEMS: &str = "SELECT c.id, c.created_at, p.participant_id, p.display_name,
+        (SELECT m.body FROM messages m
+         WHERE m.conversation_id = c.id AND m.kind = 'text' AND m.visibility = 'everyone'
+         ORDER BY m.seq LIMIT 1) AS first_message
+     FROM conversations c
+     JOIN participants p ON p.conversation_id = c.id AND p.role = 'visitor'
+     WHERE c.state = 'queued'";
+
+fn queue_item_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<QueueItem> {
+    Ok(QueueItem {
+        conversation_id: ConversationId(uuid_col(row, "id")?),
+        visitor_id: VisitorId(uuid_col(row, "participant_id")?),
+        visitor_name: row.try_get("display_name")?,
+        first_message: row
+            .try_get::<Option<String>, _>("first_message")?
+            .unwrap_or_default(),
+        since_ms: row.try_get("created_at")?,
+    })
+}
+
+/// The queue's entry for one conversation, if it waits there.
+async fn queue_item(
+    conn: &mut sqlx::SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Option<QueueItem>> {
+    sqlx::query(&format!("{QUEUE_ITEMS} AND c.id = ?"))
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(queue_item_from_row)
+        .transpose()
+}
+
+/// Marks `who` as gone from a conversation since the entry `seq`.
+async fn mark_left(
+    conn: &mut sqlx::SqliteConnection,
+    id: ConversationId,
+    who: Participant,
+    seq: u64,
+    at_ms: i64,
+) -> StoreResult<()> {
+    let (role, pid) = participant_parts(who);
+    sqlx::query(
+        "UPDATE participants SET left_at = ?, left_seq = ?
+         WHERE conversation_id = ? AND role = ? AND participant_id = ?",
+    )
+    .bind(at_ms)
+    .bind(seq as i64)
+    .bind(id.to_string())
+    .bind(role)
+    .bind(&pid)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn parse_id(text: &str) -> StoreResult<Uuid> {
