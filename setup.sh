@@ -186,12 +186,41 @@ install_tools() {
 # Commands
 # ---------------------------------------------------------------------------
 
-# The release build of server and site: the WebAssembly split so that visitors load
-# only the widget's code (--split), then every site file compressed once (Brotli,
-# gzip) beside it, so that the server never compresses them per request.
+# The release build of server and site: the widget's WebAssembly (its chat panel
+# split off, --split), the console's bundle of its own, then every site file
+# compressed once (Brotli, gzip) beside it, so that the server never compresses
+# them per request.
 build_release() {
   cargo leptos build --release --split
+  build_console_bundle
   target/release/server compress-site --site-root target/site
+}
+
+# The agent console's WebAssembly, a bundle of its own (frontend/console) so that
+# visitors never download any of it: built for wasm32 in a target folder of its
+# own (without the --emit-relocs that splitting needs, and that would stay in
+# the file), then wasm-bindgen and wasm-opt as cargo-leptos runs them, written
+# to target/site/pkg as console.<content hash>.js and .wasm; the server finds
+# them there.
+build_console_bundle() {
+  local pkg=target/site/pkg
+  local wasm=target/console/wasm32-unknown-unknown/wasm-release/console.wasm
+  CARGO_TARGET_DIR=target/console RUSTFLAGS="--cfg erase_components" \
+    cargo build -p console-frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+  local tmp
+  tmp="$(mktemp -d)"
+  wasm-bindgen --target=web --no-typescript --out-name=console --out-dir="$tmp" "$wasm"
+  [[ ! -e "$tmp/snippets" ]] || die "the console bundle has JavaScript snippets, which build_console_bundle does not copy"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$tmp/console_bg.wasm" -o "$tmp/console_bg.wasm"
+  local hash
+  hash="$(cat "$tmp/console.js" "$tmp/console_bg.wasm" | sha256sum | cut -c1-16)"
+  mkdir -p "$pkg"
+  rm -f "$pkg"/console.*.js "$pkg"/console.*.js.* "$pkg"/console.*.wasm "$pkg"/console.*.wasm.*
+  mv "$tmp/console.js" "$pkg/console.$hash.js"
+  mv "$tmp/console_bg.wasm" "$pkg/console.$hash.wasm"
+  rm -rf "$tmp"
+  say "console bundle: $pkg/console.$hash.{js,wasm}"
 }
 
 cmd_tools() {
@@ -260,13 +289,13 @@ cmd_test() {
   cargo clippy --workspace --all-targets -- -D warnings
 
   test_section "Lint (cargo clippy, frontend, wasm32)"
-  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p frontend -p console-frontend --target wasm32-unknown-unknown -- -D warnings
 
   test_section "Unit and integration tests (cargo test)"
-  # Without the browser crate: building it alongside would unify the shared app
+  # Without the browser crates: building them alongside would unify the shared app
   # crate's `hydrate` feature into the server's build (browser-only reactive
   # effects in server rendering). It has no tests of its own; clippy checks it.
-  cargo test --workspace --exclude frontend
+  cargo test --workspace --exclude frontend --exclude console-frontend
 
   test_section "Release build (cargo leptos build --release --split, compress-site)"
   build_release
@@ -304,11 +333,12 @@ cmd_bench() {
 
 usage() {
   cat <<'EOF'
-usage: ./setup.sh run | test | bench | tools
+usage: ./setup.sh run | test | bench | tools | build
   run    install what is missing, build and run the server on http://127.0.0.1:3000
   test   install what is missing and run every check and test
   bench  install what is missing and run the benchmark (docs/performance.md)
   tools  only install what is missing
+  build  only the release build (server, widget, console bundle, compressed)
 EOF
 }
 
@@ -320,6 +350,10 @@ main() {
     test) cmd_test ;;
     bench) cmd_bench "$@" ;;
     tools) cmd_tools ;;
+    build)
+      install_tools
+      build_release
+      ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

@@ -52,10 +52,42 @@ fn page_lang() -> Lang {
     }
 }
 
-/// Where the console's own style sheet is served: the server gives it a name with
-/// its content hash and provides it to rendering. (The widget's page does without.)
+/// What the console's page loads besides the shared style: its own style sheet
+/// and its own WebAssembly bundle (`frontend/console`), each under `/pkg` by a
+/// name with its content hash. The server finds them and provides this to
+/// rendering; the widget's page loads neither.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConsoleStyle(pub String);
+pub struct ConsoleAssets {
+    pub style: String,
+    /// `None` when the bundle was not built: the page then says so.
+    pub bundle: Option<ConsoleBundle>,
+}
+
+/// The console bundle's script and module, as `/pkg/...` paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleBundle {
+    pub js: String,
+    pub wasm: String,
+}
+
+/// Loads the console's bundle and hydrates the page with it, as cargo-leptos's
+/// `HydrationScripts` does for the widget's.
+#[component]
+fn ConsoleScripts(bundle: Option<ConsoleBundle>) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    bundle.map(|ConsoleBundle { js, wasm }| {
+        // Both are paths the server made from file names of its own (a stem, a
+        // hex hash and an extension): nothing in them needs escaping.
+        let start = format!(
+            "import('{js}').then(m => m.default({{ module_or_path: '{wasm}' }}).then(() => m.hydrate()));"
+        );
+        view! {
+            <link rel="modulepreload" href=js.clone() nonce=nonce.clone()/>
+            <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+            <script type="module" nonce=nonce>{start}</script>
+        }
+    })
+}
 
 /// A query parameter of the page being rendered (on the server).
 #[cfg(feature = "ssr")]
@@ -91,6 +123,7 @@ fn document(
     options: LeptosOptions,
     theme: Option<&'static str>,
     head: impl IntoView + 'static,
+    scripts: impl IntoView + 'static,
     body: impl IntoView + 'static,
 ) -> impl IntoView {
     let lang = page_lang();
@@ -103,7 +136,7 @@ fn document(
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 {head}
-                <HydrationScripts options/>
+                {scripts}
                 <MetaTags/>
             </head>
             <body>{body}</body>
@@ -113,18 +146,40 @@ fn document(
 
 /// The console's document (`/console`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let style = use_context::<ConsoleStyle>()
-        .map(|ConsoleStyle(href)| view! { <link rel="stylesheet" href=href/> });
-    document(options, None, style, view! { <App/> })
+    let assets = use_context::<ConsoleAssets>();
+    let style = assets
+        .as_ref()
+        .map(|a| view! { <link rel="stylesheet" href=a.style.clone()/> });
+    let bundle = assets.and_then(|a| a.bundle);
+    // The body is exactly the app when it will be hydrated: the bundle hydrates
+    // the body's content from its first node.
+    let body = match bundle {
+        Some(_) => view! { <App/> }.into_any(),
+        None => view! {
+            <p class="build-missing" role="alert">
+                "The console's code is not built: run ./setup.sh build (or ./setup.sh run)."
+            </p>
+            <App/>
+        }
+        .into_any(),
+    };
+    document(
+        options,
+        None,
+        style,
+        view! { <ConsoleScripts bundle/> },
+        body,
+    )
 }
 
 /// The widget frame's document (`/widget`).
 pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
-    document(options, widget_theme(), (), view! { <WidgetApp/> })
+    let scripts = view! { <HydrationScripts options=options.clone()/> };
+    document(options, widget_theme(), (), scripts, view! { <WidgetApp/> })
 }
 
-/// The agent console, with its routes. In the browser it is a chunk of code of
-/// its own (see `frontend`): the visitor's pages never load it.
+/// The agent console, with its routes. In the browser it is a bundle of its own
+/// (`frontend/console`): the visitor's pages never load it.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -82,8 +82,8 @@ test.describe('what a visitor downloads', () => {
       console.log(`visitor first load: ${first} bytes (${(first / 1024).toFixed(1)} KiB)\n${table(loaded)}`);
       expect(first, `a visitor's first load, compressed:\n${table(loaded)}`).toBeLessThanOrEqual(BUDGET_BYTES);
 
-      // Nothing of the console's code.
-      expect(loaded.filter((l) => /hydrate_console/.test(l.url))).toEqual([]);
+      // Nothing of the console's code: it is a bundle of its own.
+      expect(loaded.filter((l) => /\/pkg\/console\./.test(l.url))).toEqual([]);
       // Every file of the site compressed and cached for good; the loader for minutes.
       for (const l of loaded.filter((l) => new URL(l.url).pathname.startsWith('/pkg/'))) {
         if (!l.url.endsWith('.json') || l.bytes > 300) expect(l.encoding, l.url).toBe('br');
@@ -119,7 +119,7 @@ test.describe('what a visitor downloads', () => {
       const consoleBytes = total(consoleLoaded);
       console.log(`console first load (login included): ${consoleBytes} bytes (${(consoleBytes / 1024).toFixed(1)} KiB)\n${table(consoleLoaded)}`);
       await testInfo.attach('console-first-load.txt', { body: `${table(consoleLoaded)}\n${consoleBytes} bytes`, contentType: 'text/plain' });
-      expect(consoleLoaded.some((l) => /hydrate_console/.test(l.url))).toBe(true);
+      expect(consoleLoaded.some((l) => /\/pkg\/console\.[0-9a-f]{16}\.wasm/.test(l.url))).toBe(true);
       await fresh.close();
     } finally {
       await context.close();

@@ -78,6 +78,19 @@ impl Server {
         )?;
         let console_style =
             site.add_embedded("console", "css", include_bytes!("../../style/console.css"));
+        let console_bundle = match (site.hashed("console", "js"), site.hashed("console", "wasm")) {
+            (Some(js), Some(wasm)) => Some(app::ConsoleBundle {
+                js: format!("/pkg/{js}"),
+                wasm: format!("/pkg/{wasm}"),
+            }),
+            _ => {
+                tracing::warn!(
+                    "the console's bundle (pkg/console.<hash>.js and .wasm) is not built: \
+                     run ./setup.sh build"
+                );
+                None
+            }
+        };
         let state = http::AppState {
             leptos_options,
             chat: chat.clone(),
@@ -85,7 +98,10 @@ impl Server {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
             site: Arc::new(site),
-            console_style: app::ConsoleStyle(format!("/pkg/{console_style}")),
+            console_assets: app::ConsoleAssets {
+                style: format!("/pkg/{console_style}"),
+                bundle: console_bundle,
+            },
         };
         let app = http::router(state);
         let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));

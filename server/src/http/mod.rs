@@ -31,8 +31,8 @@ pub struct AppState {
     pub socket_limits: Arc<SocketLimits>,
     /// The built site's `/pkg` files, read at start.
     pub site: Arc<static_files::SiteFiles>,
-    /// Where the console's own style sheet is (in `site`).
-    pub console_style: app::ConsoleStyle,
+    /// The console's own style sheet and bundle (in `site`).
+    pub console_assets: app::ConsoleAssets,
 }
 
 /// A file of the built site.
@@ -66,12 +66,12 @@ impl FromRef<AppState> for LeptosOptions {
 
 pub fn router(state: AppState) -> Router {
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ConsoleApi::new(state.chat.clone()));
-    let console_style = state.console_style.clone();
+    let console_assets = state.console_assets.clone();
     // Every render and server function gets the backend, and the nonce that the
     // security-headers layer put into this response's Content-Security-Policy.
     let context = move || {
         provide_context(backend.clone());
-        provide_context(console_style.clone());
+        provide_context(console_assets.clone());
         if let Some(nonce) = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
         {

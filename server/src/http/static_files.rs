@@ -296,6 +296,29 @@ impl SiteFiles {
             .map(std::borrow::Cow::Owned)
     }
 
+    /// The name of the file `stem.<content hash>.ext` read at start, if there is
+    /// exactly one (the build that writes it removes the one before).
+    pub fn hashed(&self, stem: &str, ext: &str) -> Option<String> {
+        let mut found = self.files.keys().filter(|name| {
+            let mut parts = name.split('.');
+            parts.next() == Some(stem)
+                && parts.next().is_some()
+                && parts.next() == Some(ext)
+                && parts.next().is_none()
+                && has_content_hash(name)
+        });
+        let first = found.next()?;
+        if found.next().is_some() {
+            tracing::warn!(
+                stem,
+                ext,
+                "several builds of one file: none is served as current"
+            );
+            return None;
+        }
+        Some(first.clone())
+    }
+
     /// Adds a file compiled into the binary under a name with its content hash
     /// (so cached as immutable); returns that name.
     pub fn add_embedded(&mut self, stem: &str, ext: &str, data: &'static [u8]) -> String {
