@@ -58,6 +58,10 @@ uuid_id!(
     /// A message, named by the client that sends it so that a resend is recognised.
     MessageId
 );
+uuid_id!(
+    /// A canned reply, shared by the team or an agent's own.
+    CannedReplyId
+);
 
 /// Who takes part in a conversation: `{"role": "visitor"|"agent", "id": "…"}`.
 /// Read by hand as a flat record: serde's derived reader for a tag beside its

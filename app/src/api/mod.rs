@@ -10,7 +10,9 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+mod canned;
 mod history;
+pub use canned::*;
 pub use history::*;
 
 /// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
@@ -119,6 +121,20 @@ mod backend {
             conversation_id: ConversationId,
             visitors: Vec<VisitorId>,
             agents: Vec<AgentId>,
+        ) -> Result<(), ApiError>;
+        /// The team's canned replies and the agent's own.
+        async fn canned_replies(&self, token: &str) -> Result<Vec<CannedReply>, ApiError>;
+        async fn add_canned_reply(
+            &self,
+            token: &str,
+            shortcut: &str,
+            text: &str,
+            shared: bool,
+        ) -> Result<CannedReply, ApiError>;
+        async fn remove_canned_reply(
+            &self,
+            token: &str,
+            id: crate::ids::CannedReplyId,
         ) -> Result<(), ApiError>;
         /// Hands a conversation the agent takes part in to another agent or the queue.
         async fn transfer(

@@ -148,6 +148,18 @@ pub fn ChatWindow(
     /// box gets a switch for it.
     #[prop(optional)]
     note_mode: Option<RwSignal<bool>>,
+    /// What the compose box holds, when its owner reads or sets it too (the
+    /// console's canned replies); otherwise the window keeps its own.
+    #[prop(optional)]
+    draft: Option<RwSignal<String>>,
+    /// Asked first on every send: `true` means it took the text (and the window
+    /// sends nothing and keeps the draft as the callback left it).
+    #[prop(optional, into)]
+    intercept_send: Option<Callback<String, bool>>,
+    /// Shown right above the compose box, and a button in it (the console's canned
+    /// replies): `(panel, button)`.
+    #[prop(optional)]
+    tools: Option<(ChildrenFn, ChildrenFn)>,
 ) -> impl IntoView {
     let noting = move || note_mode.is_some_and(|n| n.get());
     let show_roster = roster;
@@ -216,7 +228,7 @@ pub fn ChatWindow(
                 (names.join(", "), invited.join(", "))
             })
     };
-    let draft = RwSignal::new(String::new());
+    let draft = draft.unwrap_or_else(|| RwSignal::new(String::new()));
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     if let Some(focus) = focus {
         Effect::new(move |_| {
@@ -311,6 +323,9 @@ pub fn ChatWindow(
         if text.trim().is_empty() || read_only() {
             return;
         }
+        if intercept_send.is_some_and(|intercept| intercept.run(text.clone())) {
+            return;
+        }
         // Whoever sends wants to see what they sent.
         follow.set(true);
         on_send.run(text);
@@ -374,6 +389,7 @@ pub fn ChatWindow(
                 {move || typing().first().map(|n| tf(lang, Key::IsTyping, &[n])).unwrap_or_default()}
             </p>
             {status.map(|status| status())}
+            {tools.as_ref().map(|(panel, _)| panel())}
             <form
                 class="compose"
                 class:note=noting
@@ -419,6 +435,7 @@ pub fn ChatWindow(
                         {t(lang, Key::Note)}
                     </button>
                 })}
+                {tools.as_ref().map(|(_, button)| button())}
                 <button type="submit" data-testid="send-button" disabled=read_only>
                     {t(lang, Key::Send)}
                 </button>

@@ -1,7 +1,9 @@
 //! The open conversation in the middle of the console: its title, the button
 //! that invites who is picked into a group conversation, and the chat window.
 
+use super::canned::{Canned, CannedButton, CannedPanel};
 use super::{people, rating_line, transfer, Desk};
+use crate::api::exact;
 use crate::components::{ChatWindow, ScrollMemory};
 use crate::i18n::{t, Key};
 use crate::protocol::{ClientMsg, ConversationKind};
@@ -33,6 +35,47 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
         noting
     });
 
+    // The compose box, shared with the canned replies: a new one per conversation.
+    let canned = Canned::new();
+    Effect::new(move |_| {
+        desk.active.track();
+        canned.draft.set(String::new());
+        canned.open.set(false);
+    });
+    // The names of the visitors in the open conversation, for `{visitor}`.
+    let visitor_names = Signal::derive(move || {
+        desk.active
+            .get()
+            .and_then(|id| {
+                store.with(|state| {
+                    state.get(id).map(|c| {
+                        c.summary
+                            .participants
+                            .iter()
+                            .filter(|p| !p.participant.is_agent())
+                            .map(|p| desk.name_of(p.participant, &p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                })
+            })
+            .unwrap_or_default()
+    });
+    // Enter on an exact `/shortcut` puts its reply in the box instead of sending.
+    let intercept_send = Callback::new(move |text: String| -> bool {
+        let replies = desk.canned.get_untracked();
+        match exact(&replies, &text) {
+            Some(reply) => {
+                canned.insert(
+                    reply,
+                    &visitor_names.get_untracked(),
+                    &desk.me_name.get_value(),
+                );
+                true
+            }
+            None => false,
+        }
+    });
     let on_send = Callback::new(move |text: String| {
         let Some(conversation_id) = desk.active.get_untracked() else {
             return;
@@ -95,7 +138,12 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                     </div>
                     <ChatWindow store lang scroll conversation_id=Signal::derive(move || Some(id))
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
-                        focus=desk.focus_composer note_mode on_send on_typing on_leave status=ratings/>
+                        focus=desk.focus_composer note_mode on_send on_typing on_leave status=ratings
+                        draft=canned.draft intercept_send
+                        tools=(
+                            std::sync::Arc::new(move || view! { <CannedPanel desk canned visitor=visitor_names/> }.into_any()),
+                            std::sync::Arc::new(move || view! { <CannedButton desk canned/> }.into_any()),
+                        )/>
                     }
                     .into_any()
                 }

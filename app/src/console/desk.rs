@@ -8,7 +8,7 @@ use super::alerts::Alerts;
 use super::history::{HistoryPanel, PastPick};
 use super::{conversation, details, header, inbox, offline, people, View, ACTIVE_KEY};
 use crate::admin::TeamPanel;
-use crate::api::{offline_messages, AgentView, ApiError};
+use crate::api::{canned_replies, offline_messages, AgentView, ApiError, CannedReply};
 use crate::browser;
 use crate::chat_session::ChatSession;
 use crate::components::ErrorToast;
@@ -28,6 +28,11 @@ use leptos_meta::Title;
 pub struct Desk {
     pub lang: Lang,
     pub me: AgentId,
+    /// The logged-in agent's display name (for canned replies' `{agent}`).
+    pub me_name: StoredValue<String>,
+    pub admin: bool,
+    /// The team's canned replies and this agent's own.
+    pub canned: RwSignal<Vec<CannedReply>>,
     pub session: ChatSession,
     pub visitors: RwSignal<Vec<VisitorInfo>>,
     pub agents: RwSignal<Vec<AgentInfo>>,
@@ -122,10 +127,14 @@ impl Desk {
         self.picked_visitors.with(Vec::is_empty) && self.picked_agents.with(Vec::is_empty)
     }
 
-    fn new(lang: Lang, me: AgentId) -> Self {
+    fn new(lang: Lang, agent: &AgentView) -> Self {
+        let me = agent.id;
         Desk {
             lang,
             me,
+            me_name: StoredValue::new(agent.name.clone()),
+            admin: agent.role == AgentRole::Admin,
+            canned: RwSignal::new(Vec::new()),
             session: ChatSession::new(Some(Participant::Agent(me))),
             visitors: RwSignal::new(Vec::new()),
             agents: RwSignal::new(Vec::new()),
@@ -172,6 +181,9 @@ impl Desk {
             if let Ok(list) = offline_messages().await {
                 self.offline.set(list);
             }
+            if let Ok(list) = canned_replies().await {
+                self.canned.set(list);
+            }
         });
     }
 }
@@ -182,7 +194,7 @@ pub fn Desk(
     agent: AgentView,
     changed: RwSignal<Option<Option<AgentView>>>,
 ) -> impl IntoView {
-    let desk = Desk::new(lang, agent.id);
+    let desk = Desk::new(lang, &agent);
     provide_context(desk.clock);
     let my_id = agent.id;
     let is_admin = agent.role == AgentRole::Admin;

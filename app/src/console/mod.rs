@@ -13,6 +13,7 @@
 //! in the tab title.
 
 mod alerts;
+mod canned;
 mod conversation;
 mod desk;
 mod details;

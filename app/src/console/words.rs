@@ -35,6 +35,16 @@ table! {
     BackToQueue => "Back to the queue", "放回等待队列", "放回等待佇列";
     NobodyOnline => "No other agent is online.", "没有其他在线客服。", "沒有其他線上客服。";
     Cancel => "Cancel", "取消", "取消";
+    CannedReplies => "Canned replies", "快捷回复", "快速回覆";
+    CannedHint => "Type / and a shortcut in the message box. {visitor} and {agent} become the names.", "在消息框中输入 / 和快捷词。{访客} 和 {客服} 会换成对应的名字。", "在訊息框中輸入 / 和快捷詞。{訪客} 和 {客服} 會換成對應的名字。";
+    NoCannedReplies => "No canned replies yet.", "还没有快捷回复。", "還沒有快速回覆。";
+    NoCannedMatch => "No canned reply starts so.", "没有以此开头的快捷回复。", "沒有以此開頭的快速回覆。";
+    AddCannedReply => "Add a reply of your own", "添加个人快捷回复", "新增個人快速回覆";
+    Shortcut => "Shortcut", "快捷词", "快捷詞";
+    ReplyText => "Text", "内容", "內容";
+    SharedWithTeam => "Shared with the team", "团队共享", "團隊共用";
+    SharedTag => "team", "团队", "團隊";
+    RemoveReply => "Remove", "删除", "刪除";
 }
 
 /// A console string with each `{}` filled in order.

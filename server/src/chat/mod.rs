@@ -10,6 +10,7 @@
 mod accounts;
 pub mod agents;
 mod announce;
+mod canned;
 mod connections;
 mod conversations;
 mod error;
@@ -29,6 +30,7 @@ pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
 };
 pub use agents::AccountError;
+pub use canned::CannedError;
 pub use connections::Connection;
 pub use error::ChatError;
 pub use presence::{AgentProfile, Presence};

@@ -1,14 +1,14 @@
 //! The chat service as the console's server functions see it.
 
-use crate::chat::{AccountError, ChatError};
+use crate::chat::{AccountError, CannedError, ChatError};
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, StoreError};
 use app::api::{
-    AgentView, ApiError, ConsoleBackend, HistoryCursor, HistoryFilter, HistoryPage,
+    AgentView, ApiError, CannedReply, ConsoleBackend, HistoryCursor, HistoryFilter, HistoryPage,
     NewAgentAccount, PastConversation, PastEntries, SearchHit, TransferTarget, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
-use app::ids::{AgentId, ConversationId, MessageId, VisitorId};
+use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
 use app::protocol::AgentRole;
 use app::protocol::OfflineMessage;
 use std::net::IpAddr;
@@ -235,6 +235,42 @@ impl ConsoleBackend for ConsoleApi {
             .set_agent_password(username, password)
             .await
             .map_err(account_error)
+    }
+
+    async fn canned_replies(&self, token: &str) -> Result<Vec<CannedReply>, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat.canned_replies(&agent).await.map_err(api_error)
+    }
+
+    async fn add_canned_reply(
+        &self,
+        token: &str,
+        shortcut: &str,
+        text: &str,
+        shared: bool,
+    ) -> Result<CannedReply, ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .add_canned_reply(&agent, shortcut, text, shared)
+            .await
+            .map_err(|err| match err {
+                CannedError::Chat(err) => api_error(err),
+                refused => ApiError {
+                    code: match refused {
+                        CannedError::TooLong => ErrorCode::TooLong,
+                        _ => ErrorCode::InvalidField,
+                    },
+                    detail: Some(refused.to_string()),
+                },
+            })
+    }
+
+    async fn remove_canned_reply(&self, token: &str, id: CannedReplyId) -> Result<(), ApiError> {
+        let agent = self.session_agent(token).await?;
+        self.chat
+            .remove_canned_reply(&agent, id)
+            .await
+            .map_err(api_error)
     }
 
     async fn transfer(

@@ -38,6 +38,7 @@ macro_rules! store_conformance {
             search_finds_chinese_by_characters_and_english_by_word_start,
             staff_read_every_entry_of_any_conversation,
             a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again,
+            canned_replies_are_shared_or_ones_own_with_one_shortcut_each,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -853,4 +854,70 @@ pub async fn a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again(
         refusal(store.transfer(id, &ann, Some(&bob), "", false, 610).await),
         Refusal::Closed
     );
+}
+
+pub async fn canned_replies_are_shared_or_ones_own_with_one_shortcut_each(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let bob = agent(&*store, "bob").await;
+    let shared = store
+        .add_canned_reply(None, "thanks", "Thank you, {visitor}!", 1)
+        .await
+        .unwrap();
+    assert!(shared.shared);
+    let own = store
+        .add_canned_reply(Some(ann.id), "refund", "Refunds take 3 days.", 2)
+        .await
+        .unwrap();
+    // The same shortcut for another owner is fine; for the same owner it is not,
+    // whatever its case.
+    store
+        .add_canned_reply(Some(bob.id), "refund", "Bob's refund text", 3)
+        .await
+        .unwrap();
+    store
+        .add_canned_reply(Some(ann.id), "Thanks", "Ann's own thanks", 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_canned_reply(Some(ann.id), "REFUND", "again", 4)
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert!(matches!(
+        store.add_canned_reply(None, "THANKS", "again", 4).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    let anns: Vec<(String, bool)> = store
+        .canned_replies(ann.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.text, r.shared))
+        .collect();
+    assert_eq!(
+        anns.len(),
+        3,
+        "the shared one and her own two, not Bob's: {anns:?}"
+    );
+    assert!(anns.contains(&("Thank you, {visitor}!".into(), true)));
+    assert!(!anns.iter().any(|(t, _)| t.starts_with("Bob")));
+
+    // Only its owner removes a reply; a shared one only as shared.
+    assert!(!store
+        .remove_canned_reply(own.id, Some(bob.id))
+        .await
+        .unwrap());
+    assert!(!store.remove_canned_reply(own.id, None).await.unwrap());
+    assert!(store
+        .remove_canned_reply(own.id, Some(ann.id))
+        .await
+        .unwrap());
+    assert!(!store
+        .remove_canned_reply(shared.id, Some(ann.id))
+        .await
+        .unwrap());
+    assert!(store.remove_canned_reply(shared.id, None).await.unwrap());
+    assert_eq!(store.canned_replies(ann.id).await.unwrap().len(), 1);
 }

@@ -14,8 +14,10 @@ pub mod search;
 pub mod sqlite;
 
 use crate::chat::events::Changed;
-use app::api::{HistoryCursor, HistoryFilter, PastConversation, SearchHit};
-use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
+use app::api::{CannedReply, HistoryCursor, HistoryFilter, PastConversation, SearchHit};
+use app::ids::{
+    AgentId, CannedReplyId, ConversationId, InvitationId, MessageId, Participant, VisitorId,
+};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
     InvitationInfo, InvitationState, OfflineMessage, QueueItem, Rating, Visibility,
@@ -159,6 +161,7 @@ pub trait Store:
     + OfflineMessageStore
     + RatingStore
     + HistoryStore
+    + CannedReplyStore
 {
 }
 
@@ -171,6 +174,7 @@ impl<T> Store for T where
         + OfflineMessageStore
         + RatingStore
         + HistoryStore
+        + CannedReplyStore
 {
 }
 
@@ -379,6 +383,29 @@ pub trait RatingStore: Send + Sync + 'static {
     ) -> StoreResult<Changed>;
     /// The ratings of a conversation, oldest first.
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>>;
+}
+
+/// Canned replies: the team's (no owner) and each agent's own.
+#[async_trait]
+pub trait CannedReplyStore: Send + Sync + 'static {
+    /// The shared replies and `agent`'s own, by shortcut.
+    async fn canned_replies(&self, agent: AgentId) -> StoreResult<Vec<CannedReply>>;
+    /// Adds a reply owned by `owner` (`None`: shared). A shortcut is used once
+    /// per owner, ignoring case: otherwise [`StoreError::Duplicate`].
+    async fn add_canned_reply(
+        &self,
+        owner: Option<AgentId>,
+        shortcut: &str,
+        text: &str,
+        at_ms: i64,
+    ) -> StoreResult<CannedReply>;
+    /// Removes the reply if it is owned by `owner` (`None`: a shared one);
+    /// false when there is no such reply of that owner.
+    async fn remove_canned_reply(
+        &self,
+        id: CannedReplyId,
+        owner: Option<AgentId>,
+    ) -> StoreResult<bool>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

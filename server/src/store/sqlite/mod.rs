@@ -9,6 +9,7 @@
 //! race each other for the write lock; reads use a small pool of their own.
 
 mod agents;
+mod canned_replies;
 mod conversations;
 mod history;
 mod invitations;
