@@ -109,6 +109,29 @@ for (const lang of ['en', 'zh-Hans']) {
       await aWin.getByTestId('note-toggle').click();
       await expect(vWin.getByTestId('internal-note')).toHaveCount(0);
 
+      // Canned replies: the list with the form, then a slash offering them.
+      await aWin.getByTestId('canned-button').click();
+      await agent.getByTestId('canned-new-shortcut').fill(lang === 'en' ? 'plans' : '套餐');
+      await agent.getByTestId('canned-new-text').fill(
+        lang === 'en' ? 'Hi {visitor}, here is our plan overview: https://example.com/plans' : '{访客}您好，这是我们的套餐介绍：https://example.com/plans',
+      );
+      await agent.getByTestId('canned-new-save').click();
+      await expect(agent.getByTestId('canned-item')).toHaveCount(1);
+      await agent.waitForTimeout(300);
+      await agent.screenshot({ path: path.join(OUT, `console-canned-${lang}.png`) });
+      await aWin.getByTestId('canned-button').click();
+      await aWin.getByTestId('message-input').fill('/');
+      await expect(agent.getByTestId('canned-item')).toHaveCount(1);
+      await agent.screenshot({ path: path.join(OUT, `console-canned-slash-${lang}.png`) });
+      await aWin.getByTestId('message-input').fill('');
+
+      // The transfer panel, opened and closed again.
+      await agent.getByTestId('transfer-button').click();
+      await expect(agent.getByTestId('transfer-option').first()).toBeVisible();
+      await agent.getByTestId('transfer-reason').fill(lang === 'en' ? 'Asks about yearly billing' : '咨询按年付款');
+      await agent.screenshot({ path: path.join(OUT, `console-transfer-${lang}.png`) });
+      await agent.getByTestId('transfer-button').click();
+
       // The same visitor on a phone.
       // (The demo site and the widget frame share the chat server's origin, so the
       // visitor's storage can be carried over.)
