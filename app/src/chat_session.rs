@@ -79,6 +79,29 @@ impl ChatSession {
         self.queue(Some(conversation_id), text, true);
     }
 
+    /// Tells the server the reader has seen `id` up to its newest entry, if that
+    /// is further than told before, the reader still takes part in it and the
+    /// page is in view.
+    pub fn tell_seen(&self, id: ConversationId) {
+        if browser::page_hidden() {
+            return;
+        }
+        let next = self.store.with_untracked(|state| {
+            state
+                .get(id)
+                .filter(|v| v.has_member(state.me()))
+                .and_then(|v| v.to_tell_seen())
+        });
+        if let Some(seq) = next {
+            if self.send(ClientMsg::Seen {
+                conversation_id: id,
+                seq,
+            }) {
+                self.store.told_seen(id, seq);
+            }
+        }
+    }
+
     fn queue(&self, conversation_id: Option<ConversationId>, text: String, note: bool) {
         let frame = self.store.queue_send(Pending {
             id: browser::new_message_id(),

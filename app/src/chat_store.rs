@@ -64,6 +64,12 @@ impl ChatStore {
         self.state.update(|state| state.remove(id));
     }
 
+    /// See [`Conversations::told_seen`]; nothing shown changes.
+    pub fn told_seen(&self, id: ConversationId, seq: u64) {
+        self.state
+            .update_untracked(|state| state.told_seen(id, seq));
+    }
+
     pub fn mark_read(&self, id: ConversationId) {
         self.state.update(|state| state.mark_read(id));
     }

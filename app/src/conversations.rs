@@ -37,6 +37,10 @@ pub struct ConvView {
     pub complete_through: u64,
     /// The visitors' ratings heard of while this client ran (one per visitor).
     pub ratings: Vec<Rating>,
+    /// How far each participant has read, as last heard (it only moves forward).
+    pub seen: BTreeMap<Participant, u64>,
+    /// The furthest entry this client has told the server it has seen.
+    pub told_seen: u64,
 }
 
 impl ConvView {
@@ -51,9 +55,48 @@ impl ConvView {
             earlier: false,
             complete_through: 0,
             ratings: Vec::new(),
+            seen: BTreeMap::new(),
+            told_seen: 0,
         };
         view.remember_participants();
+        view.merge_seen();
         view
+    }
+
+    /// Takes in the read positions of the summary (never moving one back).
+    fn merge_seen(&mut self) {
+        for s in &self.summary.seen {
+            let at = self.seen.entry(s.participant).or_insert(0);
+            *at = (*at).max(s.seq);
+        }
+    }
+
+    /// The newest entry here that someone other than `me` has seen, and who of
+    /// the current participants other than `me` has seen up to `seq`.
+    pub fn seen_by_others(&self, me: Option<Participant>, seq: u64) -> (u64, Vec<&str>) {
+        let newest = self
+            .seen
+            .iter()
+            .filter(|(p, _)| Some(**p) != me)
+            .map(|(_, s)| *s)
+            .max()
+            .unwrap_or(0);
+        let who = self
+            .summary
+            .participants
+            .iter()
+            .filter(|p| Some(p.participant) != me)
+            .filter(|p| self.seen.get(&p.participant).is_some_and(|s| *s >= seq))
+            .map(|p| p.name.as_str())
+            .collect();
+        (newest, who)
+    }
+
+    /// The entry to tell the server this client has now seen, if it is further
+    /// than told before: the newest one here.
+    pub fn to_tell_seen(&self) -> Option<u64> {
+        let newest = self.messages.keys().next_back().copied()?;
+        (newest > self.told_seen).then_some(newest)
     }
 
     fn remember_participants(&mut self) {
@@ -311,6 +354,18 @@ impl Conversations {
                     applied.changed = self.settle(*id);
                 }
             }
+            ServerMsg::Seen {
+                conversation_id,
+                seen,
+            } => {
+                if let Some(view) = self.get_mut(*conversation_id) {
+                    let at = view.seen.entry(seen.participant).or_insert(0);
+                    if seen.seq > *at {
+                        *at = seen.seq;
+                        applied.changed = true;
+                    }
+                }
+            }
             ServerMsg::Rated { rating } => {
                 if let Some(view) = self.get_mut(rating.conversation_id) {
                     view.ratings.retain(|r| r.visitor_id != rating.visitor_id);
@@ -382,6 +437,7 @@ impl Conversations {
                 view.summary = summary;
                 view.earlier = false;
                 view.remember_participants();
+                view.merge_seen();
             }
             None => self.views.push(ConvView::new(summary)),
         }
@@ -415,6 +471,7 @@ impl Conversations {
             participants: Vec::new(),
             owner: None,
             invitations: Vec::new(),
+            seen: Vec::new(),
         };
         let mut view = ConvView::new(summary);
         view.earlier = true;
@@ -424,6 +481,13 @@ impl Conversations {
 
     pub fn remove(&mut self, id: ConversationId) {
         self.views.retain(|c| c.summary.id != id);
+    }
+
+    /// Notes that the server was told this client has seen `id` up to `seq`.
+    pub fn told_seen(&mut self, id: ConversationId, seq: u64) {
+        if let Some(view) = self.get_mut(id) {
+            view.told_seen = view.told_seen.max(seq);
+        }
     }
 
     pub fn mark_read(&mut self, id: ConversationId) {
@@ -479,6 +543,7 @@ mod tests {
             participants: vec![person(visitor(), "Vera"), person(agent(), "Ann")],
             owner: None,
             invitations: Vec::new(),
+            seen: Vec::new(),
         }
     }
 
@@ -570,6 +635,37 @@ mod tests {
 
     fn pending_ids(c: &Conversations) -> Vec<MessageId> {
         c.pending().iter().map(|p| p.id).collect()
+    }
+
+    #[test]
+    fn read_positions_only_move_forward_and_name_who_has_seen() {
+        let a = conv(1);
+        let mut c = agent_with(a, &[1, 2]);
+        let me = Some(agent());
+        let seen = |seq| ServerMsg::Seen {
+            conversation_id: a,
+            seen: crate::protocol::SeenBy {
+                participant: visitor(),
+                seq,
+            },
+        };
+        assert!(c.apply(&seen(2)).changed);
+        assert!(!c.apply(&seen(1)).changed, "never back");
+        let view = c.get(a).unwrap();
+        assert_eq!(view.seen_by_others(me, 2), (2, vec!["Vera"]));
+        assert_eq!(view.seen_by_others(me, 3), (2, vec![]), "not the newer one");
+        // A summary without it keeps what was heard.
+        c.apply(&ServerMsg::Conversation {
+            conversation: summary(a, ConversationState::Active),
+        });
+        assert_eq!(c.get(a).unwrap().seen_by_others(me, 2).0, 2);
+
+        // What to tell: the newest entry, once.
+        assert_eq!(c.get(a).unwrap().to_tell_seen(), Some(2));
+        c.told_seen(a, 2);
+        assert_eq!(c.get(a).unwrap().to_tell_seen(), None);
+        c.apply(&live(a, entry(3, visitor())));
+        assert_eq!(c.get(a).unwrap().to_tell_seen(), Some(3));
     }
 
     #[test]

@@ -160,6 +160,11 @@ pub fn ChatWindow(
     /// replies): `(panel, button)`.
     #[prop(optional)]
     tools: Option<(ChildrenFn, ChildrenFn)>,
+    /// Tells the server the reader has seen the conversation (a read receipt,
+    /// see [`crate::chat_session::ChatSession::tell_seen`]); called whenever newer
+    /// entries show.
+    #[prop(optional, into)]
+    tell_seen: Option<Callback<ConversationId>>,
 ) -> impl IntoView {
     let noting = move || note_mode.is_some_and(|n| n.get());
     let show_roster = roster;
@@ -296,6 +301,42 @@ pub fn ChatWindow(
         }
         (id, count)
     });
+    // Read receipts: newer entries show.
+    if let Some(tell) = tell_seen {
+        Effect::new(move |_| {
+            entry_count.track();
+            if let Some(id) = conversation_id.get() {
+                tell.run(id);
+            }
+        });
+    }
+    // Who else has seen the reader's newest message: "Seen", or in a group who.
+    let seen = move || {
+        let view = view_of()?;
+        let me = store.me();
+        let mine = view
+            .messages
+            .values()
+            .rev()
+            .find(|m| {
+                m.visibility == Visibility::Everyone
+                    && matches!(m.body, Body::Text { .. })
+                    && m.author.as_ref().map(|a| a.participant) == me
+            })?
+            .seq;
+        let (newest, who) = view.seen_by_others(me, mine);
+        if who.is_empty() {
+            return None;
+        }
+        let text = match view.summary.kind {
+            ConversationKind::Direct => t(lang, Key::Seen).to_owned(),
+            ConversationKind::Group => {
+                let names: Vec<String> = who.iter().map(|n| shown_name(lang, n)).collect();
+                tf(lang, Key::SeenBy, &[&names.join(", ")])
+            }
+        };
+        Some((newest, text))
+    };
     let on_scroll = move |_| {
         let Some(el) = list.get_untracked() else {
             return;
@@ -379,6 +420,9 @@ pub fn ChatWindow(
                             </li>
                         }
                     />
+                    {move || seen().map(|(seq, text)| view! {
+                        <li class="seen" data-testid="seen-indicator" data-seq=seq>{text}</li>
+                    })}
                 </ol>
                 <button type="button" class="new-messages" data-testid="new-messages"
                     hidden=move || unseen.get() == 0 on:click=jump_down>

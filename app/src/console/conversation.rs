@@ -2,7 +2,7 @@
 //! that invites who is picked into a group conversation, and the chat window.
 
 use super::canned::{Canned, CannedButton, CannedPanel};
-use super::{people, rating_line, transfer, Desk};
+use super::{people, rating_line, transfer, Desk, View};
 use crate::api::exact;
 use crate::components::{ChatWindow, ScrollMemory};
 use crate::i18n::{t, Key};
@@ -140,6 +140,12 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
                         focus=desk.focus_composer note_mode on_send on_typing on_leave status=ratings
                         draft=canned.draft intercept_send
+                        tell_seen=Callback::new(move |id| {
+                            // Only while the agent looks at the conversation.
+                            if desk.view.get_untracked() == View::Chats {
+                                desk.session.tell_seen(id);
+                            }
+                        })
                         tools=(
                             std::sync::Arc::new(move || view! { <CannedPanel desk canned visitor=visitor_names/> }.into_any()),
                             std::sync::Arc::new(move || view! { <CannedButton desk canned/> }.into_any()),

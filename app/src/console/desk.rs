@@ -174,6 +174,15 @@ impl Desk {
             if !browser::page_hidden() && self.view.get_untracked() == View::Chats {
                 if let Some(id) = self.active.get_untracked() {
                     self.session.store.mark_read(id);
+                    self.session.tell_seen(id);
+                }
+            }
+        });
+        // Back to the conversations: the open one is seen now.
+        Effect::new(move |_| {
+            if self.view.get() == View::Chats {
+                if let Some(id) = self.active.get_untracked() {
+                    self.session.tell_seen(id);
                 }
             }
         });

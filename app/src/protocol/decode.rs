@@ -149,6 +149,7 @@ enum ServerTag {
     OfflineMessageReceived,
     OfflineMessageUpdated,
     Rated,
+    Seen,
     QueuePosition,
     Invitation,
     OfflineMessageStored,
@@ -187,6 +188,7 @@ struct ServerFlat {
     position: Option<u32>,
     invitation: Option<InvitationInfo>,
     rating: Option<Rating>,
+    seen: Option<SeenBy>,
     name: Option<String>,
     code: Option<ErrorCode>,
 }
@@ -265,6 +267,10 @@ impl<'de> Deserialize<'de> for ServerMsg {
             ServerTag::Rated => ServerMsg::Rated {
                 rating: need(f.rating, "rating")?,
             },
+            ServerTag::Seen => ServerMsg::Seen {
+                conversation_id: conversation_id()?,
+                seen: need(f.seen, "seen")?,
+            },
             ServerTag::QueuePosition => ServerMsg::QueuePosition {
                 conversation_id: conversation_id()?,
                 position: need(f.position, "position")?,
@@ -316,6 +322,7 @@ mod tests {
             ServerMsg::OfflineMessageReceived { .. } => ServerTag::OfflineMessageReceived,
             ServerMsg::OfflineMessageUpdated { .. } => ServerTag::OfflineMessageUpdated,
             ServerMsg::Rated { .. } => ServerTag::Rated,
+            ServerMsg::Seen { .. } => ServerTag::Seen,
             ServerMsg::QueuePosition { .. } => ServerTag::QueuePosition,
             ServerMsg::Invitation { .. } => ServerTag::Invitation,
             ServerMsg::OfflineMessageStored => ServerTag::OfflineMessageStored,
@@ -356,6 +363,10 @@ mod tests {
             }],
             owner: Some(AgentId(id())),
             invitations: vec![invitation()],
+            seen: vec![SeenBy {
+                participant: Participant::Agent(AgentId(id())),
+                seq: 2,
+            }],
         }
     }
 
@@ -505,6 +516,13 @@ mod tests {
                     at_ms: 9,
                 },
             },
+            ServerMsg::Seen {
+                conversation_id: c,
+                seen: SeenBy {
+                    participant: Participant::Visitor(VisitorId(id())),
+                    seq: 7,
+                },
+            },
             ServerMsg::QueuePosition {
                 conversation_id: c,
                 position: 2,
@@ -567,7 +585,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 24, "a sample of every variant");
+        assert_eq!(tags.len(), 25, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

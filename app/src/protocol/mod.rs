@@ -284,6 +284,16 @@ pub struct ConversationSummary {
     /// Invitations still pending.
     #[serde(default)]
     pub invitations: Vec<InvitationInfo>,
+    /// How far each current participant has read (those who read anything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<SeenBy>,
+}
+
+/// A read receipt: `participant` has seen the conversation up to entry `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenBy {
+    pub participant: Participant,
+    pub seq: u64,
 }
 
 /// A visitor on the site now, as agents see it.
@@ -440,6 +450,12 @@ pub enum ClientMsg {
         email: String,
         text: String,
     },
+    /// The reader has seen the conversation up to entry `seq` (a read receipt,
+    /// told to everyone in it). Only ever moves forward.
+    Seen {
+        conversation_id: ConversationId,
+        seq: u64,
+    },
     /// Visitors only: rates a conversation they took part in (asked when it ends);
     /// rating again replaces the rating.
     Rate {
@@ -480,6 +496,7 @@ impl ClientMsg {
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
             | ClientMsg::LeaveMessage { .. }
+            | ClientMsg::Seen { .. }
             | ClientMsg::Rate { .. } => None,
         }
     }
@@ -502,6 +519,9 @@ impl ClientMsg {
             | ClientMsg::AcceptChat { conversation_id }
             | ClientMsg::Leave { conversation_id }
             | ClientMsg::Rate {
+                conversation_id, ..
+            }
+            | ClientMsg::Seen {
                 conversation_id, ..
             } => Some(*conversation_id),
             ClientMsg::Hello { .. }
@@ -592,6 +612,11 @@ pub enum ServerMsg {
     /// Agents, and the visitor who rated: a visitor rated a conversation.
     Rated {
         rating: Rating,
+    },
+    /// Someone in a conversation the receiver takes part in has read further.
+    Seen {
+        conversation_id: ConversationId,
+        seen: SeenBy,
     },
     /// Visitors: the place of their chat in the queue (1 is next), sent when the
     /// chat enters the queue, whenever the place changes, and after `welcome`.

@@ -223,6 +223,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                     focus=state.focus_request
                     status
                     children=inside
+                    tell_seen=Callback::new(move |id| session.tell_seen(id))
                 />
             }
             .into_any()

@@ -17,9 +17,10 @@ use app::protocol::ServerMsg;
 pub fn audience(event: &Event, recipients: &[Participant]) -> Audience {
     match event {
         // A conversation's own news: its participants (the leaver too, for a leave).
-        Event::Entry { .. } | Event::Conversation(_) | Event::Typing { .. } => {
-            Audience::Participants(recipients.to_vec())
-        }
+        Event::Entry { .. }
+        | Event::Conversation(_)
+        | Event::Typing { .. }
+        | Event::Seen { .. } => Audience::Participants(recipients.to_vec()),
         // An invitation: the one invited.
         Event::Invitation(invitation) => Audience::Participants(vec![invitation.invitee]),
         // A place in the queue: the visitor waiting.
@@ -80,6 +81,13 @@ pub fn frame(event: Event) -> ServerMsg {
         Event::OfflineMessageReceived(message) => ServerMsg::OfflineMessageReceived { message },
         Event::OfflineMessageUpdated(message) => ServerMsg::OfflineMessageUpdated { message },
         Event::Rated(rating) => ServerMsg::Rated { rating },
+        Event::Seen {
+            conversation_id,
+            seen,
+        } => ServerMsg::Seen {
+            conversation_id,
+            seen,
+        },
     }
 }
 

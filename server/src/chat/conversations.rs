@@ -350,6 +350,21 @@ impl ChatService {
         Ok(vec![])
     }
 
+    /// A read receipt: everyone in the conversation hears how far the reader got.
+    pub(super) async fn seen(
+        &self,
+        session: &Session,
+        conversation_id: ConversationId,
+        seq: u64,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let changed = self
+            .store
+            .mark_seen(conversation_id, session.participant(), seq)
+            .await?;
+        self.announce(changed);
+        Ok(vec![])
+    }
+
     pub(super) async fn set_status(
         &self,
         session: &Session,

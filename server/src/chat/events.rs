@@ -9,7 +9,7 @@
 use app::ids::{ConversationId, Participant, VisitorId};
 use app::protocol::{
     AgentInfo, Author, ChatMessage, ConversationSummary, InvitationInfo, OfflineMessage, QueueItem,
-    Rating, VisitorInfo,
+    Rating, SeenBy, VisitorInfo,
 };
 
 /// One change, independent of who hears of it.
@@ -55,6 +55,11 @@ pub enum Event {
     OfflineMessageUpdated(OfflineMessage),
     /// A visitor rated a conversation.
     Rated(Rating),
+    /// Someone in a conversation read further (a read receipt).
+    Seen {
+        conversation_id: ConversationId,
+        seen: SeenBy,
+    },
 }
 
 /// What a mutation did: its events, in order, and the participants of the

@@ -190,6 +190,10 @@ impl ChatService {
                 good,
                 comment,
             } => self.rate(session, conversation_id, good, comment).await,
+            ClientMsg::Seen {
+                conversation_id,
+                seq,
+            } => self.seen(session, conversation_id, seq).await,
         };
         match result {
             Ok(replies) => replies,

@@ -39,6 +39,7 @@ macro_rules! store_conformance {
             staff_read_every_entry_of_any_conversation,
             a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again,
             canned_replies_are_shared_or_ones_own_with_one_shortcut_each,
+            read_positions_only_move_forward_and_only_members_have_one,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -920,4 +921,56 @@ pub async fn canned_replies_are_shared_or_ones_own_with_one_shortcut_each(store:
         .unwrap());
     assert!(store.remove_canned_reply(shared.id, None).await.unwrap());
     assert_eq!(store.canned_replies(ann.id).await.unwrap().len(), 1);
+}
+
+pub async fn read_positions_only_move_forward_and_only_members_have_one(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let me = Participant::Visitor(visitor.id);
+    let staff = Participant::Agent(ann.id);
+
+    let changed = store.mark_seen(id, staff, 1).await.unwrap();
+    assert!(matches!(
+        changed.events.as_slice(),
+        [Event::Seen { seen, .. }] if seen.participant == staff && seen.seq == 1
+    ));
+    assert!(changed.recipients.contains(&me), "everyone in it hears");
+    assert!(
+        store.mark_seen(id, staff, 1).await.unwrap().is_empty(),
+        "not again"
+    );
+    assert!(
+        store.mark_seen(id, staff, 0).await.unwrap().is_empty(),
+        "never back"
+    );
+    // Past the newest entry: cut to it.
+    let changed = store.mark_seen(id, me, 99).await.unwrap();
+    assert!(matches!(changed.events.as_slice(), [Event::Seen { seen, .. }] if seen.seq == 2));
+
+    let summary = store
+        .conversations_of(staff)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap();
+    let mut seen: Vec<(Participant, u64)> = summary
+        .seen
+        .iter()
+        .map(|s| (s.participant, s.seq))
+        .collect();
+    seen.sort_by_key(|(p, _)| p.is_agent());
+    assert_eq!(seen, [(me, 2), (staff, 1)]);
+
+    let stranger = Participant::Visitor(
+        store
+            .visitor_for_token(&[7; 32], "Someone")
+            .await
+            .unwrap()
+            .id,
+    );
+    assert_eq!(
+        refusal(store.mark_seen(id, stranger, 1).await),
+        Refusal::NotFound
+    );
 }

@@ -286,6 +286,15 @@ pub trait ConversationStore: Send + Sync + 'static {
         &self,
         participant: Participant,
     ) -> StoreResult<Vec<ConversationSummary>>;
+    /// `who` (a current participant) has seen the conversation up to `seq`, cut
+    /// to its newest entry (and, for a visitor, to its window). A position only
+    /// moves forward: otherwise nothing changes.
+    async fn mark_seen(
+        &self,
+        id: ConversationId,
+        who: Participant,
+        seq: u64,
+    ) -> StoreResult<Changed>;
     /// The current participants of a conversation, if `viewer` is one of them.
     async fn participants_if_member(
         &self,

@@ -20,7 +20,7 @@ use crate::store::{
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     Author, Body, ConversationKind, ConversationState, ConversationSummary, Notice, QueueItem,
-    Visibility,
+    SeenBy, Visibility,
 };
 use async_trait::async_trait;
 use sqlx::Row;
@@ -283,6 +283,50 @@ impl ConversationStore for SqliteStore {
             out.push(summary(&mut conn, id).await?);
         }
         Ok(out)
+    }
+
+    async fn mark_seen(
+        &self,
+        id: ConversationId,
+        who: Participant,
+        seq: u64,
+    ) -> StoreResult<Changed> {
+        let (role, pid) = participant_parts(who);
+        let mut tx = WriteTx::begin(self).await?;
+        if member_state(&mut tx, id, who).await?.is_none() {
+            return Err(Refusal::NotFound.into());
+        }
+        let last: i64 = sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let seq = (seq as i64).min(last);
+        let moved = sqlx::query(
+            "UPDATE participants SET seen_seq = ?
+             WHERE conversation_id = ? AND role = ? AND participant_id = ? AND seen_seq < ?",
+        )
+        .bind(seq)
+        .bind(id.to_string())
+        .bind(role)
+        .bind(&pid)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Ok(Changed::nothing());
+        }
+        let recipients = recipients(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Changed {
+            events: vec![Event::Seen {
+                conversation_id: id,
+                seen: SeenBy {
+                    participant: who,
+                    seq: seq as u64,
+                },
+            }],
+            recipients,
+        })
     }
 
     async fn participants_if_member(

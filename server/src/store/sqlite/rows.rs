@@ -7,7 +7,8 @@ use crate::store::{search, AgentRecord, NewMessage, StoreError, StoreResult};
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationKind, ConversationState,
-    ConversationSummary, InvitationInfo, InvitationState, Notice, ParticipantInfo, Visibility,
+    ConversationSummary, InvitationInfo, InvitationState, Notice, ParticipantInfo, SeenBy,
+    Visibility,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -337,6 +338,22 @@ pub(super) async fn summary(
         .transpose()
         .map_err(|e| StoreError::Internal(format!("stored owner id: {e}")))?;
     let invitations = pending_in(conn, id).await?;
+    let seen = sqlx::query(
+        "SELECT role, participant_id, seen_seq FROM participants
+         WHERE conversation_id = ? AND left_at IS NULL AND seen_seq > 0
+         ORDER BY joined_at, role, participant_id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(SeenBy {
+            participant: participant_col(row, "role", "participant_id")?,
+            seq: row.try_get::<i64, _>("seen_seq")? as u64,
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
     let participants = current_participants(conn, id)
         .await?
         .into_iter()
@@ -350,6 +367,7 @@ pub(super) async fn summary(
         participants,
         owner,
         invitations,
+        seen,
     })
 }
 
