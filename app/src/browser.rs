@@ -350,3 +350,27 @@ pub fn on_visibility_change(changed: impl Fn() + 'static) {
     #[cfg(not(feature = "hydrate"))]
     let _ = changed;
 }
+
+/// Saves `text` as a file called `name` (a UTF-8 text file), as a click on a
+/// download link would.
+pub fn save_text(name: &str, text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let href = format!(
+            "data:text/plain;charset=utf-8,{}",
+            String::from(js_sys::encode_uri_component(text))
+        );
+        let link = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(link) = link {
+            let _ = link.set_attribute("href", &href);
+            let _ = link.set_attribute("download", name);
+            link.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, text);
+}

@@ -386,6 +386,7 @@ impl Conversations {
             | ServerMsg::OfflineMessageUpdated { .. }
             | ServerMsg::Invitation { .. }
             | ServerMsg::OfflineMessageStored
+            | ServerMsg::Transcript { .. }
             | ServerMsg::NameChanged { .. } => {}
         }
         applied

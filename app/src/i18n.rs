@@ -266,6 +266,8 @@ table! {
     Chat => "Chat", "聊天", "聊天";
     Waiting => "waiting {}", "已等待 {}", "已等待 {}";
     Seen => "Seen", "已读", "已讀";
+    Transcript => "Transcript", "聊天记录", "聊天紀錄";
+    DownloadTranscript => "Download the transcript", "下载聊天记录", "下載聊天紀錄";
     SeenBy => "Seen by {}", "{} 已读", "{} 已讀";
     Transferred => "{} passed the conversation to {}, who answers from now on", "{} 已将会话转给 {}，由其继续为您服务", "{} 已將會話轉給 {}，由其繼續為您服務";
     Requeued => "{} passed the chat on; the next free agent will answer", "{} 已转交本次聊天，下一位空闲的客服将为您服务", "{} 已轉交本次聊天，下一位空閒的客服將為您服務";

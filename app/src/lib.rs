@@ -19,6 +19,7 @@ pub mod ids;
 pub mod links;
 pub mod protocol;
 pub mod time;
+pub mod transcript;
 mod widget;
 
 use i18n::Lang;

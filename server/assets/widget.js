@@ -50,7 +50,7 @@
   frame.id = "livechat-frame";
   frame.title = "Chat";
   frame.setAttribute("data-testid", "chat-frame");
-  frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups");
+  frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads");
   frame.setAttribute("referrerpolicy", "no-referrer");
   frame.style.cssText = [
     "position:fixed", "bottom:12px", "right:12px", "border:0", "margin:0", "padding:0",

@@ -2,7 +2,7 @@
 //! that invites who is picked into a group conversation, and the chat window.
 
 use super::canned::{Canned, CannedButton, CannedPanel};
-use super::{people, rating_line, transfer, Desk, View};
+use super::{people, rating_line, transcript_link, transfer, Desk, View};
 use crate::api::exact;
 use crate::components::{ChatWindow, ScrollMemory};
 use crate::i18n::{t, Key};
@@ -127,6 +127,7 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                         <h2 class="conversation-title">{move || store.with(|state| {
                             state.get(id).map(|c| desk.label(c)).unwrap_or_default()
                         })}</h2>
+                        {transcript_link(lang, id)}
                         {(!ended).then(|| view! { <transfer::TransferButton desk id kind/> })}
                         {(kind == ConversationKind::Group && !ended).then(|| view! {
                             <button type="button" class="invite-here" data-testid="invite-to-conversation-button"

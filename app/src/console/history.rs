@@ -319,7 +319,7 @@ fn PastReader(desk: Desk) -> impl IntoView {
         Some(c) => view! {
             <article class="history-reader" data-testid="past-conversation" data-conversation-id=c.id.to_string()>
                 <header>
-                    <h3>{people_names(lang, &c.people)}</h3>
+                    <h3>{people_names(lang, &c.people)} {super::transcript_link(lang, c.id)}</h3>
                     <p class="when">
                         <TimeStamp lang at_ms=c.started_ms/>
                         " · " {w(lang, state_word(c.state))}

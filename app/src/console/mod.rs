@@ -156,6 +156,17 @@ enum View {
     Team,
 }
 
+/// The link that downloads a conversation's transcript (`GET /transcript/{id}`).
+fn transcript_link(lang: Lang, id: crate::ids::ConversationId) -> impl IntoView {
+    view! {
+        <a class="transcript-link" data-testid="transcript-download" download
+            href=format!("/transcript/{id}?lang={}", lang.tag())
+            title=t(lang, Key::DownloadTranscript)>
+            {t(lang, Key::Transcript)}
+        </a>
+    }
+}
+
 /// A visitor's rating as agents see it, below a conversation.
 fn rating_line(lang: Lang, rating: &crate::protocol::Rating) -> impl IntoView {
     let key = if rating.good {

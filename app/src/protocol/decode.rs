@@ -150,6 +150,7 @@ enum ServerTag {
     OfflineMessageUpdated,
     Rated,
     Seen,
+    Transcript,
     QueuePosition,
     Invitation,
     OfflineMessageStored,
@@ -189,6 +190,7 @@ struct ServerFlat {
     invitation: Option<InvitationInfo>,
     rating: Option<Rating>,
     seen: Option<SeenBy>,
+    text: Option<String>,
     name: Option<String>,
     code: Option<ErrorCode>,
 }
@@ -271,6 +273,10 @@ impl<'de> Deserialize<'de> for ServerMsg {
                 conversation_id: conversation_id()?,
                 seen: need(f.seen, "seen")?,
             },
+            ServerTag::Transcript => ServerMsg::Transcript {
+                conversation_id: conversation_id()?,
+                text: need(f.text, "text")?,
+            },
             ServerTag::QueuePosition => ServerMsg::QueuePosition {
                 conversation_id: conversation_id()?,
                 position: need(f.position, "position")?,
@@ -323,6 +329,7 @@ mod tests {
             ServerMsg::OfflineMessageUpdated { .. } => ServerTag::OfflineMessageUpdated,
             ServerMsg::Rated { .. } => ServerTag::Rated,
             ServerMsg::Seen { .. } => ServerTag::Seen,
+            ServerMsg::Transcript { .. } => ServerTag::Transcript,
             ServerMsg::QueuePosition { .. } => ServerTag::QueuePosition,
             ServerMsg::Invitation { .. } => ServerTag::Invitation,
             ServerMsg::OfflineMessageStored => ServerTag::OfflineMessageStored,
@@ -516,6 +523,10 @@ mod tests {
                     at_ms: 9,
                 },
             },
+            ServerMsg::Transcript {
+                conversation_id: c,
+                text: "[2026-12-01 18:00:00 UTC] Ann: hi\n".into(),
+            },
             ServerMsg::Seen {
                 conversation_id: c,
                 seen: SeenBy {
@@ -585,7 +596,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 25, "a sample of every variant");
+        assert_eq!(tags.len(), 26, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

@@ -450,6 +450,14 @@ pub enum ClientMsg {
         email: String,
         text: String,
     },
+    /// The transcript of a conversation the sender takes or took part in, as they
+    /// may see it, in the language of `lang` (a tag; English otherwise);
+    /// answered by [`ServerMsg::Transcript`].
+    Transcript {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        lang: Option<String>,
+    },
     /// The reader has seen the conversation up to entry `seq` (a read receipt,
     /// told to everyone in it). Only ever moves forward.
     Seen {
@@ -497,6 +505,7 @@ impl ClientMsg {
             | ClientMsg::SetName { .. }
             | ClientMsg::LeaveMessage { .. }
             | ClientMsg::Seen { .. }
+            | ClientMsg::Transcript { .. }
             | ClientMsg::Rate { .. } => None,
         }
     }
@@ -522,6 +531,9 @@ impl ClientMsg {
                 conversation_id, ..
             }
             | ClientMsg::Seen {
+                conversation_id, ..
+            }
+            | ClientMsg::Transcript {
                 conversation_id, ..
             } => Some(*conversation_id),
             ClientMsg::Hello { .. }
@@ -612,6 +624,11 @@ pub enum ServerMsg {
     /// Agents, and the visitor who rated: a visitor rated a conversation.
     Rated {
         rating: Rating,
+    },
+    /// Answer to `transcript`: the conversation as plain text, to save as a file.
+    Transcript {
+        conversation_id: ConversationId,
+        text: String,
     },
     /// Someone in a conversation the receiver takes part in has read further.
     Seen {

@@ -301,6 +301,10 @@ impl WidgetState {
                 self.my_name.set(name);
                 self.editing_name.set(false);
             }
+            ServerMsg::Transcript {
+                conversation_id,
+                text,
+            } => browser::save_text(&crate::transcript::file_name(conversation_id), &text),
             ServerMsg::Error { code, .. } => self.error.set(Some(code.into())),
             _ => {}
         }

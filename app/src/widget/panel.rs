@@ -197,6 +197,15 @@ pub fn panel(state: WidgetState) -> AnyView {
                             }}</p>
                             {move || current.get().map(|conversation_id| view! {
                                 <RatingForm lang conversation_id store send_frame/>
+                                <button type="button" class="transcript" data-testid="transcript-download"
+                                    on:click=move |_| {
+                                        send_frame(ClientMsg::Transcript {
+                                            conversation_id,
+                                            lang: Some(lang.tag().to_owned()),
+                                        });
+                                    }>
+                                    {t(lang, Key::DownloadTranscript)}
+                                </button>
                             }.into_any())}
                             <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
                                 {t(lang, Key::StartNewChat)}

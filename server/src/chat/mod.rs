@@ -24,6 +24,7 @@ pub mod rules;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod transcripts;
 mod transfer;
 
 pub use accounts::{
@@ -194,6 +195,10 @@ impl ChatService {
                 conversation_id,
                 seq,
             } => self.seen(session, conversation_id, seq).await,
+            ClientMsg::Transcript {
+                conversation_id,
+                lang,
+            } => self.transcript_frame(session, conversation_id, lang).await,
         };
         match result {
             Ok(replies) => replies,

@@ -6,6 +6,7 @@ mod assets;
 mod backend;
 mod guard;
 pub mod static_files;
+mod transcript;
 pub mod ws;
 
 use crate::chat::ChatService;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/widget.js", get(assets::widget_js))
         .route("/widget", get(widget_page))
         .route("/pkg/{name}", get(site_file))
+        .route("/transcript/{id}", get(transcript::download))
         .route("/demo", get(assets::demo_home))
         .route("/demo/pricing", get(assets::demo_pricing))
         .route("/demo/contact", get(assets::demo_contact))
