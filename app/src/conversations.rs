@@ -387,6 +387,7 @@ impl Conversations {
             | ServerMsg::Invitation { .. }
             | ServerMsg::OfflineMessageStored
             | ServerMsg::Transcript { .. }
+            | ServerMsg::FileLink { .. }
             | ServerMsg::NameChanged { .. } => {}
         }
         applied
@@ -562,6 +563,7 @@ mod tests {
             },
             at_ms: 0,
             visibility: Visibility::Everyone,
+            file: None,
         }
     }
 

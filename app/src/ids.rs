@@ -62,6 +62,10 @@ uuid_id!(
     /// A canned reply, shared by the team or an agent's own.
     CannedReplyId
 );
+uuid_id!(
+    /// A file sent in a conversation.
+    FileId
+);
 
 /// Who takes part in a conversation: `{"role": "visitor"|"agent", "id": "…"}`.
 /// Read by hand as a flat record: serde's derived reader for a tag beside its

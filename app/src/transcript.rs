@@ -86,6 +86,7 @@ mod tests {
             body,
             at_ms: 1_764_612_000_000 + seq as i64 * 1000,
             visibility,
+            file: None,
         }
     }
 

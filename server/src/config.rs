@@ -32,6 +32,11 @@ pub struct Config {
     /// `CHAT_HEADER_READ_TIMEOUT_SECS`, default 10: how long a client may take to
     /// send a request's headers, and how long an idle keep-alive connection stays.
     pub header_read_timeout: Duration,
+    /// `CHAT_FILES_DIR`: where files sent in conversations are kept; by default a
+    /// `files` folder beside the SQLite database (`data/files`).
+    pub files_dir: PathBuf,
+    /// `CHAT_MAX_UPLOAD_BYTES`, default 10 MiB: the largest file that may be sent.
+    pub max_upload_bytes: usize,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -88,14 +93,27 @@ impl Config {
         let trusted_proxies =
             TrustedProxies::parse(&std::env::var("CHAT_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| format!("CHAT_TRUSTED_PROXIES: {e}"))?;
+        let database_url = database_url();
+        let files_dir = match std::env::var("CHAT_FILES_DIR") {
+            Ok(dir) if !dir.trim().is_empty() => PathBuf::from(dir),
+            _ => default_files_dir(&database_url),
+        };
+        let max_upload_bytes = match std::env::var("CHAT_MAX_UPLOAD_BYTES") {
+            Ok(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("CHAT_MAX_UPLOAD_BYTES '{v}' is not a positive whole number of bytes")
+            })?,
+            Err(_) => crate::files::DEFAULT_MAX_BYTES,
+        };
         Ok(Config {
+            files_dir,
+            max_upload_bytes,
             allowed_origins,
             trusted_proxies,
             limits,
             header_read_timeout: Duration::from_secs(header_secs),
             store_busy_timeout: Duration::from_millis(busy_ms),
             addr,
-            database_url: database_url(),
+            database_url,
             presence_grace: Duration::from_secs(grace),
             site_root: std::env::var("LEPTOS_SITE_ROOT")
                 .unwrap_or_else(|_| "target/site".to_owned()),
@@ -106,6 +124,13 @@ impl Config {
 /// `CHAT_DATABASE_URL` or the default.
 pub fn database_url() -> String {
     std::env::var("CHAT_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// A `files` folder beside the SQLite database, else `data/files`.
+pub fn default_files_dir(database_url: &str) -> PathBuf {
+    sqlite_file(database_url)
+        .and_then(|db| db.parent().map(|dir| dir.join("files")))
+        .unwrap_or_else(|| PathBuf::from("data/files"))
 }
 
 /// The file behind a `sqlite://` URL, if it names one.

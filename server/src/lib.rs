@@ -12,6 +12,7 @@ pub mod broker;
 pub mod chat;
 pub mod clock;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod limits;
 pub mod routing;
@@ -98,6 +99,13 @@ impl Server {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
             site: Arc::new(site),
+            files: Arc::new(files::LocalFolder::new(&config.files_dir).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("the files folder '{}': {e}", config.files_dir.display()),
+                )
+            })?),
+            max_upload_bytes: config.max_upload_bytes,
             console_assets: app::ConsoleAssets {
                 style: format!("/pkg/{console_style}"),
                 bundle: console_bundle,

@@ -151,6 +151,7 @@ enum ServerTag {
     Rated,
     Seen,
     Transcript,
+    FileLink,
     QueuePosition,
     Invitation,
     OfflineMessageStored,
@@ -191,6 +192,8 @@ struct ServerFlat {
     rating: Option<Rating>,
     seen: Option<SeenBy>,
     text: Option<String>,
+    file_id: Option<FileId>,
+    url: Option<String>,
     name: Option<String>,
     code: Option<ErrorCode>,
 }
@@ -277,6 +280,10 @@ impl<'de> Deserialize<'de> for ServerMsg {
                 conversation_id: conversation_id()?,
                 text: need(f.text, "text")?,
             },
+            ServerTag::FileLink => ServerMsg::FileLink {
+                file_id: need(f.file_id, "file_id")?,
+                url: need(f.url, "url")?,
+            },
             ServerTag::QueuePosition => ServerMsg::QueuePosition {
                 conversation_id: conversation_id()?,
                 position: need(f.position, "position")?,
@@ -330,6 +337,7 @@ mod tests {
             ServerMsg::Rated { .. } => ServerTag::Rated,
             ServerMsg::Seen { .. } => ServerTag::Seen,
             ServerMsg::Transcript { .. } => ServerTag::Transcript,
+            ServerMsg::FileLink { .. } => ServerTag::FileLink,
             ServerMsg::QueuePosition { .. } => ServerTag::QueuePosition,
             ServerMsg::Invitation { .. } => ServerTag::Invitation,
             ServerMsg::OfflineMessageStored => ServerTag::OfflineMessageStored,
@@ -355,6 +363,7 @@ mod tests {
             at_ms: 1_700_000_000_000,
             // Not the default, so that the round trip shows it survives.
             visibility: Visibility::Agents,
+            file: None,
         }
     }
 
@@ -523,6 +532,10 @@ mod tests {
                     at_ms: 9,
                 },
             },
+            ServerMsg::FileLink {
+                file_id: FileId(id()),
+                url: "/files/x?v=y&e=1&s=00".into(),
+            },
             ServerMsg::Transcript {
                 conversation_id: c,
                 text: "[2026-12-01 18:00:00 UTC] Ann: hi\n".into(),
@@ -596,7 +609,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 26, "a sample of every variant");
+        assert_eq!(tags.len(), 27, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

@@ -14,7 +14,9 @@
 mod decode;
 
 use crate::error::ErrorCode;
-use crate::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
+use crate::ids::{
+    AgentId, ConversationId, FileId, InvitationId, MessageId, Participant, VisitorId,
+};
 use serde::{Deserialize, Serialize};
 
 /// Longest message body, in characters (Unicode scalar values).
@@ -227,6 +229,30 @@ pub struct ChatMessage {
     /// Who may see it; left out of frames for the usual `everyone`.
     #[serde(default, skip_serializing_if = "Visibility::is_everyone")]
     pub visibility: Visibility,
+    /// The file the message carries (its text is then the file's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileInfo>,
+}
+
+/// A file sent in a conversation: uploaded over HTTP, then referred to by the
+/// message that carries it, and served at `/files/{id}` only to who may see
+/// that message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub id: FileId,
+    /// As the sender's computer named it, cleaned (no folders, no control
+    /// characters).
+    pub name: String,
+    /// As the server read the file's content, not as the sender declared it.
+    pub content_type: String,
+    pub size: u64,
+}
+
+impl FileInfo {
+    /// Whether it is shown as a picture (a thumbnail) rather than a link.
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
 }
 
 /// Who may see an entry of a conversation. Stored with the entry; the server
@@ -458,6 +484,11 @@ pub enum ClientMsg {
         #[serde(default)]
         lang: Option<String>,
     },
+    /// Visitors only: a link to fetch a file of a message they may see (answered
+    /// by [`ServerMsg::FileLink`]); agents fetch files with their session.
+    FileLink {
+        file_id: FileId,
+    },
     /// The reader has seen the conversation up to entry `seq` (a read receipt,
     /// told to everyone in it). Only ever moves forward.
     Seen {
@@ -506,6 +537,7 @@ impl ClientMsg {
             | ClientMsg::LeaveMessage { .. }
             | ClientMsg::Seen { .. }
             | ClientMsg::Transcript { .. }
+            | ClientMsg::FileLink { .. }
             | ClientMsg::Rate { .. } => None,
         }
     }
@@ -543,6 +575,7 @@ impl ClientMsg {
             | ClientMsg::AcceptInvitation { .. }
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
+            | ClientMsg::FileLink { .. }
             | ClientMsg::LeaveMessage { .. } => None,
         }
     }
@@ -624,6 +657,12 @@ pub enum ServerMsg {
     /// Agents, and the visitor who rated: a visitor rated a conversation.
     Rated {
         rating: Rating,
+    },
+    /// Answer to `file_link`: where the visitor's browser fetches the file, for a
+    /// few minutes.
+    FileLink {
+        file_id: FileId,
+        url: String,
     },
     /// Answer to `transcript`: the conversation as plain text, to save as a file.
     Transcript {

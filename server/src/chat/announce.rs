@@ -150,6 +150,7 @@ mod tests {
                 body: Body::Text { text: "n".into() },
                 at_ms: 0,
                 visibility: Visibility::Agents,
+                file: None,
             },
         };
         let envelope = envelope(note, &[visitor, agent]);

@@ -79,6 +79,7 @@ impl ChatService {
             body: Body::Text { text: text.clone() },
             at_ms: now_ms(),
             visibility: Visibility::Everyone,
+            file: None,
         };
         let order = self.stripe(id).lock().await;
         let appended = match self.store.create_direct(id, &visitor, first).await {
@@ -154,6 +155,7 @@ impl ChatService {
             body: Body::Text { text },
             at_ms: now_ms(),
             visibility,
+            file: None,
         };
         let appended = self
             .store

@@ -15,6 +15,7 @@ mod connections;
 mod conversations;
 mod error;
 pub mod events;
+mod files;
 mod history;
 mod invitations;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use agents::AccountError;
 pub use canned::CannedError;
 pub use connections::Connection;
 pub use error::ChatError;
+pub use files::FileSent;
 pub use presence::{AgentProfile, Presence};
 pub use sessions::Session;
 
@@ -90,6 +92,8 @@ pub struct ChatService {
     /// The place in the queue each waiting chat was last told; announcements go
     /// out one change at a time, and only to those whose place changed.
     queue_places: tokio::sync::Mutex<std::collections::HashMap<ConversationId, u32>>,
+    /// Signs the links visitors fetch files with.
+    links: crate::files::Links,
 }
 
 impl ChatService {
@@ -110,6 +114,7 @@ impl ChatService {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
+            links: crate::files::Links::random(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         service
@@ -199,6 +204,7 @@ impl ChatService {
                 conversation_id,
                 lang,
             } => self.transcript_frame(session, conversation_id, lang).await,
+            ClientMsg::FileLink { file_id } => self.file_link(session, file_id).await,
         };
         match result {
             Ok(replies) => replies,

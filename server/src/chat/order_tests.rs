@@ -295,6 +295,7 @@ impl World {
                 },
                 at_ms: 0,
                 visibility: Visibility::Agents,
+                file: None,
             };
             if let Ok(appended) = self
                 .chat

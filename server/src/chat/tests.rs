@@ -249,6 +249,7 @@ async fn an_agents_only_entry_reaches_no_visitor_live_in_sync_or_in_history() {
         },
         at_ms: 1,
         visibility: app::protocol::Visibility::Agents,
+        file: None,
     };
     let appended = f
         .chat

@@ -225,7 +225,8 @@ pub async fn security_headers(
                 || t.starts_with("text/css")
                 || t.starts_with("application/wasm")
         });
-    if subresource {
+    // A handler that set a policy of its own (the files people send) knows better.
+    if subresource || headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         return response;
     }
     let frame_ancestors = if path == "/widget" {

@@ -4,6 +4,7 @@
 
 mod assets;
 mod backend;
+mod files;
 mod guard;
 pub mod static_files;
 mod transcript;
@@ -34,6 +35,10 @@ pub struct AppState {
     pub site: Arc<static_files::SiteFiles>,
     /// The console's own style sheet and bundle (in `site`).
     pub console_assets: app::ConsoleAssets,
+    /// Where files sent in conversations are kept.
+    pub files: Arc<dyn crate::files::FileBlobs>,
+    /// The largest file that may be sent, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 /// A file of the built site.
@@ -94,6 +99,12 @@ pub fn router(state: AppState) -> Router {
         .route("/widget", get(widget_page))
         .route("/pkg/{name}", get(site_file))
         .route("/transcript/{id}", get(transcript::download))
+        .route(
+            "/upload/{conversation_id}",
+            axum::routing::post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(state.max_upload_bytes)),
+        )
+        .route("/files/{id}", get(files::download))
         .route("/demo", get(assets::demo_home))
         .route("/demo/pricing", get(assets::demo_pricing))
         .route("/demo/contact", get(assets::demo_contact))

@@ -63,6 +63,7 @@ fn text(author: Participant, name: &str, body: &str) -> NewMessage {
         body: Body::Text { text: body.into() },
         at_ms: 1,
         visibility: Visibility::Everyone,
+        file: None,
     }
 }
 

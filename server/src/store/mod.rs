@@ -16,10 +16,10 @@ pub mod sqlite;
 use crate::chat::events::Changed;
 use app::api::{CannedReply, HistoryCursor, HistoryFilter, PastConversation, SearchHit};
 use app::ids::{
-    AgentId, CannedReplyId, ConversationId, InvitationId, MessageId, Participant, VisitorId,
+    AgentId, CannedReplyId, ConversationId, FileId, InvitationId, MessageId, Participant, VisitorId,
 };
 use app::protocol::{
-    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, Handled,
+    AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, FileInfo, Handled,
     InvitationInfo, InvitationState, OfflineMessage, QueueItem, Rating, Visibility,
 };
 use async_trait::async_trait;
@@ -102,6 +102,8 @@ pub struct NewMessage {
     pub body: Body,
     pub at_ms: i64,
     pub visibility: Visibility,
+    /// The file it carries, stored before (see [`crate::files`]).
+    pub file: Option<FileInfo>,
 }
 
 /// Entries of a conversation as one viewer may see them.
@@ -162,6 +164,7 @@ pub trait Store:
     + RatingStore
     + HistoryStore
     + CannedReplyStore
+    + FileRecordStore
 {
 }
 
@@ -175,6 +178,7 @@ impl<T> Store for T where
         + RatingStore
         + HistoryStore
         + CannedReplyStore
+        + FileRecordStore
 {
 }
 
@@ -392,6 +396,21 @@ pub trait RatingStore: Send + Sync + 'static {
     ) -> StoreResult<Changed>;
     /// The ratings of a conversation, oldest first.
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>>;
+}
+
+/// Where a file sent in a conversation belongs: stored with the message that
+/// carries it (in the same transaction, by [`ConversationStore::append`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    pub conversation_id: ConversationId,
+    /// The entry that carries it.
+    pub seq: u64,
+    pub info: FileInfo,
+}
+
+#[async_trait]
+pub trait FileRecordStore: Send + Sync + 'static {
+    async fn file_record(&self, id: FileId) -> StoreResult<Option<FileRecord>>;
 }
 
 /// Canned replies: the team's (no owner) and each agent's own.

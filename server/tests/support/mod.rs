@@ -102,6 +102,8 @@ impl TestServer {
             trusted_proxies: Default::default(),
             limits: Limits::default(),
             header_read_timeout: Duration::from_secs(10),
+            files_dir: dir.path().join("files"),
+            max_upload_bytes: 64 * 1024,
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");

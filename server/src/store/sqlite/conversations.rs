@@ -489,6 +489,7 @@ impl ConversationStore for SqliteStore {
                 },
                 at_ms,
                 visibility: Visibility::Agents,
+                file: None,
             };
             entries.push(insert_message(&mut tx, id, seq, &note).await?);
         }

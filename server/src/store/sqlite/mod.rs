@@ -11,6 +11,7 @@
 mod agents;
 mod canned_replies;
 mod conversations;
+mod files;
 mod history;
 mod invitations;
 mod offline_messages;

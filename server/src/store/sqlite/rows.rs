@@ -59,7 +59,7 @@ pub(super) fn body_parts(body: &Body) -> (&'static str, String) {
 }
 
 pub(super) const MESSAGE_COLUMNS: &str =
-    "seq, client_msg_id, author_role, author_id, author_name, kind, body, created_at, visibility";
+    "seq, client_msg_id, author_role, author_id, author_name, kind, body, created_at, visibility, file";
 
 pub(super) fn visibility_from(s: &str) -> StoreResult<Visibility> {
     match s {
@@ -94,6 +94,14 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreErro
         }
     };
     let seq: i64 = row.try_get("seq")?;
+    let file = row
+        .try_get::<Option<String>, _>("file")?
+        .map(|json| {
+            serde_json::from_str(&json).map_err(|e| {
+                StoreError::Internal(format!("stored file '{json}' is unreadable: {e}"))
+            })
+        })
+        .transpose()?;
     Ok(ChatMessage {
         seq: seq as u64,
         id: MessageId(uuid_col(row, "client_msg_id")?),
@@ -101,6 +109,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreErro
         body,
         at_ms: row.try_get("created_at")?,
         visibility: visibility_from(&row.try_get::<String, _>("visibility")?)?,
+        file,
     })
 }
 
@@ -169,8 +178,8 @@ pub(super) async fn insert_message(
     let (kind, body) = body_parts(&message.body);
     sqlx::query(
         "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
-                               author_name, kind, body, created_at, visibility)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               author_name, kind, body, created_at, visibility, file)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id.to_string())
     .bind(seq as i64)
@@ -182,10 +191,35 @@ pub(super) async fn insert_message(
     .bind(body)
     .bind(message.at_ms)
     .bind(message.visibility.as_str())
+    .bind(
+        message
+            .file
+            .as_ref()
+            .map(|f| serde_json::to_string(f).expect("file info serialises")),
+    )
     .execute(&mut *conn)
     .await?;
     if let Body::Text { text } = &message.body {
         index_text(conn, text).await?;
+    }
+    if let (Some(file), Some(author)) = (&message.file, &message.author) {
+        let (role, uploader) = participant_parts(author.participant);
+        sqlx::query(
+            "INSERT INTO files (id, conversation_id, uploader_role, uploader_id, name,
+                                content_type, size, seq, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(file.id.to_string())
+        .bind(id.to_string())
+        .bind(role)
+        .bind(uploader)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size as i64)
+        .bind(seq as i64)
+        .bind(message.at_ms)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(ChatMessage {
         seq,
@@ -194,6 +228,7 @@ pub(super) async fn insert_message(
         body: message.body.clone(),
         at_ms: message.at_ms,
         visibility: message.visibility,
+        file: message.file.clone(),
     })
 }
 
@@ -243,6 +278,7 @@ pub(super) async fn append_notice(
         body: Body::Notice(notice),
         at_ms,
         visibility: Visibility::Everyone,
+        file: None,
     };
     insert_message(conn, id, seq, &message).await
 }
@@ -255,6 +291,7 @@ pub(super) fn notice(notice: Notice, at_ms: i64) -> NewMessage {
         body: Body::Notice(notice),
         at_ms,
         visibility: Visibility::Everyone,
+        file: None,
     }
 }
 
