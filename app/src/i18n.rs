@@ -266,6 +266,8 @@ table! {
     Chat => "Chat", "聊天", "聊天";
     Waiting => "waiting {}", "已等待 {}", "已等待 {}";
     Seen => "Seen", "已读", "已讀";
+    Attach => "Send a file", "发送文件", "傳送檔案";
+    AttachShort => "File", "文件", "檔案";
     Transcript => "Transcript", "聊天记录", "聊天紀錄";
     DownloadTranscript => "Download the transcript", "下载聊天记录", "下載聊天紀錄";
     SeenBy => "Seen by {}", "{} 已读", "{} 已讀";

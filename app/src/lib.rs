@@ -14,6 +14,7 @@ mod components;
 mod console;
 mod conversations;
 pub mod error;
+mod files;
 pub mod i18n;
 pub mod ids;
 pub mod links;

@@ -165,6 +165,10 @@ pub fn ChatWindow(
     /// entries show.
     #[prop(optional, into)]
     tell_seen: Option<Callback<ConversationId>>,
+    /// Sends the file picked in the compose box's file input (its `change`
+    /// event); without it the box has no file input.
+    #[prop(optional, into)]
+    on_attach: Option<Callback<leptos::ev::Event>>,
 ) -> impl IntoView {
     let noting = move || note_mode.is_some_and(|n| n.get());
     let show_roster = roster;
@@ -480,6 +484,16 @@ pub fn ChatWindow(
                     </button>
                 })}
                 {tools.as_ref().map(|(_, button)| button())}
+                {on_attach.map(|attach| view! {
+                    <label class="attach" title=t(lang, Key::Attach)>
+                        <input type="file" class="attach-input" data-testid="attach-input"
+                            aria-label=t(lang, Key::Attach)
+                            accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.txt,.csv,.log"
+                            disabled=read_only
+                            on:change=move |ev| attach.run(ev)/>
+                        <span aria-hidden="true">{t(lang, Key::AttachShort)}</span>
+                    </label>
+                })}
                 <button type="submit" data-testid="send-button" disabled=read_only>
                     {t(lang, Key::Send)}
                 </button>
@@ -520,6 +534,10 @@ pub fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) ->
         }
         Body::Text { text } => {
             let author = m.author;
+            let shown = match m.file {
+                Some(file) => attachment(file).into_any(),
+                None => linked(&text).into_any(),
+            };
             let mine = author.as_ref().map(|a| a.participant) == me;
             let staff = author.as_ref().is_some_and(|a| a.participant.is_agent());
             let role = if staff { "agent" } else { "visitor" };
@@ -535,7 +553,7 @@ pub fn entry(lang: Lang, m: ChatMessage, me: Option<crate::ids::Participant>) ->
                         {(staff && !mine).then(|| view! { <span class="staff-badge" data-testid="staff-badge">{t(lang, Key::Staff)}</span> })}
                     </span>
                     <p class="text" data-testid="message" data-seq=m.seq data-author-role=role>
-                        {linked(&text)}
+                        {shown}
                         <TimeStamp lang at_ms=m.at_ms/>
                     </p>
                 </li>
@@ -573,6 +591,44 @@ fn earlier_entry(lang: Lang, m: ChatMessage) -> AnyView {
             <li class="notice"><p>{notice_text(lang, &notice)}</p></li>
         }
         .into_any(),
+    }
+}
+
+/// A file a message carries: a picture as a thumbnail that opens it, anything
+/// else as a link that saves it, each named by the file. Where it is fetched
+/// from is the page's [`FileLinks`].
+fn attachment(file: crate::protocol::FileInfo) -> impl IntoView {
+    let links = use_context::<crate::files::FileLinks>();
+    let id = file.id;
+    let url = move || links.and_then(|links| links.url(id));
+    let name = file.name.clone();
+    let image = file.is_image();
+    let size = if file.size >= 1024 * 1024 {
+        format!("{:.1} MB", file.size as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", file.size.div_ceil(1024))
+    };
+    let label = name.clone();
+    view! {
+        <span class="attachment" class:image=image data-testid="attachment" data-name=label>
+            {move || match url() {
+                Some(url) if image => {
+                    let open = url.clone();
+                    view! {
+                        <a href=open target="_blank" rel="noopener noreferrer">
+                            <img src=url alt=name.clone() loading="lazy"/>
+                        </a>
+                    }
+                    .into_any()
+                }
+                Some(url) => view! {
+                    <a href=url download=name.clone()>{name.clone()}</a>
+                    <span class="size">{size.clone()}</span>
+                }
+                .into_any(),
+                None => view! { <span>{name.clone()}</span> }.into_any(),
+            }}
+        </span>
     }
 }
 

@@ -141,6 +141,13 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
                         kind=Signal::derive(move || kind) ended=Signal::derive(move || ended)
                         focus=desk.focus_composer note_mode on_send on_typing on_leave status=ratings
                         draft=canned.draft intercept_send
+                        on_attach=Callback::new(move |ev| {
+                            leptos::task::spawn_local(async move {
+                                if let Err(code) = crate::files::send_picked(ev, id, None).await {
+                                    desk.error.set(Some(code.into()));
+                                }
+                            });
+                        })
                         tell_seen=Callback::new(move |id| {
                             // Only while the agent looks at the conversation.
                             if desk.view.get_untracked() == View::Chats {

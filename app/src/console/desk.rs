@@ -205,6 +205,7 @@ pub fn Desk(
 ) -> impl IntoView {
     let desk = Desk::new(lang, &agent);
     provide_context(desk.clock);
+    provide_context(crate::files::FileLinks::direct());
     let my_id = agent.id;
     let is_admin = agent.role == AgentRole::Admin;
     Effect::new(move |_| desk.start());

@@ -22,6 +22,7 @@ use crate::chat_session::ChatSession;
 use crate::components::ScrollMemory;
 use crate::components::{icon, ICON_CHAT, ICON_CLOSE};
 use crate::conversations::{Applied, ConvView};
+use crate::files::FileLinks;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::ConversationId;
 use crate::protocol::{
@@ -47,7 +48,7 @@ const EARLIER_KEY: &str = "livechat.earlier";
 const READY_SCRIPT: &str = r#"(function(){try{var u=new URLSearchParams(location.search).get("page_url");var o=new URL(u).origin;if(/^https?:/.test(o)&&window.parent!==window)window.parent.postMessage({type:"livechat:ready"},o);}catch(e){}document.addEventListener("click",function(e){if(window.__livechatReady)return;var b=e.target&&e.target.closest&&e.target.closest(".launcher");if(!b)return;window.__livechatClicked=!window.__livechatClicked;if(window.__livechatClicked)b.setAttribute("aria-busy","true");else b.removeAttribute("aria-busy");},true);})();"#;
 
 /// The visitor token, made on first use.
-fn visitor_token() -> String {
+pub(crate) fn visitor_token() -> String {
     if let Some(token) = browser::storage_get(TOKEN_KEY).filter(|t| t.len() == 64) {
         return token;
     }
@@ -139,6 +140,8 @@ struct WidgetState {
     /// The newest conversation the visitor is still in, else the newest that
     /// ended (with a button to start a new chat).
     current: Memo<Option<Current>>,
+    /// Where the files of messages are fetched from (signed links).
+    files: FileLinks,
 }
 
 impl WidgetState {
@@ -189,6 +192,7 @@ impl WidgetState {
             scroll: ScrollMemory::stored(SCROLL_KEY),
             earlier: Earlier(RwSignal::new(HashMap::new())),
             current,
+            files: FileLinks::signed(Callback::new(move |msg| session.send(msg))),
         }
     }
 
@@ -301,6 +305,7 @@ impl WidgetState {
                 self.my_name.set(name);
                 self.editing_name.set(false);
             }
+            ServerMsg::FileLink { file_id, url } => self.files.heard(file_id, url),
             ServerMsg::Transcript {
                 conversation_id,
                 text,
@@ -361,6 +366,7 @@ impl WidgetState {
 pub fn Widget() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_default();
     let state = WidgetState::new(lang);
+    provide_context(state.files);
     let open = state.open;
     let unread = state.unread;
 

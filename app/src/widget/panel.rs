@@ -233,6 +233,17 @@ pub fn panel(state: WidgetState) -> AnyView {
                     status
                     children=inside
                     tell_seen=Callback::new(move |id| session.tell_seen(id))
+                    on_attach=Callback::new(move |ev| {
+                        let Some(conversation_id) = current.get_untracked() else {
+                            return;
+                        };
+                        leptos::task::spawn_local(async move {
+                            let token = Some(super::visitor_token());
+                            if let Err(code) = crate::files::send_picked(ev, conversation_id, token).await {
+                                error.set(Some(code.into()));
+                            }
+                        });
+                    })
                 />
             }
             .into_any()

@@ -1,0 +1,134 @@
+//! Files in the browser: sending one from the compose box's file input
+//! (`POST /upload/{conversation}`, the body the file itself) and where a file of
+//! a message is fetched from ([`FileLinks`]): for agents its plain address (their
+//! session cookie goes with it), for visitors a signed link the server hands out
+//! over the WebSocket, since `<img src>` cannot carry the visitor's token.
+
+use crate::error::ErrorCode;
+use crate::ids::{ConversationId, FileId};
+use crate::protocol::ClientMsg;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+/// Where the files of messages are fetched from, provided as context by the
+/// widget and the console.
+#[derive(Clone, Copy)]
+pub struct FileLinks {
+    /// Visitors: links heard from the server, by file; `None` for agents.
+    signed: Option<RwSignal<HashMap<FileId, String>>>,
+    /// Visitors: asks the server for a link.
+    ask: Option<Callback<ClientMsg, bool>>,
+}
+
+impl FileLinks {
+    /// Agents: `/files/{id}`, with the session cookie.
+    pub fn direct() -> Self {
+        FileLinks {
+            signed: None,
+            ask: None,
+        }
+    }
+
+    /// Visitors: links asked for with `ask` (sends a frame).
+    pub fn signed(ask: Callback<ClientMsg, bool>) -> Self {
+        FileLinks {
+            signed: Some(RwSignal::new(HashMap::new())),
+            ask: Some(ask),
+        }
+    }
+
+    /// A link the server sent.
+    pub fn heard(&self, id: FileId, url: String) {
+        if let Some(signed) = self.signed {
+            signed.update(|links| {
+                links.insert(id, url);
+            });
+        }
+    }
+
+    /// The address to fetch `id` from, once known (asked for when not).
+    pub fn url(&self, id: FileId) -> Option<String> {
+        let Some(signed) = self.signed else {
+            return Some(format!("/files/{id}"));
+        };
+        let known = signed.with(|links| links.get(&id).cloned());
+        if known.is_none() {
+            if let Some(ask) = self.ask {
+                ask.run(ClientMsg::FileLink { file_id: id });
+            }
+        }
+        known
+    }
+}
+
+/// Sends the file picked in a file input (`ev` is its `change` event) into the
+/// conversation; `visitor_token` for visitors. The message that carries it
+/// arrives like any other once it is stored.
+pub async fn send_picked(
+    ev: leptos::ev::Event,
+    conversation_id: ConversationId,
+    visitor_token: Option<String>,
+) -> Result<(), ErrorCode> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen_futures::JsFuture;
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return Ok(());
+        };
+        // The same file may be picked again next time.
+        input.set_value("");
+        let name = String::from(js_sys::encode_uri_component(&file.name()));
+        let url = format!(
+            "/upload/{conversation_id}?name={name}&client_msg_id={}",
+            crate::browser::new_message_id()
+        );
+        let headers = web_sys::Headers::new().map_err(|_| ErrorCode::Internal)?;
+        let declared = file.type_();
+        let _ = headers.set(
+            "content-type",
+            if declared.is_empty() {
+                "application/octet-stream"
+            } else {
+                &declared
+            },
+        );
+        if let Some(token) = &visitor_token {
+            let _ = headers.set("x-visitor-token", token);
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&file);
+        let request = web_sys::Request::new_with_str_and_init(&url, &init)
+            .map_err(|_| ErrorCode::Internal)?;
+        let window = web_sys::window().ok_or(ErrorCode::Internal)?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(|_| ErrorCode::Unavailable)?
+            .dyn_into()
+            .map_err(|_| ErrorCode::Internal)?;
+        if response.ok() {
+            return Ok(());
+        }
+        let status = response.status();
+        let body = match response.text() {
+            Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
+            Err(_) => None,
+        };
+        let code = body
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|v| serde_json::from_value::<ErrorCode>(v["code"].clone()).ok());
+        Err(code.unwrap_or(match status {
+            413 => ErrorCode::TooLong,
+            401 => ErrorCode::Unauthenticated,
+            _ => ErrorCode::InvalidField,
+        }))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, conversation_id, visitor_token);
+        Ok(())
+    }
+}
