@@ -357,10 +357,15 @@ pub fn save_text(name: &str, text: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let href = format!(
-            "data:text/plain;charset=utf-8,{}",
-            String::from(js_sys::encode_uri_component(text))
-        );
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/plain;charset=utf-8");
+        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+            return;
+        };
+        let Ok(href) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
         let link = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.create_element("a").ok())
@@ -370,6 +375,11 @@ pub fn save_text(name: &str, text: &str) {
             let _ = link.set_attribute("download", name);
             link.click();
         }
+        // Once the download has started the address is no longer needed.
+        gloo_timers::callback::Timeout::new(60_000, move || {
+            let _ = web_sys::Url::revoke_object_url(&href);
+        })
+        .forget();
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (name, text);

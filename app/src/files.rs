@@ -8,23 +8,30 @@ use crate::error::ErrorCode;
 use crate::ids::{ConversationId, FileId};
 use crate::protocol::ClientMsg;
 use leptos::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Where the files of messages are fetched from, provided as context by the
 /// widget and the console.
 #[derive(Clone, Copy)]
 pub struct FileLinks {
-    /// Visitors: links heard from the server, by file; `None` for agents.
-    signed: Option<RwSignal<HashMap<FileId, String>>>,
+    /// Visitors: links heard from the server, by file, with when they expire;
+    /// `None` for agents.
+    signed: Option<RwSignal<HashMap<FileId, (String, i64)>>>,
+    /// Visitors: the files a link was asked for and not heard yet (asked once).
+    asked: StoredValue<HashSet<FileId>>,
     /// Visitors: asks the server for a link.
     ask: Option<Callback<ClientMsg, bool>>,
 }
+
+/// A link is asked for again this long before it expires.
+const RENEW_BEFORE_MS: i64 = 60_000;
 
 impl FileLinks {
     /// Agents: `/files/{id}`, with the session cookie.
     pub fn direct() -> Self {
         FileLinks {
             signed: None,
+            asked: StoredValue::new(HashSet::new()),
             ask: None,
         }
     }
@@ -33,31 +40,48 @@ impl FileLinks {
     pub fn signed(ask: Callback<ClientMsg, bool>) -> Self {
         FileLinks {
             signed: Some(RwSignal::new(HashMap::new())),
+            asked: StoredValue::new(HashSet::new()),
             ask: Some(ask),
         }
     }
 
-    /// A link the server sent.
+    /// A link the server sent (its `e=` parameter says when it expires).
     pub fn heard(&self, id: FileId, url: String) {
-        if let Some(signed) = self.signed {
-            signed.update(|links| {
-                links.insert(id, url);
-            });
-        }
+        let Some(signed) = self.signed else {
+            return;
+        };
+        let expires = url
+            .split(['?', '&'])
+            .find_map(|part| part.strip_prefix("e="))
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(0);
+        self.asked.update_value(|asked| {
+            asked.remove(&id);
+        });
+        signed.update(|links| {
+            links.insert(id, (url, expires));
+        });
     }
 
-    /// The address to fetch `id` from, once known (asked for when not).
+    /// The address to fetch `id` from, once known. A visitor's link is asked for
+    /// once, and again shortly before it expires.
     pub fn url(&self, id: FileId) -> Option<String> {
         let Some(signed) = self.signed else {
             return Some(format!("/files/{id}"));
         };
         let known = signed.with(|links| links.get(&id).cloned());
-        if known.is_none() {
+        let fresh = known
+            .as_ref()
+            .is_some_and(|(_, expires)| *expires - RENEW_BEFORE_MS > crate::browser::now_ms());
+        if !fresh && !self.asked.with_value(|asked| asked.contains(&id)) {
+            self.asked.update_value(|asked| {
+                asked.insert(id);
+            });
             if let Some(ask) = self.ask {
                 ask.run(ClientMsg::FileLink { file_id: id });
             }
         }
-        known
+        known.map(|(url, _)| url)
     }
 }
 

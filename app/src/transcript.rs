@@ -47,7 +47,11 @@ pub fn render(
                 };
                 // Continuation lines are indented, so that no line of a message
                 // can pass for an entry of its own.
-                let text = text.replace('\n', "\n    ");
+                let text: String = text
+                    .replace("\r\n", "\n")
+                    .split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+                    .collect::<Vec<_>>()
+                    .join("\n    ");
                 out.push_str(&format!("[{when}] {name}{note}: {text}\n"));
             }
             Body::Notice(notice) => {

@@ -2,6 +2,7 @@
 // conversation, in English and Simplified Chinese, at desktop and phone sizes.
 // Only with CHAT_SCREENSHOTS=1 (e.g. `CHAT_SCREENSHOTS=1 npx playwright test
 // screenshots`); the normal run skips it.
+import * as zlib from 'zlib';
 import * as path from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import {
@@ -18,6 +19,49 @@ import {
 const OUT = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
 const ALICE: AgentSpec = { username: 'alice', name: 'Alice Archer', password: 'alice-pass-1234', role: 'admin' };
 const BOB: AgentSpec = { username: 'bob', name: 'Bob Baker', password: 'bob-pass-5678' };
+
+
+/** A `width`×`height` PNG with a soft gradient, for a picture sent in a chat. */
+function picture(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows[row + 1 + x * 3] = 40 + Math.round((x / width) * 150);
+      rows[row + 2 + x * 3] = 90 + Math.round((y / height) * 120);
+      rows[row + 3 + x * 3] = 200;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 const LINES: Record<string, [string, string][]> = {
   en: [
@@ -127,10 +171,29 @@ for (const lang of ['en', 'zh-Hans']) {
 
       // The transfer panel, opened and closed again.
       await agent.getByTestId('transfer-button').click();
+
+      // A picture from the visitor, a file from the agent; both windows, read receipts showing.
+      await vWin.getByTestId('attach-input').setInputFiles({
+        name: lang === 'en' ? 'checkout-error.png' : '付款报错.png',
+        mimeType: 'image/png',
+        buffer: picture(320, 200),
+      });
+      await expect(aWin.locator('[data-testid="attachment"] img')).toBeVisible();
+      await aWin.getByTestId('attach-input').setInputFiles({
+        name: lang === 'en' ? 'invoice-2026-11.pdf' : '发票-2026-11.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.from('%PDF-1.4\n%%EOF\n'),
+      });
+      await expect(vWin.locator('[data-testid="attachment"] a[download]')).toBeVisible();
+      await expect(vWin.locator('[data-testid="attachment"] img')).toBeVisible();
+      await agent.waitForTimeout(500);
+      await agent.screenshot({ path: path.join(OUT, `console-attachment-${lang}.png`) });
+      await visitor.screenshot({ path: path.join(OUT, `widget-attachment-${lang}.png`) });
       await expect(agent.getByTestId('transfer-option').first()).toBeVisible();
       await agent.getByTestId('transfer-reason').fill(lang === 'en' ? 'Asks about yearly billing' : '咨询按年付款');
       await agent.screenshot({ path: path.join(OUT, `console-transfer-${lang}.png`) });
-      await agent.getByTestId('transfer-button').click();
+      await agent.locator('.transfer-panel .cancel').click();
+      await expect(agent.locator('.transfer-panel')).toHaveCount(0);
 
       // The same visitor on a phone.
       // (The demo site and the widget frame share the chat server's origin, so the
@@ -144,7 +207,7 @@ for (const lang of ['en', 'zh-Hans']) {
       await phone.reload();
       const phoneWin = widgetFrame(phone).getByTestId('chat-window');
       await expect(phoneWin).toBeVisible();
-      await expect(phoneWin.getByTestId('message')).toHaveCount(36);
+      await expect(phoneWin.getByTestId('message')).toHaveCount(38);
       await phone.waitForTimeout(500);
       await phone.screenshot({ path: path.join(OUT, `widget-phone-${lang}.png`) });
 
@@ -186,7 +249,7 @@ for (const lang of ['en', 'zh-Hans']) {
       await agent.getByTestId('history-open').click();
       await expect(agent.getByTestId('history-item').first()).toBeVisible();
       await agent.getByTestId('history-item').filter({ hasText: lines[0][1].slice(0, 8) }).click();
-      await expect(agent.getByTestId('past-conversation').getByTestId('message')).toHaveCount(36);
+      await expect(agent.getByTestId('past-conversation').getByTestId('message')).toHaveCount(38);
       await agent.waitForTimeout(300);
       await agent.screenshot({ path: path.join(OUT, `console-history-${lang}.png`) });
       await agent.getByTestId('search-input').fill(lang === 'en' ? 'backup' : '备份');

@@ -48,7 +48,13 @@ test.describe('transfer', () => {
     const bobId = await agentId(alice, BOB.name);
     const carolId = await agentId(alice, CAROL.name);
     await expect(alice.locator(`[data-testid="agent-row"][data-agent-id="${carolId}"]`)).toHaveAttribute('data-status', 'away');
-    await aWin.locator('..').getByTestId('transfer-button').click();
+    // The button opens the panel and closes it again.
+    const transferButton = aWin.locator('..').getByTestId('transfer-button');
+    await transferButton.click();
+    await expect(alice.locator('.transfer-panel')).toBeVisible();
+    await transferButton.click();
+    await expect(alice.locator('.transfer-panel')).toHaveCount(0);
+    await transferButton.click();
     await expect(alice.locator(`[data-testid="transfer-option"][data-agent-id="${carolId}"]`)).toHaveCount(0);
     await alice.getByTestId('transfer-reason').fill(WHY);
     await alice.locator(`[data-testid="transfer-option"][data-agent-id="${bobId}"]`).click();

@@ -106,6 +106,7 @@ impl Server {
                 )
             })?),
             max_upload_bytes: config.max_upload_bytes,
+            upload_limits: Arc::new(limits::UploadLimits::new(&config.limits)),
             console_assets: app::ConsoleAssets {
                 style: format!("/pkg/{console_style}"),
                 bundle: console_bundle,

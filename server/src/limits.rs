@@ -51,6 +51,10 @@ pub struct Limits {
     pub failed_logins_per_account: Rate,
     /// Failed logins per address.
     pub failed_logins_per_ip: Rate,
+    /// Files one visitor or agent may send.
+    pub uploads_per_sender: Rate,
+    /// Files all senders at one address may send together.
+    pub uploads_per_ip: Rate,
 }
 
 impl Default for Limits {
@@ -67,6 +71,10 @@ impl Default for Limits {
             failed_logins_per_account: Rate::new(1.0 / 30.0, 10.0),
             // Thirty tries, then one more every 5 seconds.
             failed_logins_per_ip: Rate::new(0.2, 30.0),
+            // Ten files at once, then one every 6 seconds.
+            uploads_per_sender: Rate::new(1.0 / 6.0, 10.0),
+            // An office sending screenshots.
+            uploads_per_ip: Rate::new(1.0, 60.0),
         }
     }
 }
@@ -81,6 +89,23 @@ impl Limits {
             connections_per_ip: 0,
             failed_logins_per_account: Rate::UNLIMITED,
             failed_logins_per_ip: Rate::UNLIMITED,
+            uploads_per_sender: Rate::UNLIMITED,
+            uploads_per_ip: Rate::UNLIMITED,
+        }
+    }
+}
+
+/// How fast files may be sent, per sender and per address, on this node.
+pub struct UploadLimits {
+    pub per_sender: KeyedLimiter<app::ids::Participant>,
+    pub per_ip: KeyedLimiter<IpAddr>,
+}
+
+impl UploadLimits {
+    pub fn new(limits: &Limits) -> Self {
+        UploadLimits {
+            per_sender: KeyedLimiter::new(limits.uploads_per_sender),
+            per_ip: KeyedLimiter::new(limits.uploads_per_ip),
         }
     }
 }

@@ -61,8 +61,17 @@ impl ChatService {
         if char_len(text) > MAX_MESSAGE_CHARS {
             return Err(CannedError::TooLong);
         }
-        if self.store.canned_replies(agent.id).await?.len() >= MAX_CANNED_REPLIES {
+        let existing = self.store.canned_replies(agent.id).await?;
+        if existing.len() >= MAX_CANNED_REPLIES {
             return Err(CannedError::TooMany);
+        }
+        // The store's rule ignores ASCII case; this one every script's.
+        let key = shortcut.to_lowercase();
+        if existing
+            .iter()
+            .any(|r| r.shared == shared && r.shortcut.to_lowercase() == key)
+        {
+            return Err(CannedError::Taken(format!("/{shortcut}")));
         }
         let owner = (!shared).then_some(agent.id);
         Ok(self

@@ -49,6 +49,9 @@ impl From<StoreError> for ChatError {
                 Refusal::NotADirectChat => {
                     ChatError::BadRequest("only a chat with a visitor can go back to the queue")
                 }
+                Refusal::NotAlone => {
+                    ChatError::BadRequest("another agent is in the chat: hand it to them instead")
+                }
                 // The service handles this one itself; as an answer it is a bug.
                 Refusal::DirectChatOpen(_) => ChatError::Store(StoreError::Refused(refusal)),
             },

@@ -13,8 +13,9 @@ use app::protocol::{Body, FileInfo, ServerMsg, Visibility};
 #[derive(Debug)]
 pub struct FileSent {
     pub seq: u64,
-    /// False for a resend of a message stored before (with its own file).
-    pub new: bool,
+    /// For a resend of a message stored before: the file that one carries (the
+    /// one just sent is not needed).
+    pub earlier: Option<Option<FileInfo>>,
 }
 
 impl ChatService {
@@ -42,10 +43,22 @@ impl ChatService {
             .store
             .append(conversation_id, session.participant(), message)
             .await?;
-        let new = !appended.changed.is_empty();
         let seq = appended.seq;
+        if appended.changed.is_empty() {
+            let page = self
+                .store
+                .staff_entries(conversation_id, seq.saturating_sub(1), 1)
+                .await?;
+            let earlier = page
+                .and_then(|p| p.messages.into_iter().next())
+                .and_then(|m| m.file);
+            return Ok(FileSent {
+                seq,
+                earlier: Some(earlier),
+            });
+        }
         self.announce(appended.changed);
-        Ok(FileSent { seq, new })
+        Ok(FileSent { seq, earlier: None })
     }
 
     /// Whether `session` may send files into the conversation: a current member.
@@ -74,7 +87,12 @@ impl ChatService {
         }
         let page = self
             .store
-            .messages_after(record.conversation_id, viewer, record.seq - 1, 1)
+            .messages_after(
+                record.conversation_id,
+                viewer,
+                record.seq.saturating_sub(1),
+                1,
+            )
             .await?
             .ok_or(ChatError::NotFound)?;
         match page.messages.first() {

@@ -34,12 +34,25 @@ impl ChatService {
                 break;
             }
         }
-        let people: Vec<String> = self
-            .store
-            .past_conversation(id)
-            .await?
-            .map(|c| c.people.into_iter().map(|p| p.name).collect())
-            .unwrap_or_default();
+        let people: Vec<String> = match session {
+            // Everyone who took part.
+            Session::Agent(_) => self
+                .store
+                .past_conversation(id)
+                .await?
+                .map(|c| c.people.into_iter().map(|p| p.name).collect())
+                .unwrap_or_default(),
+            // Those the visitor met: who wrote in their part of it.
+            Session::Visitor { .. } => {
+                let mut names: Vec<String> = Vec::new();
+                for author in entries.iter().filter_map(|m| m.author.as_ref()) {
+                    if !names.contains(&author.name) {
+                        names.push(author.name.clone());
+                    }
+                }
+                names
+            }
+        };
         Ok(app::transcript::render(lang, id, &people, &entries))
     }
 

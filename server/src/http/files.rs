@@ -11,12 +11,12 @@ use super::AppState;
 use crate::chat::{ChatError, Session};
 use crate::clock::now_ms;
 use crate::files::{clean_name, content_type, Refused};
-use app::api::session_token;
+use app::api::{session_token, ClientAddr};
 use app::error::ErrorCode;
 use app::ids::{ConversationId, FileId, MessageId, Participant};
 use app::protocol::FileInfo;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Extension, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -45,8 +45,15 @@ fn chat_error(err: ChatError) -> Response {
     refuse(status, code, &code.to_string())
 }
 
-/// The sender: an agent by cookie, else a visitor by token.
+/// The sender: a visitor by the token the widget sends, else an agent by the
+/// console's cookie (a browser logged into the console may send both).
 async fn sender(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    if let Some(token) = headers
+        .get(VISITOR_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return state.chat.visitor_session(token).await.map_err(chat_error);
+    }
     if let Some(token) = session_token(headers) {
         return match state.chat.agent_for_session(&token).await {
             Ok(Some(agent)) => Ok(Session::Agent(agent)),
@@ -58,23 +65,18 @@ async fn sender(state: &AppState, headers: &HeaderMap) -> Result<Session, Respon
             Err(err) => Err(chat_error(err.into())),
         };
     }
-    let token = headers
-        .get(VISITOR_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "no session",
-            )
-        })?;
-    state.chat.visitor_session(token).await.map_err(chat_error)
+    Err(refuse(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        "no session",
+    ))
 }
 
 pub async fn upload(
     State(state): State<AppState>,
     Path(conversation_id): Path<ConversationId>,
     Query(params): Query<UploadParams>,
+    client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -82,6 +84,15 @@ pub async fn upload(
         Ok(session) => session,
         Err(refused) => return refused,
     };
+    let limits = &state.upload_limits;
+    let address_ok = client.is_none_or(|Extension(ClientAddr(ip))| limits.per_ip.take(&ip));
+    if !address_ok || !limits.per_sender.take(&session.participant()) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many files at once; wait a little",
+        );
+    }
     let Some(name) = clean_name(&params.name) else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -135,11 +146,15 @@ pub async fn upload(
         .await
     {
         Ok(sent) => {
-            if !sent.new {
+            let file = match sent.earlier {
                 // A resend: the message stored before carries its own file.
-                let _ = state.files.remove(id).await;
-            }
-            axum::Json(serde_json::json!({ "seq": sent.seq, "file": info })).into_response()
+                Some(earlier) => {
+                    let _ = state.files.remove(id).await;
+                    earlier
+                }
+                None => Some(info),
+            };
+            axum::Json(serde_json::json!({ "seq": sent.seq, "file": file })).into_response()
         }
         Err(err) => {
             let _ = state.files.remove(id).await;

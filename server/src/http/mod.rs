@@ -39,6 +39,7 @@ pub struct AppState {
     pub files: Arc<dyn crate::files::FileBlobs>,
     /// The largest file that may be sent, in bytes.
     pub max_upload_bytes: usize,
+    pub upload_limits: Arc<crate::limits::UploadLimits>,
 }
 
 /// A file of the built site.

@@ -817,9 +817,14 @@ pub async fn a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again(
                     text: "needs billing".into()
                 }));
 
-    // Bob passes it back to the queue; both agents are then out of it.
+    // Back to the queue only from the one agent in it: Ann, who stayed, leaves
+    // first; then Bob passes it back, and is out of it too.
+    assert_eq!(
+        refusal(store.transfer(id, &ann, None, "", false, 300).await),
+        Refusal::NotAlone
+    );
     store
-        .transfer(id, &ann, None, "", false, 300)
+        .leave(id, Participant::Agent(ann.id), Departure::Left, 305)
         .await
         .unwrap();
     let changed = store.transfer(id, &bob, None, "", true, 310).await.unwrap();
@@ -832,6 +837,11 @@ pub async fn a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again(
         .iter()
         .any(|e| matches!(e, Event::QueueAdded(item) if item.conversation_id == id)));
     assert_eq!(store.queue().await.unwrap().len(), 1);
+    // While it waits, nobody hands it on.
+    assert_eq!(
+        refusal(store.transfer(id, &bob, Some(&ann), "", false, 320).await),
+        Refusal::NotFound
+    );
     store.accept_queued(id, &ann, 400).await.unwrap();
 
     // Only members hand over, only open conversations, and a group never goes to

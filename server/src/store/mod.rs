@@ -62,6 +62,9 @@ pub enum Refusal {
     /// Only a direct conversation (a visitor's chat) can go back to the queue.
     #[error("only a chat with a visitor can go back to the queue")]
     NotADirectChat,
+    /// A chat goes back to the queue only from its one agent: another is in it.
+    #[error("another agent is in the chat: hand it to them instead")]
+    NotAlone,
     /// The visitor already has an open direct conversation: this one.
     #[error("visitor already chats in conversation '{0}'")]
     DirectChatOpen(ConversationId),
@@ -291,8 +294,8 @@ pub trait ConversationStore: Send + Sync + 'static {
         participant: Participant,
     ) -> StoreResult<Vec<ConversationSummary>>;
     /// `who` (a current participant) has seen the conversation up to `seq`, cut
-    /// to its newest entry (and, for a visitor, to its window). A position only
-    /// moves forward: otherwise nothing changes.
+    /// to the newest entry everyone may see at or before it (never an internal
+    /// note's number). A position only moves forward: otherwise nothing changes.
     async fn mark_seen(
         &self,
         id: ConversationId,

@@ -296,11 +296,16 @@ impl ConversationStore for SqliteStore {
         if member_state(&mut tx, id, who).await?.is_none() {
             return Err(Refusal::NotFound.into());
         }
-        let last: i64 = sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        let seq = (seq as i64).min(last);
+        // Cut to the newest entry everyone may see: a position that lands on an
+        // internal note would tell the visitors a note is there.
+        let seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM messages
+             WHERE conversation_id = ? AND seq <= ? AND visibility = 'everyone'",
+        )
+        .bind(id.to_string())
+        .bind(seq.min(i64::MAX as u64) as i64)
+        .fetch_one(&mut *tx)
+        .await?;
         let moved = sqlx::query(
             "UPDATE participants SET seen_seq = ?
              WHERE conversation_id = ? AND role = ? AND participant_id = ? AND seen_seq < ?",
@@ -438,12 +443,18 @@ impl ConversationStore for SqliteStore {
         let kind = match member_state(&mut tx, id, me).await? {
             None => return Err(Refusal::NotFound.into()),
             Some((_, ConversationState::Closed)) => return Err(Refusal::Closed.into()),
-            Some((kind, _)) => kind,
+            // Only an agent who has it (the chat is active) hands it on.
+            Some((_, ConversationState::Queued)) => return Err(Refusal::NotFound.into()),
+            Some((kind, ConversationState::Active)) => kind,
         };
         if to.is_none() && kind != ConversationKind::Direct {
             return Err(Refusal::NotADirectChat.into());
         }
         let before = current_participants(&mut tx, id).await?;
+        let other_agents = before.iter().any(|(p, _)| p.is_agent() && *p != me);
+        if to.is_none() && other_agents {
+            return Err(Refusal::NotAlone.into());
+        }
         let handed = match to {
             Some(agent) => Notice::Transferred {
                 name: from.name.clone(),

@@ -200,10 +200,10 @@ impl HistoryStore for SqliteStore {
         let sql = format!(
             "SELECT m.conversation_id, {columns}
              FROM message_search s
-             JOIN messages m ON m.rowid = s.rowid
+             JOIN messages m ON m.search_id = s.rowid
              JOIN conversations c ON c.id = m.conversation_id
              WHERE message_search MATCH ?7 AND {FILTER}
-             ORDER BY m.created_at DESC, m.rowid DESC
+             ORDER BY m.created_at DESC, m.search_id DESC
              LIMIT ?8"
         );
         let mut conn = self.reader.acquire().await?;

@@ -200,7 +200,7 @@ pub(super) async fn insert_message(
     .execute(&mut *conn)
     .await?;
     if let Body::Text { text } = &message.body {
-        index_text(conn, text).await?;
+        index_text(conn, id, seq, text).await?;
     }
     if let (Some(file), Some(author)) = (&message.file, &message.author) {
         let (role, uploader) = participant_parts(author.participant);
@@ -232,34 +232,43 @@ pub(super) async fn insert_message(
     })
 }
 
-/// Adds the message just inserted on `conn` to the full-text index.
-async fn index_text(conn: &mut SqliteConnection, text: &str) -> StoreResult<()> {
-    sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (last_insert_rowid(), ?)")
+/// Numbers a text message for the full-text index (`search_id`) and indexes it.
+async fn index_text(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    seq: u64,
+    text: &str,
+) -> StoreResult<()> {
+    let search_id: i64 = sqlx::query_scalar(
+        "UPDATE messages SET search_id = (SELECT COALESCE(MAX(search_id), 0) + 1 FROM messages)
+         WHERE conversation_id = ? AND seq = ? RETURNING search_id",
+    )
+    .bind(id.to_string())
+    .bind(seq as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (?, ?)")
+        .bind(search_id)
         .bind(search::index_text(text))
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Indexes the text messages written before the full-text index existed (those
-/// above the highest one it holds; messages are never renumbered). Returns how
-/// many.
+/// Indexes the text messages that are not yet (written before the index, or
+/// before it was rebuilt). Returns how many.
 pub(super) async fn index_unindexed(conn: &mut SqliteConnection) -> StoreResult<u64> {
-    let indexed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM message_search")
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT rowid, body FROM messages WHERE kind = 'text' AND rowid > ? ORDER BY rowid",
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT conversation_id, seq, body FROM messages
+         WHERE kind = 'text' AND search_id IS NULL ORDER BY created_at, conversation_id, seq",
     )
-    .bind(indexed)
     .fetch_all(&mut *conn)
     .await?;
-    for (rowid, body) in &rows {
-        sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (?, ?)")
-            .bind(rowid)
-            .bind(search::index_text(body))
-            .execute(&mut *conn)
-            .await?;
+    for (conversation, seq, body) in &rows {
+        let id = ConversationId(Uuid::parse_str(conversation).map_err(|e| {
+            StoreError::Internal(format!("stored conversation id '{conversation}': {e}"))
+        })?);
+        index_text(conn, id, *seq as u64, body).await?;
     }
     Ok(rows.len() as u64)
 }
