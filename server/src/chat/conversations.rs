@@ -353,17 +353,24 @@ impl ChatService {
     }
 
     /// A read receipt: everyone in the conversation hears how far the reader got.
+    /// Nobody is told of one from someone not (or no longer) in it, and neither is
+    /// the sender: a window sends one as entries show, and the entry that shows
+    /// may be the sender's own leaving.
     pub(super) async fn seen(
         &self,
         session: &Session,
         conversation_id: ConversationId,
         seq: u64,
     ) -> Result<Vec<ServerMsg>, ChatError> {
-        let changed = self
+        match self
             .store
             .mark_seen(conversation_id, session.participant(), seq)
-            .await?;
-        self.announce(changed);
+            .await
+        {
+            Ok(changed) => self.announce(changed),
+            Err(StoreError::Refused(Refusal::NotFound)) => {}
+            Err(err) => return Err(err.into()),
+        }
         Ok(vec![])
     }
 
