@@ -6,7 +6,7 @@ mod support;
 
 use app::protocol::{ClientMsg, ServerMsg};
 use std::time::Duration;
-use support::{chatting, msg_id, post, token, TestServer};
+use support::{chatting, msg_id, post, start_chat, token, TestServer};
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -159,21 +159,7 @@ async fn hostile_uploads_are_refused_and_leave_nothing_behind() {
 
     // Into a conversation of someone else's, or with no session: refused, nothing kept.
     let mut bob_visitor = ts.visitor(&token(3), "/demo").await;
-    bob_visitor
-        .send(&ClientMsg::StartChat {
-            client_msg_id: msg_id(),
-            text: "mine".into(),
-        })
-        .await;
-    let ServerMsg::Ack {
-        conversation_id: theirs,
-        ..
-    } = bob_visitor
-        .expect(|m| matches!(m, ServerMsg::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let theirs = start_chat(&mut bob_visitor, "mine").await;
     let (status, _) = visitor_upload(&ts, 1, theirs, "x.png", "image/png", PNG.to_vec()).await;
     assert_eq!(status, 404);
     let anonymous = post(

@@ -14,23 +14,7 @@ use app::protocol::{
 };
 use serde_json::json;
 use std::time::Duration;
-use support::{msg_id, post, token, Client, TestServer};
-
-async fn start_chat(visitor: &mut Client, text: &str) -> ConversationId {
-    visitor
-        .send(&ClientMsg::StartChat {
-            client_msg_id: msg_id(),
-            text: text.into(),
-        })
-        .await;
-    let ServerMsg::Ack {
-        conversation_id, ..
-    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
-    else {
-        unreachable!()
-    };
-    conversation_id
-}
+use support::{msg_id, post, start_chat, token, Client, TestServer};
 
 /// Starts a chat and returns it with the place in the queue the visitor is told.
 async fn start_waiting(visitor: &mut Client, text: &str) -> (ConversationId, u32) {

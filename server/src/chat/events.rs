@@ -70,6 +70,19 @@ pub struct Changed {
     pub recipients: Vec<Participant>,
 }
 
+impl Event {
+    /// Each of a conversation's new entries, in order, as events.
+    pub fn entries(
+        conversation_id: ConversationId,
+        entries: Vec<ChatMessage>,
+    ) -> impl Iterator<Item = Event> {
+        entries.into_iter().map(move |entry| Event::Entry {
+            conversation_id,
+            entry,
+        })
+    }
+}
+
 impl Changed {
     /// Nothing happened (an idempotent resend, for example).
     pub fn nothing() -> Self {
@@ -126,10 +139,7 @@ impl Changed {
             .map(|p| p.participant)
             .collect();
         let mut events = vec![Event::Conversation(conversation)];
-        events.extend(entries.into_iter().map(|entry| Event::Entry {
-            conversation_id: id,
-            entry,
-        }));
+        events.extend(Event::entries(id, entries));
         events.extend(invitations.iter().cloned().map(Event::Invitation));
         Self { events, recipients }
     }

@@ -40,6 +40,7 @@ macro_rules! store_conformance {
             a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again,
             canned_replies_are_shared_or_ones_own_with_one_shortcut_each,
             read_positions_only_move_forward_and_only_members_have_one,
+            a_file_belongs_to_the_entry_that_carries_it,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -984,4 +985,50 @@ pub async fn read_positions_only_move_forward_and_only_members_have_one(store: A
         refusal(store.mark_seen(id, stranger, 1).await),
         Refusal::NotFound
     );
+}
+
+pub async fn a_file_belongs_to_the_entry_that_carries_it(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let me = Participant::Visitor(visitor.id);
+    let info = app::protocol::FileInfo {
+        id: app::ids::FileId(Uuid::new_v4()),
+        name: "截图.png".into(),
+        content_type: "image/png".into(),
+        size: 42,
+    };
+    let mut message = text(me, "Visitor 1", "截图.png");
+    message.file = Some(info.clone());
+    let appended = store.append(id, me, message).await.unwrap();
+
+    let record = store.file_record(info.id).await.unwrap().unwrap();
+    assert_eq!(record.conversation_id, id);
+    assert_eq!(record.seq, appended.seq);
+    assert_eq!(record.info, info);
+    // The entry carries it, for everyone who reads the conversation.
+    let page = store
+        .messages_after(id, me, appended.seq - 1, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(page.messages[0].file.as_ref(), Some(&info));
+    assert!(store
+        .file_record(app::ids::FileId(Uuid::new_v4()))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Refused with its message: no record of a file nobody may see.
+    let stranger = Participant::Visitor(store.visitor_for_token(&[8; 32], "S").await.unwrap().id);
+    let mut other = text(stranger, "S", "x.png");
+    let lost = app::protocol::FileInfo {
+        id: app::ids::FileId(Uuid::new_v4()),
+        ..info
+    };
+    other.file = Some(lost.clone());
+    assert_eq!(
+        refusal(store.append(id, stranger, other).await),
+        Refusal::NotFound
+    );
+    assert!(store.file_record(lost.id).await.unwrap().is_none());
 }

@@ -446,6 +446,23 @@ impl Remote {
     }
 }
 
+/// The visitor starts a chat with `text`; returns the conversation's id.
+pub async fn start_chat(visitor: &mut Client, text: &str) -> ConversationId {
+    visitor
+        .send(&ClientMsg::StartChat {
+            client_msg_id: msg_id(),
+            text: text.into(),
+        })
+        .await;
+    let ServerMsg::Ack {
+        conversation_id, ..
+    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
+    else {
+        unreachable!()
+    };
+    conversation_id
+}
+
 /// A visitor (token `n`) in a 1:1 conversation, started with `first`, that `agent`
 /// has accepted.
 pub async fn chatting(
@@ -455,18 +472,7 @@ pub async fn chatting(
     first: &str,
 ) -> (Client, ConversationId) {
     let mut visitor = ts.visitor(&token(n), "/demo").await;
-    visitor
-        .send(&ClientMsg::StartChat {
-            client_msg_id: msg_id(),
-            text: first.into(),
-        })
-        .await;
-    let ServerMsg::Ack {
-        conversation_id, ..
-    } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
-    else {
-        unreachable!()
-    };
+    let conversation_id = start_chat(&mut visitor, first).await;
     agent.send(&ClientMsg::AcceptChat { conversation_id }).await;
     agent
         .expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == conversation_id))

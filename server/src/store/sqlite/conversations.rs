@@ -412,13 +412,7 @@ impl ConversationStore for SqliteStore {
         }
         let conversation = summary(&mut tx, id).await?;
         tx.commit().await?;
-        let mut events: Vec<Event> = entries
-            .into_iter()
-            .map(|entry| Event::Entry {
-                conversation_id: id,
-                entry,
-            })
-            .collect();
+        let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         if closes && state == ConversationState::Queued {
             events.push(Event::QueueRemoved(id));
@@ -523,13 +517,7 @@ impl ConversationStore for SqliteStore {
             None => queue_item(&mut tx, id).await?,
         };
         tx.commit().await?;
-        let mut events: Vec<Event> = entries
-            .into_iter()
-            .map(|entry| Event::Entry {
-                conversation_id: id,
-                entry,
-            })
-            .collect();
+        let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         events.extend(queued.map(Event::QueueAdded));
         Ok(Changed { events, recipients })
