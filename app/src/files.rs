@@ -63,6 +63,14 @@ impl FileLinks {
         });
     }
 
+    /// Subscribes the caller to links arriving (a window that follows its newest
+    /// entry scrolls again when a picture's link arrives and the picture shows).
+    pub fn track(&self) {
+        if let Some(signed) = self.signed {
+            signed.track();
+        }
+    }
+
     /// The address to fetch `id` from, once known. A visitor's link is asked for
     /// once, and again shortly before it expires.
     pub fn url(&self, id: FileId) -> Option<String> {

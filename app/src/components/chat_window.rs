@@ -272,10 +272,43 @@ pub fn ChatWindow(
             + pending.with(Vec::len)
             + earlier_messages.with(|e| e.as_ref().map_or(0, Vec::len))
     });
+    // Who else has seen the reader's newest message: "Seen", or in a group who.
+    let seen = move || {
+        let view = view_of()?;
+        let me = store.me();
+        let mine = view
+            .messages
+            .values()
+            .rev()
+            .find(|m| {
+                m.visibility == Visibility::Everyone
+                    && matches!(m.body, Body::Text { .. })
+                    && m.author.as_ref().map(|a| a.participant) == me
+            })?
+            .seq;
+        let (newest, who) = view.seen_by_others(me, mine);
+        if who.is_empty() {
+            return None;
+        }
+        let text = match view.summary.kind {
+            ConversationKind::Direct => t(lang, Key::Seen).to_owned(),
+            ConversationKind::Group => {
+                let names: Vec<String> = who.iter().map(|n| shown_name(lang, n)).collect();
+                tf(lang, Key::SeenBy, &[&names.join(", ")])
+            }
+        };
+        Some((newest, text))
+    };
+    let file_links = use_context::<crate::files::FileLinks>();
     Effect::new(move |before: Option<(Option<ConversationId>, usize)>| {
         let id = conversation_id.get();
         let count = entry_count.get();
+        // What shows below the entries, or grows in them, moves the bottom too.
         typing();
+        seen();
+        if let Some(links) = file_links {
+            links.track();
+        }
         let Some(el) = list.get() else {
             return (id, count);
         };
@@ -314,33 +347,6 @@ pub fn ChatWindow(
             }
         });
     }
-    // Who else has seen the reader's newest message: "Seen", or in a group who.
-    let seen = move || {
-        let view = view_of()?;
-        let me = store.me();
-        let mine = view
-            .messages
-            .values()
-            .rev()
-            .find(|m| {
-                m.visibility == Visibility::Everyone
-                    && matches!(m.body, Body::Text { .. })
-                    && m.author.as_ref().map(|a| a.participant) == me
-            })?
-            .seq;
-        let (newest, who) = view.seen_by_others(me, mine);
-        if who.is_empty() {
-            return None;
-        }
-        let text = match view.summary.kind {
-            ConversationKind::Direct => t(lang, Key::Seen).to_owned(),
-            ConversationKind::Group => {
-                let names: Vec<String> = who.iter().map(|n| shown_name(lang, n)).collect();
-                tf(lang, Key::SeenBy, &[&names.join(", ")])
-            }
-        };
-        Some((newest, text))
-    };
     let on_scroll = move |_| {
         let Some(el) = list.get_untracked() else {
             return;
