@@ -22,8 +22,9 @@ BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR=".tools/binaryen"
 # Debian packages needed by `./setup.sh test`. Extend when a later test needs a
 # service, e.g. "chromium chromium-driver postgresql nats-server". The CJK fonts
-# let Chromium draw the Chinese UI the browser tests look at.
-APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk"
+# let Chromium draw the Chinese UI the browser tests look at; aiosmtpd is the
+# SMTP server the mail tests send to.
+APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk python3-aiosmtpd"
 
 # The project-local wasm-opt (npm binaryen) must come first on PATH: Debian's
 # binaryen produces a .wasm that fails in the browser, and without any wasm-opt

@@ -3,7 +3,8 @@
 //! checks the role on every call; this view is only offered to admins.
 
 use crate::api::{
-    add_agent, list_agents, remove_agent, set_agent_password, AgentView, ApiError, NewAgentAccount,
+    add_agent, list_agents, remove_agent, set_agent_email, set_agent_password, AgentView, ApiError,
+    NewAgentAccount,
 };
 use crate::components::ErrorToast;
 use crate::i18n::{t, Key, Lang};
@@ -164,6 +165,21 @@ fn AccountRow(
             done(result, t(lang, Key::PasswordChanged));
         });
     };
+    let new_email: NodeRef<leptos::html::Input> = NodeRef::new();
+    let set_email = {
+        let username = account.username.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let username = username.clone();
+            let email = value_of(new_email).trim().to_owned();
+            leptos::task::spawn_local(async move {
+                done(
+                    set_agent_email(username, email).await,
+                    t(lang, Key::EmailSaved),
+                );
+            });
+        }
+    };
     let is_me = account.id == me;
     view! {
         <li class="account" data-testid="admin-agent-row" data-username=account.username.clone()>
@@ -175,6 +191,12 @@ fn AccountRow(
                     autocomplete="new-password" aria-label=t(lang, Key::NewPassword)
                     placeholder=t(lang, Key::NewPassword) node_ref=new_password/>
                 <button type="submit" data-testid="admin-set-password">{t(lang, Key::SetPassword)}</button>
+            </form>
+            <form class="set-email" on:submit=set_email>
+                <input data-testid="admin-email" type="email" maxlength="254" autocomplete="off"
+                    aria-label=t(lang, Key::OfflineMailTo) placeholder=t(lang, Key::OfflineMailTo)
+                    prop:value=account.email.clone().unwrap_or_default() node_ref=new_email/>
+                <button type="submit" data-testid="admin-set-email">{t(lang, Key::Save)}</button>
             </form>
             {(!is_me).then(|| view! {
                 <button type="button" class="danger" data-testid="admin-remove" on:click=remove>

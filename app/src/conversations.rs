@@ -387,6 +387,7 @@ impl Conversations {
             | ServerMsg::Invitation { .. }
             | ServerMsg::OfflineMessageStored
             | ServerMsg::Transcript { .. }
+            | ServerMsg::TranscriptEmailed { .. }
             | ServerMsg::FileLink { .. }
             | ServerMsg::NameChanged { .. } => {}
         }
@@ -590,6 +591,7 @@ mod tests {
             },
             conversations,
             agents_available: true,
+            email_transcripts: false,
         }
     }
 

@@ -270,6 +270,10 @@ table! {
     AttachShort => "File", "文件", "檔案";
     Transcript => "Transcript", "聊天记录", "聊天紀錄";
     DownloadTranscript => "Download the transcript", "下载聊天记录", "下載聊天紀錄";
+    OfflineMailTo => "Email offline messages to", "离线留言发送到邮箱", "離線留言寄到信箱";
+    EmailSaved => "Email address saved.", "邮箱地址已保存。", "信箱地址已儲存。";
+    EmailTranscript => "Email it to me", "发送到我的邮箱", "寄到我的信箱";
+    TranscriptEmailed => "The transcript is on its way to {}.", "聊天记录已发送至 {}。", "聊天紀錄已寄至 {}。";
     SeenBy => "Seen by {}", "{} 已读", "{} 已讀";
     Transferred => "{} passed the conversation to {}, who answers from now on", "{} 已将会话转给 {}，由其继续为您服务", "{} 已將會話轉給 {}，由其繼續為您服務";
     Requeued => "{} passed the chat on; the next free agent will answer", "{} 已转交本次聊天，下一位空闲的客服将为您服务", "{} 已轉交本次聊天，下一位空閒的客服將為您服務";

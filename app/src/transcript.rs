@@ -9,7 +9,7 @@ use crate::ids::ConversationId;
 use crate::protocol::{Body, ChatMessage, Visibility};
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc(at_ms: i64) -> String {
+pub fn utc(at_ms: i64) -> String {
     let iso = crate::time::iso(at_ms);
     format!("{} {} UTC", &iso[..10], &iso[11..19])
 }

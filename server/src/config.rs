@@ -37,6 +37,12 @@ pub struct Config {
     pub files_dir: PathBuf,
     /// `CHAT_MAX_UPLOAD_BYTES`, default 10 MiB: the largest file that may be sent.
     pub max_upload_bytes: usize,
+    /// `CHAT_SMTP_URL` with `CHAT_MAIL_FROM` (the sender, required with it): mail
+    /// transcripts and offline messages. Unset: no mail.
+    pub mailer: Option<crate::mail::Mailer>,
+    /// `CHAT_MAIL_LANG` (`en` by default, `zh-Hans`, `zh-Hant`): the language of
+    /// mails to agents.
+    pub mail_lang: app::i18n::Lang,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -104,7 +110,31 @@ impl Config {
             })?,
             Err(_) => crate::files::DEFAULT_MAX_BYTES,
         };
+        let mailer = match std::env::var("CHAT_SMTP_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let from = std::env::var("CHAT_MAIL_FROM").unwrap_or_default();
+                if from.trim().is_empty() {
+                    return Err(
+                        "CHAT_SMTP_URL is set, so CHAT_MAIL_FROM must name the sender, \
+                                e.g. 'Support <support@example.com>'"
+                            .to_owned(),
+                    );
+                }
+                Some(
+                    crate::mail::Mailer::new(url.trim(), from.trim())
+                        .map_err(|e| format!("CHAT_SMTP_URL / CHAT_MAIL_FROM: {e}"))?,
+                )
+            }
+            _ => None,
+        };
+        let mail_lang = match std::env::var("CHAT_MAIL_LANG") {
+            Ok(tag) if !tag.trim().is_empty() => app::i18n::Lang::from_tag(&tag)
+                .ok_or_else(|| format!("CHAT_MAIL_LANG '{tag}': use en, zh-Hans or zh-Hant"))?,
+            _ => app::i18n::Lang::default(),
+        };
         Ok(Config {
+            mailer,
+            mail_lang,
             files_dir,
             max_upload_bytes,
             allowed_origins,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod files;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod routing;
 pub mod store;
 
@@ -56,6 +57,8 @@ impl Server {
             ChatConfig {
                 presence_grace: config.presence_grace,
                 limits: config.limits,
+                mailer: config.mailer.clone(),
+                mail_lang: config.mail_lang,
                 ..ChatConfig::default()
             },
         );

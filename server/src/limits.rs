@@ -55,6 +55,10 @@ pub struct Limits {
     pub uploads_per_sender: Rate,
     /// Files all senders at one address may send together.
     pub uploads_per_ip: Rate,
+    /// Transcripts one visitor may have e-mailed.
+    pub transcript_mails_per_visitor: Rate,
+    /// Transcripts one e-mail address may be sent, whoever asks.
+    pub transcript_mails_per_address: Rate,
 }
 
 impl Default for Limits {
@@ -75,6 +79,10 @@ impl Default for Limits {
             uploads_per_sender: Rate::new(1.0 / 6.0, 10.0),
             // An office sending screenshots.
             uploads_per_ip: Rate::new(1.0, 60.0),
+            // A few tries (a mistyped address), then one every two minutes.
+            transcript_mails_per_visitor: Rate::new(1.0 / 120.0, 3.0),
+            // Five, then one every ten minutes.
+            transcript_mails_per_address: Rate::new(1.0 / 600.0, 5.0),
         }
     }
 }
@@ -91,6 +99,8 @@ impl Limits {
             failed_logins_per_ip: Rate::UNLIMITED,
             uploads_per_sender: Rate::UNLIMITED,
             uploads_per_ip: Rate::UNLIMITED,
+            transcript_mails_per_visitor: Rate::UNLIMITED,
+            transcript_mails_per_address: Rate::UNLIMITED,
         }
     }
 }

@@ -62,6 +62,12 @@ enum AgentCommand {
     List,
     /// Remove an agent and end its sessions.
     Remove { username: String },
+    /// Set the address an agent is mailed offline messages at (with CHAT_SMTP_URL);
+    /// without an address, clears it.
+    Email {
+        username: String,
+        address: Option<String>,
+    },
     /// Change an agent's password (read from standard input) and end its sessions.
     Passwd {
         username: String,
@@ -171,11 +177,21 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
         AgentCommand::List => {
             for agent in store.agents().await? {
                 println!(
-                    "{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}",
                     agent.username,
                     agent.role.as_str(),
-                    agent.name
+                    agent.name,
+                    agent.email.as_deref().unwrap_or("-")
                 );
+            }
+        }
+        AgentCommand::Email { username, address } => {
+            let address = address.unwrap_or_default();
+            server::chat::agents::set_email(store, &username, &address).await?;
+            if address.trim().is_empty() {
+                println!("'{username}' is mailed no offline messages");
+            } else {
+                println!("offline messages go to {} for '{username}'", address.trim());
             }
         }
         AgentCommand::Remove { username } => {

@@ -72,6 +72,9 @@ pub struct AgentView {
     pub username: String,
     pub name: String,
     pub role: AgentRole,
+    /// Where offline messages are mailed to the agent; none: not mailed.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -161,6 +164,14 @@ mod backend {
             token: &str,
             username: &str,
             password: &str,
+        ) -> Result<(), ApiError>;
+        /// An admin sets (or, empty, clears) the address an account is mailed
+        /// offline messages at.
+        async fn set_agent_email(
+            &self,
+            token: &str,
+            username: &str,
+            email: &str,
         ) -> Result<(), ApiError>;
         /// A page of past conversations (any agent).
         async fn history(
@@ -415,6 +426,17 @@ pub async fn remove_agent(username: String) -> Result<(), ApiError> {
     backend::answer(async move {
         let (backend, token) = backend::with_session()?;
         backend.remove_agent(&token, &username).await
+    })
+    .await
+}
+
+/// Sets the address an agent is mailed offline messages at; empty clears it
+/// (admins only).
+#[server(endpoint = "admin/set_email", input = leptos::server_fn::codec::Json)]
+pub async fn set_agent_email(username: String, email: String) -> Result<(), ApiError> {
+    backend::answer(async move {
+        let (backend, token) = backend::with_session()?;
+        backend.set_agent_email(&token, &username, &email).await
     })
     .await
 }

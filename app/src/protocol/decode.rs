@@ -151,6 +151,7 @@ enum ServerTag {
     Rated,
     Seen,
     Transcript,
+    TranscriptEmailed,
     FileLink,
     QueuePosition,
     Invitation,
@@ -170,6 +171,8 @@ struct ServerFlat {
     me: Option<Me>,
     conversations: Option<Vec<ConversationSummary>>,
     agents_available: Option<bool>,
+    email_transcripts: Option<bool>,
+    email: Option<String>,
     client_msg_id: Option<MessageId>,
     conversation_id: Option<ConversationId>,
     seq: Option<u64>,
@@ -213,6 +216,7 @@ impl<'de> Deserialize<'de> for ServerMsg {
                 me: need(f.me, "me")?,
                 conversations: need(f.conversations, "conversations")?,
                 agents_available: need(f.agents_available, "agents_available")?,
+                email_transcripts: f.email_transcripts.unwrap_or(false),
             },
             ServerTag::Ack => ServerMsg::Ack {
                 client_msg_id: need(f.client_msg_id, "client_msg_id")?,
@@ -280,6 +284,10 @@ impl<'de> Deserialize<'de> for ServerMsg {
                 conversation_id: conversation_id()?,
                 text: need(f.text, "text")?,
             },
+            ServerTag::TranscriptEmailed => ServerMsg::TranscriptEmailed {
+                conversation_id: conversation_id()?,
+                email: need(f.email, "email")?,
+            },
             ServerTag::FileLink => ServerMsg::FileLink {
                 file_id: need(f.file_id, "file_id")?,
                 url: need(f.url, "url")?,
@@ -337,6 +345,7 @@ mod tests {
             ServerMsg::Rated { .. } => ServerTag::Rated,
             ServerMsg::Seen { .. } => ServerTag::Seen,
             ServerMsg::Transcript { .. } => ServerTag::Transcript,
+            ServerMsg::TranscriptEmailed { .. } => ServerTag::TranscriptEmailed,
             ServerMsg::FileLink { .. } => ServerTag::FileLink,
             ServerMsg::QueuePosition { .. } => ServerTag::QueuePosition,
             ServerMsg::Invitation { .. } => ServerTag::Invitation,
@@ -466,6 +475,7 @@ mod tests {
                 },
                 conversations: vec![summary()],
                 agents_available: true,
+                email_transcripts: true,
             },
             ServerMsg::Welcome {
                 me: Me::Agent {
@@ -477,6 +487,7 @@ mod tests {
                 },
                 conversations: vec![],
                 agents_available: false,
+                email_transcripts: false,
             },
             ServerMsg::Ack {
                 client_msg_id: MessageId(id()),
@@ -539,6 +550,10 @@ mod tests {
             ServerMsg::Transcript {
                 conversation_id: c,
                 text: "[2026-12-01 18:00:00 UTC] Ann: hi\n".into(),
+            },
+            ServerMsg::TranscriptEmailed {
+                conversation_id: c,
+                email: "ann@example.com".into(),
             },
             ServerMsg::Seen {
                 conversation_id: c,
@@ -609,7 +624,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 27, "a sample of every variant");
+        assert_eq!(tags.len(), 28, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

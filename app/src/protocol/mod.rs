@@ -484,6 +484,16 @@ pub enum ClientMsg {
         #[serde(default)]
         lang: Option<String>,
     },
+    /// Visitors only, when the server sends mail (`email_transcripts` in
+    /// `welcome`): mails the transcript, as [`ClientMsg::Transcript`] gives it, to
+    /// `email`; answered by [`ServerMsg::TranscriptEmailed`] once the mail server
+    /// took it, or an `unavailable` error.
+    EmailTranscript {
+        conversation_id: ConversationId,
+        email: String,
+        #[serde(default)]
+        lang: Option<String>,
+    },
     /// Visitors only: a link to fetch a file of a message they may see (answered
     /// by [`ServerMsg::FileLink`]); agents fetch files with their session.
     FileLink {
@@ -537,6 +547,7 @@ impl ClientMsg {
             | ClientMsg::LeaveMessage { .. }
             | ClientMsg::Seen { .. }
             | ClientMsg::Transcript { .. }
+            | ClientMsg::EmailTranscript { .. }
             | ClientMsg::FileLink { .. }
             | ClientMsg::Rate { .. } => None,
         }
@@ -567,6 +578,9 @@ impl ClientMsg {
             }
             | ClientMsg::Transcript {
                 conversation_id, ..
+            }
+            | ClientMsg::EmailTranscript {
+                conversation_id, ..
             } => Some(*conversation_id),
             ClientMsg::Hello { .. }
             | ClientMsg::PageView { .. }
@@ -589,6 +603,8 @@ pub enum ServerMsg {
         conversations: Vec<ConversationSummary>,
         /// Whether any agent is online (visitors show the offline form when not).
         agents_available: bool,
+        /// Whether visitors may have their transcript e-mailed.
+        email_transcripts: bool,
     },
     /// The message with this client id is stored under `seq`.
     Ack {
@@ -668,6 +684,11 @@ pub enum ServerMsg {
     Transcript {
         conversation_id: ConversationId,
         text: String,
+    },
+    /// Answer to `email_transcript`: the mail server took the transcript for `email`.
+    TranscriptEmailed {
+        conversation_id: ConversationId,
+        email: String,
     },
     /// Someone in a conversation the receiver takes part in has read further.
     Seen {

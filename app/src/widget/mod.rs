@@ -76,6 +76,15 @@ enum OfflineForm {
     Sent,
 }
 
+/// The visitor's request to have a transcript e-mailed.
+#[derive(Clone, Debug, PartialEq)]
+enum TranscriptMail {
+    Idle,
+    Sending,
+    /// The mail server took it, for this address.
+    Sent(String),
+}
+
 /// Which group conversation grew out of which one-to-one chat, kept across pages.
 #[derive(Clone, Copy)]
 struct Earlier(RwSignal<HashMap<ConversationId, ConversationId>>);
@@ -142,6 +151,9 @@ struct WidgetState {
     current: Memo<Option<Current>>,
     /// Where the files of messages are fetched from (signed links).
     files: FileLinks,
+    /// Whether the server mails transcripts, and the visitor's request.
+    email_transcripts: RwSignal<bool>,
+    transcript_mail: RwSignal<TranscriptMail>,
 }
 
 impl WidgetState {
@@ -193,6 +205,8 @@ impl WidgetState {
             earlier: Earlier(RwSignal::new(HashMap::new())),
             current,
             files: FileLinks::signed(Callback::new(move |msg| session.send(msg))),
+            email_transcripts: RwSignal::new(false),
+            transcript_mail: RwSignal::new(TranscriptMail::Idle),
         }
     }
 
@@ -250,11 +264,13 @@ impl WidgetState {
                 me,
                 agents_available,
                 conversations,
+                email_transcripts,
             } => {
                 if let Me::Visitor { name, .. } = me {
                     self.my_name.set(name);
                 }
                 self.agents_available.set(agents_available);
+                self.email_transcripts.set(email_transcripts);
                 // The one-to-one chats that groups grew out of: their history shows
                 // again in the group's window.
                 let groups: Vec<ConversationId> = conversations
@@ -310,7 +326,15 @@ impl WidgetState {
                 conversation_id,
                 text,
             } => browser::save_text(&crate::transcript::file_name(conversation_id), &text),
-            ServerMsg::Error { code, .. } => self.error.set(Some(code.into())),
+            ServerMsg::TranscriptEmailed { email, .. } => {
+                self.transcript_mail.set(TranscriptMail::Sent(email))
+            }
+            ServerMsg::Error { code, .. } => {
+                if self.transcript_mail.get_untracked() == TranscriptMail::Sending {
+                    self.transcript_mail.set(TranscriptMail::Idle);
+                }
+                self.error.set(Some(code.into()))
+            }
             _ => {}
         }
     }

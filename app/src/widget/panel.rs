@@ -3,7 +3,7 @@
 //! place in the queue, the leave-a-message form). A chunk of code of its own,
 //! fetched the first time the visitor opens the chat.
 
-use super::{OfflineForm, WidgetState, MUTED_KEY};
+use super::{OfflineForm, TranscriptMail, WidgetState, MUTED_KEY};
 use crate::browser;
 use crate::chat_store::ChatStore;
 use crate::components::ChatWindow;
@@ -78,6 +78,7 @@ pub fn panel(state: WidgetState) -> AnyView {
         for id in done {
             store.remove(id);
         }
+        state.transcript_mail.set(TranscriptMail::Idle);
         offline.set(OfflineForm::Editing);
     };
     let answer = move |invitation_id: InvitationId, accept: bool| {
@@ -206,6 +207,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                                     }>
                                     {t(lang, Key::DownloadTranscript)}
                                 </button>
+                                <TranscriptMailForm lang conversation_id state/>
                             }.into_any())}
                             <button type="button" class="start-new" data-testid="start-new-chat" on:click=start_new>
                                 {t(lang, Key::StartNewChat)}
@@ -509,5 +511,55 @@ fn RatingForm(
                 </button>
             </form>
         </Show>
+    }
+}
+
+/// When the server sends mail: the visitor's address, to have the transcript
+/// mailed; once the mail server took it, to which address it went.
+#[component]
+fn TranscriptMailForm(
+    lang: Lang,
+    conversation_id: ConversationId,
+    state: WidgetState,
+) -> impl IntoView {
+    let mail = state.transcript_mail;
+    let email = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let sent = state.send(ClientMsg::EmailTranscript {
+            conversation_id,
+            email: email.get_untracked().trim().to_owned(),
+            lang: Some(lang.tag().to_owned()),
+        });
+        if sent {
+            mail.set(TranscriptMail::Sending);
+        }
+    };
+    move || {
+        if !state.email_transcripts.get() {
+            return ().into_any();
+        }
+        match mail.get() {
+            TranscriptMail::Sent(to) => view! {
+                <p class="transcript-emailed" data-testid="transcript-emailed" role="status">
+                    {tf(lang, Key::TranscriptEmailed, &[&to])}
+                </p>
+            }
+            .into_any(),
+            progress => view! {
+                <form class="transcript-mail" data-testid="transcript-email-form" on:submit=submit>
+                    <input data-testid="transcript-email" type="email" required maxlength="254"
+                        autocomplete="email" aria-label=t(lang, Key::YourEmail)
+                        placeholder=t(lang, Key::YourEmail)
+                        prop:value=move || email.get()
+                        on:input=move |ev| email.set(event_target_value(&ev))/>
+                    <button type="submit" data-testid="transcript-email-send"
+                        disabled=progress == TranscriptMail::Sending>
+                        {t(lang, Key::EmailTranscript)}
+                    </button>
+                </form>
+            }
+            .into_any(),
+        }
     }
 }

@@ -25,6 +25,8 @@ pub enum AccountError {
     BadName(String),
     #[error("password must be at least {MIN_PASSWORD_CHARS} characters")]
     ShortPassword,
+    #[error("'{0}' is not an e-mail address")]
+    BadEmail(String),
     #[error("agent '{0}' already exists; use `agent passwd` to change its password")]
     Exists(String),
     #[error("no agent '{0}'; `agent list` shows who exists")]
@@ -106,6 +108,22 @@ pub async fn set_password(
     }
 }
 
+/// Sets the address the agent is mailed offline messages at; an empty one clears it.
+pub async fn set_email(store: &dyn Store, username: &str, email: &str) -> Result<(), AccountError> {
+    let email = match email.trim() {
+        "" => None,
+        typed => Some(
+            super::conversations::email_address(typed)
+                .ok_or_else(|| AccountError::BadEmail(typed.to_owned()))?,
+        ),
+    };
+    match store.set_agent_email(username, email.as_deref()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AccountError::Missing(username.to_owned())),
+        Err(e) => Err(AccountError::Store(e)),
+    }
+}
+
 pub async fn remove(store: &dyn Store, username: &str) -> Result<(), AccountError> {
     match store.remove_agent(username).await {
         Ok(true) => Ok(()),
@@ -148,6 +166,13 @@ impl ChatService {
         tracing::info!(%username, "password set");
         let agent = self.store.agent_by_username(username).await?;
         self.announce_accounts(agent.map(|a| a.id)).await;
+        Ok(())
+    }
+
+    /// Sets the address an agent is mailed offline messages at (empty: none).
+    pub async fn set_agent_email(&self, username: &str, email: &str) -> Result<(), AccountError> {
+        set_email(self.store.as_ref(), username, email).await?;
+        tracing::info!(%username, "e-mail address set");
         Ok(())
     }
 

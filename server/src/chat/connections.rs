@@ -105,6 +105,7 @@ impl ChatService {
                     },
                     conversations,
                     agents_available: self.presence().agents_available(),
+                    email_transcripts: self.mails_transcripts(),
                 });
                 // An invitation still pending pops up again on the next page.
                 for msg in self.pending_invitation_msgs(&conn.session).await? {
@@ -142,6 +143,7 @@ impl ChatService {
                         },
                         conversations,
                         agents_available: presence.agents_available(),
+                        email_transcripts: self.mails_transcripts(),
                     };
                     (welcome, presence.visitors(), presence.agents_available())
                 };

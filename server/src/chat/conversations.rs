@@ -39,6 +39,12 @@ pub(super) fn display_name(name: &str) -> Result<DisplayName, ChatError> {
     })
 }
 
+/// An e-mail address someone typed, without surrounding blanks, if it looks like one.
+pub(crate) fn email_address(typed: &str) -> Option<String> {
+    let email = typed.trim();
+    (char_len(email) <= MAX_EMAIL_CHARS && is_plausible_email(email)).then(|| email.to_owned())
+}
+
 fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
@@ -432,10 +438,7 @@ impl ChatService {
         let visitor_id = session.visitor_id().ok_or(ChatError::Forbidden)?;
         // What a person typed into the form: surrounding blanks go.
         let name = display_name(name.trim())?.into_string();
-        let email = email.trim().to_owned();
-        if char_len(&email) > MAX_EMAIL_CHARS || !is_plausible_email(&email) {
-            return Err(ChatError::InvalidField("email"));
-        }
+        let email = email_address(&email).ok_or(ChatError::InvalidField("email"))?;
         check_text(&text)?;
         let page_url = self.visitor_page_url(visitor_id);
         let message = self
@@ -450,6 +453,7 @@ impl ChatService {
             })
             .await?;
         self.announce_one(Event::OfflineMessageReceived(message));
+        self.offline_message_left();
         Ok(vec![ServerMsg::OfflineMessageStored])
     }
 

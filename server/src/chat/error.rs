@@ -32,6 +32,10 @@ pub enum ChatError {
     InviteeUnavailable(Vec<String>),
     #[error("the invitation is no longer pending")]
     InvitationClosed,
+    #[error("too many requests of this kind; try again later")]
+    RateLimited,
+    #[error("the mail could not be sent: {0}")]
+    MailFailed(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -75,6 +79,9 @@ impl ChatError {
             ChatError::IdConflict => ErrorCode::IdConflict,
             ChatError::InviteeUnavailable(_) => ErrorCode::InviteeUnavailable,
             ChatError::InvitationClosed => ErrorCode::InvitationClosed,
+            ChatError::RateLimited => ErrorCode::RateLimited,
+            // Like storage: nothing was sent, and the same request may work later.
+            ChatError::MailFailed(_) => ErrorCode::Unavailable,
             ChatError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             ChatError::Store(
                 StoreError::Duplicate(_) | StoreError::Internal(_) | StoreError::Refused(_),
@@ -93,6 +100,7 @@ impl ChatError {
                 tracing::warn!(%detail, "storage unavailable; the client will retry")
             }
             ChatError::Store(err) => tracing::error!(%err, "storage failed"),
+            ChatError::MailFailed(detail) => tracing::warn!(%detail, "a mail was not sent"),
             _ => tracing::debug!(
                 err = %self,
                 conversation = ?conversation_id,

@@ -18,6 +18,7 @@ pub mod events;
 mod files;
 mod history;
 mod invitations;
+mod mail;
 #[cfg(test)]
 mod order_tests;
 mod presence;
@@ -61,6 +62,10 @@ pub struct ChatConfig {
     /// How long a connection waits for a missing entry before it is read from the
     /// store.
     pub repair_after: Duration,
+    /// Sends transcripts and offline messages by e-mail; none: no mail.
+    pub mailer: Option<crate::mail::Mailer>,
+    /// The language of mails to agents.
+    pub mail_lang: app::i18n::Lang,
 }
 
 /// How long a missing entry may be late before it is read from the store.
@@ -72,6 +77,8 @@ impl Default for ChatConfig {
             presence_grace: DEFAULT_PRESENCE_GRACE,
             limits: Limits::default(),
             repair_after: DEFAULT_REPAIR_AFTER,
+            mailer: None,
+            mail_lang: app::i18n::Lang::default(),
         }
     }
 }
@@ -94,6 +101,8 @@ pub struct ChatService {
     queue_places: tokio::sync::Mutex<std::collections::HashMap<ConversationId, u32>>,
     /// Signs the links visitors fetch files with.
     links: crate::files::Links,
+    /// E-mail, when a mailer is configured.
+    mail: Option<mail::MailDesk>,
 }
 
 impl ChatService {
@@ -109,6 +118,10 @@ impl ChatService {
             router,
             presence: Mutex::new(Presence::default()),
             logins: accounts::LoginThrottle::new(&config.limits),
+            mail: config
+                .mailer
+                .clone()
+                .map(|mailer| mail::MailDesk::new(mailer, config.mail_lang, &config.limits)),
             config,
             sequencer: (0..SEQUENCER_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -117,6 +130,9 @@ impl ChatService {
             links: crate::files::Links::random(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
+        if service.mail.is_some() {
+            tokio::spawn(mail::offline_mailer(Arc::downgrade(&service)));
+        }
         service
     }
 
@@ -204,6 +220,14 @@ impl ChatService {
                 conversation_id,
                 lang,
             } => self.transcript_frame(session, conversation_id, lang).await,
+            ClientMsg::EmailTranscript {
+                conversation_id,
+                email,
+                lang,
+            } => {
+                self.email_transcript(session, conn, conversation_id, email, lang)
+                    .await
+            }
             ClientMsg::FileLink { file_id } => self.file_link(session, file_id).await,
         };
         match result {

@@ -30,6 +30,7 @@ fn view(agent: AgentRecord) -> AgentView {
         username: agent.username,
         name: agent.name,
         role: agent.role,
+        email: agent.email,
     }
 }
 
@@ -74,6 +75,7 @@ fn account_error(err: AccountError) -> ApiError {
         AccountError::BadUsername(_)
         | AccountError::BadName(_)
         | AccountError::ShortPassword
+        | AccountError::BadEmail(_)
         | AccountError::Exists(_) => ErrorCode::InvalidField,
         AccountError::Missing(_) => ErrorCode::NotFound,
         AccountError::Hash(_) => ErrorCode::Internal,
@@ -233,6 +235,20 @@ impl ConsoleBackend for ConsoleApi {
         // Its sessions end (the admin's own too, when it was theirs).
         self.chat
             .set_agent_password(username, password)
+            .await
+            .map_err(account_error)
+    }
+
+    async fn set_agent_email(
+        &self,
+        token: &str,
+        username: &str,
+        email: &str,
+    ) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        tracing::info!(admin = %admin.username, %username, "setting an e-mail address");
+        self.chat
+            .set_agent_email(username, email)
             .await
             .map_err(account_error)
     }

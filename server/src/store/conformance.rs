@@ -11,7 +11,7 @@ use crate::store::{
 use app::api::{HistoryCursor, HistoryFilter, RatingFilter};
 use app::ids::{ConversationId, InvitationId, MessageId, Participant};
 use app::protocol::{
-    AgentRole, Author, Body, ConversationState, InvitationState, Notice, Visibility,
+    AgentRole, Author, Body, ConversationState, Handled, InvitationState, Notice, Visibility,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -41,6 +41,7 @@ macro_rules! store_conformance {
             canned_replies_are_shared_or_ones_own_with_one_shortcut_each,
             read_positions_only_move_forward_and_only_members_have_one,
             a_file_belongs_to_the_entry_that_carries_it,
+            offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -1031,4 +1032,75 @@ pub async fn a_file_belongs_to_the_entry_that_carries_it(store: Arc<dyn Store>) 
         Refusal::NotFound
     );
     assert!(store.file_record(lost.id).await.unwrap().is_none());
+}
+
+pub async fn offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address(
+    store: Arc<dyn Store>,
+) {
+    let ann = agent(store.as_ref(), "ann").await;
+    assert_eq!(ann.email, None);
+    assert!(store
+        .set_agent_email("ann", Some("ann@example.com"))
+        .await
+        .unwrap());
+    let read = store.agent(ann.id).await.unwrap().unwrap();
+    assert_eq!(read.email.as_deref(), Some("ann@example.com"));
+    assert!(store.set_agent_email("ann", None).await.unwrap());
+    assert_eq!(store.agent(ann.id).await.unwrap().unwrap().email, None);
+    assert!(!store.set_agent_email("nobody", None).await.unwrap());
+
+    let leave = |body: &str, at_ms| crate::store::NewOfflineMessage {
+        visitor_id: None,
+        name: "Mia".into(),
+        email: "mia@example.com".into(),
+        body: body.into(),
+        page_url: String::new(),
+        at_ms,
+    };
+    let old = store.add_offline_message(leave("old", 100)).await.unwrap();
+    let first = store
+        .add_offline_message(leave("first", 2_000))
+        .await
+        .unwrap();
+    let second = store
+        .add_offline_message(leave("second", 3_000))
+        .await
+        .unwrap();
+    let waiting = |since| {
+        let store = store.clone();
+        async move {
+            store
+                .unmailed_offline_messages(since, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.body)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Oldest first, and only those since the given time.
+    assert_eq!(waiting(1_000).await, ["first", "second"]);
+    assert_eq!(waiting(0).await, ["old", "first", "second"]);
+    assert_eq!(
+        store.unmailed_offline_messages(0, 1).await.unwrap()[0].id,
+        old.id
+    );
+    store.mark_offline_mailed(first.id, 5_000).await.unwrap();
+    assert_eq!(waiting(1_000).await, ["second"]);
+    // Handling a message does not count as mailing it.
+    store
+        .set_offline_handled(
+            second.id,
+            Some(Handled {
+                by_name: "Ann".into(),
+                at_ms: 6_000,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(waiting(1_000).await, ["second"]);
+    store.mark_offline_mailed(second.id, 7_000).await.unwrap();
+    assert!(waiting(1_000).await.is_empty());
+    // Still listed for the console, mailed or not.
+    assert_eq!(store.offline_messages(10).await.unwrap().len(), 3);
 }

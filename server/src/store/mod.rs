@@ -81,6 +81,8 @@ pub struct AgentRecord {
     /// The status the agent chose; the effective one also depends on presence.
     pub status: AgentStatus,
     pub password_hash: String,
+    /// Where the agent is told of offline messages by e-mail; none: not told.
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -223,6 +225,9 @@ pub trait AgentStore: Send + Sync + 'static {
     /// Sets the password hash and ends the agent's sessions; false when no such agent.
     async fn set_password_hash(&self, username: &str, hash: &str) -> StoreResult<bool>;
     async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> StoreResult<()>;
+    /// Sets (or, with `None`, clears) the address the agent is mailed offline
+    /// messages at; false when no such agent.
+    async fn set_agent_email(&self, username: &str, email: Option<&str>) -> StoreResult<bool>;
 }
 
 /// Agent sessions, kept by the hash of their token.
@@ -382,6 +387,15 @@ pub trait OfflineMessageStore: Send + Sync + 'static {
         id: MessageId,
         handled: Option<Handled>,
     ) -> StoreResult<Option<OfflineMessage>>;
+    /// Offline messages left at or after `since_ms` that are not mailed to the
+    /// agents yet, oldest first.
+    async fn unmailed_offline_messages(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<OfflineMessage>>;
+    /// Records that an offline message was mailed to the agents.
+    async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()>;
 }
 
 /// Visitors' ratings of conversations.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod smtp;
 
 use app::ids::{ConversationId, MessageId};
 use app::protocol::{AgentRole, ClientMsg, PageView, ServerMsg};
@@ -104,6 +105,8 @@ impl TestServer {
             header_read_timeout: Duration::from_secs(10),
             files_dir: dir.path().join("files"),
             max_upload_bytes: 64 * 1024,
+            mailer: None,
+            mail_lang: app::i18n::Lang::En,
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");

@@ -34,6 +34,7 @@ impl AgentStore for SqliteStore {
             role: agent.role,
             status: AgentStatus::Online,
             password_hash: agent.password_hash,
+            email: None,
         })
     }
 
@@ -110,5 +111,14 @@ impl AgentStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn set_agent_email(&self, username: &str, email: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE agents SET email = ? WHERE username = ?")
+            .bind(email)
+            .bind(username)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -94,4 +94,31 @@ impl OfflineMessageStore for SqliteStore {
         .map(offline_from_row)
         .transpose()
     }
+
+    async fn unmailed_offline_messages(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<OfflineMessage>> {
+        sqlx::query(&format!(
+            "SELECT {OFFLINE_COLUMNS} FROM offline_messages
+             WHERE mailed_at IS NULL AND created_at >= ? ORDER BY created_at, id LIMIT ?"
+        ))
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(offline_from_row)
+        .collect()
+    }
+
+    async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE offline_messages SET mailed_at = ? WHERE id = ?")
+            .bind(at_ms)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
 }

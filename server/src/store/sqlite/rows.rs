@@ -113,7 +113,8 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreErro
     })
 }
 
-pub(super) const AGENT_COLUMNS: &str = "id, username, display_name, role, status, password_hash";
+pub(super) const AGENT_COLUMNS: &str =
+    "id, username, display_name, role, status, password_hash, email";
 
 pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<AgentRecord> {
     let role: String = row.try_get("role")?;
@@ -127,6 +128,7 @@ pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<AgentRecord> {
         status: AgentStatus::parse(&status)
             .ok_or_else(|| StoreError::Internal(format!("unknown agent status '{status}'")))?,
         password_hash: row.try_get("password_hash")?,
+        email: row.try_get("email")?,
     })
 }
 
