@@ -193,9 +193,12 @@ fn AccountRow(
                 <button type="submit" data-testid="admin-set-password">{t(lang, Key::SetPassword)}</button>
             </form>
             <form class="set-email" on:submit=set_email>
-                <input data-testid="admin-email" type="email" maxlength="254" autocomplete="off"
-                    aria-label=t(lang, Key::OfflineMailTo) placeholder=t(lang, Key::OfflineMailTo)
-                    prop:value=account.email.clone().unwrap_or_default() node_ref=new_email/>
+                <label>
+                    <span>{t(lang, Key::OfflineMailTo)}</span>
+                    <input data-testid="admin-email" type="email" maxlength="254" autocomplete="off"
+                        placeholder="name@example.com"
+                        prop:value=account.email.clone().unwrap_or_default() node_ref=new_email/>
+                </label>
                 <button type="submit" data-testid="admin-set-email">{t(lang, Key::Save)}</button>
             </form>
             {(!is_me).then(|| view! {
