@@ -20,11 +20,10 @@ ROOT="$PWD"
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR=".tools/binaryen"
-# Debian packages needed by `./setup.sh test`. Extend when a later test needs a
-# service, e.g. "chromium chromium-driver postgresql nats-server". The CJK fonts
-# let Chromium draw the Chinese UI the browser tests look at; aiosmtpd is the
-# SMTP server the mail tests send to.
-APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk python3-aiosmtpd"
+# Debian packages needed by `./setup.sh test`. The CJK fonts let Chromium draw
+# the Chinese UI the browser tests look at; aiosmtpd is the SMTP server the mail
+# tests send to; the PostgreSQL and NATS tests start throwaway servers of their own.
+APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk python3-aiosmtpd postgresql nats-server"
 
 # The project-local wasm-opt (npm binaryen) must come first on PATH: Debian's
 # binaryen produces a .wasm that fails in the browser, and without any wasm-opt

@@ -19,6 +19,9 @@ pub struct Config {
     /// `CHAT_STORE_BUSY_TIMEOUT_MS`, default 5000: how long a write waits for a lock
     /// held by another process before failing with a retryable error.
     pub store_busy_timeout: Duration,
+    /// `CHAT_PG_POOL`, default 16: with PostgreSQL, the most database
+    /// connections this node opens.
+    pub pg_pool_size: u32,
     /// `CHAT_ALLOWED_ORIGINS`: comma-separated origins of the company websites that
     /// may embed the widget (e.g. `https://www.example.com`); the chat server's own
     /// origin is always allowed.
@@ -40,6 +43,15 @@ pub struct Config {
     /// `CHAT_SMTP_URL` with `CHAT_MAIL_FROM` (the sender, required with it): mail
     /// transcripts and offline messages. Unset: no mail.
     pub mailer: Option<crate::mail::Mailer>,
+    /// `CHAT_NATS_URL` (`nats://host:4222`): the cluster mode, fan-out between
+    /// nodes over NATS; needs a PostgreSQL `CHAT_DATABASE_URL`.
+    pub nats_url: Option<String>,
+    /// `CHAT_NATS_PREFIX`, default `chat`: the subjects' prefix, so that several
+    /// deployments (or tests) can share one NATS server.
+    pub nats_prefix: String,
+    /// `CHAT_HEAD_CHECK_MS`, default 5000: how often, in the cluster mode, every
+    /// connection's conversations are compared with the store.
+    pub head_check: Duration,
     /// `CHAT_MAIL_LANG` (`en` by default, `zh-Hans`, `zh-Hant`): the language of
     /// mails to agents.
     pub mail_lang: app::i18n::Lang,
@@ -132,7 +144,48 @@ impl Config {
                 .ok_or_else(|| format!("CHAT_MAIL_LANG '{tag}': use en, zh-Hans or zh-Hant"))?,
             _ => app::i18n::Lang::default(),
         };
+        let nats_url = std::env::var("CHAT_NATS_URL")
+            .ok()
+            .map(|url| url.trim().to_owned())
+            .filter(|url| !url.is_empty());
+        if nats_url.is_some() && database_url.starts_with("sqlite:") {
+            return Err(
+                "CHAT_NATS_URL is set, but CHAT_DATABASE_URL is SQLite: nodes of a \
+                        cluster share one PostgreSQL database (postgres://…); a SQLite file \
+                        belongs to one server"
+                    .to_owned(),
+            );
+        }
+        let nats_prefix = std::env::var("CHAT_NATS_PREFIX")
+            .ok()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "chat".to_owned());
+        if !nats_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(format!(
+                "CHAT_NATS_PREFIX '{nats_prefix}': use letters, digits, '-', '_' or '.'"
+            ));
+        }
+        let head_check = match std::env::var("CHAT_HEAD_CHECK_MS") {
+            Ok(v) => Duration::from_millis(v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(
+                || format!("CHAT_HEAD_CHECK_MS '{v}' is not a positive number of milliseconds"),
+            )?),
+            Err(_) => crate::chat::DEFAULT_HEAD_CHECK,
+        };
+        let pg_pool_size = match std::env::var("CHAT_PG_POOL") {
+            Ok(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("CHAT_PG_POOL '{v}' is not a positive whole number of connections")
+            })?,
+            Err(_) => crate::store::postgres::DEFAULT_POOL_SIZE,
+        };
         Ok(Config {
+            pg_pool_size,
+            nats_url,
+            nats_prefix,
+            head_check,
             mailer,
             mail_lang,
             files_dir,

@@ -46,10 +46,16 @@ impl Server {
     pub async fn start(config: &Config) -> anyhow::Result<Server> {
         let options = StoreOptions {
             busy_timeout: config.store_busy_timeout,
+            pool_size: config.pg_pool_size,
         };
         let store = store::open(&config.database_url, &options).await?;
         let router = Arc::new(routing::Router::new());
-        let broker = Arc::new(InProcessBroker::new(router.clone()));
+        let broker: Arc<dyn broker::Broker> = match &config.nats_url {
+            Some(url) => broker::NatsBroker::connect(url, &config.nats_prefix, router.clone())
+                .await
+                .map_err(anyhow::Error::msg)?,
+            None => Arc::new(InProcessBroker::new(router.clone())),
+        };
         let chat = ChatService::new(
             store,
             broker,
@@ -59,6 +65,7 @@ impl Server {
                 limits: config.limits,
                 mailer: config.mailer.clone(),
                 mail_lang: config.mail_lang,
+                head_check: config.head_check,
                 ..ChatConfig::default()
             },
         );

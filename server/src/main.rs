@@ -150,11 +150,41 @@ async fn serve(demo: bool) -> anyhow::Result<()> {
         }
         println!();
     }
+    let chat = server.chat.clone();
     tokio::select! {
         _ = server.run_until_stopped() => {}
-        _ = tokio::signal::ctrl_c() => println!("stopping"),
+        _ = stop_signal() => {
+            println!("stopping: closing connections so that their clients reconnect elsewhere");
+            chat.drain();
+            // Clients get "server restarting" and reconnect (to another node behind
+            // the load balancer); give their sockets a moment to close.
+            let deadline = tokio::time::Instant::now() + DRAIN_WAIT;
+            while chat.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
     }
     Ok(())
+}
+
+/// How long a stopping server waits for its connections to close.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ctrl-C, or SIGTERM (what a service manager or an orchestrator sends).
+async fn stop_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        } => {}
+    }
 }
 
 async fn agent(command: AgentCommand) -> anyhow::Result<()> {

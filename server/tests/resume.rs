@@ -337,3 +337,40 @@ async fn a_reader_that_stops_reading_is_cut_holds_nobody_back_and_loses_nothing(
         take(&mut slow_last, &msg, id, "slow");
     }
 }
+
+/// A node that stops (SIGTERM) drains: its load balancer's readiness check fails,
+/// every open connection is closed with "server restarting" (1012) so that its
+/// client reconnects to another node and resumes, and new ones are refused.
+#[tokio::test]
+async fn a_draining_node_closes_its_connections_for_a_restart_and_takes_no_new_ones() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_agent("ann", "Ann").await;
+    let mut ann = ts.agent("ann").await;
+    let mut visitor = ts.visitor(&token(1), "/demo").await;
+    let ready = reqwest::get(ts.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    ts.server.chat.drain();
+    assert_eq!(visitor.expect_close().await, Some(1012));
+    assert_eq!(ann.expect_close().await, Some(1012));
+    let ready = reqwest::get(ts.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "draining");
+    // Still alive, for a process manager's liveness check.
+    assert_eq!(
+        reqwest::get(ts.url("/healthz")).await.unwrap().status(),
+        200
+    );
+    match tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503)
+        }
+        other => panic!("a draining node takes no new connection: {other:?}"),
+    }
+}

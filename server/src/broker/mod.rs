@@ -4,12 +4,24 @@
 //! straight to the local router. The broker only notifies; the store stays the
 //! truth, and a client that sees a gap catches up from it.
 
+mod nats;
+
+pub use nats::NatsBroker;
+
 use crate::routing::{Envelope, Router};
 use std::sync::Arc;
 
 pub trait Broker: Send + Sync + 'static {
     /// Publishes without waiting; ordering is kept per publisher.
     fn publish(&self, envelope: Envelope);
+
+    /// For a broker that may lose envelopes on the way to other nodes: notified
+    /// whenever it may have (a reconnect, a slow consumer); the chat service then
+    /// repairs every connection's conversations from the store, and also checks
+    /// now and then in case a loss went unnoticed. `None`: nothing is ever lost.
+    fn losses(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// The single-node broker: delivery is a direct call into the local router.

@@ -4,7 +4,7 @@
 use super::events::{Changed, Event};
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::routing::ConnId;
+use crate::routing::{ConnId, Hole};
 use crate::store::{AgentRecord, Departure, NewMessage, NewOfflineMessage, Refusal, StoreError};
 use app::ids::{ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -264,7 +264,42 @@ impl ChatService {
     /// than the repair delay: entries lost or late on the way (between nodes, or
     /// from a writer that lost a race), with each viewer's own visibility.
     pub(super) async fn repair_gaps(&self) {
-        for hole in self.router.holes(self.config.repair_after) {
+        self.repair(self.router.holes(self.config.repair_after))
+            .await;
+    }
+
+    /// The head check: every synced stream of this node's connections that is
+    /// behind its conversation's newest entry is repaired from the store. Run
+    /// when the broker may have lost envelopes, and now and then.
+    pub async fn repair_tails(&self) -> Result<usize, ChatError> {
+        let tails = self.router.tails();
+        let mut ids: Vec<ConversationId> = tails.iter().map(|t| t.conversation).collect();
+        ids.sort();
+        ids.dedup();
+        let heads: std::collections::HashMap<ConversationId, u64> = self
+            .store
+            .conversation_heads(&ids)
+            .await?
+            .into_iter()
+            .collect();
+        let behind: Vec<Hole> = tails
+            .into_iter()
+            .filter(|t| {
+                heads
+                    .get(&t.conversation)
+                    .is_some_and(|head| *head > t.after_seq)
+            })
+            .collect();
+        let count = behind.len();
+        if count > 0 {
+            tracing::info!(streams = count, "repairing streams behind the store");
+        }
+        self.repair(behind).await;
+        Ok(count)
+    }
+
+    async fn repair(&self, holes: Vec<Hole>) {
+        for hole in holes {
             let page = match self
                 .store
                 .messages_after(

@@ -62,6 +62,9 @@ pub struct ChatConfig {
     /// How long a connection waits for a missing entry before it is read from the
     /// store.
     pub repair_after: Duration,
+    /// How often, with a broker that may lose envelopes, every connection's
+    /// conversations are compared with the store (besides after each loss).
+    pub head_check: Duration,
     /// Sends transcripts and offline messages by e-mail; none: no mail.
     pub mailer: Option<crate::mail::Mailer>,
     /// The language of mails to agents.
@@ -71,12 +74,16 @@ pub struct ChatConfig {
 /// How long a missing entry may be late before it is read from the store.
 pub const DEFAULT_REPAIR_AFTER: Duration = Duration::from_millis(100);
 
+/// How often streams are compared with the store when the broker may lose.
+pub const DEFAULT_HEAD_CHECK: Duration = Duration::from_secs(5);
+
 impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             presence_grace: DEFAULT_PRESENCE_GRACE,
             limits: Limits::default(),
             repair_after: DEFAULT_REPAIR_AFTER,
+            head_check: DEFAULT_HEAD_CHECK,
             mailer: None,
             mail_lang: app::i18n::Lang::default(),
         }
@@ -103,6 +110,8 @@ pub struct ChatService {
     links: crate::files::Links,
     /// E-mail, when a mailer is configured.
     mail: Option<mail::MailDesk>,
+    /// Cancelled when the node begins to shut down ([`ChatService::drain`]).
+    draining: tokio_util::sync::CancellationToken,
 }
 
 impl ChatService {
@@ -128,16 +137,52 @@ impl ChatService {
                 .collect(),
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
             links: crate::files::Links::random(),
+            draining: tokio_util::sync::CancellationToken::new(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         if service.mail.is_some() {
             tokio::spawn(mail::offline_mailer(Arc::downgrade(&service)));
+        }
+        if let Some(losses) = service.broker.losses() {
+            tokio::spawn(repair_tails(Arc::downgrade(&service), losses));
         }
         service
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Begins shutting down: new connections are refused and every open one is
+    /// closed with "server restarting", so that its client reconnects to another
+    /// node. Presence keeps its grace period: a visitor who is back within it
+    /// never looks as if they left.
+    pub fn drain(&self) {
+        tracing::info!("draining: closing every connection");
+        self.draining.cancel();
+    }
+
+    /// Cancelled once [`ChatService::drain`] was called.
+    pub fn draining(&self) -> &tokio_util::sync::CancellationToken {
+        &self.draining
+    }
+
+    /// Connections open on this node.
+    pub fn open_connections(&self) -> usize {
+        self.router.open_connections()
+    }
+
+    /// Whether this node should get traffic: not draining, and its store
+    /// answers a read. The reason when not.
+    pub async fn readiness(&self) -> Result<(), String> {
+        if self.draining.is_cancelled() {
+            return Err("draining".into());
+        }
+        self.store
+            .conversation_heads(&[ConversationId(uuid::Uuid::nil())])
+            .await
+            .map(drop)
+            .map_err(|e| format!("the store does not answer: {e}"))
     }
 
     /// Handles one client frame of `conn`: its answers go to `conn`'s outbox, and
@@ -259,6 +304,23 @@ impl ChatService {
             .agent(id)
             .await?
             .ok_or(ChatError::Unauthenticated)
+    }
+}
+
+/// Repairs the streams whose last entries a lossy broker dropped, as long as the
+/// service lives: after every loss it reports, and every head-check interval.
+async fn repair_tails(service: std::sync::Weak<ChatService>, losses: Arc<tokio::sync::Notify>) {
+    loop {
+        let Some(every) = service.upgrade().map(|s| s.config.head_check) else {
+            return;
+        };
+        let _ = tokio::time::timeout(every, losses.notified()).await;
+        let Some(service) = service.upgrade() else {
+            return;
+        };
+        if let Err(err) = service.repair_tails().await {
+            tracing::warn!(%err, "the head check failed; trying again later");
+        }
     }
 }
 

@@ -13,7 +13,9 @@ pub mod ws;
 use crate::chat::ChatService;
 use crate::limits::SocketLimits;
 use app::api::ConsoleBackend;
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::nonce::Nonce;
@@ -71,6 +73,13 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.chat.readiness().await {
+        Ok(()) => "ready".into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ConsoleApi::new(state.chat.clone()));
     let console_assets = state.console_assets.clone();
@@ -111,7 +120,10 @@ pub fn router(state: AppState) -> Router {
         .route("/demo/contact", get(assets::demo_contact))
         .route("/demo/site.css", get(assets::demo_css))
         .route("/favicon.ico", get(assets::favicon))
+        // Alive: the process answers. Ready: it should get traffic (a load
+        // balancer's health check): not draining, and the store answers.
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/", get(assets::index))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(leptos_options.clone())

@@ -97,6 +97,8 @@ enum Refusal {
     ForeignOrigin,
     /// The address opens connections too fast, or holds too many.
     TooMany,
+    /// This node is shutting down: the client connects to another.
+    Draining,
 }
 
 impl IntoResponse for Refusal {
@@ -104,6 +106,7 @@ impl IntoResponse for Refusal {
         let (status, code) = match self {
             Refusal::ForeignOrigin => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             Refusal::TooMany => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            Refusal::Draining => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
         };
         (
             status,
@@ -118,6 +121,9 @@ impl IntoResponse for Refusal {
 /// deployment, and the address must be within its connection limits. Returns the
 /// address's connection slot, held for as long as the connection lasts.
 fn admit(state: &SocketState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Refusal> {
+    if state.chat.draining().is_cancelled() {
+        return Err(Refusal::Draining);
+    }
     if !state.origins.permits_socket(headers) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "socket from a foreign origin refused");
         return Err(Refusal::ForeignOrigin);
@@ -278,12 +284,19 @@ async fn serve(
         })
     };
 
+    let draining = chat.draining().clone();
     let frame_rate = limits.limits.frames_per_connection;
     let mut frames_left = Bucket::full(frame_rate, Instant::now());
     let closing = loop {
         let frame = tokio::select! {
             // Cut by the router: the client will reconnect and resume.
             _ = cut.cancelled() => break None,
+            // The node stops: the client reconnects (through the load balancer, to
+            // another node) and resumes.
+            _ = draining.cancelled() => break Some(Closing {
+                code: close_code::RESTART,
+                reason: "server restarting",
+            }),
             frame = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => frame,
         };
         let text = match frame {

@@ -295,6 +295,11 @@ impl Router {
         }
     }
 
+    /// Every connection open on this node.
+    pub fn open_connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+
     pub fn connection_count(&self, participant: Participant) -> usize {
         self.lock()
             .by_participant
@@ -401,6 +406,27 @@ impl Router {
             }
         }
         holes
+    }
+
+    /// Every stream that is synced and waits for nothing, as a hole after what it
+    /// has sent: the head check compares these with the store, to find streams
+    /// whose last entries were lost on the way (no later entry shows that gap).
+    pub fn tails(&self) -> Vec<Hole> {
+        let registry = self.lock();
+        let mut tails = Vec::new();
+        for (id, conn) in &registry.conns {
+            for (conversation, stream) in &conn.streams {
+                if let (Some(sent), None) = (stream.sent, stream.waiting_since) {
+                    tails.push(Hole {
+                        conn: *id,
+                        participant: conn.participant,
+                        conversation: *conversation,
+                        after_seq: sent,
+                    });
+                }
+            }
+        }
+        tails
     }
 
     /// Fills a hole from the store: `entries` are what the viewer may see after the

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// Expands every case for one backend: `$open` is an async fn returning the store
-/// and a guard that keeps it alive (a temporary directory, a throwaway server).
+/// and a guard that keeps it alive (a temporary directory, a throwaway server), or
+/// an `Option` of them, `None` when the backend cannot run here (its server is not
+/// installed): the case then passes without running (see [`Opened`]).
 #[macro_export]
 macro_rules! store_conformance {
     ($open:path) => {
@@ -42,17 +44,42 @@ macro_rules! store_conformance {
             read_positions_only_move_forward_and_only_members_have_one,
             a_file_belongs_to_the_entry_that_carries_it,
             offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
+            concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $case() {
-                let (store, _guard) = $open().await;
+                let opened = $crate::store::conformance::Opened::opened($open().await);
+                let Some((store, _guard)) = opened else {
+                    return;
+                };
                 $crate::store::conformance::$case(store).await;
             }
         )*
     };
+}
+
+/// What a backend's `open` gives [`store_conformance!`](crate::store_conformance):
+/// a store with its guard, or maybe one.
+pub trait Opened {
+    type Guard;
+    fn opened(self) -> Option<(Arc<dyn Store>, Self::Guard)>;
+}
+
+impl<G> Opened for (Arc<dyn Store>, G) {
+    type Guard = G;
+    fn opened(self) -> Option<(Arc<dyn Store>, G)> {
+        Some(self)
+    }
+}
+
+impl<G> Opened for Option<(Arc<dyn Store>, G)> {
+    type Guard = G;
+    fn opened(self) -> Option<(Arc<dyn Store>, G)> {
+        self
+    }
 }
 
 fn text(author: Participant, name: &str, body: &str) -> NewMessage {
@@ -1103,4 +1130,60 @@ pub async fn offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address(
     assert!(waiting(1_000).await.is_empty());
     // Still listed for the console, mailed or not.
     assert_eq!(store.offline_messages(10).await.unwrap().len(), 3);
+}
+
+/// Writers racing for one conversation, as on several nodes: each task appends
+/// with its own connection, and every entry gets its own number, with none
+/// skipped and none used twice.
+pub async fn concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats(
+    store: Arc<dyn Store>,
+) {
+    const TASKS: usize = 8;
+    const EACH: usize = 25;
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let before = store
+        .staff_entries(id, 0, 10)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_seq;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let store = Arc::clone(&store);
+            let (author, name) = if task % 2 == 0 {
+                (Participant::Visitor(visitor.id), "Visitor 1")
+            } else {
+                (Participant::Agent(ann.id), "ANN")
+            };
+            tokio::spawn(async move {
+                let mut seqs = Vec::with_capacity(EACH);
+                for i in 0..EACH {
+                    let message = text(author, name, &format!("task {task} message {i}"));
+                    seqs.push(store.append(id, author, message).await.unwrap().seq);
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut seqs = Vec::with_capacity(TASKS * EACH);
+    for task in tasks {
+        let mine = task.await.unwrap();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "one writer's entries keep its order: {mine:?}"
+        );
+        seqs.extend(mine);
+    }
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (before + 1..=before + (TASKS * EACH) as u64).collect();
+    assert_eq!(seqs, expected, "every number once, none skipped");
+
+    let page = store.staff_entries(id, 0, 1000).await.unwrap().unwrap();
+    assert_eq!(page.last_seq, before + (TASKS * EACH) as u64);
+    assert_eq!(
+        page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=page.last_seq).collect::<Vec<_>>(),
+        "the stored entries are 1..N"
+    );
 }

@@ -8,8 +8,10 @@
 //! with who must hear about it ([`Changed`]), so the service never acts on a stale
 //! copy of the member list. A refusal is an error ([`StoreError::Refused`]).
 //! [`open`] picks the backend from the database URL; [`sqlite::SqliteStore`] is the
-//! single-machine default, and `conformance.rs` holds the cases every backend passes.
+//! single-machine default, [`postgres::PgStore`] the database several nodes share,
+//! and `conformance.rs` holds the cases every backend passes.
 
+pub mod postgres;
 pub mod search;
 pub mod sqlite;
 
@@ -193,23 +195,34 @@ pub struct StoreOptions {
     /// How long a write waits for a lock held by someone else before it gives up
     /// with a retryable error.
     pub busy_timeout: Duration,
+    /// PostgreSQL: the most connections this node keeps open (N nodes need N
+    /// times this within the server's `max_connections`).
+    pub pool_size: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             busy_timeout: sqlite::DEFAULT_BUSY_TIMEOUT,
+            pool_size: postgres::DEFAULT_POOL_SIZE,
         }
     }
 }
 
 /// Opens the store a database URL names, migrating it: `sqlite://path` (the
-/// default, one embedded file).
+/// default, one embedded file) or `postgres://user@host/database` (also
+/// `postgresql://`).
 pub async fn open(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
     match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("sqlite") => Ok(Arc::new(sqlite::SqliteStore::open(url, options).await?)),
-        _ => Err(StoreError::Internal(format!(
-            "database url '{url}' names no backend this server has; use sqlite://data/chat.db"
+        Some("postgres" | "postgresql") => {
+            Ok(Arc::new(postgres::PgStore::open(url, options).await?))
+        }
+        // Only the scheme is repeated: the rest of a URL may hold a password.
+        scheme => Err(StoreError::Internal(format!(
+            "database url scheme '{}' names no backend this server has; \
+             use sqlite://data/chat.db or postgres://user@host/chat",
+            scheme.unwrap_or_default()
         ))),
     }
 }
@@ -307,6 +320,12 @@ pub trait ConversationStore: Send + Sync + 'static {
         who: Participant,
         seq: u64,
     ) -> StoreResult<Changed>;
+    /// The newest seq of each of these conversations (those that exist), to find
+    /// connections that missed the last entries.
+    async fn conversation_heads(
+        &self,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<(ConversationId, u64)>>;
     /// The current participants of a conversation, if `viewer` is one of them.
     async fn participants_if_member(
         &self,

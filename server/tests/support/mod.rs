@@ -2,6 +2,7 @@
 //! over HTTP and WebSocket like a browser would.
 #![allow(dead_code)]
 
+pub mod nats;
 pub mod process;
 pub mod smtp;
 
@@ -107,6 +108,10 @@ impl TestServer {
             max_upload_bytes: 64 * 1024,
             mailer: None,
             mail_lang: app::i18n::Lang::En,
+            pg_pool_size: 16,
+            nats_url: None,
+            nats_prefix: "chat".into(),
+            head_check: Duration::from_secs(5),
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");

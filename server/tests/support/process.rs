@@ -17,7 +17,8 @@ pub fn database_url(dir: &Path) -> String {
     format!("sqlite://{}/chat.db", dir.display())
 }
 
-fn free_port() -> u16 {
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -3,6 +3,7 @@
 //! keeping every mail it takes in a Maildir that the test reads back.
 #![allow(dead_code)]
 
+use super::process::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,14 +48,6 @@ fn python() -> PathBuf {
         "the mail tests need Python's aiosmtpd: `apt-get install python3-aiosmtpd` \
          (./setup.sh test installs it) or `pip install aiosmtpd`"
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl SmtpServer {

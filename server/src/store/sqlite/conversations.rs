@@ -334,6 +334,27 @@ impl ConversationStore for SqliteStore {
         })
     }
 
+    async fn conversation_heads(
+        &self,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<(ConversationId, u64)>> {
+        let mut heads = Vec::with_capacity(ids.len());
+        // Within SQLite's limit on bound parameters.
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT id, last_seq FROM conversations WHERE id IN ({marks})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.reader).await? {
+                let seq: i64 = row.try_get("last_seq")?;
+                heads.push((ConversationId(uuid_col(&row, "id")?), seq as u64));
+            }
+        }
+        Ok(heads)
+    }
+
     async fn participants_if_member(
         &self,
         id: ConversationId,

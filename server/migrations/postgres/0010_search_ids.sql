@@ -1,0 +1,4 @@
+-- Nothing to do on PostgreSQL. On SQLite this step gives messages a `search_id`
+-- because the FTS5 index names its rows by an integer that a VACUUM could
+-- renumber. Here the search terms are a column of the message (0006), found
+-- through its own key (conversation_id, seq), which nothing renumbers.

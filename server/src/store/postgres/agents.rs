@@ -1,0 +1,134 @@
+//! Agent accounts on PostgreSQL.
+use super::rows::{agent_from_row, AGENT_COLUMNS};
+use super::{pg_error, PgStore};
+use crate::store::{AgentRecord, AgentStore, NewAgent, StoreError, StoreResult};
+use app::ids::AgentId;
+use app::protocol::AgentStatus;
+use async_trait::async_trait;
+use uuid::Uuid;
+
+#[async_trait]
+impl AgentStore for PgStore {
+    async fn create_agent(&self, agent: NewAgent) -> StoreResult<AgentRecord> {
+        let id = AgentId(Uuid::new_v4());
+        sqlx::query(
+            "INSERT INTO agents (id, username, display_name, password_hash, role, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'online', $6)",
+        )
+        .bind(id.to_string())
+        .bind(&agent.username)
+        .bind(&agent.name)
+        .bind(&agent.password_hash)
+        .bind(agent.role.as_str())
+        .bind(crate::clock::now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match pg_error(e) {
+            StoreError::Duplicate(_) => StoreError::Duplicate(agent.username.clone()),
+            other => other,
+        })?;
+        Ok(AgentRecord {
+            id,
+            username: agent.username,
+            name: agent.name,
+            role: agent.role,
+            status: AgentStatus::Online,
+            password_hash: agent.password_hash,
+            email: None,
+        })
+    }
+
+    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<AgentRecord>> {
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?
+        .as_ref()
+        .map(agent_from_row)
+        .transpose()
+    }
+
+    async fn agent(&self, id: AgentId) -> StoreResult<Option<AgentRecord>> {
+        sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(pg_error)?
+            .as_ref()
+            .map(agent_from_row)
+            .transpose()
+    }
+
+    async fn agents(&self) -> StoreResult<Vec<AgentRecord>> {
+        // `username` is COLLATE "C": byte order, as on SQLite.
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(agent_from_row)
+        .collect()
+    }
+
+    async fn remove_agent(&self, username: &str) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = $1)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        let done = sqlx::query("DELETE FROM agents WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_password_hash(&self, username: &str, hash: &str) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE username = $2")
+            .bind(hash)
+            .bind(username)
+            .execute(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE agent_id IN (SELECT id FROM agents WHERE username = $1)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(pg_error)?;
+        Ok(())
+    }
+
+    async fn set_agent_email(&self, username: &str, email: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE agents SET email = $1 WHERE username = $2")
+            .bind(email)
+            .bind(username)
+            .execute(&self.pool)
+            .await
+            .map_err(pg_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+}

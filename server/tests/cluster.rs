@@ -1,0 +1,192 @@
+//! Two nodes on one PostgreSQL database and one NATS server: a chat between a
+//! visitor on one node and an agent on the other goes both ways in order; an
+//! agent removed on one node loses its console on the other; and what is sent
+//! while NATS is down is stored, reaches the sender's own node at once, and the
+//! other node when NATS is back.
+
+mod support;
+
+use app::protocol::{Body, ChatMessage, ClientMsg, ServerMsg};
+use server::store::postgres::throwaway;
+use std::time::Duration;
+use support::nats::NatsServer;
+use support::{msg_id, token, Client, TestServer};
+
+/// Long enough for a NATS client to reconnect after an outage.
+const RECONNECT: Duration = Duration::from_secs(20);
+
+struct Cluster {
+    nats: NatsServer,
+    a: TestServer,
+    b: TestServer,
+}
+
+/// Two nodes that compare their streams with the store every `head_check`, or
+/// `None` when PostgreSQL is not installed here (outside CI).
+async fn cluster(head_check: Duration) -> Option<Cluster> {
+    let database_url = throwaway::database().await?;
+    let nats = NatsServer::start();
+    let node = |database_url: String, nats_url: String| {
+        move |config: &mut server::config::Config| {
+            config.database_url = database_url;
+            config.nats_url = Some(nats_url);
+            config.head_check = head_check;
+        }
+    };
+    let a = TestServer::start_configured(node(database_url.clone(), nats.url())).await;
+    let b = TestServer::start_configured(node(database_url, nats.url())).await;
+    Some(Cluster { nats, a, b })
+}
+
+fn text_of(message: &ChatMessage) -> Option<&str> {
+    match &message.body {
+        Body::Text { text } => Some(text),
+        Body::Notice(_) => None,
+    }
+}
+
+/// The next text entry `client` hears in `conversation`, within `wait`.
+async fn next_text(client: &mut Client, wait: Duration) -> ChatMessage {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match client.try_next(left).await {
+            Some(ServerMsg::Message { message, .. }) if text_of(&message).is_some() => {
+                return message
+            }
+            Some(_) => continue,
+            None => panic!("no message within {wait:?}"),
+        }
+    }
+}
+
+/// A visitor on node B, an agent on node A, in one accepted chat.
+async fn chat_across(cluster: &Cluster) -> (Client, Client, app::ids::ConversationId) {
+    cluster.a.add_agent("ann", "Ann").await;
+    let mut ann = cluster.a.agent("ann").await;
+    let mut visitor = cluster.b.visitor(&token(1), "/pricing").await;
+    let id = support::start_chat(&mut visitor, "hello from node B").await;
+    // The queue is everyone's: the console on the other node hears of it.
+    ann.expect(|m| matches!(m, ServerMsg::QueueAdded { item } if item.conversation_id == id))
+        .await;
+    ann.send(&ClientMsg::AcceptChat {
+        conversation_id: id,
+    })
+    .await;
+    visitor
+        .expect(|m| matches!(m, ServerMsg::Conversation { conversation } if conversation.id == id && conversation.participants.len() == 2))
+        .await;
+    // The agent has read what was there (its sync after accepting).
+    ann.expect(|m| matches!(m, ServerMsg::Message { message, .. } if text_of(message) == Some("hello from node B")))
+        .await;
+    (visitor, ann, id)
+}
+
+#[tokio::test]
+async fn a_chat_between_two_nodes_goes_both_ways_in_order() {
+    let Some(cluster) = cluster(Duration::from_secs(60)).await else {
+        return;
+    };
+    let (mut visitor, mut ann, id) = chat_across(&cluster).await;
+    for n in 0..20 {
+        ann.send(&ClientMsg::Send {
+            conversation_id: id,
+            client_msg_id: msg_id(),
+            text: format!("from A {n}"),
+        })
+        .await;
+        visitor
+            .send(&ClientMsg::Send {
+                conversation_id: id,
+                client_msg_id: msg_id(),
+                text: format!("from B {n}"),
+            })
+            .await;
+    }
+    // Each side hears all 40, in the conversation's order, once.
+    for client in [&mut visitor, &mut ann] {
+        let mut seqs = Vec::new();
+        let mut texts = Vec::new();
+        while texts.len() < 40 {
+            let message = next_text(client, Duration::from_secs(10)).await;
+            let text = text_of(&message).unwrap();
+            if text.starts_with("from ") {
+                seqs.push(message.seq);
+                texts.push(text.to_owned());
+            }
+        }
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+        for n in 0..20 {
+            assert!(texts.contains(&format!("from A {n}")));
+            assert!(texts.contains(&format!("from B {n}")));
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_agent_removed_on_one_node_loses_its_console_on_the_other() {
+    let Some(cluster) = cluster(Duration::from_secs(60)).await else {
+        return;
+    };
+    cluster.a.add_agent("ann", "Ann").await;
+    let mut ann = cluster.a.agent("ann").await;
+    cluster.b.server.chat.remove_agent("ann").await.unwrap();
+    ann.expect_close().await;
+}
+
+/// A visitor on B sends while NATS is down: stored, acknowledged, and heard on
+/// its own node at once; the agent on A hears it when NATS is back, or sooner,
+/// from A's periodic head check against the shared store.
+async fn send_while_nats_is_down(head_check: Duration, reaches_a_while_down: bool) {
+    let Some(mut cluster) = cluster(head_check).await else {
+        return;
+    };
+    let (mut visitor, mut ann, id) = chat_across(&cluster).await;
+    cluster.nats.stop();
+    visitor
+        .send(&ClientMsg::Send {
+            conversation_id: id,
+            client_msg_id: msg_id(),
+            text: "while NATS was down".into(),
+        })
+        .await;
+    let ServerMsg::Ack { seq, .. } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
+    else {
+        unreachable!()
+    };
+    let message = if reaches_a_while_down {
+        next_text(&mut ann, Duration::from_secs(5)).await
+    } else {
+        ann.expect_none(
+            Duration::from_millis(500),
+            |m| matches!(m, ServerMsg::Message { message, .. } if text_of(message).is_some()),
+        )
+        .await;
+        cluster.nats.resume();
+        next_text(&mut ann, RECONNECT).await
+    };
+    assert_eq!(text_of(&message), Some("while NATS was down"));
+    assert_eq!(message.seq, seq);
+    cluster.nats.resume();
+    // And live delivery goes on after it, in order, once.
+    visitor
+        .send(&ClientMsg::Send {
+            conversation_id: id,
+            client_msg_id: msg_id(),
+            text: "and after".into(),
+        })
+        .await;
+    let next = next_text(&mut ann, RECONNECT).await;
+    assert_eq!(text_of(&next), Some("and after"));
+    assert_eq!(next.seq, seq + 1);
+}
+
+#[tokio::test]
+async fn what_is_sent_while_nats_is_down_reaches_the_other_node_when_it_is_back() {
+    send_while_nats_is_down(Duration::from_secs(60), false).await;
+}
+
+#[tokio::test]
+async fn the_head_check_brings_it_over_even_while_nats_is_down() {
+    send_while_nats_is_down(Duration::from_millis(300), true).await;
+}
