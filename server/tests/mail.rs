@@ -221,7 +221,7 @@ async fn an_offline_message_waits_while_the_mail_server_is_down_even_across_a_re
     // Mailed at start, in the agents' language.
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails[0].rcpt_to, ["ann@example.com"]);
-    assert_eq!(mails[0].subject, "來自 Mia Wong 的離線留言");
+    assert_eq!(mails[0].subject, "來自 Mia Wong 的離線留言", "{mails:#?}");
     assert!(mails[0].body.contains("Call me back, please"));
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(smtp.mails().len(), 1, "mailed once");

@@ -3,7 +3,6 @@
 //! keeping every mail it takes in a Maildir that the test reads back.
 #![allow(dead_code)]
 
-use super::process::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,12 +49,29 @@ fn python() -> PathBuf {
     )
 }
 
+/// aiosmtpd on an address of our choosing, port 0 meaning "any free one": it
+/// prints the port it got, so that tests running at once never share one.
+const SERVE: &str = r#"
+import asyncio, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(Mailbox(sys.argv[1])), "127.0.0.1", int(sys.argv[2]))
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"#;
+
 impl SmtpServer {
     /// Starts on a free loopback port and waits until it accepts connections.
     pub fn start() -> SmtpServer {
         let mut server = SmtpServer {
             child: None,
-            port: free_port(),
+            port: 0,
             maildir: tempfile::tempdir().unwrap(),
         };
         server.resume();
@@ -76,26 +92,26 @@ impl SmtpServer {
 
     /// Starts again on the same port, with the same mails kept.
     pub fn resume(&mut self) {
+        use std::io::BufRead;
         self.stop();
-        let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        let mut child = Command::new(python())
+            .args(["-c", SERVE])
             // Made by the Maildir itself (with its tmp, new and cur) when missing.
             .arg(self.maildir.path().join("mail"))
-            .stdout(Stdio::null())
+            .arg(self.port.to_string())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("aiosmtpd starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("aiosmtpd did not start listening (port {})", self.port));
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// Every mail taken so far, in the order they arrived.
