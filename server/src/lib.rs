@@ -49,6 +49,7 @@ impl Server {
             pool_size: config.pg_pool_size,
         };
         let store = store::open(&config.database_url, &options).await?;
+        let link_key = store.link_key(files::random_key()).await?;
         let router = Arc::new(routing::Router::new());
         let broker: Arc<dyn broker::Broker> = match &config.nats_url {
             Some(url) => broker::NatsBroker::connect(url, &config.nats_prefix, router.clone())
@@ -66,6 +67,7 @@ impl Server {
                 mailer: config.mailer.clone(),
                 mail_lang: config.mail_lang,
                 head_check: config.head_check,
+                link_key: Some(link_key),
                 ..ChatConfig::default()
             },
         );

@@ -19,6 +19,8 @@ struct Cluster {
     nats: NatsServer,
     a: TestServer,
     b: TestServer,
+    /// The files folder both nodes share.
+    _files: tempfile::TempDir,
 }
 
 /// Two nodes that compare their streams with the store every `head_check`, or
@@ -26,16 +28,25 @@ struct Cluster {
 async fn cluster(head_check: Duration) -> Option<Cluster> {
     let database_url = throwaway::database().await?;
     let nats = NatsServer::start();
-    let node = |database_url: String, nats_url: String| {
+    let files = tempfile::tempdir().unwrap();
+    let node = |database_url: String, nats_url: String, files_dir: std::path::PathBuf| {
         move |config: &mut server::config::Config| {
             config.database_url = database_url;
             config.nats_url = Some(nats_url);
             config.head_check = head_check;
+            config.files_dir = files_dir;
         }
     };
-    let a = TestServer::start_configured(node(database_url.clone(), nats.url())).await;
-    let b = TestServer::start_configured(node(database_url, nats.url())).await;
-    Some(Cluster { nats, a, b })
+    let files_dir = files.path().to_path_buf();
+    let a = TestServer::start_configured(node(database_url.clone(), nats.url(), files_dir.clone()))
+        .await;
+    let b = TestServer::start_configured(node(database_url, nats.url(), files_dir)).await;
+    Some(Cluster {
+        nats,
+        a,
+        b,
+        _files: files,
+    })
 }
 
 fn text_of(message: &ChatMessage) -> Option<&str> {
@@ -121,6 +132,48 @@ async fn a_chat_between_two_nodes_goes_both_ways_in_order() {
             assert!(texts.contains(&format!("from B {n}")));
         }
     }
+}
+
+/// A visitor's browser may fetch a file through any node: every node signs
+/// visitors' file links with the key kept in the database.
+#[tokio::test]
+async fn a_file_link_made_on_one_node_works_on_the_other() {
+    let Some(cluster) = cluster(Duration::from_secs(60)).await else {
+        return;
+    };
+    let (mut visitor, mut ann, id) = chat_across(&cluster).await;
+    const PNG: &[u8] =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let uploaded = support::post(
+        cluster.b.server.addr,
+        &format!("/upload/{id}?name=error.png&client_msg_id={}", msg_id()),
+    )
+    .header("x-visitor-token", token(1))
+    .header("content-type", "image/png")
+    .body(PNG.to_vec())
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(uploaded.status(), 200);
+    let ServerMsg::Message { message, .. } = ann
+        .expect(|m| matches!(m, ServerMsg::Message { message, .. } if message.file.is_some()))
+        .await
+    else {
+        unreachable!()
+    };
+    let file = message.file.unwrap();
+    visitor
+        .send(&ClientMsg::FileLink { file_id: file.id })
+        .await;
+    let ServerMsg::FileLink { url, .. } = visitor
+        .expect(|m| matches!(m, ServerMsg::FileLink { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    let got = reqwest::get(cluster.a.url(&url)).await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), PNG);
 }
 
 #[tokio::test]

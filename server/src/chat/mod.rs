@@ -69,6 +69,8 @@ pub struct ChatConfig {
     pub mailer: Option<crate::mail::Mailer>,
     /// The language of mails to agents.
     pub mail_lang: app::i18n::Lang,
+    /// Signs visitors' file links; none: a key of this service's own.
+    pub link_key: Option<[u8; 32]>,
 }
 
 /// How long a missing entry may be late before it is read from the store.
@@ -86,6 +88,7 @@ impl Default for ChatConfig {
             head_check: DEFAULT_HEAD_CHECK,
             mailer: None,
             mail_lang: app::i18n::Lang::default(),
+            link_key: None,
         }
     }
 }
@@ -121,6 +124,7 @@ impl ChatService {
         router: Arc<Router>,
         config: ChatConfig,
     ) -> Arc<Self> {
+        let link_key = config.link_key;
         let service = Arc::new(Self {
             store,
             broker,
@@ -136,7 +140,7 @@ impl ChatService {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
-            links: crate::files::Links::random(),
+            links: link_key.map_or_else(crate::files::Links::random, crate::files::Links::new),
             draining: tokio_util::sync::CancellationToken::new(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));

@@ -8,6 +8,14 @@ use app::ids::{FileId, VisitorId};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// 32 random bytes from the operating system.
+pub fn random_key() -> [u8; 32] {
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
 /// How long a link works.
 pub const LINK_TTL_MS: i64 = 10 * 60 * 1000;
 
@@ -16,12 +24,15 @@ pub struct Links {
 }
 
 impl Links {
-    /// A key of its own (links die with the process; a cluster shares one).
-    pub fn random() -> Self {
-        use rand::RngCore;
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
+    /// Links signed with `key` (the store keeps one for all nodes:
+    /// `FileRecordStore::link_key`).
+    pub fn new(key: [u8; 32]) -> Self {
         Self { key }
+    }
+
+    /// A key of its own, for a service without a stored one (its links die with it).
+    pub fn random() -> Self {
+        Self::new(random_key())
     }
 
     fn mac(&self, file: FileId, visitor: VisitorId, expires_ms: i64) -> Hmac<Sha256> {

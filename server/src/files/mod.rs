@@ -8,7 +8,7 @@
 
 mod links;
 
-pub use links::Links;
+pub use links::{random_key, Links};
 
 use app::ids::FileId;
 use async_trait::async_trait;

@@ -44,6 +44,7 @@ macro_rules! store_conformance {
             read_positions_only_move_forward_and_only_members_have_one,
             a_file_belongs_to_the_entry_that_carries_it,
             offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
+            the_file_link_key_is_made_once_and_kept,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
         );
     };
@@ -1186,4 +1187,11 @@ pub async fn concurrent_appends_to_one_conversation_are_numbered_without_gaps_or
         (1..=page.last_seq).collect::<Vec<_>>(),
         "the stored entries are 1..N"
     );
+}
+
+pub async fn the_file_link_key_is_made_once_and_kept(store: Arc<dyn Store>) {
+    let first = store.link_key([1; 32]).await.unwrap();
+    assert_eq!(first, [1; 32]);
+    // Another node, or a restart, offering a key of its own gets the kept one.
+    assert_eq!(store.link_key([2; 32]).await.unwrap(), [1; 32]);
 }

@@ -447,6 +447,10 @@ pub struct FileRecord {
 #[async_trait]
 pub trait FileRecordStore: Send + Sync + 'static {
     async fn file_record(&self, id: FileId) -> StoreResult<Option<FileRecord>>;
+    /// The key that signs visitors' file links: `fresh` is kept when there is none
+    /// yet, and the kept one is returned, so that every node and every restart
+    /// signs alike.
+    async fn link_key(&self, fresh: [u8; 32]) -> StoreResult<[u8; 32]>;
 }
 
 /// Canned replies: the team's (no owner) and each agent's own.
