@@ -139,6 +139,25 @@ impl SocketLimits {
     }
 }
 
+/// A bucket kept outside this process (the store's login buckets): `tokens`
+/// when it was used `elapsed_ms` ago (`None`: never, so it is full). Returns
+/// whether a token could be taken and the tokens left.
+pub fn take_kept(tokens: Option<f64>, elapsed_ms: i64, rate: Rate) -> (bool, f64) {
+    let refilled = match tokens {
+        None => rate.burst,
+        Some(tokens) => (tokens + elapsed_ms.max(0) as f64 / 1000.0 * rate.per_sec).min(rate.burst),
+    };
+    if refilled >= 1.0 {
+        (true, refilled - 1.0)
+    } else {
+        (false, refilled)
+    }
+}
+
+/// How long a login bucket is kept after its last use: any rate we use has
+/// filled it again by then.
+pub const LOGIN_BUCKET_KEPT_MS: i64 = 3600 * 1000;
+
 /// One token bucket.
 #[derive(Clone, Copy, Debug)]
 pub struct Bucket {

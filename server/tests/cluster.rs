@@ -176,6 +176,26 @@ async fn a_file_link_made_on_one_node_works_on_the_other() {
     assert_eq!(got.bytes().await.unwrap().as_ref(), PNG);
 }
 
+/// A password guesser gets the same number of tries from a cluster as from one
+/// node: the attempts are counted in the database.
+#[tokio::test]
+async fn failed_logins_are_counted_across_nodes() {
+    let Some(cluster) = cluster(Duration::from_secs(60)).await else {
+        return;
+    };
+    cluster.a.add_agent("ann", "Ann").await;
+    // Ten tries per account (the default), spread over both nodes.
+    for n in 0..10 {
+        let node = if n % 2 == 0 { &cluster.a } else { &cluster.b };
+        let body = node.login("ann", "wrong password").await.unwrap_err();
+        assert!(body.contains("invalid_login"), "{n}: {body}");
+    }
+    for node in [&cluster.a, &cluster.b] {
+        let body = node.login("ann", support::PASSWORD).await.unwrap_err();
+        assert!(body.contains("rate_limited"), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn an_agent_removed_on_one_node_loses_its_console_on_the_other() {
     let Some(cluster) = cluster(Duration::from_secs(60)).await else {

@@ -5,8 +5,8 @@
 
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
-use crate::limits::{KeyedLimiter, Limits};
-use crate::store::{AgentRecord, StoreError};
+use crate::limits::{Limits, Rate};
+use crate::store::{AgentRecord, Store, StoreError};
 use app::ids::{AgentId, Participant};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -117,26 +117,49 @@ fn visitor_name() -> String {
 }
 
 /// Login attempts per username and per client address.
+/// How many logins may be tried, per username and per address. The buckets are
+/// kept in the store, so that every node of a cluster counts the same attempts
+/// and a restart forgets none.
 pub(super) struct LoginThrottle {
-    per_account: KeyedLimiter<String>,
-    per_ip: KeyedLimiter<IpAddr>,
+    per_account: Rate,
+    per_ip: Rate,
 }
 
 impl LoginThrottle {
     pub(super) fn new(limits: &Limits) -> Self {
         LoginThrottle {
-            per_account: KeyedLimiter::new(limits.failed_logins_per_account),
-            per_ip: KeyedLimiter::new(limits.failed_logins_per_ip),
+            per_account: limits.failed_logins_per_account,
+            per_ip: limits.failed_logins_per_ip,
         }
     }
 
     /// Counts an attempt; false when the username or the address has used up its
     /// attempts. Unknown usernames are counted like known ones, so the answer
     /// tells nothing about which exist.
-    fn attempt(&self, username: &str, client: Option<IpAddr>) -> bool {
-        let ip_ok = client.is_none_or(|ip| self.per_ip.take(&ip));
-        let account_ok = self.per_account.take(&username.to_lowercase());
-        ip_ok && account_ok
+    async fn attempt(
+        &self,
+        store: &dyn Store,
+        username: &str,
+        client: Option<IpAddr>,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let ip_ok = match client {
+            Some(ip) if !self.per_ip.is_unlimited() => {
+                store
+                    .take_login_token(&format!("ip:{ip}"), self.per_ip, now)
+                    .await?
+            }
+            _ => true,
+        };
+        let account_ok = self.per_account.is_unlimited()
+            || store
+                .take_login_token(
+                    &format!("a:{}", username.to_lowercase()),
+                    self.per_account,
+                    now,
+                )
+                .await?;
+        Ok(ip_ok && account_ok)
     }
 }
 
@@ -152,7 +175,11 @@ impl ChatService {
         if username.chars().count() > MAX_USERNAME_CHARS {
             return Err(LoginError::Invalid);
         }
-        if !self.logins.attempt(username, client) {
+        if !self
+            .logins
+            .attempt(self.store.as_ref(), username, client)
+            .await?
+        {
             tracing::info!(?client, "login throttled");
             return Err(LoginError::Throttled);
         }

@@ -45,6 +45,7 @@ macro_rules! store_conformance {
             a_file_belongs_to_the_entry_that_carries_it,
             offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
             the_file_link_key_is_made_once_and_kept,
+            login_buckets_empty_and_refill_per_key,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
         );
     };
@@ -1194,4 +1195,26 @@ pub async fn the_file_link_key_is_made_once_and_kept(store: Arc<dyn Store>) {
     assert_eq!(first, [1; 32]);
     // Another node, or a restart, offering a key of its own gets the kept one.
     assert_eq!(store.link_key([2; 32]).await.unwrap(), [1; 32]);
+}
+
+pub async fn login_buckets_empty_and_refill_per_key(store: Arc<dyn Store>) {
+    let rate = crate::limits::Rate::new(0.1, 3.0);
+    let take = |key: &'static str, at_ms: i64| {
+        let store = store.clone();
+        async move { store.take_login_token(key, rate, at_ms).await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert!(take("a:ann", 1_000).await);
+    }
+    assert!(!take("a:ann", 1_000).await, "three, then none");
+    assert!(take("ip:127.0.0.1", 1_000).await, "another key has its own");
+    assert!(!take("a:ann", 5_000).await, "not a whole token back yet");
+    // One token every ten seconds.
+    assert!(take("a:ann", 11_500).await);
+    assert!(!take("a:ann", 11_500).await);
+    // Much later: full again (and the old rows are gone, which changes nothing).
+    for _ in 0..3 {
+        assert!(take("a:ann", 10_000_000).await);
+    }
+    assert!(!take("a:ann", 10_000_000).await);
 }

@@ -16,6 +16,7 @@ pub mod search;
 pub mod sqlite;
 
 use crate::chat::events::Changed;
+use crate::limits::Rate;
 use app::api::{CannedReply, HistoryCursor, HistoryFilter, PastConversation, SearchHit};
 use app::ids::{
     AgentId, CannedReplyId, ConversationId, FileId, InvitationId, MessageId, Participant, VisitorId,
@@ -258,6 +259,10 @@ pub trait SessionStore: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Option<AgentRecord>>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    /// Takes a token from the login bucket `key` (refilled at `rate` since it was
+    /// last used, at most `rate.burst`); false when it had none. Buckets unused
+    /// for an hour are forgotten.
+    async fn take_login_token(&self, key: &str, rate: Rate, now_ms: i64) -> StoreResult<bool>;
 }
 
 /// Visitors, kept by the hash of their token.

@@ -1,6 +1,7 @@
 //! Agent sessions on SQLite, kept by the hash of their token.
 use super::rows::{agent_from_row, AGENT_COLUMNS};
-use super::SqliteStore;
+use super::{SqliteStore, WriteTx};
+use crate::limits::{take_kept, Rate, LOGIN_BUCKET_KEPT_MS};
 use crate::store::{AgentRecord, SessionStore, StoreResult};
 use app::ids::AgentId;
 use async_trait::async_trait;
@@ -53,5 +54,33 @@ impl SessionStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+    async fn take_login_token(&self, key: &str, rate: Rate, now_ms: i64) -> StoreResult<bool> {
+        let mut tx = WriteTx::begin(self).await?;
+        sqlx::query("DELETE FROM login_buckets WHERE updated_at < ?")
+            .bind(now_ms - LOGIN_BUCKET_KEPT_MS)
+            .execute(&mut *tx)
+            .await?;
+        let kept: Option<(f64, i64)> =
+            sqlx::query_as("SELECT tokens, updated_at FROM login_buckets WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (taken, left) = take_kept(
+            kept.map(|(tokens, _)| tokens),
+            kept.map_or(0, |(_, at)| now_ms - at),
+            rate,
+        );
+        sqlx::query(
+            "INSERT INTO login_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(left)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(taken)
     }
 }
