@@ -9,6 +9,10 @@
 #   ./setup.sh bench  install what is missing, build (release) and run the
 #                     standard benchmark workloads (docs/performance.md)
 #   ./setup.sh tools  only install what is missing
+#   ./setup.sh cluster  install what is missing and start, on loopback, a
+#                     throwaway PostgreSQL, a NATS server, three nodes and nginx
+#                     in front of them on http://127.0.0.1:8080 (docs/deploy.md);
+#                     with --smoke, check it through nginx and stop
 #
 # Every install step is skipped when already done. Nothing is downloaded from
 # anywhere but crates.io, the npm registry and Debian's apt repositories.
@@ -22,8 +26,9 @@ BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR=".tools/binaryen"
 # Debian packages needed by `./setup.sh test`. The CJK fonts let Chromium draw
 # the Chinese UI the browser tests look at; aiosmtpd is the SMTP server the mail
-# tests send to; the PostgreSQL and NATS tests start throwaway servers of their own.
-APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk python3-aiosmtpd postgresql nats-server"
+# tests send to; the PostgreSQL and NATS tests start throwaway servers of their own,
+# and the cluster smoke test puts nginx in front of three nodes.
+APT_TEST_PACKAGES="chromium chromium-driver fonts-noto-cjk python3-aiosmtpd postgresql nats-server nginx curl"
 
 # The project-local wasm-opt (npm binaryen) must come first on PATH: Debian's
 # binaryen produces a .wasm that fails in the browser, and without any wasm-opt
@@ -300,6 +305,9 @@ cmd_test() {
   test_section "Release build (cargo leptos build --release --split, compress-site)"
   build_release
 
+  test_section "Cluster smoke (PostgreSQL, NATS, 3 nodes, nginx: ./setup.sh cluster --smoke)"
+  (run_cluster --smoke)
+
   test_section "Benchmark, seconds-long (loadgen --quick; numbers not asserted)"
   cargo build --release -p server --bin loadgen
   target/release/loadgen --quick --server-bin target/release/server \
@@ -331,6 +339,206 @@ cmd_bench() {
     --out target/bench/results.json "$@"
 }
 
+# ---------------------------------------------------------------------------
+# A cluster on loopback (./setup.sh cluster)
+# ---------------------------------------------------------------------------
+
+CLUSTER_PACKAGES="postgresql nats-server nginx curl"
+CLUSTER_PORT="${CLUSTER_PORT:-8080}"
+CLUSTER_PG_PORT="${CLUSTER_PG_PORT:-55432}"
+CLUSTER_NATS_PORT="${CLUSTER_NATS_PORT:-54222}"
+CLUSTER_NODE_PORTS=(3101 3102 3103)
+CLUSTER_DIR=""
+CLUSTER_PIDS=()
+
+# PostgreSQL's server programs (Debian keeps them off the PATH).
+pg_bin_dir() {
+  local dir
+  dir="$(pg_config --bindir 2>/dev/null || true)"
+  if [[ -x "$dir/initdb" ]]; then
+    printf '%s\n' "$dir"
+    return
+  fi
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  [[ -x "$dir/initdb" ]] || die "PostgreSQL's initdb not found: apt-get install postgresql"
+  printf '%s\n' "$dir"
+}
+
+# Runs a PostgreSQL program as `nobody` when we are root (initdb refuses root).
+as_postgres() {
+  if [[ "$(id -u)" == 0 ]]; then
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+  else
+    "$@"
+  fi
+}
+
+cluster_stop() {
+  local pid
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n "$CLUSTER_DIR" && -d "$CLUSTER_DIR" ]]; then
+    if [[ -f "$CLUSTER_DIR/nginx.pid" ]]; then
+      nginx -p "$CLUSTER_DIR" -c nginx.conf -s stop 2>/dev/null || true
+    fi
+    as_postgres "$(pg_bin_dir)/pg_ctl" -D "$CLUSTER_DIR/pg" stop -m fast >/dev/null 2>&1 || true
+    rm -rf "$CLUSTER_DIR"
+  fi
+}
+
+# Waits until `url` answers 200 (at most 30 s).
+wait_ready() {
+  local url="$1" what="$2" tries=0
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    tries=$((tries + 1))
+    ((tries < 300)) || die "$what did not become ready ($url); logs in $CLUSTER_DIR"
+    sleep 0.1
+  done
+}
+
+cluster_nginx_conf() {
+  local servers="" port
+  for port in "${CLUSTER_NODE_PORTS[@]}"; do
+    servers+="        server 127.0.0.1:$port max_fails=2 fail_timeout=5s;"$'\n'
+  done
+  cat <<NGINX
+# The load balancer of ./setup.sh cluster: the configuration docs/deploy.md
+# describes, on loopback.
+worker_processes 1;
+pid $CLUSTER_DIR/nginx.pid;
+error_log $CLUSTER_DIR/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $CLUSTER_DIR/tmp/body;
+    proxy_temp_path $CLUSTER_DIR/tmp/proxy;
+    fastcgi_temp_path $CLUSTER_DIR/tmp/fastcgi;
+    uwsgi_temp_path $CLUSTER_DIR/tmp/uwsgi;
+    scgi_temp_path $CLUSTER_DIR/tmp/scgi;
+    map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    upstream chat {
+        least_conn;
+$servers    }
+    server {
+        listen 127.0.0.1:$CLUSTER_PORT;
+        location / {
+            proxy_pass http://chat;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_read_timeout 75s;
+            client_max_body_size 11m;
+            proxy_next_upstream error timeout http_502 http_503;
+        }
+    }
+}
+NGINX
+}
+
+# Checks the running cluster through nginx: pages, the widget, a WebSocket
+# upgrade, and that every node is ready.
+cluster_smoke() {
+  local base="http://127.0.0.1:$CLUSTER_PORT" port path status
+  for path in /demo /console /widget.js /readyz; do
+    curl -fsS -o /dev/null "$base$path" || die "smoke: GET $path through nginx failed"
+  done
+  for port in "${CLUSTER_NODE_PORTS[@]}"; do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" || die "smoke: node $port is not ready"
+  done
+  status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Origin: $base" \
+    "$base/ws/visitor" || true)"
+  [[ "$status" == 101 ]] || die "smoke: the WebSocket upgrade through nginx answered $status"
+  say "smoke: pages, the widget, 3 nodes ready and a WebSocket upgrade through nginx: ok"
+}
+
+cmd_cluster() {
+  section "Tools"
+  install_tools
+  # shellcheck disable=SC2086 # the list is split on purpose
+  apt_install $CLUSTER_PACKAGES
+  section "Release build (cargo leptos build --release --split)"
+  build_release
+  section "Cluster"
+  run_cluster "$@"
+}
+
+# Starts the cluster from the release build; with --smoke, checks it and stops.
+# Run it in a subshell of its own: it sets traps to stop what it started.
+run_cluster() {
+  local smoke=0
+  [[ "${1:-}" == --smoke ]] && smoke=1
+  CLUSTER_DIR="$(mktemp -d /tmp/livechat-cluster.XXXXXX)"
+  chmod 755 "$CLUSTER_DIR"
+  trap cluster_stop EXIT
+  trap 'exit 130' INT TERM
+  mkdir -p "$CLUSTER_DIR/pg" "$CLUSTER_DIR/files" "$CLUSTER_DIR/tmp"
+  chmod 777 "$CLUSTER_DIR/tmp"
+  if [[ "$(id -u)" == 0 ]]; then chown nobody:nogroup "$CLUSTER_DIR/pg"; fi
+
+  local pgbin
+  pgbin="$(pg_bin_dir)"
+  say "PostgreSQL on 127.0.0.1:$CLUSTER_PG_PORT"
+  as_postgres "$pgbin/initdb" -D "$CLUSTER_DIR/pg" -U chat --auth=trust --no-sync >"$CLUSTER_DIR/initdb.log"
+  as_postgres "$pgbin/pg_ctl" -D "$CLUSTER_DIR/pg" -l "$CLUSTER_DIR/pg/server.log" -w \
+    -o "-k $CLUSTER_DIR/pg -p $CLUSTER_PG_PORT -c listen_addresses=127.0.0.1" start >/dev/null ||
+    die "PostgreSQL did not start (port $CLUSTER_PG_PORT in use? set CLUSTER_PG_PORT)"
+  psql -q -h 127.0.0.1 -p "$CLUSTER_PG_PORT" -U chat -d postgres -c 'CREATE DATABASE chat' >/dev/null
+
+  say "NATS on 127.0.0.1:$CLUSTER_NATS_PORT"
+  nats-server -a 127.0.0.1 -p "$CLUSTER_NATS_PORT" -l "$CLUSTER_DIR/nats.log" &
+  CLUSTER_PIDS+=($!)
+
+  local i port demo
+  for i in "${!CLUSTER_NODE_PORTS[@]}"; do
+    port="${CLUSTER_NODE_PORTS[$i]}"
+    # The first node makes the demo agents (and writes their logins beside it).
+    demo=()
+    if ((i == 0)); then demo=(--demo); fi
+    say "node $((i + 1)) on 127.0.0.1:$port"
+    (
+      cd "$CLUSTER_DIR"
+      CHAT_ADDR="127.0.0.1:$port" \
+        CHAT_DATABASE_URL="postgres://chat@127.0.0.1:$CLUSTER_PG_PORT/chat" \
+        CHAT_NATS_URL="nats://127.0.0.1:$CLUSTER_NATS_PORT" \
+        CHAT_FILES_DIR="$CLUSTER_DIR/files" \
+        CHAT_TRUSTED_PROXIES=127.0.0.1 \
+        LEPTOS_SITE_ROOT="$ROOT/target/site" \
+        exec "$ROOT/target/release/server" serve "${demo[@]}" >"$CLUSTER_DIR/node$((i + 1)).log" 2>&1
+    ) &
+    CLUSTER_PIDS+=($!)
+    wait_ready "http://127.0.0.1:$port/readyz" "node $((i + 1))"
+  done
+
+  say "nginx on 127.0.0.1:$CLUSTER_PORT (least_conn over the three nodes)"
+  cluster_nginx_conf >"$CLUSTER_DIR/nginx.conf"
+  nginx -p "$CLUSTER_DIR" -c nginx.conf || die "nginx did not start (port $CLUSTER_PORT in use? set CLUSTER_PORT)"
+  wait_ready "http://127.0.0.1:$CLUSTER_PORT/readyz" "nginx"
+
+  if ((smoke)); then
+    cluster_smoke
+    return
+  fi
+  local base="http://127.0.0.1:$CLUSTER_PORT"
+  cat <<URLS
+
+  Demo website:   $base/demo
+  Agent console:  $base/console
+
+  Agent logins (username / password):
+$(sed 's/^/  /' "$CLUSTER_DIR/demo-logins.txt" 2>/dev/null)
+
+  Nodes on ports ${CLUSTER_NODE_PORTS[*]} (logs: $CLUSTER_DIR/node*.log),
+  PostgreSQL on $CLUSTER_PG_PORT, NATS on $CLUSTER_NATS_PORT.
+  Ctrl-C stops everything and removes it.
+URLS
+  wait
+}
+
 usage() {
   cat <<'EOF'
 usage: ./setup.sh run | test | bench | tools | build
@@ -339,6 +547,8 @@ usage: ./setup.sh run | test | bench | tools | build
   bench  install what is missing and run the benchmark (docs/performance.md)
   tools  only install what is missing
   build  only the release build (server, widget, console bundle, compressed)
+  cluster [--smoke]  a throwaway cluster on loopback: PostgreSQL, NATS, three
+         nodes and nginx on http://127.0.0.1:8080 (--smoke: check it, then stop)
 EOF
 }
 
@@ -350,6 +560,7 @@ main() {
     test) cmd_test ;;
     bench) cmd_bench "$@" ;;
     tools) cmd_tools ;;
+    cluster) cmd_cluster "$@" ;;
     build)
       install_tools
       build_release
