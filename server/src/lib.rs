@@ -48,7 +48,19 @@ impl Server {
             busy_timeout: config.store_busy_timeout,
             pool_size: config.pg_pool_size,
         };
-        let store = store::open(&config.database_url, &options).await?;
+        // A cluster node shares presence through the database; one node keeps it
+        // in memory.
+        let (store, cluster) = match &config.nats_url {
+            Some(_) => {
+                let (store, presence) = store::open_cluster(&config.database_url, &options).await?;
+                let name = format!("{}@{}", hostname(), config.addr);
+                (
+                    store,
+                    Some(chat::cluster::ClusterBoard::join(presence, &name).await?),
+                )
+            }
+            None => (store::open(&config.database_url, &options).await?, None),
+        };
         let link_key = store.link_key(files::random_key()).await?;
         let router = Arc::new(routing::Router::new());
         let broker: Arc<dyn broker::Broker> = match &config.nats_url {
@@ -68,6 +80,7 @@ impl Server {
                 mail_lang: config.mail_lang,
                 head_check: config.head_check,
                 link_key: Some(link_key),
+                cluster,
                 ..ChatConfig::default()
             },
         );
@@ -138,6 +151,15 @@ impl Server {
     pub fn abort(&self) {
         self.task.abort();
     }
+}
+
+/// This machine's name, for the node's name in the cluster (logs, `nodes`).
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
 }
 
 /// Accepts connections and serves HTTP/1.1 on each, WebSocket upgrades included.

@@ -263,3 +263,135 @@ async fn what_is_sent_while_nats_is_down_reaches_the_other_node_when_it_is_back(
 async fn the_head_check_brings_it_over_even_while_nats_is_down() {
     send_while_nats_is_down(Duration::from_millis(300), true).await;
 }
+
+/// Connects a console to `node` again and again until its snapshot of the site
+/// lists `visitor` (the nodes share presence every second).
+async fn console_seeing(node: &TestServer, visitor: app::ids::VisitorId) -> Client {
+    let cookie = node.login("ann", support::PASSWORD).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let request = support::socket_request(node.server.addr, "/ws/agent", Some(&cookie));
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut console = Client::manual(ws);
+        let ServerMsg::Visitors { visitors } = console
+            .expect(|m| matches!(m, ServerMsg::Visitors { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        if visitors.iter().any(|v| v.id == visitor) {
+            return console;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the other node's visitor never showed"
+        );
+        drop(console);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn visitor_id(welcome: &ServerMsg) -> app::ids::VisitorId {
+    match welcome {
+        ServerMsg::Welcome {
+            me: app::protocol::Me::Visitor { id, .. },
+            ..
+        } => *id,
+        other => panic!("not a visitor's welcome: {other:?}"),
+    }
+}
+
+/// Every console sees every visitor on the site, whichever node each is on, and
+/// a widget on a node with no agent of its own knows that agents are available.
+#[tokio::test]
+async fn consoles_and_widgets_see_the_whole_cluster() {
+    let Some(cluster) = cluster(Duration::from_secs(60)).await else {
+        return;
+    };
+    cluster.a.add_agent("ann", "Ann").await;
+    let (_visitor, welcome) = cluster.b.visitor_manual(&token(1), "/pricing").await;
+    let id = visitor_id(&welcome);
+    let _console = console_seeing(&cluster.a, id).await;
+
+    // Ann is on node A only; a widget on node B offers the chat, not the form.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, welcome) = cluster.b.visitor_manual(&token(2), "/").await;
+        if matches!(
+            welcome,
+            ServerMsg::Welcome {
+                agents_available: true,
+                ..
+            }
+        ) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node B never learnt of node A's agent"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A node killed with its visitor's socket open: the visitor is gone from every
+/// other node's consoles once the node's lease and the grace period ran out.
+#[tokio::test]
+async fn a_killed_nodes_visitors_leave_the_other_nodes() {
+    let Some(database_url) = throwaway::database().await else {
+        return;
+    };
+    let nats = NatsServer::start();
+    let a = TestServer::start_configured({
+        let database_url = database_url.clone();
+        let nats_url = nats.url();
+        move |config| {
+            config.database_url = database_url;
+            config.nats_url = Some(nats_url);
+            config.presence_grace = Duration::from_secs(1);
+        }
+    })
+    .await;
+    a.add_agent("ann", "Ann").await;
+    let (_dir, dir) = support::process::temp_dir();
+    let mut b = support::process::ServerProcess::start(&dir, |command| {
+        command
+            .env("CHAT_DATABASE_URL", &database_url)
+            .env("CHAT_NATS_URL", nats.url())
+            .env("CHAT_PRESENCE_GRACE_SECS", "1");
+    })
+    .await;
+    let (ws, _) =
+        tokio_tungstenite::connect_async(support::socket_request(b.addr, "/ws/visitor", None))
+            .await
+            .unwrap();
+    let mut visitor = Client::manual(ws);
+    visitor
+        .send(&ClientMsg::Hello {
+            token: Some(token(1)),
+            page: Some(support::page("/pricing")),
+        })
+        .await;
+    let id = visitor_id(
+        &visitor
+            .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+            .await,
+    );
+    let mut console = console_seeing(&a, id).await;
+
+    b.kill();
+    let killed = tokio::time::Instant::now();
+    loop {
+        match console.try_next(Duration::from_secs(15)).await {
+            Some(ServerMsg::VisitorLeft { visitor_id }) if visitor_id == id => break,
+            Some(_) => continue,
+            None => panic!("the killed node's visitor never left node A's console"),
+        }
+    }
+    // After the node's lease (5 s) and the grace period (1 s), give or take a tick.
+    assert!(
+        killed.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        killed.elapsed()
+    );
+}

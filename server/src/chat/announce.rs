@@ -119,6 +119,12 @@ impl ChatService {
     pub(super) fn announce(&self, changed: Changed) {
         let Changed { events, recipients } = changed;
         for event in events {
+            // In a cluster each node works out availability from everyone's
+            // presence and tells its own widgets (`chat::cluster`).
+            if self.cluster.is_some() && matches!(event, Event::AgentsAvailable(_)) {
+                self.announce_here(event);
+                continue;
+            }
             self.broker.publish(envelope(event, &recipients));
         }
     }

@@ -5,7 +5,7 @@ use super::{AgentProfile, ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::routing::{ConnId, Outbox};
 use app::ids::VisitorId;
-use app::protocol::{AgentInfo, Me, PageView, ServerMsg};
+use app::protocol::{AgentInfo, AgentStatus, Me, PageView, ServerMsg};
 use std::sync::Arc;
 
 /// One open connection of a session, from [`ChatService::open`] on. Dropping it
@@ -178,7 +178,11 @@ impl ChatService {
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
                     let open = service.router.connection_count(participant);
-                    let gone = service.presence().expire_visitor(id, epoch, open);
+                    let gone = {
+                        let mut presence = service.presence();
+                        // Gone from this node; in a cluster, maybe still on another.
+                        presence.expire_visitor(id, epoch, open) && !presence.is_visitor_here(id)
+                    };
                     if gone {
                         service.announce_one(Event::VisitorLeft(id));
                         service.expire_invitations_of(participant).await;
@@ -195,11 +199,21 @@ impl ChatService {
                     tokio::time::sleep_until(deadline).await;
                     let open = service.router.connection_count(participant);
                     let available_before = service.presence().agents_available();
-                    let gone = service.presence().expire_agent(id, epoch, open);
+                    let gone = {
+                        let mut presence = service.presence();
+                        // As the cluster sees it: maybe still online on another node.
+                        presence.expire_agent(id, epoch, open).map(|mut info| {
+                            info.status = presence.agent_status(id);
+                            info
+                        })
+                    };
                     if let Some(info) = gone {
+                        let offline = info.status == AgentStatus::Offline;
                         service.announce_one(Event::Agent(info));
                         service.announce_availability(available_before);
-                        service.expire_invitations_of(participant).await;
+                        if offline {
+                            service.expire_invitations_of(participant).await;
+                        }
                     }
                 });
             }

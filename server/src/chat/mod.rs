@@ -11,6 +11,7 @@ mod accounts;
 pub mod agents;
 mod announce;
 mod canned;
+pub mod cluster;
 mod connections;
 mod conversations;
 mod error;
@@ -71,6 +72,8 @@ pub struct ChatConfig {
     pub mail_lang: app::i18n::Lang,
     /// Signs visitors' file links; none: a key of this service's own.
     pub link_key: Option<[u8; 32]>,
+    /// In a cluster: this node's part in the cluster's presence.
+    pub cluster: Option<Arc<cluster::ClusterBoard>>,
 }
 
 /// How long a missing entry may be late before it is read from the store.
@@ -89,6 +92,7 @@ impl Default for ChatConfig {
             mailer: None,
             mail_lang: app::i18n::Lang::default(),
             link_key: None,
+            cluster: None,
         }
     }
 }
@@ -115,6 +119,8 @@ pub struct ChatService {
     mail: Option<mail::MailDesk>,
     /// Cancelled when the node begins to shut down ([`ChatService::drain`]).
     draining: tokio_util::sync::CancellationToken,
+    /// In a cluster: presence shared with the other nodes.
+    cluster: Option<Arc<cluster::ClusterBoard>>,
 }
 
 impl ChatService {
@@ -125,6 +131,7 @@ impl ChatService {
         config: ChatConfig,
     ) -> Arc<Self> {
         let link_key = config.link_key;
+        let cluster = config.cluster.clone();
         let service = Arc::new(Self {
             store,
             broker,
@@ -142,10 +149,14 @@ impl ChatService {
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
             links: link_key.map_or_else(crate::files::Links::random, crate::files::Links::new),
             draining: tokio_util::sync::CancellationToken::new(),
+            cluster,
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         if service.mail.is_some() {
             tokio::spawn(mail::offline_mailer(Arc::downgrade(&service)));
+        }
+        if service.cluster.is_some() {
+            tokio::spawn(cluster::keep_presence(Arc::downgrade(&service)));
         }
         if let Some(losses) = service.broker.losses() {
             tokio::spawn(repair_tails(Arc::downgrade(&service), losses));

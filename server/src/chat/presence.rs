@@ -79,6 +79,23 @@ pub struct Presence {
     visitors: HashMap<VisitorId, Visitor>,
     agents: HashMap<AgentId, Agent>,
     epochs: u64,
+    /// In a cluster: who the other nodes see (empty on a single node). Queries
+    /// answer for the whole cluster; what this node's connections do changes
+    /// only its own part.
+    remote_visitors: HashMap<VisitorId, VisitorInfo>,
+    remote_agents: HashMap<AgentId, AgentInfo>,
+}
+
+/// What changed for the whole cluster when the other nodes' presence was read
+/// again.
+#[derive(Debug, Default, PartialEq)]
+pub struct RemoteChange {
+    /// Visitors no node has any more.
+    pub left: Vec<VisitorId>,
+    /// Visitors that arrived or changed on another node, and are not here.
+    pub visitors: Vec<VisitorInfo>,
+    /// Agents whose status, for the whole cluster, changed.
+    pub agents: Vec<AgentInfo>,
 }
 
 impl Presence {
@@ -166,17 +183,86 @@ impl Presence {
 
     /// The visitor's display name while on the site.
     pub fn visitor_name(&self, id: VisitorId) -> Option<String> {
-        self.visitors.get(&id).map(|v| v.name.clone())
+        self.visitors
+            .get(&id)
+            .map(|v| v.name.clone())
+            .or_else(|| self.remote_visitors.get(&id).map(|v| v.name.clone()))
     }
 
     pub fn is_visitor_here(&self, id: VisitorId) -> bool {
-        self.visitors.contains_key(&id)
+        self.visitors.contains_key(&id) || self.remote_visitors.contains_key(&id)
     }
 
+    /// Everyone on the site, on this node or another.
     pub fn visitors(&self) -> Vec<VisitorInfo> {
-        let mut all: Vec<_> = self.visitors.iter().map(|(id, v)| v.info(*id)).collect();
+        let mut all: Vec<_> = self.local_visitors();
+        all.extend(
+            self.remote_visitors
+                .values()
+                .filter(|v| !self.visitors.contains_key(&v.id))
+                .cloned(),
+        );
         all.sort_by_key(|v| (v.visit_started_ms, v.id));
         all
+    }
+
+    /// The visitors whose connections are on this node.
+    pub fn local_visitors(&self) -> Vec<VisitorInfo> {
+        self.visitors.iter().map(|(id, v)| v.info(*id)).collect()
+    }
+
+    /// The agents with a console open on this node (or within its grace period).
+    pub fn local_agents(&self) -> Vec<AgentInfo> {
+        self.agents.values().map(Agent::info).collect()
+    }
+
+    /// Takes what the other nodes see now; returns what changed for the cluster.
+    pub fn set_remote(
+        &mut self,
+        visitors: HashMap<VisitorId, VisitorInfo>,
+        agents: HashMap<AgentId, AgentInfo>,
+    ) -> RemoteChange {
+        let mut change = RemoteChange::default();
+        for (id, old) in &self.remote_visitors {
+            if !visitors.contains_key(id) && !self.visitors.contains_key(id) {
+                change.left.push(*id);
+            } else if let Some(new) = visitors.get(id) {
+                if new != old && !self.visitors.contains_key(id) {
+                    change.visitors.push(new.clone());
+                }
+            }
+        }
+        for (id, new) in &visitors {
+            if !self.remote_visitors.contains_key(id) && !self.visitors.contains_key(id) {
+                change.visitors.push(new.clone());
+            }
+        }
+        let before: HashMap<AgentId, AgentStatus> = self
+            .remote_agents
+            .keys()
+            .chain(agents.keys())
+            .map(|id| (*id, self.agent_status(*id)))
+            .collect();
+        self.remote_visitors = visitors;
+        let old_agents = std::mem::replace(&mut self.remote_agents, agents);
+        for (id, status) in before {
+            let now = self.agent_status(id);
+            if now == status {
+                continue;
+            }
+            let known = self
+                .agents
+                .get(&id)
+                .map(Agent::info)
+                .or_else(|| self.remote_agents.get(&id).cloned())
+                .or_else(|| old_agents.get(&id).cloned());
+            if let Some(mut info) = known {
+                info.status = now;
+                change.agents.push(info);
+            }
+        }
+        change.left.sort();
+        change
     }
 
     /// A console connected. Returns the agent as others now see it if that changed.
@@ -236,9 +322,13 @@ impl Presence {
     /// The effective status: what the agent chose while a console is open (or within
     /// the grace period), offline otherwise.
     pub fn agent_status(&self, id: AgentId) -> AgentStatus {
-        self.agents
-            .get(&id)
-            .map_or(AgentStatus::Offline, |a| a.chosen)
+        match (self.agents.get(&id), self.remote_agents.get(&id)) {
+            // Online anywhere is online; away somewhere beats offline.
+            (Some(local), Some(remote)) => best(local.chosen, remote.status),
+            (Some(local), None) => local.chosen,
+            (None, Some(remote)) => remote.status,
+            (None, None) => AgentStatus::Offline,
+        }
     }
 
     /// Whether any agent is online, so visitors can chat rather than leave a message.
@@ -246,6 +336,24 @@ impl Presence {
         self.agents
             .values()
             .any(|a| a.chosen == AgentStatus::Online)
+            || self
+                .remote_agents
+                .values()
+                .any(|a| a.status == AgentStatus::Online)
+    }
+}
+
+/// The status that says the agent is more reachable.
+fn best(a: AgentStatus, b: AgentStatus) -> AgentStatus {
+    let rank = |s: AgentStatus| match s {
+        AgentStatus::Online => 2,
+        AgentStatus::Away => 1,
+        AgentStatus::Offline => 0,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
     }
 }
 
@@ -350,5 +458,49 @@ mod tests {
         let second = p.agent_disconnected(ann.id, 0).unwrap();
         assert_eq!(p.expire_agent(ann.id, first, 0), None);
         assert!(p.expire_agent(ann.id, second, 0).is_some());
+    }
+
+    #[test]
+    fn the_other_nodes_presence_joins_this_ones() {
+        let mut p = Presence::default();
+        let here = VisitorId(Uuid::from_u128(1));
+        let there = VisitorId(Uuid::from_u128(2));
+        let info_there = p.visitor_connected(there, "Visitor 0002", page("/b", 1), false, 5);
+        p.visitor_connected(here, "Visitor 0001", page("/a", 1), false, 1);
+        // `there` is only on another node: forget it here and hear of it from there.
+        p.visitors.remove(&there);
+        let ann = profile();
+        let remote_ann = AgentInfo {
+            id: ann.id,
+            username: ann.username.clone(),
+            name: ann.name.clone(),
+            role: ann.role,
+            status: AgentStatus::Online,
+        };
+        assert!(!p.agents_available());
+        let change = p.set_remote(
+            HashMap::from([(there, info_there.clone())]),
+            HashMap::from([(ann.id, remote_ann.clone())]),
+        );
+        assert_eq!(change.visitors, [info_there.clone()]);
+        assert_eq!(change.agents.len(), 1);
+        assert_eq!(change.agents[0].status, AgentStatus::Online);
+        assert!(p.is_visitor_here(there) && p.is_visitor_here(here));
+        assert_eq!(p.visitors().len(), 2);
+        assert_eq!(p.visitor_name(there).as_deref(), Some("Visitor 0002"));
+        assert!(p.agents_available(), "an agent online on another node");
+        assert_eq!(p.local_visitors().len(), 1, "only this node's are written");
+
+        // Away here, online there: online.
+        p.agent_connected(ann.clone(), AgentStatus::Away);
+        assert_eq!(p.agent_status(ann.id), AgentStatus::Online);
+
+        // The other node is gone: its visitor left, Ann is only away (here).
+        let change = p.set_remote(HashMap::new(), HashMap::new());
+        assert_eq!(change.left, [there]);
+        assert_eq!(change.agents.len(), 1);
+        assert_eq!(change.agents[0].status, AgentStatus::Away);
+        assert!(!p.is_visitor_here(there));
+        assert!(!p.agents_available());
     }
 }

@@ -190,6 +190,33 @@ impl<T> Store for T where
 {
 }
 
+/// Presence shared by the nodes of a cluster (PostgreSQL only): each node keeps
+/// who is present on it under a lease; every node reads the others'.
+#[async_trait]
+pub trait ClusterPresenceStore: Send + Sync + 'static {
+    /// Registers a node (a new id at every start) holding a lease of `lease_ms`.
+    async fn join_cluster(&self, name: &str, lease_ms: i64) -> StoreResult<i64>;
+    /// Renews the node's lease and applies what changed in its presence: rows to
+    /// put (participant key, info as JSON) and keys to remove. Removes nodes whose
+    /// lease ran out more than `grace_ms` ago, with their rows. False when this
+    /// node itself was removed (a pause longer than its lease): it must join again.
+    async fn renew_presence(
+        &self,
+        node: i64,
+        lease_ms: i64,
+        grace_ms: i64,
+        put: &[(String, serde_json::Value)],
+        removed: &[String],
+    ) -> StoreResult<bool>;
+    /// Every row of the other nodes whose lease has not run out more than
+    /// `grace_ms` ago.
+    async fn others_presence(
+        &self,
+        node: i64,
+        grace_ms: i64,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>>;
+}
+
 /// How a store is opened, whatever the backend.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -207,6 +234,23 @@ impl Default for StoreOptions {
             busy_timeout: sqlite::DEFAULT_BUSY_TIMEOUT,
             pool_size: postgres::DEFAULT_POOL_SIZE,
         }
+    }
+}
+
+/// Opens a PostgreSQL store for a cluster node: the store, and the same database's
+/// cluster presence.
+pub async fn open_cluster(
+    url: &str,
+    options: &StoreOptions,
+) -> StoreResult<(Arc<dyn Store>, Arc<dyn ClusterPresenceStore>)> {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("postgres" | "postgresql") => {
+            let store = Arc::new(postgres::PgStore::open(url, options).await?);
+            Ok((store.clone(), store))
+        }
+        _ => Err(StoreError::Internal(
+            "a cluster needs a PostgreSQL CHAT_DATABASE_URL (postgres://…)".into(),
+        )),
     }
 }
 

@@ -25,6 +25,7 @@ mod files;
 mod history;
 mod invitations;
 mod offline_messages;
+mod presence;
 mod ratings;
 mod rows;
 mod sessions;
