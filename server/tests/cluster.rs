@@ -335,23 +335,25 @@ async fn consoles_and_widgets_see_the_whole_cluster() {
 }
 
 /// A node killed with its visitor's socket open: the visitor is gone from every
-/// other node's consoles once the node's lease and the grace period ran out.
+/// other node's consoles once the node's lease and the grace period ran out, and
+/// its pending invitation expires exactly once, though two nodes notice.
 #[tokio::test]
 async fn a_killed_nodes_visitors_leave_the_other_nodes() {
     let Some(database_url) = throwaway::database().await else {
         return;
     };
     let nats = NatsServer::start();
-    let a = TestServer::start_configured({
+    let node = || {
         let database_url = database_url.clone();
         let nats_url = nats.url();
-        move |config| {
+        move |config: &mut server::config::Config| {
             config.database_url = database_url;
             config.nats_url = Some(nats_url);
             config.presence_grace = Duration::from_secs(1);
         }
-    })
-    .await;
+    };
+    let a = TestServer::start_configured(node()).await;
+    let _c = TestServer::start_configured(node()).await;
     a.add_agent("ann", "Ann").await;
     let (_dir, dir) = support::process::temp_dir();
     let mut b = support::process::ServerProcess::start(&dir, |command| {
@@ -379,6 +381,21 @@ async fn a_killed_nodes_visitors_leave_the_other_nodes() {
     );
     let mut console = console_seeing(&a, id).await;
 
+    // Ann, on node A, invites the visitor on node B: present in the cluster.
+    let cookie = a.login("ann", support::PASSWORD).await.unwrap();
+    let (ok, body) = a
+        .call(
+            &cookie,
+            "request_conversation",
+            serde_json::json!({"visitors": [id], "agents": []}),
+        )
+        .await;
+    assert!(ok, "{body}");
+    visitor
+        .expect(|m| matches!(m, ServerMsg::Invitation { .. }))
+        .await;
+    let conversation: app::ids::ConversationId = serde_json::from_str(&body).unwrap();
+
     b.kill();
     let killed = tokio::time::Instant::now();
     loop {
@@ -393,5 +410,71 @@ async fn a_killed_nodes_visitors_leave_the_other_nodes() {
         killed.elapsed() < Duration::from_secs(12),
         "{:?}",
         killed.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let entries = a
+        .server
+        .chat
+        .store()
+        .staff_entries(conversation, 0, 100)
+        .await
+        .unwrap()
+        .unwrap()
+        .messages;
+    let expired = entries
+        .iter()
+        .filter(|m| {
+            matches!(
+                &m.body,
+                Body::Notice(app::protocol::Notice::InvitationExpired { .. })
+            )
+        })
+        .count();
+    assert_eq!(expired, 1, "{entries:#?}");
+}
+
+/// The command line manages agents in a PostgreSQL database too, and a node
+/// refuses to start with NATS on a SQLite file.
+#[tokio::test]
+async fn the_command_line_works_on_postgresql_and_sqlite_with_nats_is_refused() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Some(database_url) = throwaway::database().await else {
+        return;
+    };
+    let mut add = Command::new(support::process::BIN)
+        .args(["agent", "add", "cara", "--name", "Cara", "--password-stdin"])
+        .env("CHAT_DATABASE_URL", &database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}\n", support::PASSWORD).as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let list = Command::new(support::process::BIN)
+        .args(["agent", "list"])
+        .env("CHAT_DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("cara\tagent\tCara"));
+    let node = TestServer::start_configured(move |config| config.database_url = database_url).await;
+    assert!(node.login("cara", support::PASSWORD).await.is_ok());
+
+    let refused = Command::new(support::process::BIN)
+        .arg("serve")
+        .env("CHAT_ADDR", "127.0.0.1:0")
+        .env("CHAT_DATABASE_URL", "sqlite://unused.db")
+        .env("CHAT_NATS_URL", "nats://127.0.0.1:4222")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("CHAT_NATS_URL is set, but CHAT_DATABASE_URL is SQLite"),
+        "{said}"
     );
 }

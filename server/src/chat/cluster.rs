@@ -33,6 +33,8 @@ pub struct ClusterBoard {
     node: std::sync::Mutex<i64>,
     /// What this node last wrote, by participant key.
     written: tokio::sync::Mutex<HashMap<String, serde_json::Value>>,
+    /// Whether the last renewal of the lease succeeded (readiness).
+    leased: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ClusterBoard {
@@ -56,11 +58,17 @@ impl ClusterBoard {
             name: name.to_owned(),
             node: std::sync::Mutex::new(node),
             written: tokio::sync::Mutex::new(HashMap::new()),
+            leased: std::sync::atomic::AtomicBool::new(true),
         }))
     }
 
     fn node(&self) -> i64 {
         *self.node.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether this node holds its lease (its last renewal succeeded).
+    pub fn leased(&self) -> bool {
+        self.leased.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -107,11 +115,15 @@ impl ChatService {
             .cloned()
             .collect();
         let node = board.node();
-        if board
+        let renewed = board
             .store
             .renew_presence(node, lease, grace, &put, &removed)
-            .await?
-        {
+            .await;
+        board.leased.store(
+            matches!(renewed, Ok(true)),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if renewed? {
             *written = snapshot;
         } else {
             // Paused past the lease and reaped: register again and write it all.

@@ -193,6 +193,9 @@ impl ChatService {
         if self.draining.is_cancelled() {
             return Err("draining".into());
         }
+        if self.cluster.as_ref().is_some_and(|board| !board.leased()) {
+            return Err("this node does not hold its lease in the cluster".into());
+        }
         self.store
             .conversation_heads(&[ConversationId(uuid::Uuid::nil())])
             .await

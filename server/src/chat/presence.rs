@@ -482,7 +482,7 @@ mod tests {
             HashMap::from([(there, info_there.clone())]),
             HashMap::from([(ann.id, remote_ann.clone())]),
         );
-        assert_eq!(change.visitors, [info_there.clone()]);
+        assert_eq!(change.visitors, std::slice::from_ref(&info_there));
         assert_eq!(change.agents.len(), 1);
         assert_eq!(change.agents[0].status, AgentStatus::Online);
         assert!(p.is_visitor_here(there) && p.is_visitor_here(here));
