@@ -126,11 +126,14 @@ impl ChatService {
         if renewed? {
             *written = snapshot;
         } else {
-            // Paused past the lease and reaped: register again and write it all.
+            // Paused past the lease and reaped: the other nodes have already let
+            // this node's people go. Its connections are closed (their clients
+            // reconnect and are present again), and it registers anew.
             tracing::warn!(
                 node,
                 "this node's lease was lost; joining the cluster again"
             );
+            self.router.cut_all();
             let node = board.store.join_cluster(&board.name, lease).await?;
             *board.node.lock().unwrap_or_else(|e| e.into_inner()) = node;
             written.clear();
@@ -138,6 +141,10 @@ impl ChatService {
         }
         drop(written);
 
+        // Read before the others' presence: an invitation is made only to someone
+        // present, so the presence read after it shows them, however stale this
+        // node's previous view was.
+        let invitees = self.store.pending_invitees().await?;
         let mut visitors: HashMap<VisitorId, VisitorInfo> = HashMap::new();
         let mut agents: HashMap<AgentId, AgentInfo> = HashMap::new();
         for (key, info) in board.store.others_presence(board.node(), grace).await? {
@@ -155,11 +162,21 @@ impl ChatService {
                 }
             }
         }
-        let (change, available_before, available) = {
+        let (change, available_before, available, absent) = {
             let mut presence = self.presence();
             let before = presence.agents_available();
             let change = presence.set_remote(visitors, agents);
-            (change, before, presence.agents_available())
+            // Level-triggered: whoever has a pending invitation and is nowhere in
+            // the cluster, however they came to be gone (a node killed before
+            // anyone saw them leave included).
+            let absent: Vec<Participant> = invitees
+                .into_iter()
+                .filter(|invitee| match invitee {
+                    Participant::Visitor(id) => !presence.is_visitor_here(*id),
+                    Participant::Agent(id) => presence.agent_status(*id) == AgentStatus::Offline,
+                })
+                .collect();
+            (change, before, presence.agents_available(), absent)
         };
         let mut gone: Vec<Participant> = change
             .left
@@ -178,6 +195,9 @@ impl ChatService {
         if available != available_before {
             self.announce_here(Event::AgentsAvailable(available));
         }
+        gone.extend(absent);
+        gone.sort();
+        gone.dedup();
         for participant in gone {
             self.expire_invitations_of(participant).await;
         }

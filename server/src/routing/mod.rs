@@ -295,6 +295,15 @@ impl Router {
         }
     }
 
+    /// Closes every connection of this node; their clients reconnect and resume.
+    pub fn cut_all(&self) {
+        let mut registry = self.lock();
+        let ids: Vec<ConnId> = registry.conns.keys().copied().collect();
+        for id in ids {
+            registry.cut(id);
+        }
+    }
+
     /// Every connection open on this node.
     pub fn open_connections(&self) -> usize {
         self.lock().conns.len()

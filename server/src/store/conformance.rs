@@ -46,6 +46,7 @@ macro_rules! store_conformance {
             offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
             the_file_link_key_is_made_once_and_kept,
             login_buckets_empty_and_refill_per_key,
+            pending_invitees_are_those_with_an_open_invitation,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
         );
     };
@@ -1217,4 +1218,12 @@ pub async fn login_buckets_empty_and_refill_per_key(store: Arc<dyn Store>) {
         assert!(take("a:ann", 10_000_000).await);
     }
     assert!(!take("a:ann", 10_000_000).await);
+}
+
+pub async fn pending_invitees_are_those_with_an_open_invitation(store: Arc<dyn Store>) {
+    assert!(store.pending_invitees().await.unwrap().is_empty());
+    let (_ann, invitee, id) = group_with_invitation(&*store).await;
+    assert_eq!(store.pending_invitees().await.unwrap(), [invitee]);
+    store.expire_invitation(id, 5).await.unwrap();
+    assert!(store.pending_invitees().await.unwrap().is_empty());
 }

@@ -441,6 +441,9 @@ pub trait InvitationStore: Send + Sync + 'static {
     async fn expire_invitation(&self, id: InvitationId, at_ms: i64) -> StoreResult<Changed>;
     /// The pending invitations addressed to `invitee`.
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>>;
+    /// Everyone with a pending invitation (for the cluster's sweep of absent
+    /// invitees).
+    async fn pending_invitees(&self) -> StoreResult<Vec<Participant>>;
 }
 
 /// The leave-a-message form.

@@ -6,17 +6,19 @@
 
 use super::rows::{
     append_notice, insert_message, invitation_from_row, join, lock_conversation, member_state,
-    next_seq, notice, parse_id, participant_parts, send_invitations, summary, INVITATION_COLUMNS,
+    next_seq, notice, parse_id, participant_from, participant_parts, send_invitations, summary,
+    INVITATION_COLUMNS,
 };
 use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
-use crate::store::{AgentRecord, InvitationStore, Invited, Refusal, StoreResult};
+use crate::store::{AgentRecord, InvitationStore, Invited, Refusal, StoreError, StoreResult};
 use app::ids::{ConversationId, InvitationId, Participant};
 use app::protocol::{
     ChatMessage, ConversationKind, ConversationState, ConversationSummary, InvitationInfo,
     InvitationState, Notice,
 };
 use async_trait::async_trait;
+use uuid::Uuid;
 
 /// What answering or expiring announces: the conversation, its new entry, and the
 /// invitation to its invitee.
@@ -212,5 +214,21 @@ impl InvitationStore for PgStore {
         .iter()
         .map(invitation_from_row)
         .collect()
+    }
+
+    async fn pending_invitees(&self) -> StoreResult<Vec<Participant>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT invitee_role, invitee_id FROM invitations WHERE state = 'pending'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        rows.iter()
+            .map(|(role, id)| {
+                let id = Uuid::parse_str(id)
+                    .map_err(|e| StoreError::Internal(format!("stored invitee id: {e}")))?;
+                participant_from(role, id)
+            })
+            .collect()
     }
 }
