@@ -365,3 +365,42 @@ async fn resend_only(
     }
     peer
 }
+
+/// SIGTERM (what a service manager or an orchestrator sends) drains the node: its
+/// connections are closed with "server restarting" (1012), so that clients
+/// reconnect elsewhere, and the process then exits cleanly.
+#[tokio::test]
+async fn sigterm_closes_connections_for_a_restart_and_exits() {
+    let (_dir, dir) = process::temp_dir();
+    let mut server = ServerProcess::start(&dir, |_| {}).await;
+    let (ws, _) =
+        tokio_tungstenite::connect_async(support::socket_request(server.addr, "/ws/visitor", None))
+            .await
+            .unwrap();
+    let mut visitor = Client::manual(ws);
+    visitor
+        .send(&ClientMsg::Hello {
+            token: Some(token(1)),
+            page: Some(support::page("/demo")),
+        })
+        .await;
+    visitor
+        .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+        .await;
+
+    // SAFETY: kill has no memory effects; the pid is our own child's.
+    assert_eq!(unsafe { libc::kill(server.pid() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(visitor.expect_close().await, Some(1012));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not exit"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}
