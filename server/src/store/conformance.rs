@@ -47,6 +47,7 @@ macro_rules! store_conformance {
             the_file_link_key_is_made_once_and_kept,
             login_buckets_empty_and_refill_per_key,
             pending_invitees_are_those_with_an_open_invitation,
+            conversation_heads_name_the_newest_seq_of_those_that_exist,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
         );
     };
@@ -1226,4 +1227,17 @@ pub async fn pending_invitees_are_those_with_an_open_invitation(store: Arc<dyn S
     assert_eq!(store.pending_invitees().await.unwrap(), [invitee]);
     store.expire_invitation(id, 5).await.unwrap();
     assert!(store.pending_invitees().await.unwrap().is_empty());
+}
+
+pub async fn conversation_heads_name_the_newest_seq_of_those_that_exist(store: Arc<dyn Store>) {
+    let (id, visitor) = queued(store.as_ref()).await;
+    let me = Participant::Visitor(visitor.id);
+    store
+        .append(id, me, text(me, &visitor.name, "second"))
+        .await
+        .unwrap();
+    let missing = ConversationId(Uuid::new_v4());
+    let heads = store.conversation_heads(&[id, missing]).await.unwrap();
+    assert_eq!(heads, [(id, 2)]);
+    assert!(store.conversation_heads(&[]).await.unwrap().is_empty());
 }
