@@ -1,6 +1,7 @@
 //! Fault test (a): kill -9 the server at random moments while several clients send,
-//! restart it, and check that every acknowledged message is present exactly once and
-//! in order for every participant.
+//! in a group and in direct chats at once (so that the store's batches hold messages
+//! of several conversations), restart it, and check that every acknowledged message
+//! is present exactly once and in order for every participant.
 //!
 //! `CHAT_CRASH_CYCLES` sets the number of kill/restart cycles (20 by default; run
 //! with 100 or more for a longer soak).
@@ -27,6 +28,8 @@ enum Who {
 struct Peer {
     name: &'static str,
     who: Who,
+    /// Where it sends.
+    conversation: ConversationId,
     /// Every message this peer ever sent, by id: its text and, once acknowledged, its seq.
     sent: HashMap<MessageId, (String, Option<u64>)>,
     count: u32,
@@ -64,11 +67,8 @@ async fn connect(addr: std::net::SocketAddr, who: &Who) -> Option<Client> {
 
 /// Sends (first again every unacknowledged message, under its own id, then new ones)
 /// until the connection breaks. Returns the peer with what was acknowledged.
-async fn send_until_cut(
-    mut peer: Peer,
-    addr: std::net::SocketAddr,
-    conversation_id: ConversationId,
-) -> Peer {
+async fn send_until_cut(mut peer: Peer, addr: std::net::SocketAddr) -> Peer {
+    let conversation_id = peer.conversation;
     let Some(mut client) = connect(addr, &peer.who).await else {
         return peer;
     };
@@ -149,8 +149,9 @@ async fn history(
     client.history(conversation_id).await
 }
 
-/// Sets up ann (owner), bob, and two visitors in one group conversation.
-async fn group(dir: &Path) -> (Vec<Peer>, ConversationId) {
+/// Sets up ann (owner), bob, and two visitors in one group conversation, and three
+/// more visitors each in a direct chat with ann.
+async fn group(dir: &Path) -> Vec<Peer> {
     process::add_agent(dir, "ann", "Ann", PASSWORD);
     process::add_agent(dir, "bob", "Bob", PASSWORD);
     let server = ServerProcess::start(dir, |_| {}).await;
@@ -219,22 +220,51 @@ async fn group(dir: &Path) -> (Vec<Peer>, ConversationId) {
             })
             .await;
     }
+    let mut direct = Vec::new();
+    for (n, name) in [(3, "v3"), (4, "v4"), (5, "v5")] {
+        let who = Who::Visitor { token: token(n) };
+        let mut visitor = connect(addr, &who).await.unwrap();
+        visitor
+            .send(&ClientMsg::StartChat {
+                client_msg_id: msg_id(),
+                text: format!("{name} says hello"),
+            })
+            .await;
+        let ServerMsg::Ack {
+            conversation_id, ..
+        } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
+        else {
+            unreachable!()
+        };
+        ann_client
+            .send(&ClientMsg::AcceptChat { conversation_id })
+            .await;
+        ann_client
+            .expect(|m| {
+                matches!(m, ServerMsg::Conversation { conversation }
+                    if conversation.id == conversation_id)
+            })
+            .await;
+        direct.push((name, who, conversation_id));
+    }
     drop(server);
-    let peer = |name, who| Peer {
+    let peer = |name, who, conversation| Peer {
         name,
         who,
+        conversation,
         sent: HashMap::new(),
         count: 0,
     };
-    (
-        vec![
-            peer("ann", ann),
-            peer("bob", bob),
-            peer("v1", v1),
-            peer("v2", v2),
-        ],
-        conversation_id,
-    )
+    let mut peers = vec![
+        peer("ann", ann, conversation_id),
+        peer("bob", bob, conversation_id),
+        peer("v1", v1, conversation_id),
+        peer("v2", v2, conversation_id),
+    ];
+    for (name, who, conversation) in direct {
+        peers.push(peer(name, who, conversation));
+    }
+    peers
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,14 +274,14 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let (_tmp, dir) = process::temp_dir();
-    let (mut peers, conversation_id) = group(&dir).await;
+    let mut peers = group(&dir).await;
 
     for cycle in 0..cycles {
         let mut server = ServerProcess::start(&dir, |_| {}).await;
         let addr = server.addr;
         let tasks: Vec<_> = peers
             .drain(..)
-            .map(|peer| tokio::spawn(send_until_cut(peer, addr, conversation_id)))
+            .map(|peer| tokio::spawn(send_until_cut(peer, addr)))
             .collect();
         let wait = rand::thread_rng().gen_range(50..400);
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -275,18 +305,19 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
                 Peer {
                     name: peer.name,
                     who: peer.who.clone(),
+                    conversation: peer.conversation,
                     sent: HashMap::new(),
                     count: 0,
                 },
             );
-            let mut done = resend_only(taken, server.addr, conversation_id).await;
+            let mut done = resend_only(taken, server.addr).await;
             std::mem::swap(peer, &mut done);
         }
     }
 
-    let mut reference: Option<Vec<ChatMessage>> = None;
+    let mut reference: HashMap<ConversationId, Vec<ChatMessage>> = HashMap::new();
     for peer in &peers {
-        let seen = history(server.addr, &peer.who, conversation_id).await;
+        let seen = history(server.addr, &peer.who, peer.conversation).await;
         // Gap-free and in order.
         for pair in seen.windows(2) {
             assert_eq!(
@@ -296,7 +327,8 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
                 peer.name
             );
         }
-        // Every message of every peer exactly once, under the seq it was acknowledged with.
+        // Every message sent to this conversation exactly once, under the seq it was
+        // acknowledged with.
         let mut by_id: HashMap<MessageId, &ChatMessage> = HashMap::new();
         for m in &seen {
             assert!(
@@ -306,7 +338,7 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
                 m.id
             );
         }
-        for author in &peers {
+        for author in peers.iter().filter(|a| a.conversation == peer.conversation) {
             for (id, (text, seq)) in &author.sent {
                 let stored = by_id
                     .get(id)
@@ -316,8 +348,10 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
             }
         }
         // Everyone reads the same sequence (visitors from where they joined).
-        match &reference {
-            None => reference = Some(seen),
+        match reference.get(&peer.conversation) {
+            None => {
+                reference.insert(peer.conversation, seen);
+            }
             Some(all) => {
                 let offset = all.iter().position(|m| m.seq == seen[0].seq).unwrap();
                 assert_eq!(
@@ -335,11 +369,8 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_and_in_order() {
 }
 
 /// Sends the unacknowledged messages again until each is acknowledged.
-async fn resend_only(
-    mut peer: Peer,
-    addr: std::net::SocketAddr,
-    conversation_id: ConversationId,
-) -> Peer {
+async fn resend_only(mut peer: Peer, addr: std::net::SocketAddr) -> Peer {
+    let conversation_id = peer.conversation;
     let mut client = connect(addr, &peer.who).await.expect("connects");
     let pending: Vec<(MessageId, String)> = peer
         .sent

@@ -154,7 +154,9 @@ impl ChatService {
         visibility: Visibility,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         check_text(&text)?;
-        let _order = self.stripe(conversation_id).lock().await;
+        // No stripe lock here: the store batches appends across conversations, and a
+        // lock held across the wait would keep the next message of this stripe out of
+        // the batch. Routers put entries in order (`crate::routing`).
         let message = NewMessage {
             id: client_msg_id,
             author: Some(session.author()),

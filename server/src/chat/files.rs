@@ -28,7 +28,8 @@ impl ChatService {
         client_msg_id: MessageId,
         file: FileInfo,
     ) -> Result<FileSent, ChatError> {
-        let _order = self.stripe(conversation_id).lock().await;
+        // No stripe lock: the store batches appends, and a lock held across the wait
+        // would keep this conversation's next message out of the batch.
         let message = NewMessage {
             id: client_msg_id,
             author: Some(session.author()),

@@ -105,10 +105,12 @@ pub struct ChatService {
     presence: Mutex<Presence>,
     logins: accounts::LoginThrottle,
     config: ChatConfig,
-    /// Writes to one conversation are stored and published under the same stripe
-    /// lock, so this node's announcements of one conversation mostly leave in
-    /// sequence order and routers seldom hold an entry back. Only an optimisation:
-    /// order is the router's to keep (see [`crate::routing`]).
+    /// Changes to one conversation other than messages (joins, leaves, invitations,
+    /// transfers) are stored and published under the same stripe lock, so this node's
+    /// announcements of one conversation mostly leave in sequence order and routers
+    /// seldom hold an entry back. Messages take no stripe: the store batches them,
+    /// and a lock held across that wait would keep the next one out of the batch.
+    /// Only an optimisation: order is the router's to keep (see [`crate::routing`]).
     sequencer: Vec<tokio::sync::Mutex<()>>,
     /// The place in the queue each waiting chat was last told; announcements go
     /// out one change at a time, and only to those whose place changed.

@@ -18,6 +18,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -260,8 +261,9 @@ async fn serve(
                 _ = outbox.cut.cancelled() => break,
                 frame = frames.recv() => {
                     let Some(bytes) = frame else { break };
-                    let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
-                    if sink.send(Message::Text(text)).await.is_err() {
+                    // Everything queued goes out in one write: a burst of frames (a
+                    // busy group, a sync's answer) costs one wake-up and one syscall.
+                    if write_queued(&mut sink, bytes, &mut frames).await.is_err() {
                         break;
                     }
                 }
@@ -395,4 +397,31 @@ fn unreadable(err: &axum::Error) -> Option<(ErrorCode, Closing)> {
         )),
         _ => None,
     }
+}
+
+/// Most frames written to a socket before one flush.
+const WRITE_BURST: usize = 64;
+
+/// Writes `first` and whatever else the outbox holds (up to [`WRITE_BURST`]) to the
+/// socket, then flushes once.
+async fn write_queued<S>(
+    sink: &mut S,
+    first: Bytes,
+    frames: &mut tokio::sync::mpsc::Receiver<Bytes>,
+) -> Result<(), S::Error>
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(bytes) = next.take() {
+        if let Ok(text) = Utf8Bytes::try_from(bytes) {
+            sink.feed(Message::Text(text)).await?;
+        }
+        written += 1;
+        if written < WRITE_BURST {
+            next = frames.try_recv().ok();
+        }
+    }
+    sink.flush().await
 }

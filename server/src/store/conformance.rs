@@ -49,6 +49,7 @@ macro_rules! store_conformance {
             pending_invitees_are_those_with_an_open_invitation,
             conversation_heads_name_the_newest_seq_of_those_that_exist,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
+            random_appends_across_conversations_stay_gapless_and_truthful,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -1190,6 +1191,136 @@ pub async fn concurrent_appends_to_one_conversation_are_numbered_without_gaps_or
         (1..=page.last_seq).collect::<Vec<_>>(),
         "the stored entries are 1..N"
     );
+}
+
+/// Seeded random appends from many senders to many conversations at once, as a busy
+/// node's connections send (`CHAT_APPEND_SEED` replays a run): fresh messages, resends
+/// of one already acknowledged (its number back, nothing changed), resends with
+/// another body (a conflict) and sends by someone not in the conversation (refused),
+/// all mixed, so that a backend that batches appends puts every kind in one batch.
+/// Afterwards each conversation is numbered 1..N with no gap, and every acknowledged
+/// message is stored exactly once, under the number its acknowledgement gave.
+pub async fn random_appends_across_conversations_stay_gapless_and_truthful(store: Arc<dyn Store>) {
+    use rand::{Rng, SeedableRng};
+    use std::collections::HashMap;
+    const CONVERSATIONS: usize = 10;
+    const SENDERS: usize = 24;
+    const SENDS: usize = 30;
+    let seed: u64 = std::env::var("CHAT_APPEND_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("CHAT_APPEND_SEED={seed}");
+    let ann = agent(&*store, "ann").await;
+    let mut chats = Vec::new();
+    for n in 0..CONVERSATIONS {
+        let name = format!("Visitor {n}");
+        chats.push(chat_at(&*store, n as u8 + 1, &name, "hello", Some(&ann), 100).await);
+    }
+    let chats = Arc::new(chats);
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|sender| {
+            let store = Arc::clone(&store);
+            let chats = Arc::clone(&chats);
+            let ann = Participant::Agent(ann.id);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ sender as u64);
+            tokio::spawn(async move {
+                // (conversation, message, acknowledged seq) of every fresh message.
+                let mut acked: Vec<(ConversationId, NewMessage, u64)> = Vec::new();
+                for i in 0..SENDS {
+                    let n = rng.gen_range(0..chats.len());
+                    let (id, visitor) = &chats[n];
+                    let (author, name) = if rng.gen_bool(0.5) {
+                        (Participant::Visitor(visitor.id), visitor.name.clone())
+                    } else {
+                        (ann, "ANN".to_string())
+                    };
+                    let roll: f64 = rng.gen();
+                    if roll < 0.1 {
+                        // The visitor of another chat: not a member here.
+                        let (_, other) = &chats[(n + 1) % chats.len()];
+                        let stranger = Participant::Visitor(other.id);
+                        let message = text(stranger, &other.name, "not mine");
+                        assert_eq!(
+                            refusal(store.append(*id, stranger, message).await),
+                            Refusal::NotFound
+                        );
+                    } else if roll < 0.25 && !acked.is_empty() {
+                        let (id, message, seq) = &acked[rng.gen_range(0..acked.len())];
+                        let author = message.author.as_ref().unwrap().participant;
+                        let again = store.append(*id, author, message.clone()).await.unwrap();
+                        assert_eq!(again.seq, *seq, "a resend gets its first number");
+                        assert!(again.changed.is_empty(), "and changes nothing");
+                    } else if roll < 0.3 && !acked.is_empty() {
+                        let (id, message, _) = &acked[rng.gen_range(0..acked.len())];
+                        let author = message.author.as_ref().unwrap().participant;
+                        let mut edited = message.clone();
+                        edited.body = Body::Text {
+                            text: "edited".into(),
+                        };
+                        assert_eq!(
+                            refusal(store.append(*id, author, edited).await),
+                            Refusal::IdConflict(message.id)
+                        );
+                    } else {
+                        let message = text(author, &name, &format!("sender {sender} send {i}"));
+                        let appended = store.append(*id, author, message.clone()).await.unwrap();
+                        let entries: Vec<_> = appended.changed.entries().collect();
+                        assert_eq!(entries.len(), 1);
+                        assert_eq!(entries[0].seq, appended.seq);
+                        assert_eq!(entries[0].body, message.body);
+                        let recipients = &appended.changed.recipients;
+                        assert!(recipients.contains(&author) && recipients.len() == 2);
+                        acked.push((*id, message, appended.seq));
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut acked: HashMap<(ConversationId, u64), NewMessage> = HashMap::new();
+    for sender in senders {
+        for (id, message, seq) in sender.await.unwrap() {
+            let earlier = acked.insert((id, seq), message);
+            assert!(
+                earlier.is_none(),
+                "two acknowledgements of seq {seq} in {id:?}"
+            );
+        }
+    }
+    for (id, _) in chats.iter() {
+        let mut stored = Vec::new();
+        loop {
+            let after = stored
+                .last()
+                .map_or(0, |m: &app::protocol::ChatMessage| m.seq);
+            let page = store.staff_entries(*id, after, 100).await.unwrap().unwrap();
+            if page.messages.is_empty() {
+                assert_eq!(after, page.last_seq, "the pages reach the newest entry");
+                break;
+            }
+            stored.extend(page.messages);
+        }
+        assert_eq!(
+            stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            (1..=stored.len() as u64).collect::<Vec<_>>(),
+            "seed {seed}: the entries of a conversation are 1..N"
+        );
+        let from_senders = stored
+            .iter()
+            .filter(|m| matches!(&m.body, Body::Text { text } if text.starts_with("sender ")))
+            .count();
+        let acked_here = acked.keys().filter(|(c, _)| c == id).count();
+        assert_eq!(
+            from_senders, acked_here,
+            "seed {seed}: each acknowledged message once"
+        );
+        for m in &stored {
+            if let Some(message) = acked.get(&(*id, m.seq)) {
+                assert_eq!((m.id, &m.body), (message.id, &message.body), "seed {seed}");
+            }
+        }
+    }
 }
 
 pub async fn the_file_link_key_is_made_once_and_kept(store: Arc<dyn Store>) {

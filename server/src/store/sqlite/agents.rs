@@ -21,7 +21,7 @@ impl AgentStore for SqliteStore {
         .bind(&agent.password_hash)
         .bind(agent.role.as_str())
         .bind(crate::clock::now_ms())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await
         .map_err(|e| match StoreError::from(e) {
             StoreError::Duplicate(_) => StoreError::Duplicate(agent.username.clone()),
@@ -108,7 +108,7 @@ impl AgentStore for SqliteStore {
         sqlx::query("UPDATE agents SET status = ? WHERE id = ?")
             .bind(status.as_str())
             .bind(id.to_string())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -117,7 +117,7 @@ impl AgentStore for SqliteStore {
         let done = sqlx::query("UPDATE agents SET email = ? WHERE username = ?")
             .bind(email)
             .bind(username)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

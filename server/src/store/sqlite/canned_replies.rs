@@ -49,7 +49,7 @@ impl CannedReplyStore for SqliteStore {
         .bind(shortcut)
         .bind(text)
         .bind(at_ms)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await;
         match added {
             Ok(_) => Ok(CannedReply {
@@ -74,7 +74,7 @@ impl CannedReplyStore for SqliteStore {
             sqlx::query("DELETE FROM canned_replies WHERE id = ? AND owner_agent_id IS ?")
                 .bind(id.to_string())
                 .bind(owner.map(|o| o.to_string()))
-                .execute(&self.writer)
+                .execute(&mut *self.write().await?)
                 .await?;
         Ok(removed.rows_affected() > 0)
     }

@@ -3,7 +3,8 @@
 //! Each mutation is one transaction on the single writer connection: it checks
 //! membership, takes the next sequence number from `conversations.last_seq`, writes,
 //! and reads back who must hear about it. The rules it applies are
-//! [`crate::chat::rules`]'.
+//! [`crate::chat::rules`]'. Messages are stored the same way, many to a transaction,
+//! by the group commit ([`super::group_commit`]).
 
 use super::rows::{
     append_notice, current_participants, insert_message, join, member_state, message_from_row,
@@ -12,7 +13,7 @@ use super::rows::{
 };
 use super::{SqliteStore, WriteTx};
 use crate::chat::events::{Changed, Event};
-use crate::chat::rules::{self, Resend};
+use crate::chat::rules;
 use crate::store::{
     AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page, Refusal,
     StoreError, StoreResult, VisitorRecord,
@@ -155,46 +156,7 @@ impl ConversationStore for SqliteStore {
         author: Participant,
         message: NewMessage,
     ) -> StoreResult<Appended> {
-        let mut tx = WriteTx::begin(self).await?;
-        match member_state(&mut tx, id, author).await? {
-            None => return Err(Refusal::NotFound.into()),
-            Some((_, ConversationState::Closed)) => return Err(Refusal::Closed.into()),
-            Some((_, ConversationState::Queued | ConversationState::Active)) => {}
-        }
-        let earlier = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND client_msg_id = ?"
-        ))
-        .bind(id.to_string())
-        .bind(message.id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = earlier {
-            let earlier = message_from_row(&row)?;
-            let stored_author = earlier.author.map(|a| a.participant);
-            let stored = (stored_author, &earlier.body, earlier.visibility);
-            let new = (Some(author), &message.body, message.visibility);
-            return match rules::resend(stored, new) {
-                Resend::Duplicate => Ok(Appended {
-                    seq: earlier.seq,
-                    changed: Changed::nothing(),
-                }),
-                Resend::Conflict => Err(Refusal::IdConflict(message.id).into()),
-            };
-        }
-        let seq = next_seq(&mut tx, id).await?;
-        let entry = insert_message(&mut tx, id, seq, &message).await?;
-        let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Appended {
-            seq,
-            changed: Changed {
-                events: vec![Event::Entry {
-                    conversation_id: id,
-                    entry,
-                }],
-                recipients,
-            },
-        })
+        self.group_commit.append(id, author, message).await
     }
 
     async fn messages_after(

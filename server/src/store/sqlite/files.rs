@@ -38,11 +38,11 @@ impl FileRecordStore for SqliteStore {
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(fresh.to_vec())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         let key: Vec<u8> =
             sqlx::query_scalar("SELECT key FROM server_keys WHERE name = 'file_links'")
-                .fetch_one(&self.writer)
+                .fetch_one(&mut *self.write().await?)
                 .await?;
         key.try_into()
             .map_err(|_| StoreError::Internal("the stored file-link key is not 32 bytes".into()))

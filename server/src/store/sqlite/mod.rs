@@ -5,13 +5,17 @@
 //! only an operating-system crash or power cut can lose the last moments, which a
 //! `synchronous = FULL` setting would trade for an fsync per message.
 //!
-//! All writes go through one connection, so the transactions of this process never
-//! race each other for the write lock; reads use a small pool of their own.
+//! Messages are stored by the group commit ([`group_commit`]), on a connection and a
+//! thread of its own, many to a transaction; every other write goes through sqlx's one
+//! writer connection. The two take turns ([`group_commit::WriteTurn`]), so the
+//! transactions of this process never race each other for SQLite's write lock; reads
+//! use a small pool of their own.
 
 mod agents;
 mod canned_replies;
 mod conversations;
 mod files;
+mod group_commit;
 mod history;
 mod invitations;
 mod offline_messages;
@@ -21,6 +25,7 @@ mod sessions;
 mod visitors;
 
 use super::{StoreError, StoreOptions, StoreResult};
+use group_commit::{GroupCommit, WriteTurn};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -28,6 +33,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 
 /// How long a write waits by default for a lock held by another process before
 /// giving up with a retryable error.
@@ -36,6 +42,9 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Taken by every write on `writer`, and by the group commit for each batch.
+    turn: WriteTurn,
+    group_commit: GroupCommit,
 }
 
 /// A write transaction on the writer connection (`BEGIN IMMEDIATE` … `COMMIT`).
@@ -47,26 +56,33 @@ pub struct SqliteStore {
 /// connection that cannot begin or roll back is closed, and the pool opens another.
 pub(super) struct WriteTx {
     conn: Option<PoolConnection<Sqlite>>,
+    turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
     pub(super) async fn begin(store: &SqliteStore) -> StoreResult<WriteTx> {
-        Self::begin_on(&store.writer).await
+        Self::begin_on(&store.writer, &store.turn).await
     }
 
-    async fn begin_on(writer: &SqlitePool) -> StoreResult<WriteTx> {
+    async fn begin_on(writer: &SqlitePool, turn: &WriteTurn) -> StoreResult<WriteTx> {
+        let turn = turn.clone().lock_owned().await;
         let mut conn = writer.acquire().await?;
         if let Err(err) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
             conn.close_on_drop();
             return Err(err.into());
         }
-        Ok(WriteTx { conn: Some(conn) })
+        Ok(WriteTx {
+            conn: Some(conn),
+            turn: Some(turn),
+        })
     }
 
     pub(super) async fn commit(mut self) -> StoreResult<()> {
         sqlx::query("COMMIT").execute(&mut *self).await?;
-        // Committed: the connection goes straight back to the pool.
+        // Committed: the connection goes straight back to the pool, the turn to the
+        // next writer.
         drop(self.conn.take());
+        drop(self.turn.take());
         Ok(())
     }
 }
@@ -76,11 +92,12 @@ impl Drop for WriteTx {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
+        let turn = self.turn.take();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             conn.close_on_drop();
             return;
         };
-        // The pool has one writer: the next write waits until this is done.
+        // The turn is kept until the rollback is done: the next write waits for it.
         runtime.spawn(async move {
             if let Err(err) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
                 // SQLite rolls back by itself after some errors; then there is
@@ -90,7 +107,38 @@ impl Drop for WriteTx {
                     conn.close_on_drop();
                 }
             }
+            drop(conn);
+            drop(turn);
         });
+    }
+}
+
+/// sqlx's writer connection outside a transaction, for single-statement writes
+/// (each its own transaction), in its turn.
+pub(super) struct Write {
+    conn: PoolConnection<Sqlite>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl SqliteStore {
+    pub(super) async fn write(&self) -> StoreResult<Write> {
+        let turn = self.turn.clone().lock_owned().await;
+        let conn = self.writer.acquire().await?;
+        Ok(Write { conn, _turn: turn })
+    }
+}
+
+impl std::ops::Deref for Write {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
     }
 }
 
@@ -124,7 +172,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(busy_timeout)
             .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent() {
+        let file = options.get_filename().to_path_buf();
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Internal(format!(
+                "'{url}' is an in-memory database, which the store does not support; \
+                 give a file, e.g. sqlite://data/chat.db"
+            )));
+        }
+        if let Some(parent) = file.parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     StoreError::Unavailable(format!(
@@ -143,8 +198,9 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Internal(format!("migrating the database: {e}")))?;
+        let turn = WriteTurn::default();
         {
-            let mut tx = WriteTx::begin_on(&writer).await?;
+            let mut tx = WriteTx::begin_on(&writer, &turn).await?;
             let indexed = rows::index_unindexed(&mut tx).await?;
             tx.commit().await?;
             if indexed > 0 {
@@ -156,7 +212,13 @@ impl SqliteStore {
             .acquire_timeout(busy_timeout * 2)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        let group_commit = GroupCommit::start(&file, busy_timeout, turn.clone())?;
+        Ok(Self {
+            writer,
+            reader,
+            turn,
+            group_commit,
+        })
     }
 }
 

@@ -50,7 +50,7 @@ impl OfflineMessageStore for SqliteStore {
         .bind(&message.body)
         .bind(&message.page_url)
         .bind(message.at_ms)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(OfflineMessage {
             id,
@@ -88,7 +88,7 @@ impl OfflineMessageStore for SqliteStore {
         .bind(handled.as_ref().map(|h| h.at_ms))
         .bind(handled.as_ref().map(|h| h.by_name.as_str()))
         .bind(id.to_string())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?
         .as_ref()
         .map(offline_from_row)
@@ -117,7 +117,7 @@ impl OfflineMessageStore for SqliteStore {
         sqlx::query("UPDATE offline_messages SET mailed_at = ? WHERE id = ?")
             .bind(at_ms)
             .bind(id.to_string())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

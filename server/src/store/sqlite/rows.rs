@@ -58,6 +58,38 @@ pub(super) fn body_parts(body: &Body) -> (&'static str, String) {
     }
 }
 
+/// A body as it was kept by [`body_parts`].
+pub(super) fn body_from(kind: &str, text: String) -> StoreResult<Body> {
+    match kind {
+        "text" => Ok(Body::Text { text }),
+        "notice" => Ok(Body::Notice(serde_json::from_str(&text).map_err(|e| {
+            StoreError::Internal(format!("stored notice '{text}' is unreadable: {e}"))
+        })?)),
+        other => Err(StoreError::Internal(format!(
+            "unknown message kind '{other}'"
+        ))),
+    }
+}
+
+/// Stores an entry: conversation, seq, client id, author role, id and name, kind,
+/// body, time, visibility, file (JSON), and whether it is text. A text entry takes the
+/// next number of the search index, returned.
+pub(super) const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
+                           author_name, kind, body, created_at, visibility, file, search_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             CASE WHEN ? THEN (SELECT COALESCE(MAX(search_id), 0) + 1 FROM messages
+                               WHERE search_id IS NOT NULL) END)
+     RETURNING search_id";
+
+/// Indexes a text entry's terms under its search number.
+pub(super) const INSERT_SEARCH_TERMS: &str =
+    "INSERT INTO message_search (rowid, terms) VALUES (?, ?)";
+
+/// A conversation's current participants (role, id), in the order they joined.
+pub(super) const RECIPIENTS: &str = "SELECT role, participant_id FROM participants
+     WHERE conversation_id = ? AND left_at IS NULL ORDER BY joined_at, role, participant_id";
+
 pub(super) const MESSAGE_COLUMNS: &str =
     "seq, client_msg_id, author_role, author_id, author_name, kind, body, created_at, visibility, file";
 
@@ -81,18 +113,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreErro
         None => None,
     };
     let kind: String = row.try_get("kind")?;
-    let text: String = row.try_get("body")?;
-    let body = match kind.as_str() {
-        "text" => Body::Text { text },
-        "notice" => Body::Notice(serde_json::from_str(&text).map_err(|e| {
-            StoreError::Internal(format!("stored notice '{text}' is unreadable: {e}"))
-        })?),
-        other => {
-            return Err(StoreError::Internal(format!(
-                "unknown message kind '{other}'"
-            )))
-        }
-    };
+    let body = body_from(&kind, row.try_get("body")?)?;
     let seq: i64 = row.try_get("seq")?;
     let file = row
         .try_get::<Option<String>, _>("file")?
@@ -178,31 +199,32 @@ pub(super) async fn insert_message(
         None => (None, None),
     };
     let (kind, body) = body_parts(&message.body);
-    sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
-                               author_name, kind, body, created_at, visibility, file)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.to_string())
-    .bind(seq as i64)
-    .bind(message.id.to_string())
-    .bind(role)
-    .bind(author_id)
-    .bind(message.author.as_ref().map(|a| a.name.as_str()))
-    .bind(kind)
-    .bind(body)
-    .bind(message.at_ms)
-    .bind(message.visibility.as_str())
-    .bind(
-        message
-            .file
-            .as_ref()
-            .map(|f| serde_json::to_string(f).expect("file info serialises")),
-    )
-    .execute(&mut *conn)
-    .await?;
-    if let Body::Text { text } = &message.body {
-        index_text(conn, id, seq, text).await?;
+    let search_id: Option<i64> = sqlx::query_scalar(INSERT_MESSAGE)
+        .bind(id.to_string())
+        .bind(seq as i64)
+        .bind(message.id.to_string())
+        .bind(role)
+        .bind(author_id)
+        .bind(message.author.as_ref().map(|a| a.name.as_str()))
+        .bind(kind)
+        .bind(body)
+        .bind(message.at_ms)
+        .bind(message.visibility.as_str())
+        .bind(
+            message
+                .file
+                .as_ref()
+                .map(|f| serde_json::to_string(f).expect("file info serialises")),
+        )
+        .bind(kind == "text")
+        .fetch_one(&mut *conn)
+        .await?;
+    if let (Some(search_id), Body::Text { text }) = (search_id, &message.body) {
+        sqlx::query(INSERT_SEARCH_TERMS)
+            .bind(search_id)
+            .bind(search::index_text(text))
+            .execute(&mut *conn)
+            .await?;
     }
     if let (Some(file), Some(author)) = (&message.file, &message.author) {
         let (role, uploader) = participant_parts(author.participant);
@@ -249,7 +271,7 @@ async fn index_text(
     .bind(seq as i64)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO message_search (rowid, terms) VALUES (?, ?)")
+    sqlx::query(INSERT_SEARCH_TERMS)
         .bind(search_id)
         .bind(search::index_text(text))
         .execute(conn)
@@ -340,11 +362,13 @@ pub(super) async fn recipients(
     conn: &mut SqliteConnection,
     id: ConversationId,
 ) -> StoreResult<Vec<Participant>> {
-    Ok(current_participants(conn, id)
+    sqlx::query(RECIPIENTS)
+        .bind(id.to_string())
+        .fetch_all(conn)
         .await?
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect())
+        .iter()
+        .map(|row| participant_col(row, "role", "participant_id"))
+        .collect()
 }
 
 pub(super) async fn current_participants(

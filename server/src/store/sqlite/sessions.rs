@@ -19,7 +19,7 @@ impl SessionStore for SqliteStore {
             .bind(agent.to_string())
             .bind(crate::clock::now_ms())
             .bind(expires_at_ms)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await
             ?;
         Ok(())
@@ -51,7 +51,7 @@ impl SessionStore for SqliteStore {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

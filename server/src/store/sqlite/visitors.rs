@@ -30,11 +30,11 @@ impl VisitorStore for SqliteStore {
         .bind(token_hash)
         .bind(name)
         .bind(crate::clock::now_ms())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         let row = sqlx::query("SELECT id, display_name FROM visitors WHERE token_hash = ?")
             .bind(token_hash)
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *self.write().await?)
             .await?;
         Ok(VisitorRecord {
             id: VisitorId(uuid_col(&row, "id")?),
