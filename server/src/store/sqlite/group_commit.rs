@@ -17,6 +17,14 @@
 //! No one is answered before the commit, so an acknowledgement still means the
 //! message is in the WAL file ([`docs/durability.md`]).
 //!
+//! Text messages are indexed for search after their batch, not in it: the full-text
+//! index (FTS5) writes a segment of its own at every commit, which cost more than the
+//! message. The thread indexes what it stored in one transaction of its own once
+//! [`INDEX_EVERY`] has passed or the queue is empty for [`INDEX_WHEN_IDLE`], and
+//! before any search ([`GroupCommit::index_now`]), so a search still finds every
+//! message stored before it; after a crash, the store indexes what was left when it
+//! opens.
+//!
 //! The other writes (joins, invitations, sessions, …) stay on sqlx's writer
 //! connection. SQLite lets one connection write at a time; the two writers take
 //! turns through [`WriteTurn`] instead of through SQLite's busy handler, which
@@ -41,8 +49,26 @@ use uuid::Uuid;
 /// Most appends stored in one transaction; more wait for the next.
 pub const MAX_BATCH: usize = 512;
 
+/// The group commit's page cache, in KiB.
+const CACHE_KIB: u32 = 8 * 1024;
+
+/// Longest a stored text message waits to be indexed while messages keep coming.
+const INDEX_EVERY: Duration = Duration::from_secs(1);
+
+/// Indexing waits for a pause this long in the stream of messages.
+const INDEX_WHEN_IDLE: Duration = Duration::from_millis(50);
+
 /// Whose turn it is to write: sqlx's writer connection or the group commit.
 pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
+
+/// What the thread is asked to do. Nearly every task is an append, so boxing it to
+/// make the rare `Index` smaller would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
+enum Task {
+    Append(Request),
+    /// Index every stored message now (a search is about to run).
+    Index(oneshot::Sender<StoreResult<()>>),
+}
 
 /// One append waiting to be stored, and where its answer goes.
 struct Request {
@@ -55,7 +81,7 @@ struct Request {
 /// The async side's handle on the group-commit thread. Dropping it ends the thread
 /// once the requests already handed over are answered.
 pub(super) struct GroupCommit {
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<Task>,
 }
 
 impl GroupCommit {
@@ -72,6 +98,11 @@ impl GroupCommit {
         // The journal mode is the file's (set by the first connection); these two are
         // the connection's own, and must match the other connections'.
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(storage_error)?;
+        // Every append reads the pages of a conversation, its participants and the
+        // indexes of messages; a page cache bigger than SQLite's 2 MiB default keeps
+        // the busy ones from being read again from the operating system.
+        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB};"))
             .map_err(storage_error)?;
         let (requests, queue) = mpsc::channel();
         std::thread::Builder::new()
@@ -96,34 +127,162 @@ impl GroupCommit {
             answer,
         };
         self.requests
-            .send(request)
-            .map_err(|_| StoreError::Unavailable("the group commit has stopped".into()))?;
-        answered
-            .await
-            .map_err(|_| StoreError::Unavailable("the group commit has stopped".into()))?
+            .send(Task::Append(request))
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+
+    /// Indexes every message stored so far for search; returns once it is done.
+    pub(super) async fn index_now(&self) -> StoreResult<()> {
+        let (answer, answered) = oneshot::channel();
+        self.requests
+            .send(Task::Index(answer))
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 }
 
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the group commit has stopped".into())
+}
+
 /// The thread: waits for a request, takes every other one waiting, stores them all
-/// in one transaction, answers each.
-fn run(conn: Connection, queue: mpsc::Receiver<Request>, turn: WriteTurn) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
+/// in one transaction, answers each; indexes what it stored now and then.
+fn run(conn: Connection, queue: mpsc::Receiver<Task>, turn: WriteTurn) {
+    let mut unindexed = Unindexed::default();
+    loop {
+        let first = if unindexed.is_empty() {
+            queue
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+        } else {
+            queue.recv_timeout(INDEX_WHEN_IDLE)
+        };
+        let first = match first {
+            Ok(task) => task,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // A failure is logged, and the messages stay for the next try.
+                let _ = unindexed.index(&conn, &turn);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch = Vec::new();
+        let mut searches = Vec::new();
+        let mut next = Some(first);
+        while let Some(task) = next.take() {
+            match task {
+                Task::Append(request) => batch.push(request),
+                Task::Index(answer) => searches.push(answer),
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
             }
         }
-        let answers = {
-            let _turn = turn.blocking_lock();
-            store_batch(&conn, &batch)
-        };
-        for (request, answer) in batch.into_iter().zip(answers) {
-            // A sender that gave up waiting no longer hears; its message stays stored.
-            let _ = request.answer.send(answer);
+        if !batch.is_empty() {
+            let answers = {
+                let _turn = turn.blocking_lock();
+                store_batch(&conn, &batch)
+            };
+            for (request, answer) in batch.into_iter().zip(answers) {
+                if let Ok(appended) = &answer {
+                    if !appended.changed.is_empty() {
+                        if let Body::Text { .. } = request.message.body {
+                            unindexed.add(request.conversation, appended.seq);
+                        }
+                    }
+                }
+                // A sender that gave up waiting no longer hears; its message stays stored.
+                let _ = request.answer.send(answer);
+            }
+        }
+        if !searches.is_empty() || unindexed.is_due() {
+            let indexed = unindexed.index(&conn, &turn);
+            for answer in searches {
+                let _ = answer.send(match &indexed {
+                    Ok(()) => Ok(()),
+                    Err(err) => Err(StoreError::Unavailable(err.to_string())),
+                });
+            }
         }
     }
+    let _ = unindexed.index(&conn, &turn);
+}
+
+/// Text messages stored and not yet indexed for search.
+#[derive(Default)]
+struct Unindexed {
+    entries: Vec<(ConversationId, u64)>,
+    since: Option<std::time::Instant>,
+}
+
+impl Unindexed {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn add(&mut self, conversation: ConversationId, seq: u64) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.entries.push((conversation, seq));
+    }
+
+    fn is_due(&self) -> bool {
+        self.since
+            .is_some_and(|since| since.elapsed() >= INDEX_EVERY)
+    }
+
+    /// Indexes them all in one transaction. On failure they stay to be tried again
+    /// (and are indexed when the store next opens, if never).
+    fn index(&mut self, conn: &Connection, turn: &WriteTurn) -> StoreResult<()> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let _turn = turn.blocking_lock();
+        match index_entries(conn, &self.entries) {
+            Ok(()) => {
+                self.entries.clear();
+                self.since = None;
+                Ok(())
+            }
+            Err(err) => {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                tracing::warn!(%err, messages = self.entries.len(), "indexing messages for search");
+                Err(storage_error(err))
+            }
+        }
+    }
+}
+
+fn index_entries(conn: &Connection, entries: &[(ConversationId, u64)]) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut next: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(search_id), 0) FROM messages WHERE search_id IS NOT NULL",
+        )?
+        .query_row([], |row| row.get(0))?;
+    for (conversation, seq) in entries {
+        let text: Option<String> = conn
+            .prepare_cached(
+                "SELECT body FROM messages
+                 WHERE conversation_id = ?1 AND seq = ?2 AND kind = 'text' AND search_id IS NULL",
+            )?
+            .query_row(params![conversation.to_string(), *seq as i64], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        // Gone (deleted) or indexed meanwhile: nothing to do.
+        let Some(text) = text else { continue };
+        next += 1;
+        conn.prepare_cached(
+            "UPDATE messages SET search_id = ?1 WHERE conversation_id = ?2 AND seq = ?3",
+        )?
+        .execute(params![next, conversation.to_string(), *seq as i64])?;
+        conn.prepare_cached(INSERT_SEARCH_TERMS)?
+            .execute(params![next, search::index_text(&text)])?;
+    }
+    conn.execute_batch("COMMIT")
 }
 
 /// Stores a batch in one transaction; one answer per request, in order.
@@ -250,14 +409,12 @@ fn append(
             message.at_ms,
             message.visibility.as_str(),
             file,
-            kind == "text",
+            // Indexed after the batch (see the module's documentation).
+            false,
         ],
         |row| row.get(0),
     )?;
-    if let (Some(search_id), Body::Text { text }) = (search_id, &message.body) {
-        conn.prepare_cached(INSERT_SEARCH_TERMS)?
-            .execute(params![search_id, search::index_text(text)])?;
-    }
+    debug_assert!(search_id.is_none());
     if let (Some(file), Some(uploader), Some(uploader_id)) =
         (&message.file, written_by, &written_by_id)
     {

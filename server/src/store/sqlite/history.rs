@@ -192,6 +192,9 @@ impl HistoryStore for SqliteStore {
         let Some(expression) = search::fts5_match(query) else {
             return Ok(Vec::new());
         };
+        // Messages are indexed after they are stored: finish that first, so that a
+        // search finds every message stored before it.
+        self.group_commit.index_now().await?;
         let columns = MESSAGE_COLUMNS
             .split(", ")
             .map(|column| format!("m.{column}"))
