@@ -161,8 +161,11 @@ fn run(conn: Connection, queue: mpsc::Receiver<Task>, turn: WriteTurn) {
         let first = match first {
             Ok(task) => task,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                // A failure is logged, and the messages stay for the next try.
-                let _ = unindexed.index(&conn, &turn);
+                // A failure is logged, and the messages stay for the next try, a
+                // second later.
+                if !unindexed.failed_recently() {
+                    let _ = unindexed.index(&conn, &turn);
+                }
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -213,7 +216,10 @@ fn run(conn: Connection, queue: mpsc::Receiver<Task>, turn: WriteTurn) {
 #[derive(Default)]
 struct Unindexed {
     entries: Vec<(ConversationId, u64)>,
+    /// When the oldest of them was stored, or the last failed try.
     since: Option<std::time::Instant>,
+    /// Whether the last try failed (then the next waits for [`INDEX_EVERY`]).
+    failed: bool,
 }
 
 impl Unindexed {
@@ -231,6 +237,10 @@ impl Unindexed {
             .is_some_and(|since| since.elapsed() >= INDEX_EVERY)
     }
 
+    fn failed_recently(&self) -> bool {
+        self.failed && !self.is_due()
+    }
+
     /// Indexes them all in one transaction. On failure they stay to be tried again
     /// (and are indexed when the store next opens, if never).
     fn index(&mut self, conn: &Connection, turn: &WriteTurn) -> StoreResult<()> {
@@ -242,12 +252,15 @@ impl Unindexed {
             Ok(()) => {
                 self.entries.clear();
                 self.since = None;
+                self.failed = false;
                 Ok(())
             }
             Err(err) => {
                 if !conn.is_autocommit() {
                     let _ = conn.execute_batch("ROLLBACK");
                 }
+                self.since = Some(std::time::Instant::now());
+                self.failed = true;
                 tracing::warn!(%err, messages = self.entries.len(), "indexing messages for search");
                 Err(storage_error(err))
             }
@@ -379,6 +392,18 @@ fn append(
     if let Some(earlier) = found.earlier {
         return Ok(resend(earlier, *author, message));
     }
+    // Read before anything is written, so that a refusal leaves nothing behind.
+    let to = match recipients.get(conversation) {
+        Some(to) => to.clone(),
+        None => {
+            let to = match read_recipients(conn, &conversation_id)? {
+                Ok(to) => to,
+                Err(err) => return Ok(Err(err)),
+            };
+            recipients.insert(*conversation, to.clone());
+            to
+        }
+    };
     let seq: i64 = conn
         .prepare_cached(
             "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
@@ -435,17 +460,6 @@ fn append(
             message.at_ms,
         ])?;
     }
-    let to = match recipients.get(conversation) {
-        Some(to) => to.clone(),
-        None => {
-            let to = match read_recipients(conn, &conversation_id)? {
-                Ok(to) => to,
-                Err(err) => return Ok(Err(err)),
-            };
-            recipients.insert(*conversation, to.clone());
-            to
-        }
-    };
     let entry = ChatMessage {
         seq: seq as u64,
         id: message.id,
