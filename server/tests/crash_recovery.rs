@@ -224,18 +224,8 @@ async fn group(dir: &Path) -> Vec<Peer> {
     for (n, name) in [(3, "v3"), (4, "v4"), (5, "v5")] {
         let who = Who::Visitor { token: token(n) };
         let mut visitor = connect(addr, &who).await.unwrap();
-        visitor
-            .send(&ClientMsg::StartChat {
-                client_msg_id: msg_id(),
-                text: format!("{name} says hello"),
-            })
-            .await;
-        let ServerMsg::Ack {
-            conversation_id, ..
-        } = visitor.expect(|m| matches!(m, ServerMsg::Ack { .. })).await
-        else {
-            unreachable!()
-        };
+        let conversation_id =
+            support::start_chat(&mut visitor, &format!("{name} says hello")).await;
         ann_client
             .send(&ClientMsg::AcceptChat { conversation_id })
             .await;

@@ -114,6 +114,21 @@ pub struct NewMessage {
     pub file: Option<FileInfo>,
 }
 
+impl NewMessage {
+    /// The entry it becomes, stored under `seq`.
+    pub fn stored(&self, seq: u64) -> ChatMessage {
+        ChatMessage {
+            seq,
+            id: self.id,
+            author: self.author.clone(),
+            body: self.body.clone(),
+            at_ms: self.at_ms,
+            visibility: self.visibility,
+            file: self.file.clone(),
+        }
+    }
+}
+
 /// Entries of a conversation as one viewer may see them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {

@@ -334,15 +334,7 @@ pub(super) async fn insert_message(
         .await
         .map_err(pg_error)?;
     }
-    Ok(ChatMessage {
-        seq,
-        id: message.id,
-        author: message.author.clone(),
-        body: message.body.clone(),
-        at_ms: message.at_ms,
-        visibility: message.visibility,
-        file: message.file.clone(),
-    })
+    Ok(message.stored(seq))
 }
 
 /// Indexes the text messages that are not yet (written by something other than

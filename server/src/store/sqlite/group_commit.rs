@@ -36,7 +36,7 @@ use crate::chat::events::{Changed, Event};
 use crate::chat::rules::{self, Resend};
 use crate::store::{search, Appended, NewMessage, Refusal, StoreError, StoreResult};
 use app::ids::{ConversationId, Participant};
-use app::protocol::{Body, ChatMessage, ConversationState};
+use app::protocol::{Body, ConversationState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
@@ -460,15 +460,7 @@ fn append(
             message.at_ms,
         ])?;
     }
-    let entry = ChatMessage {
-        seq: seq as u64,
-        id: message.id,
-        author: message.author.clone(),
-        body: message.body.clone(),
-        at_ms: message.at_ms,
-        visibility: message.visibility,
-        file: message.file.clone(),
-    };
+    let entry = message.stored(seq as u64);
     Ok(Ok(Appended {
         seq: seq as u64,
         changed: Changed {

@@ -245,15 +245,7 @@ pub(super) async fn insert_message(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(ChatMessage {
-        seq,
-        id: message.id,
-        author: message.author.clone(),
-        body: message.body.clone(),
-        at_ms: message.at_ms,
-        visibility: message.visibility,
-        file: message.file.clone(),
-    })
+    Ok(message.stored(seq))
 }
 
 /// Numbers a text message for the full-text index (`search_id`) and indexes it.
