@@ -377,6 +377,7 @@ impl Conversations {
             | ServerMsg::Visitors { .. }
             | ServerMsg::VisitorUpdated { .. }
             | ServerMsg::VisitorLeft { .. }
+            | ServerMsg::VisitorTotals { .. }
             | ServerMsg::Agents { .. }
             | ServerMsg::AgentUpdated { .. }
             | ServerMsg::Queue { .. }

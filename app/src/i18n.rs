@@ -146,6 +146,9 @@ table! {
     StatusOffline => "Offline", "离线", "離線";
     VisitorsNow => "Visitors on the site", "网站上的访客", "網站上的訪客";
     NoVisitors => "Nobody is on the site right now.", "目前网站上没有访客。", "目前網站上沒有訪客。";
+    FindVisitors => "Find a visitor by name or page", "按姓名或页面查找访客", "按姓名或頁面查找訪客";
+    NoVisitorMatches => "No visitor on the site matches.", "网站上没有符合的访客。", "網站上沒有符合的訪客。";
+    VisitorsShown => "The newest {} of {}: search to find the others.", "显示最新的 {} 位，共 {} 位：搜索可找到其他访客。", "顯示最新的 {} 位，共 {} 位：搜尋可找到其他訪客。";
     Agents => "Agents", "客服", "客服";
     NoOtherAgents => "No other agents.", "没有其他客服。", "沒有其他客服。";
     Queue => "Waiting chats", "等待中的聊天", "等待中的聊天";

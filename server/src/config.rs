@@ -52,6 +52,9 @@ pub struct Config {
     /// `CHAT_HEAD_CHECK_MS`, default 5000: how often, in the cluster mode, every
     /// connection's conversations are compared with the store.
     pub head_check: Duration,
+    /// `CHAT_VISITOR_LISTS_MS`, default 250: how often, at most, consoles'
+    /// visitor lists are brought up to date while visitors come and go.
+    pub visitor_lists_every: Duration,
     /// `CHAT_MAIL_LANG` (`en` by default, `zh-Hans`, `zh-Hant`): the language of
     /// mails to agents.
     pub mail_lang: app::i18n::Lang,
@@ -175,6 +178,12 @@ impl Config {
             )?),
             Err(_) => crate::chat::DEFAULT_HEAD_CHECK,
         };
+        let visitor_lists_every = match std::env::var("CHAT_VISITOR_LISTS_MS") {
+            Ok(v) => Duration::from_millis(v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(
+                || format!("CHAT_VISITOR_LISTS_MS '{v}' is not a positive number of milliseconds"),
+            )?),
+            Err(_) => crate::chat::DEFAULT_VISITOR_LISTS_EVERY,
+        };
         let pg_pool_size = match std::env::var("CHAT_PG_POOL") {
             Ok(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 format!("CHAT_PG_POOL '{v}' is not a positive whole number of connections")
@@ -186,6 +195,7 @@ impl Config {
             nats_url,
             nats_prefix,
             head_check,
+            visitor_lists_every,
             mailer,
             mail_lang,
             files_dir,

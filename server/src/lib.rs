@@ -79,6 +79,7 @@ impl Server {
                 mailer: config.mailer.clone(),
                 mail_lang: config.mail_lang,
                 head_check: config.head_check,
+                visitor_lists_every: config.visitor_lists_every,
                 link_key: Some(link_key),
                 cluster,
                 ..ChatConfig::default()

@@ -273,7 +273,7 @@ async fn console_seeing(node: &TestServer, visitor: app::ids::VisitorId) -> Clie
         let request = support::socket_request(node.server.addr, "/ws/agent", Some(&cookie));
         let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let mut console = Client::manual(ws);
-        let ServerMsg::Visitors { visitors } = console
+        let ServerMsg::Visitors { visitors, .. } = console
             .expect(|m| matches!(m, ServerMsg::Visitors { .. }))
             .await
         else {

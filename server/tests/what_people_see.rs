@@ -353,3 +353,136 @@ async fn an_offline_message_is_marked_handled_for_every_console_and_stays_so() {
     let body = response.text().await.unwrap();
     assert!(body.contains(ErrorCode::NotFound.as_str()), "{body}");
 }
+
+/// Applies the changes to a console's visitor list up to and with the next
+/// totals; returns them.
+async fn list_until_totals(
+    console: &mut Client,
+    list: &mut std::collections::HashMap<app::ids::VisitorId, app::protocol::VisitorInfo>,
+) -> (u32, u32) {
+    loop {
+        match console.next().await {
+            ServerMsg::VisitorUpdated { visitor } => {
+                list.insert(visitor.id, visitor);
+            }
+            ServerMsg::VisitorLeft { visitor_id } => {
+                list.remove(&visitor_id);
+            }
+            ServerMsg::VisitorTotals { on_site, matching } => return (on_site, matching),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_console_lists_a_bounded_page_of_visitors_and_finds_the_others() {
+    use app::protocol::{MAX_VISITOR_FILTER_CHARS, MAX_WATCHED_VISITORS, VISITOR_PAGE};
+    let ts = TestServer::start(Duration::from_millis(300)).await;
+    ts.add_agent("ann", "Ann").await;
+    let count = VISITOR_PAGE + 20;
+    let mut visitors = Vec::new();
+    for n in 0..count {
+        visitors.push(
+            ts.visitor(&token(n as u8), &format!("/shop/p{n:03}x"))
+                .await,
+        );
+    }
+
+    let cookie = ts.login("ann", support::PASSWORD).await.unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+        ts.server.addr,
+        "/ws/agent",
+        Some(&cookie),
+    ))
+    .await
+    .unwrap();
+    let mut ann = Client::manual(ws);
+    let ServerMsg::Visitors {
+        visitors: page,
+        on_site,
+        matching,
+    } = ann
+        .expect(|m| matches!(m, ServerMsg::Visitors { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(page.len(), VISITOR_PAGE, "a page, not everyone");
+    assert_eq!((on_site, matching), (count as u32, count as u32));
+    assert!(
+        page.windows(2)
+            .all(|w| w[0].visit_started_ms <= w[1].visit_started_ms),
+        "oldest visit first"
+    );
+    let mut list: std::collections::HashMap<_, _> = page.into_iter().map(|v| (v.id, v)).collect();
+
+    // A visitor outside the page is found by part of their page's address.
+    let hidden = (0..count)
+        .map(|n| format!("/shop/p{n:03}x"))
+        .find(|url| !list.values().any(|v| &v.page.url == url))
+        .expect("someone is outside the page");
+    let needle = hidden.trim_start_matches("/shop/").to_uppercase();
+    ann.send(&ClientMsg::ViewVisitors {
+        filter: needle,
+        watch: vec![],
+    })
+    .await;
+    assert_eq!(
+        list_until_totals(&mut ann, &mut list).await,
+        (count as u32, 1)
+    );
+    let found: Vec<_> = list.values().map(|v| v.page.url.clone()).collect();
+    assert_eq!(found, vec![hidden.clone()]);
+    let hidden_id = *list.keys().next().unwrap();
+
+    // Followed (as a console follows the visitors of its conversations), they
+    // stay listed beside the page once the filter is cleared.
+    ann.send(&ClientMsg::ViewVisitors {
+        filter: String::new(),
+        watch: vec![hidden_id],
+    })
+    .await;
+    assert_eq!(
+        list_until_totals(&mut ann, &mut list).await,
+        (count as u32, count as u32)
+    );
+    assert_eq!(list.len(), VISITOR_PAGE + 1);
+    assert!(list.contains_key(&hidden_id));
+
+    // The newest visitor leaves: an older visit takes their place on the page.
+    let newest_url = format!("/shop/p{:03}x", count - 1);
+    let newest = *list
+        .iter()
+        .find(|(_, v)| v.page.url == newest_url)
+        .expect("the newest visit is on the page")
+        .0;
+    drop(visitors.pop());
+    assert_eq!(
+        list_until_totals(&mut ann, &mut list).await,
+        (count as u32 - 1, count as u32 - 1)
+    );
+    assert!(!list.contains_key(&newest));
+    assert_eq!(list.len(), VISITOR_PAGE + 1);
+
+    // Too much asked for is refused, and changes nothing.
+    ann.send(&ClientMsg::ViewVisitors {
+        filter: "x".repeat(MAX_VISITOR_FILTER_CHARS + 1),
+        watch: vec![],
+    })
+    .await;
+    assert_eq!(ann.expect_error().await, ErrorCode::TooLong);
+    ann.send(&ClientMsg::ViewVisitors {
+        filter: String::new(),
+        watch: vec![hidden_id; MAX_WATCHED_VISITORS + 1],
+    })
+    .await;
+    assert_eq!(ann.expect_error().await, ErrorCode::TooLong);
+    // Visitors have no list to choose.
+    visitors[0]
+        .send(&ClientMsg::ViewVisitors {
+            filter: String::new(),
+            watch: vec![],
+        })
+        .await;
+    assert_eq!(visitors[0].expect_error().await, ErrorCode::Forbidden);
+}

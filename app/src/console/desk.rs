@@ -17,7 +17,7 @@ use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
 use crate::protocol::{
     AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, OfflineMessage,
-    QueueItem, VisitorInfo,
+    QueueItem, VisitorInfo, MAX_WATCHED_VISITORS,
 };
 use crate::time::Clock;
 use leptos::prelude::*;
@@ -34,7 +34,16 @@ pub struct Desk {
     /// The team's canned replies and this agent's own.
     pub canned: RwSignal<Vec<CannedReply>>,
     pub session: ChatSession,
+    /// The visitors this console lists (a bounded page, `chat::visitor_lists` on
+    /// the server), and the ones it follows: those of its conversations, those
+    /// picked or selected.
     pub visitors: RwSignal<Vec<VisitorInfo>>,
+    /// Everyone on the site, and those of them matching `visitor_filter`.
+    pub visitor_counts: RwSignal<(u32, u32)>,
+    /// What the agent typed to find visitors (name, page address or title).
+    pub visitor_filter: RwSignal<String>,
+    /// How many times the server welcomed this console (once per connection).
+    pub welcomes: RwSignal<u32>,
     pub agents: RwSignal<Vec<AgentInfo>>,
     pub queue: RwSignal<Vec<QueueItem>>,
     pub offline: RwSignal<Vec<OfflineMessage>>,
@@ -78,9 +87,7 @@ impl Desk {
     /// have now.
     pub fn name_of(&self, participant: Participant, stored: &str) -> String {
         let live = match participant {
-            Participant::Visitor(id) => self
-                .visitors
-                .with(|list| list.iter().find(|v| v.id == id).map(|v| v.name.clone())),
+            Participant::Visitor(id) => self.live_visitor(id).map(|v| v.name),
             Participant::Agent(_) => None,
         };
         shown_name(self.lang, live.as_deref().unwrap_or(stored))
@@ -123,6 +130,41 @@ impl Desk {
         }
     }
 
+    /// The visitor as this console last heard of them, if it lists them.
+    pub fn live_visitor(&self, id: VisitorId) -> Option<VisitorInfo> {
+        self.visitors
+            .with(|list| list.iter().find(|v| v.id == id).cloned())
+    }
+
+    /// Tells the server which visitors to list, after every welcome (a new
+    /// connection starts from the default) and whenever the filter or the
+    /// visitors to follow change.
+    fn keep_visitor_view(self) {
+        let watch = Memo::new(move |_| {
+            let mut ids: Vec<VisitorId> = self.picked_visitors.get();
+            ids.extend(self.selected_visitor.get());
+            self.session.store.with(|all| {
+                for view in all.views().iter().filter(|v| !v.is_closed()) {
+                    ids.extend(view.known.iter().filter_map(|p| match p.participant {
+                        Participant::Visitor(id) => Some(id),
+                        Participant::Agent(_) => None,
+                    }));
+                }
+            });
+            ids.sort_unstable();
+            ids.dedup();
+            ids.truncate(MAX_WATCHED_VISITORS);
+            ids
+        });
+        Effect::new(move |_| {
+            let filter = self.visitor_filter.get();
+            let watch = watch.get();
+            if self.welcomes.get() > 0 {
+                self.send(ClientMsg::ViewVisitors { filter, watch });
+            }
+        });
+    }
+
     pub fn nothing_picked(&self) -> bool {
         self.picked_visitors.with(Vec::is_empty) && self.picked_agents.with(Vec::is_empty)
     }
@@ -137,6 +179,9 @@ impl Desk {
             canned: RwSignal::new(Vec::new()),
             session: ChatSession::new(Some(Participant::Agent(me))),
             visitors: RwSignal::new(Vec::new()),
+            visitor_counts: RwSignal::new((0, 0)),
+            visitor_filter: RwSignal::new(String::new()),
+            welcomes: RwSignal::new(0),
             agents: RwSignal::new(Vec::new()),
             queue: RwSignal::new(Vec::new()),
             offline: RwSignal::new(Vec::new()),
@@ -169,6 +214,7 @@ impl Desk {
             move |up| self.connected.set(up),
         );
         self.alerts.start();
+        self.keep_visitor_view();
         // What happened while the tab was hidden counts as unread until looked at.
         browser::on_visibility_change(move || {
             if !browser::page_hidden() && self.view.get_untracked() == View::Chats {

@@ -71,10 +71,7 @@ pub fn Details(desk: Desk) -> impl IntoView {
                 .collect(),
         }
     };
-    let live = move |id: VisitorId| -> Option<VisitorInfo> {
-        desk.visitors
-            .with(|list| list.iter().find(|v| v.id == id).cloned())
-    };
+    let live = move |id: VisitorId| -> Option<VisitorInfo> { desk.live_visitor(id) };
 
     let visitor_cards = move || {
         shown_visitors()

@@ -30,6 +30,7 @@ impl Desk {
                 if let Me::Agent { status: s, .. } = me {
                     desk.status.set(s);
                 }
+                desk.welcomes.update(|n| *n += 1);
                 // After a reload: the conversation that was open, else the first.
                 if desk.active.get_untracked().is_none() {
                     let remembered = browser::session_get(ACTIVE_KEY)
@@ -38,7 +39,17 @@ impl Desk {
                     desk.open(remembered.or(conversations.first().map(|c| c.id)));
                 }
             }
-            ServerMsg::Visitors { visitors: all } => desk.visitors.set(all),
+            ServerMsg::Visitors {
+                visitors: all,
+                on_site,
+                matching,
+            } => {
+                desk.visitors.set(all);
+                desk.visitor_counts.set((on_site, matching));
+            }
+            ServerMsg::VisitorTotals { on_site, matching } => {
+                desk.visitor_counts.set((on_site, matching))
+            }
             ServerMsg::VisitorUpdated { visitor } => desk
                 .visitors
                 .update(|list| upsert_by(list, visitor.clone(), |v| v.id == visitor.id)),

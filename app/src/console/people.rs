@@ -6,7 +6,7 @@ use super::{duration_text, status_key, Desk};
 use crate::api::{invite_to_conversation, request_conversation};
 use crate::i18n::{shown_name, t, tf, Key};
 use crate::ids::ConversationId;
-use crate::protocol::{AgentStatus, VisitorInfo};
+use crate::protocol::{AgentStatus, VisitorInfo, MAX_VISITOR_FILTER_CHARS, VISITOR_PAGE};
 use leptos::prelude::*;
 
 /// Sends the multi-party conversation request (server function) to everyone
@@ -58,13 +58,37 @@ pub fn People(desk: Desk) -> impl IntoView {
     };
     let picked = move || desk.picked_visitors.with(Vec::len) + desk.picked_agents.with(Vec::len);
 
+    let on_site = move || desk.visitor_counts.get().0;
+    let matching = move || desk.visitor_counts.get().1;
+    let filtering = move || desk.visitor_filter.with(|f| !f.trim().is_empty());
+    // The page the server lists, without those followed from elsewhere.
+    let listed = move || desk.visitors.with(Vec::len).min(VISITOR_PAGE) as u32;
+    let searchable = move || filtering() || on_site() as usize > VISITOR_PAGE;
+    let none_match = move || filtering() && matching() == 0 && on_site() != 0;
+    let more = move || matching() > listed();
     let visitors = view! {
         <section class="visitors">
             <h2>{t(lang, Key::VisitorsNow)}
-                <span class="count" hidden=move || desk.visitors.with(Vec::is_empty)>{move || desk.visitors.with(Vec::len)}</span>
+                <span class="count" data-testid="visitor-count" hidden=move || on_site() == 0>{on_site}</span>
             </h2>
-            <Show when=move || desk.visitors.with(Vec::is_empty)>
+            <Show when=move || on_site() == 0>
                 <p class="empty">{t(lang, Key::NoVisitors)}</p>
+            </Show>
+            // Only worth having once the list no longer shows everyone.
+            <Show when=searchable>
+                <input type="search" class="visitor-filter" data-testid="visitor-filter"
+                    maxlength=MAX_VISITOR_FILTER_CHARS.to_string()
+                    placeholder=t(lang, Key::FindVisitors) aria-label=t(lang, Key::FindVisitors)
+                    prop:value=move || desk.visitor_filter.get()
+                    on:input=move |ev| desk.visitor_filter.set(event_target_value(&ev))/>
+            </Show>
+            <Show when=none_match>
+                <p class="empty">{t(lang, Key::NoVisitorMatches)}</p>
+            </Show>
+            <Show when=more>
+                <p class="more" data-testid="visitors-more">
+                    {move || tf(lang, Key::VisitorsShown, &[&listed().to_string(), &matching().to_string()])}
+                </p>
             </Show>
             <ul>
                 <For each=move || desk.visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat, v.name.clone()) let:v>

@@ -141,6 +141,7 @@ enum ServerTag {
     Visitors,
     VisitorUpdated,
     VisitorLeft,
+    VisitorTotals,
     Agents,
     AgentUpdated,
     Queue,
@@ -186,6 +187,8 @@ struct ServerFlat {
     visitors: Option<Vec<VisitorInfo>>,
     visitor: Option<VisitorInfo>,
     visitor_id: Option<VisitorId>,
+    on_site: Option<u32>,
+    matching: Option<u32>,
     agents: Option<Vec<AgentInfo>>,
     agent: Option<AgentInfo>,
     items: Option<Vec<QueueItem>>,
@@ -245,12 +248,18 @@ impl<'de> Deserialize<'de> for ServerMsg {
             },
             ServerTag::Visitors => ServerMsg::Visitors {
                 visitors: need(f.visitors, "visitors")?,
+                on_site: need(f.on_site, "on_site")?,
+                matching: need(f.matching, "matching")?,
             },
             ServerTag::VisitorUpdated => ServerMsg::VisitorUpdated {
                 visitor: need(f.visitor, "visitor")?,
             },
             ServerTag::VisitorLeft => ServerMsg::VisitorLeft {
                 visitor_id: need(f.visitor_id, "visitor_id")?,
+            },
+            ServerTag::VisitorTotals => ServerMsg::VisitorTotals {
+                on_site: need(f.on_site, "on_site")?,
+                matching: need(f.matching, "matching")?,
             },
             ServerTag::Agents => ServerMsg::Agents {
                 agents: need(f.agents, "agents")?,
@@ -335,6 +344,7 @@ mod tests {
             ServerMsg::Visitors { .. } => ServerTag::Visitors,
             ServerMsg::VisitorUpdated { .. } => ServerTag::VisitorUpdated,
             ServerMsg::VisitorLeft { .. } => ServerTag::VisitorLeft,
+            ServerMsg::VisitorTotals { .. } => ServerTag::VisitorTotals,
             ServerMsg::Agents { .. } => ServerTag::Agents,
             ServerMsg::AgentUpdated { .. } => ServerTag::AgentUpdated,
             ServerMsg::Queue { .. } => ServerTag::Queue,
@@ -513,10 +523,16 @@ mod tests {
             ServerMsg::AgentsAvailable { available: false },
             ServerMsg::Visitors {
                 visitors: vec![visitor()],
+                on_site: 120,
+                matching: 7,
             },
             ServerMsg::VisitorUpdated { visitor: visitor() },
             ServerMsg::VisitorLeft {
                 visitor_id: VisitorId(id()),
+            },
+            ServerMsg::VisitorTotals {
+                on_site: 121,
+                matching: 8,
             },
             ServerMsg::Agents {
                 agents: vec![agent()],

@@ -513,7 +513,26 @@ pub enum ClientMsg {
         #[serde(default)]
         comment: String,
     },
+    /// Agents only: which visitors this console lists from now on: the newest
+    /// visits whose name, page address or page title contain `filter` (ignoring
+    /// case; all when empty, at most [`MAX_VISITOR_FILTER_CHARS`]), and, wherever
+    /// their visit falls, the visitors of `watch` (at most [`MAX_WATCHED_VISITORS`]:
+    /// those of the console's conversations, those picked). Answered with the
+    /// changes to the list, as `visitor_updated` / `visitor_left` / `visitor_totals`.
+    ViewVisitors {
+        #[serde(default)]
+        filter: String,
+        #[serde(default)]
+        watch: Vec<VisitorId>,
+    },
 }
+
+/// How many of the newest visits a console lists ([`ServerMsg::Visitors`]).
+pub const VISITOR_PAGE: usize = 50;
+/// The longest visitor filter a console may set.
+pub const MAX_VISITOR_FILTER_CHARS: usize = 100;
+/// How many visitors a console may follow outside its page.
+pub const MAX_WATCHED_VISITORS: usize = 200;
 
 /// A visitor's rating of a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -549,6 +568,7 @@ impl ClientMsg {
             | ClientMsg::Transcript { .. }
             | ClientMsg::EmailTranscript { .. }
             | ClientMsg::FileLink { .. }
+            | ClientMsg::ViewVisitors { .. }
             | ClientMsg::Rate { .. } => None,
         }
     }
@@ -590,6 +610,7 @@ impl ClientMsg {
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
             | ClientMsg::FileLink { .. }
+            | ClientMsg::ViewVisitors { .. }
             | ClientMsg::LeaveMessage { .. } => None,
         }
     }
@@ -636,15 +657,30 @@ pub enum ServerMsg {
     AgentsAvailable {
         available: bool,
     },
-    /// Agents only: everyone on the site now, sent once after `welcome`.
+    /// Agents only, once after `welcome`: the visitors this console lists. However
+    /// many are on the site, the list is bounded: the [`VISITOR_PAGE`] newest
+    /// visits that match the console's filter ([`ClientMsg::ViewVisitors`]), and
+    /// the visitors it asked to follow. Oldest visit first.
     Visitors {
         visitors: Vec<VisitorInfo>,
+        /// Everyone on the site now.
+        on_site: u32,
+        /// Those of them that match the filter.
+        matching: u32,
     },
+    /// Agents only: a visitor entered the console's list, or changed in it.
     VisitorUpdated {
         visitor: VisitorInfo,
     },
+    /// Agents only: a visitor is no longer in the console's list (left the site,
+    /// or made room for a newer visit, or no longer matches the filter).
     VisitorLeft {
         visitor_id: VisitorId,
+    },
+    /// Agents only: the counts of `visitors` changed.
+    VisitorTotals {
+        on_site: u32,
+        matching: u32,
     },
     /// Agents only: every agent, sent once after `welcome`.
     Agents {

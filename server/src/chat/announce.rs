@@ -30,8 +30,6 @@ pub fn audience(event: &Event, recipients: &[Participant]) -> Audience {
         // What consoles show: every agent.
         Event::QueueAdded(_)
         | Event::QueueRemoved(_)
-        | Event::Visitor(_)
-        | Event::VisitorLeft(_)
         | Event::Agent(_)
         | Event::Agents(_)
         | Event::OfflineMessageReceived(_)
@@ -73,8 +71,6 @@ pub fn frame(event: Event) -> ServerMsg {
             author,
             typing,
         },
-        Event::Visitor(visitor) => ServerMsg::VisitorUpdated { visitor },
-        Event::VisitorLeft(visitor_id) => ServerMsg::VisitorLeft { visitor_id },
         Event::Agent(agent) => ServerMsg::AgentUpdated { agent },
         Event::Agents(agents) => ServerMsg::Agents { agents },
         Event::AgentsAvailable(available) => ServerMsg::AgentsAvailable { available },

@@ -183,8 +183,8 @@ impl ChatService {
             .iter()
             .map(|id| Participant::Visitor(*id))
             .collect();
-        for id in change.left {
-            self.announce_here(Event::VisitorLeft(id));
+        if !change.left.is_empty() || !change.visitors.is_empty() {
+            self.visitor_lists.mark_stale();
         }
         for info in change.agents {
             if info.status == AgentStatus::Offline {

@@ -38,6 +38,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.service.close_visitor_list(self.id);
         let still_open = self.service.router.unregister(self.id);
         self.service.disconnected(&self.session, still_open);
     }
@@ -90,14 +91,14 @@ impl ChatService {
         match &conn.session {
             Session::Visitor { id, name } => {
                 let page = page.expect("visitors have a page");
-                let info = self.presence().visitor_connected(
+                self.presence().visitor_connected(
                     *id,
                     name,
                     page,
                     !conversations.is_empty(),
                     now_ms(),
                 );
-                news.push(Event::Visitor(info));
+                self.visitor_lists.mark_stale();
                 conn.reply(&ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
@@ -131,7 +132,7 @@ impl ChatService {
                 let agents = self.agent_infos().await?;
                 let queue = self.store.queue().await?;
                 let invitations = self.pending_invitation_msgs(&conn.session).await?;
-                let (welcome, visitors, available) = {
+                let (welcome, available) = {
                     let presence = self.presence();
                     let welcome = ServerMsg::Welcome {
                         me: Me::Agent {
@@ -145,13 +146,13 @@ impl ChatService {
                         agents_available: presence.agents_available(),
                         email_transcripts: self.mails_transcripts(),
                     };
-                    (welcome, presence.visitors(), presence.agents_available())
+                    (welcome, presence.agents_available())
                 };
                 if available != available_before {
                     news.push(Event::AgentsAvailable(available));
                 }
                 conn.reply(&welcome);
-                conn.reply(&ServerMsg::Visitors { visitors });
+                self.open_visitor_list(conn.id);
                 conn.reply(&ServerMsg::Agents { agents });
                 conn.reply(&ServerMsg::Queue { items: queue });
                 for msg in invitations {
@@ -184,7 +185,7 @@ impl ChatService {
                         presence.expire_visitor(id, epoch, open) && !presence.is_visitor_here(id)
                     };
                     if gone {
-                        service.announce_one(Event::VisitorLeft(id));
+                        service.visitor_lists.mark_stale();
                         service.expire_invitations_of(participant).await;
                     }
                 });
@@ -235,23 +236,21 @@ impl ChatService {
 
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {
         let id = session.visitor_id().ok_or(ChatError::Forbidden)?;
-        if let Some(info) = self.presence().visitor_page(id, page) {
-            self.announce_one(Event::Visitor(info));
+        if self.presence().visitor_page(id, page).is_some() {
+            self.visitor_lists.mark_stale();
         }
         Ok(())
     }
 
     pub(super) fn visitor_in_chat(&self, id: VisitorId, in_chat: bool) {
-        if let Some(info) = self.presence().visitor_in_chat(id, in_chat) {
-            self.announce_one(Event::Visitor(info));
+        if self.presence().visitor_in_chat(id, in_chat).is_some() {
+            self.visitor_lists.mark_stale();
         }
     }
 
     pub(super) fn visitor_page_url(&self, id: VisitorId) -> String {
         self.presence()
-            .visitors()
-            .into_iter()
-            .find(|v| v.id == id)
+            .visitor_info(id)
             .map(|v| v.page.url)
             .unwrap_or_default()
     }

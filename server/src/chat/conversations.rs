@@ -447,8 +447,8 @@ impl ChatService {
         let name = display_name(&name)?.into_string();
         self.store.set_visitor_name(*id, &name).await?;
         *current = name.clone();
-        if let Some(visitor) = self.presence().visitor_renamed(*id, &name) {
-            self.announce_one(Event::Visitor(visitor));
+        if self.presence().visitor_renamed(*id, &name).is_some() {
+            self.visitor_lists.mark_stale();
         }
         // The conversations the visitor is in show the new name to everyone in them.
         for conversation in self.store.conversations_of(session.participant()).await? {

@@ -9,7 +9,7 @@
 use app::ids::{ConversationId, Participant, VisitorId};
 use app::protocol::{
     AgentInfo, Author, ChatMessage, ConversationSummary, InvitationInfo, OfflineMessage, QueueItem,
-    Rating, SeenBy, VisitorInfo,
+    Rating, SeenBy,
 };
 
 /// One change, independent of who hears of it.
@@ -42,9 +42,6 @@ pub enum Event {
         author: Author,
         typing: bool,
     },
-    /// A visitor arrived, moved to another page, was renamed or started chatting.
-    Visitor(VisitorInfo),
-    VisitorLeft(VisitorId),
     /// An agent's effective status or name changed.
     Agent(AgentInfo),
     /// The list of agent accounts changed (added, removed).

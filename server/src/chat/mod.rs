@@ -29,6 +29,7 @@ mod sessions;
 mod tests;
 mod transcripts;
 mod transfer;
+mod visitor_lists;
 
 pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
@@ -74,7 +75,13 @@ pub struct ChatConfig {
     pub link_key: Option<[u8; 32]>,
     /// In a cluster: this node's part in the cluster's presence.
     pub cluster: Option<Arc<cluster::ClusterBoard>>,
+    /// How long changes to presence gather before consoles' visitor lists are
+    /// worked out again (`chat::visitor_lists`).
+    pub visitor_lists_every: Duration,
 }
+
+/// How long changes to presence gather before the visitor lists are refreshed.
+pub const DEFAULT_VISITOR_LISTS_EVERY: Duration = Duration::from_millis(250);
 
 /// How long a missing entry may be late before it is read from the store.
 pub const DEFAULT_REPAIR_AFTER: Duration = Duration::from_millis(100);
@@ -93,6 +100,7 @@ impl Default for ChatConfig {
             mail_lang: app::i18n::Lang::default(),
             link_key: None,
             cluster: None,
+            visitor_lists_every: DEFAULT_VISITOR_LISTS_EVERY,
         }
     }
 }
@@ -123,6 +131,8 @@ pub struct ChatService {
     draining: tokio_util::sync::CancellationToken,
     /// In a cluster: presence shared with the other nodes.
     cluster: Option<Arc<cluster::ClusterBoard>>,
+    /// What each console lists of the visitors on the site.
+    visitor_lists: Arc<visitor_lists::VisitorLists>,
 }
 
 impl ChatService {
@@ -152,8 +162,13 @@ impl ChatService {
             links: link_key.map_or_else(crate::files::Links::random, crate::files::Links::new),
             draining: tokio_util::sync::CancellationToken::new(),
             cluster,
+            visitor_lists: Arc::default(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
+        tokio::spawn(visitor_lists::keep_visitor_lists(
+            Arc::downgrade(&service),
+            service.config.visitor_lists_every,
+        ));
         if service.mail.is_some() {
             tokio::spawn(mail::offline_mailer(Arc::downgrade(&service)));
         }
@@ -294,6 +309,10 @@ impl ChatService {
                     .await
             }
             ClientMsg::FileLink { file_id } => self.file_link(session, file_id).await,
+            ClientMsg::ViewVisitors { filter, watch } => match session {
+                Session::Agent(_) => self.view_visitors(conn, filter, watch),
+                Session::Visitor { .. } => Err(ChatError::Forbidden),
+            },
         };
         match result {
             Ok(replies) => replies,
@@ -309,8 +328,12 @@ impl ChatService {
     /// Queues a frame for one connection of this node: every answer, `history` and
     /// `reset` included, goes out this way.
     fn reply(&self, conn: ConnId, msg: &ServerMsg) {
+        self.reply_encoded(conn, encode(msg));
+    }
+
+    fn reply_encoded(&self, conn: ConnId, frame: bytes::Bytes) {
         self.router
-            .deliver(&Envelope::frame(Audience::Connection(conn), encode(msg)));
+            .deliver(&Envelope::frame(Audience::Connection(conn), frame));
     }
 
     fn stripe(&self, id: ConversationId) -> &tokio::sync::Mutex<()> {

@@ -86,6 +86,17 @@ pub struct Presence {
     remote_agents: HashMap<AgentId, AgentInfo>,
 }
 
+/// What one console lists of the visitors on the site (`ServerMsg::Visitors`).
+#[derive(Debug, Default, PartialEq)]
+pub struct VisitorList {
+    /// Oldest visit first.
+    pub visitors: Vec<VisitorInfo>,
+    /// Everyone on the site.
+    pub on_site: u32,
+    /// Those of them that match the console's filter.
+    pub matching: u32,
+}
+
 /// What changed for the whole cluster when the other nodes' presence was read
 /// again.
 #[derive(Debug, Default, PartialEq)]
@@ -193,17 +204,65 @@ impl Presence {
         self.visitors.contains_key(&id) || self.remote_visitors.contains_key(&id)
     }
 
-    /// Everyone on the site, on this node or another.
-    pub fn visitors(&self) -> Vec<VisitorInfo> {
-        let mut all: Vec<_> = self.local_visitors();
-        all.extend(
-            self.remote_visitors
-                .values()
-                .filter(|v| !self.visitors.contains_key(&v.id))
-                .cloned(),
-        );
-        all.sort_by_key(|v| (v.visit_started_ms, v.id));
-        all
+    /// The visitor as agents see them, whichever node they are on.
+    pub fn visitor_info(&self, id: VisitorId) -> Option<VisitorInfo> {
+        self.visitors
+            .get(&id)
+            .map(|v| v.info(id))
+            .or_else(|| self.remote_visitors.get(&id).cloned())
+    }
+
+    /// What one console lists: the `page` newest visits that match `filter`
+    /// (name, page address or title containing it, ignoring case; everyone when
+    /// empty), and those of `watch` still on the site wherever their visit falls.
+    pub fn visitor_list(&self, filter: &str, watch: &[VisitorId], page: usize) -> VisitorList {
+        let needle = filter.to_lowercase();
+        let admits = |name: &str, at: &PageView| {
+            needle.is_empty()
+                || [name, &at.url, &at.title]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
+        };
+        let remote = self
+            .remote_visitors
+            .values()
+            .filter(|v| !self.visitors.contains_key(&v.id));
+        let mut on_site = self.visitors.len();
+        // (visit began, id) of each visitor that matches: newest is greatest.
+        let mut hits: Vec<(i64, VisitorId)> = self
+            .visitors
+            .iter()
+            .filter(|(_, v)| admits(&v.name, &v.page))
+            .map(|(id, v)| (v.visit_started_ms, *id))
+            .collect();
+        for v in remote {
+            on_site += 1;
+            if admits(&v.name, &v.page) {
+                hits.push((v.visit_started_ms, v.id));
+            }
+        }
+        let matching = hits.len();
+        if hits.len() > page {
+            hits.select_nth_unstable_by(page, |a, b| b.cmp(a));
+            hits.truncate(page);
+        }
+        let mut ids: HashSet<VisitorId> = hits.iter().map(|(_, id)| *id).collect();
+        for id in watch {
+            if ids.insert(*id) {
+                if let Some(v) = self.visitor_info(*id) {
+                    hits.push((v.visit_started_ms, *id));
+                }
+            }
+        }
+        hits.sort_unstable();
+        VisitorList {
+            visitors: hits
+                .into_iter()
+                .filter_map(|(_, id)| self.visitor_info(id))
+                .collect(),
+            on_site: on_site as u32,
+            matching: matching as u32,
+        }
     }
 
     /// The visitors whose connections are on this node.
@@ -415,7 +474,7 @@ mod tests {
         assert!(!p.expire_visitor(id, epoch, 1), "a tab opened meanwhile");
         assert!(p.expire_visitor(id, epoch, 0));
         assert!(!p.is_visitor_here(id));
-        assert!(p.visitors().is_empty());
+        assert_eq!(p.visitor_list("", &[], 10).on_site, 0);
     }
 
     #[test]
@@ -486,7 +545,7 @@ mod tests {
         assert_eq!(change.agents.len(), 1);
         assert_eq!(change.agents[0].status, AgentStatus::Online);
         assert!(p.is_visitor_here(there) && p.is_visitor_here(here));
-        assert_eq!(p.visitors().len(), 2);
+        assert_eq!(p.visitor_list("", &[], 10).visitors.len(), 2);
         assert_eq!(p.visitor_name(there).as_deref(), Some("Visitor 0002"));
         assert!(p.agents_available(), "an agent online on another node");
         assert_eq!(p.local_visitors().len(), 1, "only this node's are written");

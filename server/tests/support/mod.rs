@@ -112,6 +112,8 @@ impl TestServer {
             nats_url: None,
             nats_prefix: "chat".into(),
             head_check: Duration::from_secs(5),
+            // Consoles' visitor lists catch up at once (250 ms in production).
+            visitor_lists_every: Duration::from_millis(5),
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");

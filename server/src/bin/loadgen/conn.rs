@@ -4,10 +4,10 @@
 //! records the delivery latency of every load message it receives.
 
 use crate::stats::{now_micros, Delivery};
-use app::ids::{ConversationId, MessageId, VisitorId};
+use app::ids::{ConversationId, MessageId};
 use app::protocol::{Body, ClientMsg, InvitationState, ServerMsg};
 use futures::{SinkExt, StreamExt};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,8 +33,6 @@ pub struct Shared {
     pub errors: AtomicU64,
     /// Connections that ended while the run was going.
     pub dropped: AtomicU64,
-    /// Visitors by the page URL they said they were on (agents learn them).
-    pub visitors: Mutex<HashMap<String, VisitorId>>,
     /// Every load message received by a participant other than its sender.
     pub deliveries: Mutex<Vec<Delivery>>,
 }
@@ -140,17 +138,6 @@ impl Seen {
             }
             ServerMsg::History { more: false, .. } => {
                 shared.synced.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-            ServerMsg::VisitorUpdated { visitor } => {
-                lock(&shared.visitors).insert(visitor.page.url, visitor.id);
-                None
-            }
-            ServerMsg::Visitors { visitors } => {
-                let mut known = lock(&shared.visitors);
-                for visitor in visitors {
-                    known.insert(visitor.page.url, visitor.id);
-                }
                 None
             }
             ServerMsg::Error { code, .. } => {

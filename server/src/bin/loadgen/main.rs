@@ -18,7 +18,7 @@ mod stats;
 
 use anyhow::{bail, Context};
 use app::ids::{ConversationId, VisitorId};
-use app::protocol::{ClientMsg, PageView, ServerMsg};
+use app::protocol::{ClientMsg, Me, PageView, ServerMsg};
 use clap::Parser;
 use conn::{lock, Order, Shared};
 use serde::Serialize;
@@ -293,8 +293,9 @@ fn page(url: String) -> PageView {
     }
 }
 
-/// Opens a visitor connection that says hello from `url` and waits for the welcome.
-async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<conn::Socket> {
+/// Opens a visitor connection that says hello from `url` and waits for the
+/// welcome, which names the visitor. Once it has come, agents may invite them.
+async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<(conn::Socket, VisitorId)> {
     let mut socket = conn::open(addr, "/ws/visitor", None).await?;
     let hello = ClientMsg::Hello {
         token: Some(server::chat::new_token()),
@@ -303,7 +304,11 @@ async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<conn::Socket> 
     conn::send(&mut socket, &hello).await?;
     loop {
         match conn::next(&mut socket).await {
-            Some(ServerMsg::Welcome { .. }) => return Ok(socket),
+            Some(ServerMsg::Welcome {
+                me: Me::Visitor { id, .. },
+                ..
+            }) => return Ok((socket, id)),
+            Some(ServerMsg::Welcome { .. }) => bail!("a visitor was welcomed as an agent"),
             Some(_) => continue,
             None => bail!("visitor connection closed before the welcome"),
         }
@@ -343,7 +348,7 @@ async fn idle(args: &Args, plan: &Plan) -> anyhow::Result<IdleResult> {
     // Hold them, answering the server's pings.
     let holders: Vec<_> = sockets
         .into_iter()
-        .map(|mut socket| {
+        .map(|(mut socket, _)| {
             tokio::spawn(async move { while conn::next(&mut socket).await.is_some() {} })
         })
         .collect();
@@ -449,19 +454,8 @@ async fn gather(args: &Args, plan: &Plan) -> anyhow::Result<Crowd> {
     }
     let visitor_count = plan.conversations * plan.visitors_per_conversation();
     let sockets = bounded(visitor_count, 64, |i| visitor(addr, format!("/lg/v/{i}"))).await?;
+    let (sockets, ids): (Vec<_>, Vec<VisitorId>) = sockets.into_iter().unzip();
     let visitors: Vec<_> = sockets.into_iter().map(&mut start).collect();
-    wait_for(
-        "agents to see every visitor",
-        Duration::from_secs(60),
-        || lock(&shared.visitors).len() >= visitor_count,
-    )
-    .await?;
-    let ids: Vec<VisitorId> = {
-        let known = lock(&shared.visitors);
-        (0..visitor_count)
-            .map(|i| known[&format!("/lg/v/{i}")])
-            .collect()
-    };
 
     let per = plan.visitors_per_conversation();
     let cookies = Arc::new(cookies);
