@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 /// JSON-escaped, with room for the envelope.
 pub const MAX_FRAME_BYTES: usize = MAX_MESSAGE_CHARS * 6 + 1024;
 /// What a connection's read buffer starts with.
-const READ_BUFFER_BYTES: usize = 2048;
+const READ_BUFFER_BYTES: usize = 1024;
 /// How long a visitor may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server pings; browsers answer pings by themselves.
@@ -57,7 +57,10 @@ pub async fn visitor_socket(
         Err(refusal) => return refusal.into_response(),
     };
     limits(ws).on_upgrade(move |socket| async move {
-        let Some((socket, session, page)) = visitor_hello(socket, &state.chat).await else {
+        // Boxed, as every step that is large and brief: what an idle connection
+        // keeps is only the state of the loop that waits for its next frame.
+        let Some((socket, session, page)) = Box::pin(visitor_hello(socket, &state.chat)).await
+        else {
             return;
         };
         serve(socket, state, ip, session, Some(page)).await;
@@ -218,7 +221,7 @@ async fn serve(
 ) {
     let SocketState { chat, limits, .. } = state;
     let (mut sink, mut stream) = socket.split();
-    let (mut conn, outbox) = match chat.open(session, page).await {
+    let (mut conn, outbox) = match Box::pin(chat.open(session, page)).await {
         Ok(opened) => opened,
         Err(err) => {
             let msg = err.into_server_msg(None, None);
@@ -347,7 +350,9 @@ async fn serve(
             },
             other => other,
         };
-        chat.handle(&mut conn, msg).await;
+        // Handling a frame needs far more state than waiting for one: boxed, the
+        // connection's own future stays small while it waits.
+        Box::pin(chat.handle(&mut conn, msg)).await;
     };
 
     // Let the writer flush the answer and the close frame, and read on (throwing

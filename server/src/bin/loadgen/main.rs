@@ -9,7 +9,10 @@
 //!   participants through the real invitation flow, then send at a fixed offered
 //!   rate with a timestamp in each body; latency, losses, CPU per delivery, memory;
 //! - *ramp*: the steady set-up with the rate raised step by step until p99 passes
-//!   100 ms; the highest rate that stayed under it.
+//!   100 ms; the highest rate that stayed under it;
+//! - *steady-pg*: the steady workload again, with the server on a PostgreSQL
+//!   database (a throwaway server on loopback with its durability settings on),
+//!   whose CPU time is reported beside the chat server's.
 //!
 //! Results go to stdout (readable) and to a JSON file.
 
@@ -41,7 +44,11 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Which workloads, comma-separated.
-    #[arg(long, default_value = "idle,steady,ramp", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "idle,steady,ramp,steady-pg",
+        value_delimiter = ','
+    )]
     workloads: Vec<String>,
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/bench/results.json")]
@@ -119,6 +126,7 @@ struct Report {
     idle: Option<IdleResult>,
     steady: Option<SteadyResult>,
     ramp: Option<RampResult>,
+    steady_postgres: Option<SteadyResult>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -164,6 +172,7 @@ struct IdleResult {
 
 #[derive(Debug, Serialize)]
 struct SteadyResult {
+    store: Store,
     connections: usize,
     conversations: usize,
     participants: usize,
@@ -177,6 +186,10 @@ struct SteadyResult {
     latency: Latency,
     server_cpu_secs: f64,
     cpu_micros_per_delivery: f64,
+    /// PostgreSQL's processes, when the store is there (SQLite works inside the
+    /// server, so its share is in the server's figure).
+    database_cpu_secs: f64,
+    database_cpu_micros_per_delivery: f64,
     /// Server context switches per message sent (all threads).
     context_switches_per_message: f64,
     rss_idle_kib: u64,
@@ -204,19 +217,38 @@ struct RampResult {
     max_rate_under_100ms: f64,
 }
 
-/// The server binary running on a fresh database in a temporary directory.
+/// Where the server under test keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// The server binary running on a fresh database (in a temporary directory, or
+/// on the throwaway PostgreSQL server).
 struct ServerUnderTest {
     child: Child,
     addr: SocketAddr,
+    /// PostgreSQL's postmaster, when the store is there.
+    database_pid: Option<u32>,
     _dir: tempfile::TempDir,
 }
 
 const PASSWORD: &str = "load-generator-password";
 
 impl ServerUnderTest {
-    async fn start(bin: &PathBuf, agents: usize) -> anyhow::Result<ServerUnderTest> {
+    async fn start(bin: &PathBuf, agents: usize, store: Store) -> anyhow::Result<ServerUnderTest> {
         let dir = tempfile::tempdir()?;
-        let database_url = format!("sqlite://{}/chat.db", dir.path().display());
+        let (database_url, database_pid) = match store {
+            Store::Sqlite => (format!("sqlite://{}/chat.db", dir.path().display()), None),
+            Store::Postgres => {
+                let (url, pid) = server::store::postgres::throwaway::durable_database()
+                    .await
+                    .context("PostgreSQL is not installed (apt-get install postgresql)")?;
+                (url, Some(pid))
+            }
+        };
         for i in 0..agents {
             let mut add = Command::new(bin)
                 .args([
@@ -257,6 +289,7 @@ impl ServerUnderTest {
         let server = ServerUnderTest {
             child,
             addr,
+            database_pid,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -274,6 +307,11 @@ impl ServerUnderTest {
 
     fn sample(&self) -> ProcSample {
         ProcSample::of(self.child.id()).unwrap_or_default()
+    }
+
+    /// CPU seconds PostgreSQL's processes have used (none with SQLite).
+    fn database_cpu_secs(&self) -> f64 {
+        self.database_pid.map_or(0.0, stats::tree_cpu_secs)
     }
 }
 
@@ -332,7 +370,7 @@ where
 }
 
 async fn idle(args: &Args, plan: &Plan) -> anyhow::Result<IdleResult> {
-    let server = ServerUnderTest::start(&args.server_bin, 0).await?;
+    let server = ServerUnderTest::start(&args.server_bin, 0, Store::Sqlite).await?;
     let addr = server.addr;
     // Warm up the allocator and the store with a few connections that come and go.
     let warm = bounded(20, 20, |i| visitor(addr, format!("/lg/warm/{i}"))).await?;
@@ -432,9 +470,21 @@ struct Crowd {
     baseline_rss_kib: u64,
 }
 
-async fn gather(args: &Args, plan: &Plan) -> anyhow::Result<Crowd> {
+impl Crowd {
+    /// Tells every connection to close, and waits a little for them.
+    async fn finish(self) {
+        for order in &self.all {
+            let _ = order.send(Order::Finish);
+        }
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd> {
     let started = Instant::now();
-    let server = ServerUnderTest::start(&args.server_bin, plan.agents).await?;
+    let server = ServerUnderTest::start(&args.server_bin, plan.agents, store).await?;
     let addr = server.addr;
     let baseline_rss_kib = server.sample().rss_kib;
     let shared = Arc::new(Shared::default());
@@ -541,10 +591,11 @@ fn window(shared: &Shared, from: u64, to: u64) -> Vec<stats::Delivery> {
         .collect()
 }
 
-async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
+async fn steady(crowd: &Crowd, plan: &Plan, store: Store) -> anyhow::Result<SteadyResult> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = crowd.server.sample();
     let before = crowd.server.sample();
+    let database_before = crowd.server.database_cpu_secs();
     let acks_before = crowd.shared.acks.load(Ordering::Relaxed);
     // Sample memory while the load runs.
     let pid = crowd.server.child.id();
@@ -570,6 +621,7 @@ async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
     // Let the last messages arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = crowd.server.sample();
+    let database_cpu = crowd.server.database_cpu_secs() - database_before;
     sampler.abort();
     let peak = peak.load(Ordering::Relaxed).max(after.rss_kib);
     let deliveries = window(&crowd.shared, from, to);
@@ -577,7 +629,15 @@ async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
     let expected = sent * (plan.participants as u64 - 1);
     let cpu = after.cpu_secs - before.cpu_secs;
     let connections = crowd.all.len();
+    let per_delivery = |secs: f64| {
+        if delivered == 0 {
+            0.0
+        } else {
+            secs * 1e6 / delivered as f64
+        }
+    };
     Ok(SteadyResult {
+        store,
         connections,
         conversations: plan.conversations,
         participants: plan.participants,
@@ -592,11 +652,9 @@ async fn steady(crowd: &Crowd, plan: &Plan) -> anyhow::Result<SteadyResult> {
         server_cpu_secs: cpu,
         context_switches_per_message: (after.context_switches - before.context_switches) as f64
             / sent.max(1) as f64,
-        cpu_micros_per_delivery: if delivered == 0 {
-            0.0
-        } else {
-            cpu * 1e6 / delivered as f64
-        },
+        cpu_micros_per_delivery: per_delivery(cpu),
+        database_cpu_secs: database_cpu,
+        database_cpu_micros_per_delivery: per_delivery(database_cpu),
         rss_idle_kib: idle.rss_kib,
         rss_peak_kib: peak,
         kib_per_connection_idle: idle.rss_kib.saturating_sub(crowd.baseline_rss_kib) as f64
@@ -661,9 +719,16 @@ fn summary(report: &Report) {
             idle.connections, idle.kib_per_connection, idle.rss_before_kib, idle.rss_after_kib
         );
     }
-    if let Some(s) = &report.steady {
+    for s in [&report.steady, &report.steady_postgres]
+        .into_iter()
+        .flatten()
+    {
+        let name = match s.store {
+            Store::Sqlite => "steady",
+            Store::Postgres => "steady on PostgreSQL",
+        };
         println!(
-            "steady: {} connections, {} conversations × {}; offered {:.0}/s, delivered {:.0}/s; lost {}",
+            "{name}: {} connections, {} conversations × {}; offered {:.0}/s, delivered {:.0}/s; lost {}",
             s.connections, s.conversations, s.participants, s.offered_per_sec, s.delivered_per_sec, s.lost
         );
         println!(
@@ -675,9 +740,15 @@ fn summary(report: &Report) {
             s.cpu_micros_per_delivery, s.kib_per_connection_idle, s.kib_per_connection_loaded
         );
         println!(
-            "        {:.1} server context switches per message",
-            s.context_switches_per_message
+            "        {:.1} server context switches per message; set-up {:.1} s",
+            s.context_switches_per_message, s.setup_secs
         );
+        if s.store == Store::Postgres {
+            println!(
+                "        PostgreSQL's own CPU {:.1} µs per delivery",
+                s.database_cpu_micros_per_delivery
+            );
+        }
     }
     if let Some(r) = &report.ramp {
         println!(
@@ -722,9 +793,9 @@ async fn main() -> anyhow::Result<()> {
             "steady: {} agents, {} conversations × {} participants…",
             plan.agents, plan.conversations, plan.participants
         );
-        let crowd = gather(&args, &plan).await?;
+        let crowd = gather(&args, &plan, Store::Sqlite).await?;
         if wants("steady") {
-            report.steady = Some(steady(&crowd, &plan).await?);
+            report.steady = Some(steady(&crowd, &plan, Store::Sqlite).await?);
         }
         if wants("ramp") {
             println!(
@@ -733,12 +804,13 @@ async fn main() -> anyhow::Result<()> {
             );
             report.ramp = Some(ramp(&crowd, &plan).await?);
         }
-        for order in &crowd.all {
-            let _ = order.send(Order::Finish);
-        }
-        for task in crowd.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
+        crowd.finish().await;
+    }
+    if wants("steady-pg") {
+        println!("steady on PostgreSQL: the same, with the store on PostgreSQL…");
+        let crowd = gather(&args, &plan, Store::Postgres).await?;
+        report.steady_postgres = Some(steady(&crowd, &plan, Store::Postgres).await?);
+        crowd.finish().await;
     }
     summary(&report);
     if let Some(dir) = args.out.parent() {
@@ -746,7 +818,10 @@ async fn main() -> anyhow::Result<()> {
     }
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
     println!("\nJSON: {}", args.out.display());
-    if let Some(s) = &report.steady {
+    for s in [&report.steady, &report.steady_postgres]
+        .into_iter()
+        .flatten()
+    {
         if s.lost != 0 || s.dropped != 0 {
             bail!(
                 "{} messages lost, {} connections dropped",

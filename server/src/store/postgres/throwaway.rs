@@ -26,9 +26,13 @@ const START_TRIES: usize = 5;
 
 struct Cluster {
     port: u16,
+    /// The server's data folder (its `postmaster.pid` names its process).
+    data: PathBuf,
 }
 
 static CLUSTER: OnceCell<Option<Cluster>> = OnceCell::const_new();
+/// A second server, with PostgreSQL's durability on, for the benchmark.
+static DURABLE: OnceCell<Option<Cluster>> = OnceCell::const_new();
 
 /// The URL of a fresh, migrated database, or `None` (after a notice) when
 /// PostgreSQL is not installed here.
@@ -43,34 +47,50 @@ pub async fn empty_database() -> Option<String> {
     Some(create_database(cluster.port, None).await)
 }
 
+/// As [`database`], on a server that keeps PostgreSQL's durability settings
+/// (`fsync`, `synchronous_commit` and `full_page_writes` on), so that a commit
+/// is on disk as with the SQLite store: what the benchmark measures. Also the
+/// process id of that server's postmaster, whose children do the work.
+pub async fn durable_database() -> Option<(String, u32)> {
+    let cluster = DURABLE.get_or_init(|| prepare(true)).await.as_ref()?;
+    let pid = std::fs::read_to_string(cluster.data.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some((create_database(cluster.port, Some(TEMPLATE)).await, pid))
+}
+
 fn url(port: u16, database: &str) -> String {
     format!("postgres://chat@127.0.0.1:{port}/{database}")
 }
 
 async fn cluster() -> Option<&'static Cluster> {
-    CLUSTER
-        .get_or_init(|| async {
-            let started = tokio::task::spawn_blocking(start)
-                .await
-                .expect("starting PostgreSQL panicked")?;
-            let port = started.port;
-            let mut conn = connect(port, "postgres").await;
-            sqlx::raw_sql(&format!("CREATE DATABASE {TEMPLATE}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            sqlx::Connection::close(conn).await.unwrap();
-            let mut template = connect(port, TEMPLATE).await;
-            sqlx::migrate!("./migrations/postgres")
-                .run(&mut template)
-                .await
-                .unwrap();
-            // A template is copied only while nobody is connected to it.
-            sqlx::Connection::close(template).await.unwrap();
-            Some(started)
-        })
+    CLUSTER.get_or_init(|| prepare(false)).await.as_ref()
+}
+
+/// Starts a server and migrates its template database.
+async fn prepare(durable: bool) -> Option<Cluster> {
+    let started = tokio::task::spawn_blocking(move || start(durable))
         .await
-        .as_ref()
+        .expect("starting PostgreSQL panicked")?;
+    let port = started.port;
+    let mut conn = connect(port, "postgres").await;
+    sqlx::raw_sql(&format!("CREATE DATABASE {TEMPLATE}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::Connection::close(conn).await.unwrap();
+    let mut template = connect(port, TEMPLATE).await;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&mut template)
+        .await
+        .unwrap();
+    // A template is copied only while nobody is connected to it.
+    sqlx::Connection::close(template).await.unwrap();
+    Some(started)
 }
 
 async fn connect(port: u16, database: &str) -> sqlx::PgConnection {
@@ -171,7 +191,7 @@ fn run(command: &mut Command, what: &str) {
 }
 
 /// Makes and starts the cluster (blocking: run it off the async threads).
-fn start() -> Option<Cluster> {
+fn start(durable: bool) -> Option<Cluster> {
     let Some(bin) = bin_dir() else {
         return missing();
     };
@@ -201,9 +221,13 @@ fn start() -> Option<Cluster> {
     let mut port = None;
     for _ in 0..START_TRIES {
         let candidate = free_port();
+        let speed = if durable {
+            "-c max_connections=200"
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-k {} -p {candidate} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off",
+            "-k {} -p {candidate} -c listen_addresses=127.0.0.1 {speed}",
             dir.display()
         );
         let started = program(&bin, "pg_ctl")
@@ -229,7 +253,7 @@ fn start() -> Option<Cluster> {
     }
     let port = port.expect("PostgreSQL started on one of the ports tried");
     watch(&bin, &dir, &data);
-    Some(Cluster { port })
+    Some(Cluster { port, data })
 }
 
 /// Starts the watchdog that stops the server and removes `dir` once this process
