@@ -331,10 +331,12 @@ cmd_test() {
 
 cmd_bench() {
   install_tools
+  # steady-pg starts a throwaway PostgreSQL server of its own.
+  apt_install postgresql
   section "Release build (server and load generator)"
   build_release
   cargo build --release -p server --bin loadgen
-  section "Benchmark: idle, steady and ramp workloads (a few minutes)"
+  section "Benchmark: idle, steady, ramp and steady-pg workloads (a few minutes)"
   target/release/loadgen --server-bin target/release/server \
     --out target/bench/results.json "$@"
 }

@@ -55,6 +55,7 @@ for (const lang of ['en', 'zh-Hans'] as const) {
       await expect(rows).toHaveCount(PAGE);
       await expect(agent.getByTestId('visitors-more')).toContainText(String(PAGE));
       await expect(agent.getByTestId('visitors-more')).toContainText(String(CROWD + 1));
+      await agent.screenshot({ path: info.outputPath(`visitors-busy-${lang}.png`) });
       // The oldest visits are not listed, but are found by their page.
       await expect(rows.filter({ hasText: 'Product 003' })).toHaveCount(0);
       const filter = agent.getByTestId('visitor-filter');
@@ -82,6 +83,10 @@ for (const lang of ['en', 'zh-Hans'] as const) {
       });
       await expect(agent.getByTestId('visitor-count')).toHaveText('21', { timeout: 15_000 });
       await expect(rows).toHaveCount(21);
+      // Oldest visit first, those that came back into the list included.
+      const products = (await rows.locator('.page-title').allTextContents()).filter((t) => t.startsWith('Product'));
+      expect(products).toEqual([...products].sort());
+      expect(products).toHaveLength(20);
       await expect(agent.getByTestId('visitors-more')).toHaveCount(0);
 
       for (const [name, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {

@@ -50,9 +50,14 @@ impl Desk {
             ServerMsg::VisitorTotals { on_site, matching } => {
                 desk.visitor_counts.set((on_site, matching))
             }
-            ServerMsg::VisitorUpdated { visitor } => desk
-                .visitors
-                .update(|list| upsert_by(list, visitor.clone(), |v| v.id == visitor.id)),
+            // Kept in the order of the visits, as the server lists them: a visit
+            // that comes into the list (others left) goes where it began.
+            ServerMsg::VisitorUpdated { visitor } => desk.visitors.update(|list| {
+                list.retain(|v| v.id != visitor.id);
+                let key = |v: &crate::protocol::VisitorInfo| (v.visit_started_ms, v.id);
+                let at = list.partition_point(|v| key(v) < key(&visitor));
+                list.insert(at, visitor);
+            }),
             ServerMsg::VisitorLeft { visitor_id } => {
                 desk.visitors
                     .update(|list| list.retain(|v| v.id != visitor_id));
