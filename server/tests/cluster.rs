@@ -400,7 +400,10 @@ async fn a_killed_nodes_visitors_leave_the_other_nodes() {
     let killed = tokio::time::Instant::now();
     loop {
         match console.try_next(Duration::from_secs(15)).await {
-            Some(ServerMsg::VisitorLeft { visitor_id }) if visitor_id == id => break,
+            Some(ServerMsg::VisitorLeft {
+                visitor_id,
+                gone: true,
+            }) if visitor_id == id => break,
             Some(_) => continue,
             None => panic!("the killed node's visitor never left node A's console"),
         }

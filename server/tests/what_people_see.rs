@@ -354,21 +354,32 @@ async fn an_offline_message_is_marked_handled_for_every_console_and_stays_so() {
     assert!(body.contains(ErrorCode::NotFound.as_str()), "{body}");
 }
 
-/// Applies the changes to a console's visitor list up to and with the next
-/// totals; returns them.
+/// Applies the changes to a console's visitor list (or takes it whole) up to
+/// and with the next totals; returns them, and who left the list whether gone
+/// from the site.
 async fn list_until_totals(
     console: &mut Client,
     list: &mut std::collections::HashMap<app::ids::VisitorId, app::protocol::VisitorInfo>,
-) -> (u32, u32) {
+) -> ((u32, u32), Vec<(app::ids::VisitorId, bool)>) {
+    let mut left = Vec::new();
     loop {
         match console.next().await {
             ServerMsg::VisitorUpdated { visitor } => {
                 list.insert(visitor.id, visitor);
             }
-            ServerMsg::VisitorLeft { visitor_id } => {
+            ServerMsg::VisitorLeft { visitor_id, gone } => {
                 list.remove(&visitor_id);
+                left.push((visitor_id, gone));
             }
-            ServerMsg::VisitorTotals { on_site, matching } => return (on_site, matching),
+            ServerMsg::VisitorTotals { on_site, matching } => return ((on_site, matching), left),
+            ServerMsg::Visitors {
+                visitors,
+                on_site,
+                matching,
+            } => {
+                *list = visitors.into_iter().map(|v| (v.id, v)).collect();
+                return ((on_site, matching), left);
+            }
             _ => {}
         }
     }
@@ -428,7 +439,7 @@ async fn a_console_lists_a_bounded_page_of_visitors_and_finds_the_others() {
     })
     .await;
     assert_eq!(
-        list_until_totals(&mut ann, &mut list).await,
+        list_until_totals(&mut ann, &mut list).await.0,
         (count as u32, 1)
     );
     let found: Vec<_> = list.values().map(|v| v.page.url.clone()).collect();
@@ -443,7 +454,7 @@ async fn a_console_lists_a_bounded_page_of_visitors_and_finds_the_others() {
     })
     .await;
     assert_eq!(
-        list_until_totals(&mut ann, &mut list).await,
+        list_until_totals(&mut ann, &mut list).await.0,
         (count as u32, count as u32)
     );
     assert_eq!(list.len(), VISITOR_PAGE + 1);
@@ -457,9 +468,12 @@ async fn a_console_lists_a_bounded_page_of_visitors_and_finds_the_others() {
         .expect("the newest visit is on the page")
         .0;
     drop(visitors.pop());
+    let (totals, left) = list_until_totals(&mut ann, &mut list).await;
+    assert_eq!(totals, (count as u32 - 1, count as u32 - 1));
     assert_eq!(
-        list_until_totals(&mut ann, &mut list).await,
-        (count as u32 - 1, count as u32 - 1)
+        left,
+        vec![(newest, true)],
+        "gone from the site, and said so"
     );
     assert!(!list.contains_key(&newest));
     assert_eq!(list.len(), VISITOR_PAGE + 1);

@@ -58,11 +58,14 @@ impl Desk {
                 let at = list.partition_point(|v| key(v) < key(&visitor));
                 list.insert(at, visitor);
             }),
-            ServerMsg::VisitorLeft { visitor_id } => {
+            ServerMsg::VisitorLeft { visitor_id, gone } => {
                 desk.visitors
                     .update(|list| list.retain(|v| v.id != visitor_id));
-                desk.picked_visitors
-                    .update(|p| p.retain(|v| *v != visitor_id));
+                // Only out of the page: a pick made meanwhile keeps them followed.
+                if gone {
+                    desk.picked_visitors
+                        .update(|p| p.retain(|v| *v != visitor_id));
+                }
             }
             ServerMsg::Agents { agents: all } => desk.agents.set(all),
             ServerMsg::AgentUpdated { agent } => {

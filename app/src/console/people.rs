@@ -61,8 +61,8 @@ pub fn People(desk: Desk) -> impl IntoView {
     let on_site = move || desk.visitor_counts.get().0;
     let matching = move || desk.visitor_counts.get().1;
     let filtering = move || desk.visitor_filter.with(|f| !f.trim().is_empty());
-    // The page the server lists, without those followed from elsewhere.
-    let listed = move || desk.visitors.with(Vec::len).min(VISITOR_PAGE) as u32;
+    // The page the server lists (those followed from elsewhere come beside it).
+    let listed = move || matching().min(VISITOR_PAGE as u32);
     let searchable = move || filtering() || on_site() as usize > VISITOR_PAGE;
     let none_match = move || filtering() && matching() == 0 && on_site() != 0;
     let more = move || matching() > listed();

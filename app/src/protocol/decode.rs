@@ -189,6 +189,7 @@ struct ServerFlat {
     visitor_id: Option<VisitorId>,
     on_site: Option<u32>,
     matching: Option<u32>,
+    gone: Option<bool>,
     agents: Option<Vec<AgentInfo>>,
     agent: Option<AgentInfo>,
     items: Option<Vec<QueueItem>>,
@@ -256,6 +257,7 @@ impl<'de> Deserialize<'de> for ServerMsg {
             },
             ServerTag::VisitorLeft => ServerMsg::VisitorLeft {
                 visitor_id: need(f.visitor_id, "visitor_id")?,
+                gone: f.gone.unwrap_or(false),
             },
             ServerTag::VisitorTotals => ServerMsg::VisitorTotals {
                 on_site: need(f.on_site, "on_site")?,
@@ -529,6 +531,7 @@ mod tests {
             ServerMsg::VisitorUpdated { visitor: visitor() },
             ServerMsg::VisitorLeft {
                 visitor_id: VisitorId(id()),
+                gone: true,
             },
             ServerMsg::VisitorTotals {
                 on_site: 121,
@@ -640,7 +643,7 @@ mod tests {
                 tags.push(tag);
             }
         }
-        assert_eq!(tags.len(), 28, "a sample of every variant");
+        assert_eq!(tags.len(), 29, "a sample of every variant");
         for msg in samples {
             let json = serde_json::to_string(&msg).unwrap();
             let back: ServerMsg = serde_json::from_str(&json).unwrap();

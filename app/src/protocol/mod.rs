@@ -672,10 +672,13 @@ pub enum ServerMsg {
     VisitorUpdated {
         visitor: VisitorInfo,
     },
-    /// Agents only: a visitor is no longer in the console's list (left the site,
-    /// or made room for a newer visit, or no longer matches the filter).
+    /// Agents only: a visitor is no longer in the console's list: `gone` when
+    /// they left the site, else they made room for a newer visit or no longer
+    /// match the filter.
     VisitorLeft {
         visitor_id: VisitorId,
+        #[serde(default)]
+        gone: bool,
     },
     /// Agents only: the counts of `visitors` changed.
     VisitorTotals {

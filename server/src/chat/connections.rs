@@ -179,13 +179,17 @@ impl ChatService {
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
                     let open = service.router.connection_count(participant);
-                    let gone = {
+                    let (expired, gone) = {
                         let mut presence = service.presence();
-                        // Gone from this node; in a cluster, maybe still on another.
-                        presence.expire_visitor(id, epoch, open) && !presence.is_visitor_here(id)
+                        // Gone from this node; in a cluster, maybe still on another
+                        // (whose view of them the lists show from now on).
+                        let expired = presence.expire_visitor(id, epoch, open);
+                        (expired, expired && !presence.is_visitor_here(id))
                     };
-                    if gone {
+                    if expired {
                         service.visitor_lists.mark_stale();
+                    }
+                    if gone {
                         service.expire_invitations_of(participant).await;
                     }
                 });

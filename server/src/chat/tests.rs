@@ -125,7 +125,7 @@ async fn a_visitor_counts_as_gone_only_after_the_grace_period() {
     settle().await;
     let left = drain(&mut ann_box);
     assert!(
-        matches!(left.as_slice(), [ServerMsg::VisitorLeft { visitor_id }, ServerMsg::VisitorTotals { on_site: 0, matching: 0 }] if Some(*visitor_id) == vic_id),
+        matches!(left.as_slice(), [ServerMsg::VisitorLeft { visitor_id, gone: true }, ServerMsg::VisitorTotals { on_site: 0, matching: 0 }] if Some(*visitor_id) == vic_id),
         "{left:?}"
     );
 }

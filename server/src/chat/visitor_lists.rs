@@ -12,7 +12,9 @@
 //! ([`super::cluster`]), so every node tells its own consoles.
 //!
 //! Frames for one console leave under the lock of the lists, so a console's
-//! changes arrive in the order they were worked out.
+//! changes arrive in the order they were worked out. A difference of more than
+//! [`MAX_CHANGE_FRAMES`] frames goes as the list whole instead (one frame), and
+//! so does the answer to `view_visitors`: the outbox of a console is bounded.
 
 use super::presence::{Presence, VisitorList};
 use super::{encode, ChatError, ChatService};
@@ -23,6 +25,9 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, Weak};
+
+/// More changes at once than this, and the console gets its list whole.
+const MAX_CHANGE_FRAMES: usize = 32;
 
 /// What one console asked to list, and what it was last sent.
 #[derive(Default)]
@@ -81,8 +86,29 @@ impl Shown {
         presence.visitor_list(&self.filter, &self.watch, VISITOR_PAGE)
     }
 
-    /// The frames that take the console from what it was sent to `list`.
-    fn changes(&mut self, list: VisitorList, frames: &mut Frames) -> Vec<Bytes> {
+    /// The frame with `list` whole, which the console is then known to have.
+    fn whole(&mut self, list: VisitorList, frames: &mut Frames) -> Bytes {
+        self.sent = list
+            .visitors
+            .iter()
+            .map(|v| (v.id, frames.updated(v).0))
+            .collect();
+        self.totals = (list.on_site, list.matching);
+        encode(&ServerMsg::Visitors {
+            visitors: list.visitors,
+            on_site: list.on_site,
+            matching: list.matching,
+        })
+    }
+
+    /// The frames that take the console from what it was sent to `list`;
+    /// `here` tells whether a visitor is still on the site.
+    fn changes(
+        &mut self,
+        list: VisitorList,
+        frames: &mut Frames,
+        here: impl Fn(VisitorId) -> bool,
+    ) -> Vec<Bytes> {
         let mut out = Vec::new();
         let mut now = HashMap::with_capacity(list.visitors.len());
         for visitor in &list.visitors {
@@ -93,7 +119,10 @@ impl Shown {
             now.insert(visitor.id, *hash);
         }
         for id in self.sent.keys().filter(|id| !now.contains_key(id)) {
-            out.push(encode(&ServerMsg::VisitorLeft { visitor_id: *id }));
+            out.push(encode(&ServerMsg::VisitorLeft {
+                visitor_id: *id,
+                gone: !here(*id),
+            }));
         }
         let totals = (list.on_site, list.matching);
         if totals != self.totals {
@@ -101,6 +130,9 @@ impl Shown {
                 on_site: list.on_site,
                 matching: list.matching,
             }));
+        }
+        if out.len() > MAX_CHANGE_FRAMES {
+            return vec![self.whole(list, frames)];
         }
         self.sent = now;
         self.totals = totals;
@@ -114,23 +146,7 @@ impl ChatService {
         let mut consoles = self.visitor_lists.consoles();
         let mut shown = Shown::default();
         let list = shown.list(&self.presence());
-        shown.sent = list
-            .visitors
-            .iter()
-            .map(|v| {
-                let bytes = encode(&ServerMsg::VisitorUpdated { visitor: v.clone() });
-                (v.id, digest(&bytes))
-            })
-            .collect();
-        shown.totals = (list.on_site, list.matching);
-        self.reply(
-            conn,
-            &ServerMsg::Visitors {
-                visitors: list.visitors,
-                on_site: list.on_site,
-                matching: list.matching,
-            },
-        );
+        self.reply_encoded(conn, shown.whole(list, &mut Frames::default()));
         consoles.insert(conn, shown);
     }
 
@@ -139,7 +155,7 @@ impl ChatService {
         self.visitor_lists.consoles().remove(&conn);
     }
 
-    /// A console chose what its list holds; it is sent the changes at once.
+    /// A console chose what its list holds; it is sent the list at once.
     pub(super) fn view_visitors(
         &self,
         conn: ConnId,
@@ -165,9 +181,7 @@ impl ChatService {
         shown.filter = filter.trim().to_owned();
         shown.watch = watch;
         let list = shown.list(&self.presence());
-        for frame in shown.changes(list, &mut Frames::default()) {
-            self.reply_encoded(conn, frame);
-        }
+        self.reply_encoded(conn, shown.whole(list, &mut Frames::default()));
         Ok(vec![])
     }
 
@@ -178,9 +192,10 @@ impl ChatService {
         let mut out: Vec<(ConnId, Vec<Bytes>)> = Vec::with_capacity(consoles.len());
         {
             let presence = self.presence();
+            let here = |id| presence.is_visitor_here(id);
             for (conn, shown) in consoles.iter_mut() {
                 let list = shown.list(&presence);
-                out.push((*conn, shown.changes(list, &mut frames)));
+                out.push((*conn, shown.changes(list, &mut frames, here)));
             }
         }
         for (conn, frames) in out {
@@ -258,26 +273,41 @@ mod tests {
     fn a_console_is_sent_only_what_changed() {
         let mut presence = Presence::default();
         let first = visitor(&mut presence, 1, "/a");
+        let here = |_| true;
         let mut shown = Shown::default();
-        let mut frames = Frames::default();
-        let sent = shown.changes(shown.list(&presence), &mut frames);
+        let sent = shown.changes(shown.list(&presence), &mut Frames::default(), here);
         assert_eq!(sent.len(), 2, "the visitor and the totals");
         assert!(shown
-            .changes(shown.list(&presence), &mut Frames::default())
+            .changes(shown.list(&presence), &mut Frames::default(), here)
             .is_empty());
 
-        // A page of newer visits pushes the first one out of the list.
+        // A page of newer visits: too many changes, so the list goes whole.
         for n in 0..VISITOR_PAGE as i64 {
             visitor(&mut presence, 10 + n, "/b");
         }
-        let sent = shown.changes(shown.list(&presence), &mut Frames::default());
-        let left = ServerMsg::VisitorLeft { visitor_id: first };
-        assert!(sent.contains(&encode(&left)));
-        assert_eq!(sent.len(), VISITOR_PAGE + 2, "{} frames", sent.len());
+        let sent = shown.changes(shown.list(&presence), &mut Frames::default(), here);
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].starts_with(br#"{"type":"visitors""#));
+        assert!(!shown.sent.contains_key(&first));
 
-        // Watching it brings it back.
+        // One more: it comes in, the oldest of the page makes room (still here).
+        let oldest = *shown
+            .sent
+            .keys()
+            .min_by_key(|id| presence.visitor_info(**id).unwrap().visit_started_ms)
+            .unwrap();
+        visitor(&mut presence, 100, "/c");
+        let sent = shown.changes(shown.list(&presence), &mut Frames::default(), here);
+        let left = ServerMsg::VisitorLeft {
+            visitor_id: oldest,
+            gone: false,
+        };
+        assert_eq!(sent.len(), 3, "arrival, room made, totals");
+        assert!(sent.contains(&encode(&left)));
+
+        // Watching the first brings it back.
         shown.watch = vec![first];
-        let sent = shown.changes(shown.list(&presence), &mut Frames::default());
+        let sent = shown.changes(shown.list(&presence), &mut Frames::default(), here);
         assert_eq!(sent.len(), 1);
     }
 }
