@@ -518,7 +518,7 @@ pub enum ClientMsg {
     /// case; all when empty, at most [`MAX_VISITOR_FILTER_CHARS`]), and, wherever
     /// their visit falls, the visitors of `watch` (at most [`MAX_WATCHED_VISITORS`]:
     /// those of the console's conversations, those picked). Answered with the
-    /// changes to the list, as `visitor_updated` / `visitor_left` / `visitor_totals`.
+    /// list whole ([`ServerMsg::Visitors`]).
     ViewVisitors {
         #[serde(default)]
         filter: String,
@@ -657,7 +657,8 @@ pub enum ServerMsg {
     AgentsAvailable {
         available: bool,
     },
-    /// Agents only, once after `welcome`: the visitors this console lists. However
+    /// Agents only, after `welcome`, in answer to `view_visitors`, and instead of
+    /// a long run of changes: the visitors this console lists, whole. However
     /// many are on the site, the list is bounded: the [`VISITOR_PAGE`] newest
     /// visits that match the console's filter ([`ClientMsg::ViewVisitors`]), and
     /// the visitors it asked to follow. Oldest visit first.
