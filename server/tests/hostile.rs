@@ -302,14 +302,7 @@ async fn ten_thousand_joins_and_leaves_leave_no_trace_and_harm_nobody() {
 
     // Once the grace period has passed, nobody from the crowd is on the site.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        addr,
-        "/ws/agent",
-        Some(&ts.login("ann", support::PASSWORD).await.unwrap()),
-    ))
-    .await
-    .unwrap();
-    let mut check = Client::manual(ws);
+    let mut check = ts.agent_manual("ann").await;
     let ServerMsg::Visitors { visitors, .. } = check
         .expect(|m| matches!(m, ServerMsg::Visitors { .. }))
         .await

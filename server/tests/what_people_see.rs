@@ -399,15 +399,7 @@ async fn a_console_lists_a_bounded_page_of_visitors_and_finds_the_others() {
         );
     }
 
-    let cookie = ts.login("ann", support::PASSWORD).await.unwrap();
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        ts.server.addr,
-        "/ws/agent",
-        Some(&cookie),
-    ))
-    .await
-    .unwrap();
-    let mut ann = Client::manual(ws);
+    let mut ann = ts.agent_manual("ann").await;
     let ServerMsg::Visitors {
         visitors: page,
         on_site,

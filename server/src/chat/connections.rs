@@ -240,14 +240,14 @@ impl ChatService {
 
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {
         let id = session.visitor_id().ok_or(ChatError::Forbidden)?;
-        if self.presence().visitor_page(id, page).is_some() {
+        if self.presence().visitor_page(id, page) {
             self.visitor_lists.mark_stale();
         }
         Ok(())
     }
 
     pub(super) fn visitor_in_chat(&self, id: VisitorId, in_chat: bool) {
-        if self.presence().visitor_in_chat(id, in_chat).is_some() {
+        if self.presence().visitor_in_chat(id, in_chat) {
             self.visitor_lists.mark_stale();
         }
     }

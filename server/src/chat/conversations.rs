@@ -447,7 +447,7 @@ impl ChatService {
         let name = display_name(&name)?.into_string();
         self.store.set_visitor_name(*id, &name).await?;
         *current = name.clone();
-        if self.presence().visitor_renamed(*id, &name).is_some() {
+        if self.presence().visitor_renamed(*id, &name) {
             self.visitor_lists.mark_stale();
         }
         // The conversations the visitor is in show the new name to everyone in them.

@@ -144,21 +144,25 @@ impl Presence {
         visitor.info(id)
     }
 
-    /// The visitor moved to another page on an open connection.
-    pub fn visitor_page(&mut self, id: VisitorId, page: PageView) -> Option<VisitorInfo> {
-        let visitor = self.visitors.get_mut(&id)?;
+    /// The visitor moved to another page on an open connection. Returns whether
+    /// the visitor is here (and so changed).
+    pub fn visitor_page(&mut self, id: VisitorId, page: PageView) -> bool {
+        let Some(visitor) = self.visitors.get_mut(&id) else {
+            return false;
+        };
         visitor.view(page);
-        Some(visitor.info(id))
+        true
     }
 
-    /// Whether the visitor is in a chat changed. Returns the new view if it differs.
-    pub fn visitor_in_chat(&mut self, id: VisitorId, in_chat: bool) -> Option<VisitorInfo> {
-        let visitor = self.visitors.get_mut(&id)?;
-        if visitor.in_chat == in_chat {
-            return None;
+    /// Whether the visitor is in a chat. Returns whether that changed.
+    pub fn visitor_in_chat(&mut self, id: VisitorId, in_chat: bool) -> bool {
+        match self.visitors.get_mut(&id) {
+            Some(visitor) if visitor.in_chat != in_chat => {
+                visitor.in_chat = in_chat;
+                true
+            }
+            _ => false,
         }
-        visitor.in_chat = in_chat;
-        Some(visitor.info(id))
     }
 
     /// One widget connection closed, leaving `still_open`. Returns the epoch to
@@ -185,11 +189,14 @@ impl Presence {
         }
     }
 
-    /// The visitor chose another name. Returns the visitor as agents should now see it.
-    pub fn visitor_renamed(&mut self, id: VisitorId, name: &str) -> Option<VisitorInfo> {
-        let visitor = self.visitors.get_mut(&id)?;
+    /// The visitor chose another name. Returns whether the visitor is here (and
+    /// so changed).
+    pub fn visitor_renamed(&mut self, id: VisitorId, name: &str) -> bool {
+        let Some(visitor) = self.visitors.get_mut(&id) else {
+            return false;
+        };
         visitor.name = name.to_owned();
-        Some(visitor.info(id))
+        true
     }
 
     /// The visitor's display name while on the site.

@@ -190,6 +190,17 @@ impl TestServer {
         (client, cookie)
     }
 
+    /// An agent's console that syncs nothing by itself, from its first frame on
+    /// (its `welcome`, then `visitors` and the rest are all still to read).
+    pub async fn agent_manual(&self, username: &str) -> Client {
+        let cookie = self.login(username, PASSWORD).await.expect("login");
+        let request = socket_request(self.server.addr, "/ws/agent", Some(&cookie));
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("agent connects");
+        Client::manual(ws)
+    }
+
     /// A visitor connection that syncs nothing by itself, and the welcome it got.
     pub async fn visitor_manual(&self, token: &str, url: &str) -> (Client, ServerMsg) {
         let (ws, _) =
