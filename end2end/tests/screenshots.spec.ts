@@ -138,6 +138,16 @@ for (const lang of ['en', 'zh-Hans']) {
       await agent.waitForTimeout(500);
       await visitor.screenshot({ path: path.join(OUT, `widget-${lang}.png`) });
       await agent.screenshot({ path: path.join(OUT, `console-${lang}.png`) });
+      // The same agent on a phone: the open conversation first, at its end.
+      const pocket = await page(browser, lang, 375, 740);
+      await login(pocket, srv.url, lang, ALICE);
+      const pWin = consoleWindow(pocket, id);
+      await expect(pWin.getByTestId('message')).toHaveCount(36);
+      await pocket.waitForTimeout(500);
+      await pocket.screenshot({ path: path.join(OUT, `console-phone-${lang}.png`) });
+      await expect(pWin.getByTestId('message').last()).toBeInViewport();
+      await expect(pWin.getByTestId('message-input')).toBeInViewport();
+      await pocket.context().close();
 
       // An internal note: set apart in the console, and nowhere in the widget.
       await aWin.getByTestId('note-toggle').click();
