@@ -133,6 +133,9 @@ impl Server {
             })?),
             max_upload_bytes: config.max_upload_bytes,
             upload_limits: Arc::new(limits::UploadLimits::new(&config.limits)),
+            api_limits: Arc::new(limits::KeyedLimiter::new(
+                config.limits.api_requests_per_token,
+            )),
             console_assets: app::ConsoleAssets {
                 style: format!("/pkg/{console_style}"),
                 bundle: console_bundle,

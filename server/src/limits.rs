@@ -59,6 +59,8 @@ pub struct Limits {
     pub transcript_mails_per_visitor: Rate,
     /// Transcripts one e-mail address may be sent, whoever asks.
     pub transcript_mails_per_address: Rate,
+    /// REST API requests with one token.
+    pub api_requests_per_token: Rate,
 }
 
 impl Default for Limits {
@@ -83,6 +85,8 @@ impl Default for Limits {
             transcript_mails_per_visitor: Rate::new(1.0 / 120.0, 3.0),
             // Five, then one every ten minutes.
             transcript_mails_per_address: Rate::new(1.0 / 600.0, 5.0),
+            // An integration syncing its CRM: 20 a second, bursts of 200.
+            api_requests_per_token: Rate::new(20.0, 200.0),
         }
     }
 }
@@ -101,6 +105,7 @@ impl Limits {
             uploads_per_ip: Rate::UNLIMITED,
             transcript_mails_per_visitor: Rate::UNLIMITED,
             transcript_mails_per_address: Rate::UNLIMITED,
+            api_requests_per_token: Rate::UNLIMITED,
         }
     }
 }

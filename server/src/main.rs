@@ -30,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Manage the REST API's tokens in CHAT_DATABASE_URL.
+    ApiToken {
+        #[command(subcommand)]
+        command: ApiTokenCommand,
+    },
     /// Write the Brotli and gzip forms of the built site's files beside them (run
     /// once after `cargo leptos build`; the server then never compresses them).
     CompressSite {
@@ -74,6 +79,27 @@ enum AgentCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scope {
+    Read,
+    Write,
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Make a token for an integration and print it (once: only its hash is kept).
+    Add {
+        name: String,
+        /// read: only GET requests; write: also create, send and close.
+        #[arg(long, value_enum, default_value = "read")]
+        scope: Scope,
+    },
+    /// List the tokens (never the tokens themselves), revoked ones too.
+    List,
+    /// Revoke a token: requests with it get 401 from now on.
+    Revoke { name: String },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -140,6 +166,7 @@ async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(demo).await,
         Command::Agent { command } => agent(command).await,
+        Command::ApiToken { command } => api_token(command).await,
         Command::CompressSite { site_root } => {
             let count = server::http::static_files::compress_site(&site_root)
                 .with_context(|| format!("compressing the site in '{}'", site_root.display()))?;
@@ -258,6 +285,48 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
         AgentCommand::Passwd { username, .. } => {
             server::chat::agents::set_password(store, &username, &read_password()?).await?;
             println!("changed the password of '{username}'; their sessions have ended");
+        }
+    }
+    Ok(())
+}
+
+async fn api_token(command: ApiTokenCommand) -> anyhow::Result<()> {
+    use server::chat::api_tokens;
+    use server::store::ApiScope;
+    let store = server::open_store(&config::database_url()).await?;
+    let store = store.as_ref();
+    match command {
+        ApiTokenCommand::Add { name, scope } => {
+            let scope = match scope {
+                Scope::Read => ApiScope::Read,
+                Scope::Write => ApiScope::Write,
+            };
+            let (record, token) = api_tokens::add_api_token(store, &name, scope).await?;
+            eprintln!(
+                "added API token '{}' ({}); it is shown this once, keep it secret:",
+                record.name,
+                scope.as_str()
+            );
+            println!("{token}");
+        }
+        ApiTokenCommand::List => {
+            for token in store.api_tokens().await? {
+                let state = match token.revoked_ms {
+                    Some(_) => "revoked",
+                    None => "live",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    token.name,
+                    token.scope.as_str(),
+                    state,
+                    app::time::iso(token.created_ms)
+                );
+            }
+        }
+        ApiTokenCommand::Revoke { name } => {
+            api_tokens::revoke_api_token(store, &name).await?;
+            println!("revoked API token '{name}'");
         }
     }
     Ok(())

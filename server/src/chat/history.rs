@@ -13,7 +13,7 @@ use app::api::{
 use app::ids::ConversationId;
 use app::protocol::{char_len, SYNC_PAGE};
 
-fn check_filter(filter: &HistoryFilter) -> Result<(), ChatError> {
+pub(super) fn check_filter(filter: &HistoryFilter) -> Result<(), ChatError> {
     if filter
         .visitor_name
         .as_deref()

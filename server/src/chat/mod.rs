@@ -10,6 +10,7 @@
 mod accounts;
 pub mod agents;
 mod announce;
+pub mod api_tokens;
 mod canned;
 pub mod cluster;
 mod connections;
@@ -18,6 +19,7 @@ mod error;
 pub mod events;
 mod files;
 mod history;
+mod integrations;
 mod invitations;
 mod mail;
 #[cfg(test)]
@@ -39,7 +41,7 @@ pub use canned::CannedError;
 pub use connections::Connection;
 pub use error::ChatError;
 pub use files::FileSent;
-pub use presence::{AgentProfile, Presence};
+pub use presence::{AgentProfile, Presence, VisitorList};
 pub use sessions::Session;
 
 use crate::broker::Broker;

@@ -2,6 +2,7 @@
 //! console) and server functions, the WebSocket endpoints, the widget loader, the
 //! demo website and a health check.
 
+pub mod api;
 mod assets;
 mod backend;
 mod files;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// The largest file that may be sent, in bytes.
     pub max_upload_bytes: usize,
     pub upload_limits: Arc<crate::limits::UploadLimits>,
+    /// REST API requests per token.
+    pub api_limits: Arc<crate::limits::KeyedLimiter<uuid::Uuid>>,
 }
 
 /// A file of the built site.
@@ -125,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/", get(assets::index))
+        .merge(api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(leptos_options.clone())
         })

@@ -6,7 +6,8 @@
 
 use crate::chat::events::Event;
 use crate::store::{
-    AgentRecord, Departure, NewAgent, NewMessage, Refusal, Store, StoreError, VisitorRecord,
+    AgentRecord, ApiScope, Departure, NewAgent, NewMessage, Refusal, Store, StoreError,
+    VisitorRecord,
 };
 use app::api::{HistoryCursor, HistoryFilter, RatingFilter};
 use app::ids::{ConversationId, InvitationId, MessageId, Participant};
@@ -50,6 +51,7 @@ macro_rules! store_conformance {
             conversation_heads_name_the_newest_seq_of_those_that_exist,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
             random_appends_across_conversations_stay_gapless_and_truthful,
+            api_tokens_are_found_by_hash_named_once_and_revoked_for_good,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -1371,4 +1373,47 @@ pub async fn conversation_heads_name_the_newest_seq_of_those_that_exist(store: A
     let heads = store.conversation_heads(&[id, missing]).await.unwrap();
     assert_eq!(heads, [(id, 2)]);
     assert!(store.conversation_heads(&[]).await.unwrap().is_empty());
+}
+
+pub async fn api_tokens_are_found_by_hash_named_once_and_revoked_for_good(store: Arc<dyn Store>) {
+    let crm = store
+        .add_api_token("crm", ApiScope::Read, &[1; 32], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (crm.name.as_str(), crm.scope, crm.revoked_ms),
+        ("crm", ApiScope::Read, None)
+    );
+    let bot = store
+        .add_api_token("bot", ApiScope::Write, &[2; 32], 11)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.add_api_token("crm", ApiScope::Write, &[3; 32], 12).await,
+        Err(StoreError::Duplicate(name)) if name == "crm"
+    ));
+    assert_eq!(
+        store.live_api_token(&[1; 32]).await.unwrap(),
+        Some(crm.clone())
+    );
+    assert_eq!(store.live_api_token(&[2; 32]).await.unwrap(), Some(bot));
+    assert_eq!(store.live_api_token(&[3; 32]).await.unwrap(), None);
+
+    assert!(store.revoke_api_token("crm", 20).await.unwrap());
+    assert!(!store.revoke_api_token("crm", 21).await.unwrap());
+    assert!(!store.revoke_api_token("nobody", 21).await.unwrap());
+    assert_eq!(store.live_api_token(&[1; 32]).await.unwrap(), None);
+    // The name is free again once its token is revoked; the old token stays dead.
+    let again = store
+        .add_api_token("crm", ApiScope::Write, &[4; 32], 30)
+        .await
+        .unwrap();
+    assert_ne!(again.id, crm.id);
+    assert_eq!(store.live_api_token(&[1; 32]).await.unwrap(), None);
+    let listed = store.api_tokens().await.unwrap();
+    let names: Vec<_> = listed
+        .iter()
+        .map(|t| (t.name.as_str(), t.revoked_ms))
+        .collect();
+    assert_eq!(names, [("crm", Some(20)), ("bot", None), ("crm", None)]);
 }

@@ -188,6 +188,7 @@ pub trait Store:
     + HistoryStore
     + CannedReplyStore
     + FileRecordStore
+    + ApiTokenStore
 {
 }
 
@@ -202,6 +203,7 @@ impl<T> Store for T where
         + HistoryStore
         + CannedReplyStore
         + FileRecordStore
+        + ApiTokenStore
 {
 }
 
@@ -541,6 +543,60 @@ pub trait CannedReplyStore: Send + Sync + 'static {
         id: CannedReplyId,
         owner: Option<AgentId>,
     ) -> StoreResult<bool>;
+}
+
+/// What an API token may do: read only, or read and change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApiScope {
+    Read,
+    Write,
+}
+
+impl ApiScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiScope::Read => "read",
+            ApiScope::Write => "write",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ApiScope> {
+        match text {
+            "read" => Some(ApiScope::Read),
+            "write" => Some(ApiScope::Write),
+            _ => None,
+        }
+    }
+}
+
+/// An API token as the store keeps it: never the token itself, only its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub scope: ApiScope,
+    pub created_ms: i64,
+    /// Set once revoked: the token no longer opens anything.
+    pub revoked_ms: Option<i64>,
+}
+
+/// The REST API's tokens, kept by the SHA-256 of each.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync + 'static {
+    /// A new token; [`StoreError::Duplicate`] when a token not revoked has the name.
+    async fn add_api_token(
+        &self,
+        name: &str,
+        scope: ApiScope,
+        token_hash: &[u8],
+        at_ms: i64,
+    ) -> StoreResult<ApiTokenRecord>;
+    /// The token with this hash, unless it was revoked.
+    async fn live_api_token(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>>;
+    /// Every token, revoked ones too, oldest first.
+    async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// Revokes the live token of that name; false when there is none.
+    async fn revoke_api_token(&self, name: &str, at_ms: i64) -> StoreResult<bool>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

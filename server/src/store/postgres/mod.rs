@@ -19,6 +19,7 @@
 //! does, for every backend) or decide the rules ([`crate::chat::rules`]).
 
 mod agents;
+mod api_tokens;
 mod canned_replies;
 mod conversations;
 mod files;

@@ -12,6 +12,7 @@
 //! use a small pool of their own.
 
 mod agents;
+mod api_tokens;
 mod canned_replies;
 mod conversations;
 mod files;
