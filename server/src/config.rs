@@ -55,6 +55,11 @@ pub struct Config {
     /// `CHAT_VISITOR_LISTS_MS`, default 250: how often, at most, consoles'
     /// visitor lists are brought up to date while visitors come and go.
     pub visitor_lists_every: Duration,
+    /// `CHAT_WEBHOOK_FIRST_RETRY_MS` (default 10000: the wait before a failed
+    /// webhook delivery is tried again, doubling each time up to an hour) and
+    /// `CHAT_WEBHOOK_LEASE_MS` (default 30000: how long a node holds a
+    /// delivery it is sending before another may take it).
+    pub webhook_timing: crate::webhooks::delivery::Timing,
     /// `CHAT_MAIL_LANG` (`en` by default, `zh-Hans`, `zh-Hant`): the language of
     /// mails to agents.
     pub mail_lang: app::i18n::Lang,
@@ -172,17 +177,16 @@ impl Config {
                 "CHAT_NATS_PREFIX '{nats_prefix}': use letters, digits, '-', '_' or '.'"
             ));
         }
-        let head_check = match std::env::var("CHAT_HEAD_CHECK_MS") {
-            Ok(v) => Duration::from_millis(v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(
-                || format!("CHAT_HEAD_CHECK_MS '{v}' is not a positive number of milliseconds"),
-            )?),
-            Err(_) => crate::chat::DEFAULT_HEAD_CHECK,
-        };
-        let visitor_lists_every = match std::env::var("CHAT_VISITOR_LISTS_MS") {
-            Ok(v) => Duration::from_millis(v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(
-                || format!("CHAT_VISITOR_LISTS_MS '{v}' is not a positive number of milliseconds"),
-            )?),
-            Err(_) => crate::chat::DEFAULT_VISITOR_LISTS_EVERY,
+        let head_check = millis_env("CHAT_HEAD_CHECK_MS", crate::chat::DEFAULT_HEAD_CHECK)?;
+        let visitor_lists_every = millis_env(
+            "CHAT_VISITOR_LISTS_MS",
+            crate::chat::DEFAULT_VISITOR_LISTS_EVERY,
+        )?;
+        let defaults = crate::webhooks::delivery::Timing::default();
+        let webhook_timing = crate::webhooks::delivery::Timing {
+            first_retry: millis_env("CHAT_WEBHOOK_FIRST_RETRY_MS", defaults.first_retry)?,
+            lease: millis_env("CHAT_WEBHOOK_LEASE_MS", defaults.lease)?,
+            ..defaults
         };
         let pg_pool_size = match std::env::var("CHAT_PG_POOL") {
             Ok(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -196,6 +200,7 @@ impl Config {
             nats_prefix,
             head_check,
             visitor_lists_every,
+            webhook_timing,
             mailer,
             mail_lang,
             files_dir,
@@ -233,6 +238,19 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// A positive number of milliseconds from the environment, or `default`.
+fn millis_env(name: &str, default: Duration) -> Result<Duration, String> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("{name} '{v}' is not a positive number of milliseconds")),
+        Err(_) => Ok(default),
+    }
 }
 
 #[cfg(test)]

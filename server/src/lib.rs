@@ -16,8 +16,10 @@ pub mod files;
 pub mod http;
 pub mod limits;
 pub mod mail;
+pub mod resources;
 pub mod routing;
 pub mod store;
+pub mod webhooks;
 
 use app::api::ClientAddr;
 use broker::InProcessBroker;
@@ -34,6 +36,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub chat: Arc<ChatService>,
     task: tokio::task::JoinHandle<()>,
+    /// Delivers the webhook outbox.
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the store named by a database URL, with the default options.
@@ -142,8 +146,18 @@ impl Server {
             },
         };
         let app = http::router(state);
+        let webhooks = tokio::spawn(webhooks::delivery::deliver(
+            chat.store().clone(),
+            chat.committed(),
+            config.webhook_timing,
+        ));
         let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));
-        Ok(Server { addr, chat, task })
+        Ok(Server {
+            addr,
+            chat,
+            task,
+            webhooks,
+        })
     }
 
     /// Serves until the process is stopped.
@@ -154,6 +168,7 @@ impl Server {
     /// Stops serving (tests use it to simulate a crash: nothing is flushed).
     pub fn abort(&self) {
         self.task.abort();
+        self.webhooks.abort();
     }
 }
 

@@ -625,3 +625,58 @@ async fn a_visitors_chat_taken_in_the_console_is_answered_and_closed_through_the
         (StatusCode::OK, Some("closed"))
     );
 }
+
+#[tokio::test]
+async fn the_command_line_shows_a_token_once_lists_it_without_it_and_revokes_it() {
+    use support::process::{database_url, ServerProcess, BIN};
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(args)
+            .env("CHAT_DATABASE_URL", database_url(dir.path()))
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let added = run(&["api-token", "add", "crm", "--scope", "write"]);
+    assert!(added.status.success(), "{added:?}");
+    let token = String::from_utf8(added.stdout).unwrap().trim().to_owned();
+    assert!(
+        server::chat::api_tokens::is_well_formed_api_token(&token),
+        "{token}"
+    );
+    assert!(String::from_utf8_lossy(&added.stderr).contains("shown this once"));
+    let again = run(&["api-token", "add", "crm"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    let bad = run(&["api-token", "add", "crm2", "--scope", "admin"]);
+    assert!(!bad.status.success());
+    let listed = String::from_utf8(run(&["api-token", "list"]).stdout).unwrap();
+    assert!(listed.starts_with("crm\twrite\tlive\t"), "{listed}");
+    assert!(
+        !listed.contains(&token[6..]),
+        "the list never shows the token"
+    );
+
+    let server = ServerProcess::start(dir.path(), |_| {}).await;
+    let agents = |token: String| {
+        let url = format!("http://{}/api/v1/agents", server.addr);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(agents(token.clone()).await, StatusCode::OK);
+    let revoked = run(&["api-token", "revoke", "crm"]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert_eq!(agents(token.clone()).await, StatusCode::UNAUTHORIZED);
+    let missing = run(&["api-token", "revoke", "crm"]);
+    assert!(!missing.status.success());
+    let listed = String::from_utf8(run(&["api-token", "list"]).stdout).unwrap();
+    assert!(listed.starts_with("crm\twrite\trevoked\t"), "{listed}");
+}

@@ -114,6 +114,9 @@ impl ChatService {
     /// Publishes every event of `changed`, in order.
     pub(super) fn announce(&self, changed: Changed) {
         let Changed { events, recipients } = changed;
+        if !events.is_empty() {
+            self.committed.notify_one();
+        }
         for event in events {
             // In a cluster each node works out availability from everyone's
             // presence and tells its own widgets (`chat::cluster`).

@@ -135,6 +135,9 @@ pub struct ChatService {
     cluster: Option<Arc<cluster::ClusterBoard>>,
     /// What each console lists of the visitors on the site.
     visitor_lists: Arc<visitor_lists::VisitorLists>,
+    /// Notified after every change announced: the webhook worker looks for
+    /// new deliveries in the outbox at once.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl ChatService {
@@ -165,6 +168,7 @@ impl ChatService {
             draining: tokio_util::sync::CancellationToken::new(),
             cluster,
             visitor_lists: Arc::default(),
+            committed: Arc::default(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         tokio::spawn(visitor_lists::keep_visitor_lists(
@@ -199,6 +203,11 @@ impl ChatService {
     /// Cancelled once [`ChatService::drain`] was called.
     pub fn draining(&self) -> &tokio_util::sync::CancellationToken {
         &self.draining
+    }
+
+    /// Notified after each change (see `crate::webhooks::delivery`).
+    pub fn committed(&self) -> Arc<tokio::sync::Notify> {
+        self.committed.clone()
     }
 
     /// Connections open on this node.

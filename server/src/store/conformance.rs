@@ -52,6 +52,7 @@ macro_rules! store_conformance {
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
             random_appends_across_conversations_stay_gapless_and_truthful,
             api_tokens_are_found_by_hash_named_once_and_revoked_for_good,
+            a_change_writes_its_webhook_events_in_its_transaction_and_deliveries_follow,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -1416,4 +1417,156 @@ pub async fn api_tokens_are_found_by_hash_named_once_and_revoked_for_good(store:
         .map(|t| (t.name.as_str(), t.revoked_ms))
         .collect();
     assert_eq!(names, [("crm", Some(20)), ("bot", None), ("crm", None)]);
+}
+
+pub async fn a_change_writes_its_webhook_events_in_its_transaction_and_deliveries_follow(
+    store: Arc<dyn Store>,
+) {
+    use crate::store::{DeliveryOutcome, WebhookAttempt};
+    let (id, visitor) = queued(store.as_ref()).await;
+    let me = Participant::Visitor(visitor.id);
+    // No endpoint: nothing goes to the outbox.
+    store
+        .append(id, me, text(me, &visitor.name, "before"))
+        .await
+        .unwrap();
+    assert!(store
+        .take_due_deliveries(i64::MAX / 2, 1000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let secret = "0123456789abcdef";
+    let messages = store
+        .add_webhook(
+            "https://crm.example/a",
+            secret,
+            &["message.created".into()],
+            false,
+            1,
+        )
+        .await
+        .unwrap();
+    let ratings = store
+        .add_webhook(
+            "https://crm.example/b",
+            secret,
+            &["rating.created".into()],
+            true,
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.webhooks().await.unwrap(),
+        [messages.clone(), ratings.clone()]
+    );
+    let mut after = text(me, &visitor.name, "after");
+    after.id = MessageId(Uuid::nil());
+    store.append(id, me, after.clone()).await.unwrap();
+    // A resend stores nothing new, and a refused append writes no event.
+    store.append(id, me, after.clone()).await.unwrap();
+    after.body = Body::Text {
+        text: "other".into(),
+    };
+    assert!(store.append(id, me, after).await.is_err());
+    store
+        .append(id, me, text(me, &visitor.name, "third"))
+        .await
+        .unwrap();
+    let far = i64::MAX / 2;
+    let due = store.take_due_deliveries(far, 1000, 10).await.unwrap();
+    let names: Vec<_> = due
+        .iter()
+        .map(|d| (d.name.as_str(), d.endpoint.id))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("message.created", messages.id),
+            ("message.created", messages.id)
+        ]
+    );
+    let body: serde_json::Value = serde_json::from_str(&due[0].body).unwrap();
+    assert_eq!(body["data"]["message"]["text"], "after");
+    // Taken: not due again until the lease ends.
+    assert!(store
+        .take_due_deliveries(far, 1000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .take_due_deliveries(far + 1000, 1000, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(store.webhook_backlog().await.unwrap(), (2, 0));
+
+    let failed = WebhookAttempt {
+        at_ms: 10,
+        status: Some(500),
+        error: Some("500".into()),
+        duration_ms: 3,
+    };
+    let delivered = WebhookAttempt {
+        at_ms: 20,
+        status: Some(204),
+        error: None,
+        duration_ms: 2,
+    };
+    let first = &due[0];
+    store
+        .record_attempt(
+            first.event_id,
+            messages.id,
+            &failed,
+            DeliveryOutcome::RetryAt(15),
+        )
+        .await
+        .unwrap();
+    store
+        .record_attempt(
+            first.event_id,
+            messages.id,
+            &delivered,
+            DeliveryOutcome::Delivered,
+        )
+        .await
+        .unwrap();
+    store
+        .record_attempt(
+            due[1].event_id,
+            messages.id,
+            &failed,
+            DeliveryOutcome::GaveUp,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.webhook_backlog().await.unwrap(), (0, 1));
+    let listed = store.deliveries(messages.id, 10).await.unwrap();
+    let first_listed = listed
+        .iter()
+        .find(|d| d.event_id == first.event_id)
+        .unwrap();
+    assert_eq!(first_listed.state, "delivered");
+    assert_eq!(first_listed.attempts, [failed.clone(), delivered]);
+    assert!(store
+        .redeliver(messages.id, due[1].event_id, 30)
+        .await
+        .unwrap());
+    assert!(!store
+        .redeliver(ratings.id, due[1].event_id, 30)
+        .await
+        .unwrap());
+    let again = store.take_due_deliveries(30, 1000, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].event_id, again[0].attempts), (due[1].event_id, 1));
+
+    assert!(store.remove_webhook(messages.id).await.unwrap());
+    assert!(!store.remove_webhook(messages.id).await.unwrap());
+    assert!(store.deliveries(messages.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.webhook_backlog().await.unwrap(), (0, 0));
 }

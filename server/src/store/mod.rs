@@ -189,6 +189,7 @@ pub trait Store:
     + CannedReplyStore
     + FileRecordStore
     + ApiTokenStore
+    + WebhookStore
 {
 }
 
@@ -204,6 +205,7 @@ impl<T> Store for T where
         + CannedReplyStore
         + FileRecordStore
         + ApiTokenStore
+        + WebhookStore
 {
 }
 
@@ -597,6 +599,118 @@ pub trait ApiTokenStore: Send + Sync + 'static {
     async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRecord>>;
     /// Revokes the live token of that name; false when there is none.
     async fn revoke_api_token(&self, name: &str, at_ms: i64) -> StoreResult<bool>;
+}
+
+/// A registered webhook endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: uuid::Uuid,
+    pub url: String,
+    /// Signs every delivery (`X-Chat-Signature`).
+    pub secret: String,
+    /// The event names it receives.
+    pub events: Vec<String>,
+    /// Whether it may be on loopback or a private network (an admin's choice).
+    pub allow_private: bool,
+    pub created_ms: i64,
+}
+
+/// A delivery whose time has come, taken by one worker for a while.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueDelivery {
+    pub event_id: uuid::Uuid,
+    pub name: String,
+    /// The JSON body, as the outbox holds it.
+    pub body: String,
+    /// When the event happened.
+    pub event_ms: i64,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub endpoint: WebhookEndpoint,
+}
+
+/// One try at a delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookAttempt {
+    pub at_ms: i64,
+    /// The endpoint's HTTP status; none when it did not answer.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// Failed; tried again at this time.
+    RetryAt(i64),
+    /// Failed for good: retried for as long as events are retried.
+    GaveUp,
+}
+
+/// A delivery as the console and the API show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub event_id: uuid::Uuid,
+    pub endpoint_id: uuid::Uuid,
+    pub name: String,
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    pub event_ms: i64,
+    pub next_attempt_ms: i64,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<WebhookAttempt>,
+}
+
+/// Webhook endpoints, and the deliveries of the outbox's events to them. The
+/// events themselves are written by the mutations that cause them, in their
+/// transactions (see `crate::webhooks::events`).
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    async fn add_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        events: &[String],
+        allow_private: bool,
+        at_ms: i64,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// Every endpoint, oldest first.
+    async fn webhooks(&self) -> StoreResult<Vec<WebhookEndpoint>>;
+    /// Removes an endpoint and its deliveries; false when there is none.
+    async fn remove_webhook(&self, id: uuid::Uuid) -> StoreResult<bool>;
+    /// Up to `limit` pending deliveries due at `now_ms`, oldest first, each
+    /// taken for `lease_ms` (no other worker gets it meanwhile).
+    async fn take_due_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    /// Logs an attempt and what became of the delivery.
+    async fn record_attempt(
+        &self,
+        event_id: uuid::Uuid,
+        endpoint_id: uuid::Uuid,
+        attempt: &WebhookAttempt,
+        outcome: DeliveryOutcome,
+    ) -> StoreResult<()>;
+    /// The newest deliveries to an endpoint, with their attempts.
+    async fn deliveries(
+        &self,
+        endpoint_id: uuid::Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+    /// Makes a delivery pending again, due now; false when there is none.
+    async fn redeliver(
+        &self,
+        endpoint_id: uuid::Uuid,
+        event_id: uuid::Uuid,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+    /// How many deliveries are pending, and how many failed for good.
+    async fn webhook_backlog(&self) -> StoreResult<(u64, u64)>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

@@ -114,6 +114,7 @@ impl TestServer {
             head_check: Duration::from_secs(5),
             // Consoles' visitor lists catch up at once (250 ms in production).
             visitor_lists_every: Duration::from_millis(5),
+            webhook_timing: Default::default(),
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");

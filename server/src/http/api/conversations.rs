@@ -3,12 +3,12 @@
 //! closing.
 
 use super::extract::{Body, Path, Query};
-use super::schema::{
+use super::{Caller, Failure};
+use crate::http::AppState;
+use crate::resources::{
     Audience, Conversation, ConversationClosed, ConversationCreated, ConversationPage, ErrorBody,
     MessagePage, MessageStored, NewConversationRequest, NewMessageRequest, RatingView,
 };
-use super::{Caller, Failure};
-use crate::http::AppState;
 use app::api::{HistoryCursor, HistoryFilter, RatingFilter};
 use app::error::ErrorCode;
 use app::i18n::Lang;

@@ -3,7 +3,7 @@
 //! (`Authorization: Bearer lcapi_…`); a `read` token may only GET, a `write`
 //! token may also create, send and close. Requests that act in a conversation
 //! name the agent they act as, and the same rules as in that agent's console
-//! apply. Errors are JSON ([`schema::ErrorBody`]) with the stable codes.
+//! apply. Errors are JSON ([`crate::resources::ErrorBody`]) with the stable codes.
 //!
 //! The OpenAPI 3.1 document is made from these handlers (utoipa) and served at
 //! `/api/v1/openapi.json`; `/api/v1/reference` shows it as a page.
@@ -12,10 +12,11 @@ mod conversations;
 mod extract;
 mod people;
 mod reference;
-pub mod schema;
+mod webhooks;
 
 use super::AppState;
 use crate::chat::ChatError;
+use crate::resources::{ErrorBody, ErrorDetail};
 use crate::store::{ApiScope, ApiTokenRecord, StoreError};
 use app::error::ErrorCode;
 use axum::extract::FromRequestParts;
@@ -23,7 +24,6 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use schema::{ErrorBody, ErrorDetail};
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -49,6 +49,7 @@ pub const API_BASE: &str = "/api/v1";
         (name = "conversations", description = "Conversations, their entries, and the multi-party method"),
         (name = "people", description = "Who is on the site and which agents are online"),
         (name = "inbox", description = "Offline messages and ratings"),
+        (name = "webhooks", description = "Endpoints that hear of every event, signed, at least once"),
     )
 )]
 struct ApiDoc;
@@ -89,6 +90,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(people::visitors))
         .routes(routes!(people::agents))
         .routes(routes!(people::offline_messages))
+        .routes(routes!(webhooks::add_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::remove_webhook))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
 }
 
 /// The OpenAPI document of the API.
@@ -162,7 +167,7 @@ impl Failure {
         }
     }
 
-    fn bad_field(message: impl Into<String>) -> Failure {
+    pub(super) fn bad_field(message: impl Into<String>) -> Failure {
         Failure::new(ErrorCode::InvalidField, message)
     }
 }

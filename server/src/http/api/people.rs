@@ -1,9 +1,9 @@
 //! `/api/v1/visitors`, `/api/v1/agents` and `/api/v1/offline_messages`.
 
 use super::extract::Query;
-use super::schema::{AgentView, ErrorBody, OfflineMessageView, VisitorView, VisitorsNow};
 use super::{Caller, Failure};
 use crate::http::AppState;
+use crate::resources::{AgentView, ErrorBody, OfflineMessageView, VisitorView, VisitorsNow};
 use app::protocol::char_len;
 use axum::extract::State;
 use axum::Json;

@@ -12,6 +12,7 @@ use super::rows::{
     member_state, message_from_row, next_seq, notice, parse_id, participant_parts, recipients,
     send_invitations, summary, uuid_col, MESSAGE_COLUMNS,
 };
+use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
 use crate::chat::rules::{self, Resend};
@@ -86,7 +87,6 @@ impl ConversationStore for PgStore {
         join(&mut tx, id, me, &visitor.name, 1, first.at_ms).await?;
         let entry = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
         let first_message = match &entry.body {
             Body::Text { text } => text.clone(),
             Body::Notice(_) => String::new(),
@@ -98,7 +98,7 @@ impl ConversationStore for PgStore {
             first_message,
             since_ms: entry.at_ms,
         };
-        Ok(Appended {
+        let result = Appended {
             seq: entry.seq,
             changed: Changed {
                 events: vec![
@@ -111,7 +111,10 @@ impl ConversationStore for PgStore {
                 ],
                 recipients: vec![me],
             },
-        })
+        };
+        record_outbox(&mut tx, &result.changed).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn accept_queued(
@@ -153,13 +156,12 @@ impl ConversationStore for PgStore {
         );
         let entry = insert_message(&mut tx, id, seq, &joined).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
         let recipients = conversation
             .participants
             .iter()
             .map(|p| p.participant)
             .collect();
-        Ok(Changed {
+        let result = Changed {
             events: vec![
                 Event::QueueRemoved(id),
                 Event::Conversation(conversation),
@@ -169,7 +171,10 @@ impl ConversationStore for PgStore {
                 },
             ],
             recipients,
-        })
+        };
+        record_outbox(&mut tx, &result).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn append(
@@ -212,8 +217,7 @@ impl ConversationStore for PgStore {
         let seq = next_seq(&mut tx, id).await?;
         let entry = insert_message(&mut tx, id, seq, &message).await?;
         let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(Appended {
+        let result = Appended {
             seq,
             changed: Changed {
                 events: vec![Event::Entry {
@@ -222,7 +226,10 @@ impl ConversationStore for PgStore {
                 }],
                 recipients,
             },
-        })
+        };
+        record_outbox(&mut tx, &result.changed).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn messages_after(
@@ -355,8 +362,7 @@ impl ConversationStore for PgStore {
             return Ok(Changed::nothing());
         }
         let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(Changed {
+        let result = Changed {
             events: vec![Event::Seen {
                 conversation_id: id,
                 seen: SeenBy {
@@ -365,7 +371,10 @@ impl ConversationStore for PgStore {
                 },
             }],
             recipients,
-        })
+        };
+        record_outbox(&mut tx, &result).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn conversation_heads(
@@ -464,16 +473,18 @@ impl ConversationStore for PgStore {
             entries.push(append_notice(&mut tx, id, Notice::OwnerChanged { name }, at_ms).await?);
         }
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
         let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         if closes && state == ConversationState::Queued {
             events.push(Event::QueueRemoved(id));
         }
-        Ok(Changed {
+        let result = Changed {
             events,
             recipients: before.into_iter().map(|(p, _)| p).collect(),
-        })
+        };
+        record_outbox(&mut tx, &result).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn transfer(
@@ -574,11 +585,13 @@ impl ConversationStore for PgStore {
             Some(_) => None,
             None => queue_item(&mut tx, id).await?,
         };
-        tx.commit().await.map_err(pg_error)?;
         let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         events.extend(queued.map(Event::QueueAdded));
-        Ok(Changed { events, recipients })
+        let result = Changed { events, recipients };
+        record_outbox(&mut tx, &result).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn create_group(
@@ -615,11 +628,13 @@ impl ConversationStore for PgStore {
             send_invitations(&mut tx, id, owner, invitees, at_ms).await?;
         entries.insert(0, joined);
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(Invited {
+        let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),
             invitations,
-        })
+        };
+        record_outbox(&mut tx, &result.changed).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 }
 

@@ -9,6 +9,7 @@ use super::rows::{
     next_seq, notice, parse_id, participant_from, participant_parts, send_invitations, summary,
     INVITATION_COLUMNS,
 };
+use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
 use crate::store::{AgentRecord, InvitationStore, Invited, Refusal, StoreError, StoreResult};
@@ -68,11 +69,13 @@ impl InvitationStore for PgStore {
         let (invitations, entries) =
             send_invitations(&mut tx, id, inviter, invitees, at_ms).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(Invited {
+        let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),
             invitations,
-        })
+        };
+        record_outbox(&mut tx, &result.changed).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn answer_invitation(
@@ -151,8 +154,10 @@ impl InvitationStore for PgStore {
             append_notice(&mut tx, conversation_id, Notice::Declined { name }, at_ms).await?
         };
         let conversation = summary(&mut tx, conversation_id).await?;
+        let result = answered(conversation, entry, invitation);
+        record_outbox(&mut tx, &result).await?;
         tx.commit().await.map_err(pg_error)?;
-        Ok(answered(conversation, entry, invitation))
+        Ok(result)
     }
 
     async fn expire_invitation(&self, id: InvitationId, at_ms: i64) -> StoreResult<Changed> {
@@ -195,8 +200,10 @@ impl InvitationStore for PgStore {
         )
         .await?;
         let conversation = summary(&mut tx, conversation_id).await?;
+        let result = answered(conversation, entry, invitation);
+        record_outbox(&mut tx, &result).await?;
         tx.commit().await.map_err(pg_error)?;
-        Ok(answered(conversation, entry, invitation))
+        Ok(result)
     }
 
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>> {

@@ -31,6 +31,7 @@ mod ratings;
 mod rows;
 mod sessions;
 mod visitors;
+mod webhooks;
 
 /// Test support, for this crate's unit and integration tests (`tests/cluster.rs`):
 /// a throwaway PostgreSQL server. Not for production use.

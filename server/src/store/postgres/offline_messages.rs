@@ -1,6 +1,8 @@
 //! Messages left with the leave-a-message form, on PostgreSQL.
 use super::rows::{col, parse_id, uuid_col};
+use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
+use crate::chat::events::{Changed, Event};
 use crate::store::{NewOfflineMessage, OfflineMessageStore, StoreResult};
 use app::ids::{MessageId, VisitorId};
 use app::protocol::{Handled, OfflineMessage};
@@ -35,6 +37,7 @@ const OFFLINE_COLUMNS: &str =
 impl OfflineMessageStore for PgStore {
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage> {
         let id = MessageId(Uuid::new_v4());
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO offline_messages (id, visitor_id, name, email, body, page_url, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -46,10 +49,10 @@ impl OfflineMessageStore for PgStore {
         .bind(&message.body)
         .bind(&message.page_url)
         .bind(message.at_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(pg_error)?;
-        Ok(OfflineMessage {
+        let stored = OfflineMessage {
             id,
             visitor_id: message.visitor_id,
             name: message.name,
@@ -58,7 +61,11 @@ impl OfflineMessageStore for PgStore {
             page_url: message.page_url,
             at_ms: message.at_ms,
             handled: None,
-        })
+        };
+        let changed = Changed::of(vec![Event::OfflineMessageReceived(stored.clone())]);
+        record_outbox(&mut tx, &changed).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(stored)
     }
 
     async fn offline_messages(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>> {

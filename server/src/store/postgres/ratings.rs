@@ -1,6 +1,7 @@
 //! Visitors' ratings of conversations on PostgreSQL.
 
 use super::rows::{col, participant_parts, uuid_col};
+use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
 use crate::store::{RatingStore, Refusal, StoreResult, VisitorRecord};
@@ -53,15 +54,17 @@ impl RatingStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(pg_error)?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(Changed::of(vec![Event::Rated(Rating {
+        let result = Changed::of(vec![Event::Rated(Rating {
             conversation_id: id,
             visitor_id: visitor.id,
             visitor_name: visitor.name.clone(),
             good,
             comment: comment.to_owned(),
             at_ms,
-        })]))
+        })]);
+        record_outbox(&mut tx, &result).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(result)
     }
 
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>> {

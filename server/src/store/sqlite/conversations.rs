@@ -65,7 +65,6 @@ impl ConversationStore for SqliteStore {
         join(&mut tx, id, me, &visitor.name, 1, first.at_ms).await?;
         let entry = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await?;
         let first_message = match &entry.body {
             Body::Text { text } => text.clone(),
             Body::Notice(_) => String::new(),
@@ -77,7 +76,7 @@ impl ConversationStore for SqliteStore {
             first_message,
             since_ms: entry.at_ms,
         };
-        Ok(Appended {
+        let result = Appended {
             seq: entry.seq,
             changed: Changed {
                 events: vec![
@@ -90,7 +89,9 @@ impl ConversationStore for SqliteStore {
                 ],
                 recipients: vec![me],
             },
-        })
+        };
+        tx.commit_changed(&result.changed).await?;
+        Ok(result)
     }
 
     async fn accept_queued(
@@ -131,13 +132,12 @@ impl ConversationStore for SqliteStore {
         );
         let entry = insert_message(&mut tx, id, seq, &joined).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await?;
         let recipients = conversation
             .participants
             .iter()
             .map(|p| p.participant)
             .collect();
-        Ok(Changed {
+        let result = Changed {
             events: vec![
                 Event::QueueRemoved(id),
                 Event::Conversation(conversation),
@@ -147,7 +147,9 @@ impl ConversationStore for SqliteStore {
                 },
             ],
             recipients,
-        })
+        };
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn append(
@@ -283,8 +285,7 @@ impl ConversationStore for SqliteStore {
             return Ok(Changed::nothing());
         }
         let recipients = recipients(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Changed {
+        let result = Changed {
             events: vec![Event::Seen {
                 conversation_id: id,
                 seen: SeenBy {
@@ -293,7 +294,9 @@ impl ConversationStore for SqliteStore {
                 },
             }],
             recipients,
-        })
+        };
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn conversation_heads(
@@ -394,16 +397,17 @@ impl ConversationStore for SqliteStore {
             entries.push(append_notice(&mut tx, id, Notice::OwnerChanged { name }, at_ms).await?);
         }
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await?;
         let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         if closes && state == ConversationState::Queued {
             events.push(Event::QueueRemoved(id));
         }
-        Ok(Changed {
+        let result = Changed {
             events,
             recipients: before.into_iter().map(|(p, _)| p).collect(),
-        })
+        };
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn transfer(
@@ -499,11 +503,12 @@ impl ConversationStore for SqliteStore {
             Some(_) => None,
             None => queue_item(&mut tx, id).await?,
         };
-        tx.commit().await?;
         let mut events: Vec<Event> = Event::entries(id, entries).collect();
         events.push(Event::Conversation(conversation));
         events.extend(queued.map(Event::QueueAdded));
-        Ok(Changed { events, recipients })
+        let result = Changed { events, recipients };
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn create_group(
@@ -538,11 +543,12 @@ impl ConversationStore for SqliteStore {
             send_invitations(&mut tx, id, owner, invitees, at_ms).await?;
         entries.insert(0, joined);
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Invited {
+        let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),
             invitations,
-        })
+        };
+        tx.commit_changed(&result.changed).await?;
+        Ok(result)
     }
 }
 

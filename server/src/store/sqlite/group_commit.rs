@@ -332,6 +332,12 @@ fn try_store_batch(
     for request in batch {
         answers.push(append(conn, request, &mut recipients)?);
     }
+    // The webhook events of what was stored, in the same transaction.
+    let stored: Vec<&Changed> = answers
+        .iter()
+        .filter_map(|answer| answer.as_ref().ok().map(|a| &a.changed))
+        .collect();
+    super::webhooks::record_outbox_on(conn, &stored, crate::clock::now_ms())?;
     conn.execute_batch("COMMIT")?;
     Ok(answers)
 }

@@ -63,11 +63,12 @@ impl InvitationStore for SqliteStore {
         let (invitations, entries) =
             send_invitations(&mut tx, id, inviter, invitees, at_ms).await?;
         let conversation = summary(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Invited {
+        let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),
             invitations,
-        })
+        };
+        tx.commit_changed(&result.changed).await?;
+        Ok(result)
     }
 
     async fn answer_invitation(
@@ -133,8 +134,9 @@ impl InvitationStore for SqliteStore {
             append_notice(&mut tx, conversation_id, Notice::Declined { name }, at_ms).await?
         };
         let conversation = summary(&mut tx, conversation_id).await?;
-        tx.commit().await?;
-        Ok(answered(conversation, entry, invitation))
+        let result = answered(conversation, entry, invitation);
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn expire_invitation(&self, id: InvitationId, at_ms: i64) -> StoreResult<Changed> {
@@ -164,8 +166,9 @@ impl InvitationStore for SqliteStore {
         )
         .await?;
         let conversation = summary(&mut tx, conversation_id).await?;
-        tx.commit().await?;
-        Ok(answered(conversation, entry, invitation))
+        let result = answered(conversation, entry, invitation);
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn pending_invitations(&self, invitee: Participant) -> StoreResult<Vec<InvitationInfo>> {

@@ -24,8 +24,10 @@ mod ratings;
 mod rows;
 mod sessions;
 mod visitors;
+mod webhooks;
 
 use super::{StoreError, StoreOptions, StoreResult};
+use crate::chat::events::Changed;
 use group_commit::{GroupCommit, WriteTurn};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
@@ -76,6 +78,13 @@ impl WriteTx {
             conn: Some(conn),
             turn: Some(turn),
         })
+    }
+
+    /// Writes the webhook events of `changed` to the outbox, then commits the
+    /// change and its events together.
+    pub(super) async fn commit_changed(mut self, changed: &Changed) -> StoreResult<()> {
+        webhooks::record_outbox(&mut self, changed, crate::clock::now_ms()).await?;
+        self.commit().await
     }
 
     pub(super) async fn commit(mut self) -> StoreResult<()> {

@@ -1,6 +1,7 @@
 //! Messages left with the leave-a-message form, on SQLite.
 use super::rows::uuid_col;
-use super::SqliteStore;
+use super::{SqliteStore, WriteTx};
+use crate::chat::events::{Changed, Event};
 use crate::store::{NewOfflineMessage, OfflineMessageStore, StoreError, StoreResult};
 use app::ids::{MessageId, VisitorId};
 use app::protocol::{Handled, OfflineMessage};
@@ -39,6 +40,7 @@ const OFFLINE_COLUMNS: &str =
 impl OfflineMessageStore for SqliteStore {
     async fn add_offline_message(&self, message: NewOfflineMessage) -> StoreResult<OfflineMessage> {
         let id = MessageId(Uuid::new_v4());
+        let mut tx = WriteTx::begin(self).await?;
         sqlx::query(
             "INSERT INTO offline_messages (id, visitor_id, name, email, body, page_url, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -50,9 +52,9 @@ impl OfflineMessageStore for SqliteStore {
         .bind(&message.body)
         .bind(&message.page_url)
         .bind(message.at_ms)
-        .execute(&mut *self.write().await?)
+        .execute(&mut *tx)
         .await?;
-        Ok(OfflineMessage {
+        let stored = OfflineMessage {
             id,
             visitor_id: message.visitor_id,
             name: message.name,
@@ -61,7 +63,10 @@ impl OfflineMessageStore for SqliteStore {
             page_url: message.page_url,
             at_ms: message.at_ms,
             handled: None,
-        })
+        };
+        let changed = Changed::of(vec![Event::OfflineMessageReceived(stored.clone())]);
+        tx.commit_changed(&changed).await?;
+        Ok(stored)
     }
 
     async fn offline_messages(&self, limit: u32) -> StoreResult<Vec<OfflineMessage>> {

@@ -49,15 +49,16 @@ impl RatingStore for SqliteStore {
         .bind(at_ms)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(Changed::of(vec![Event::Rated(Rating {
+        let result = Changed::of(vec![Event::Rated(Rating {
             conversation_id: id,
             visitor_id: visitor.id,
             visitor_name: visitor.name.clone(),
             good,
             comment: comment.to_owned(),
             at_ms,
-        })]))
+        })]);
+        tx.commit_changed(&result).await?;
+        Ok(result)
     }
 
     async fn ratings(&self, id: ConversationId) -> StoreResult<Vec<Rating>> {

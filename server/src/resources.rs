@@ -1,12 +1,13 @@
-//! The REST API's resources as integrators see them: their own types, so that
-//! the WebSocket protocol can change without breaking anyone's CRM, and so that
-//! the OpenAPI document describes exactly what goes over the wire.
+//! The resources integrators see, in REST API answers and webhook payloads:
+//! types of their own, so that the WebSocket protocol can change without
+//! breaking anyone's CRM, and so that the OpenAPI document describes exactly
+//! what goes over the wire.
 
 use app::api::PastConversation;
 use app::ids::Participant;
 use app::protocol::{
-    AgentInfo, Body, ChatMessage, ConversationKind, ConversationState, Notice, OfflineMessage,
-    Rating, Visibility, VisitorInfo,
+    AgentInfo, Body, ChatMessage, ConversationKind, ConversationState, ConversationSummary,
+    InvitationInfo, Notice, OfflineMessage, Rating, Visibility, VisitorInfo,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -413,6 +414,150 @@ impl From<Rating> for RatingView {
             good: r.good,
             comment: r.comment,
             at_ms: r.at_ms,
+        }
+    }
+}
+
+/// A conversation as it is now: who takes part, who owns it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConversationNow {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub state: State,
+    pub last_seq: u64,
+    /// Who takes part now.
+    pub participants: Vec<Person>,
+    /// The agent who owns it.
+    pub owner_agent_id: Option<Uuid>,
+}
+
+impl From<&ConversationSummary> for ConversationNow {
+    fn from(c: &ConversationSummary) -> ConversationNow {
+        ConversationNow {
+            id: c.id.0,
+            kind: match c.kind {
+                ConversationKind::Direct => Kind::Direct,
+                ConversationKind::Group => Kind::Group,
+            },
+            state: c.state.into(),
+            last_seq: c.last_seq,
+            participants: c
+                .participants
+                .iter()
+                .map(|p| Person::new(p.participant, p.name.clone()))
+                .collect(),
+            owner_agent_id: c.owner.map(|o| o.0),
+        }
+    }
+}
+
+/// An invitation into a multi-party conversation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub invitee: Person,
+    pub inviter_name: String,
+    /// `pending`, `accepted`, `declined` or `expired`.
+    pub state: String,
+    pub at_ms: i64,
+}
+
+impl From<&InvitationInfo> for InvitationView {
+    fn from(i: &InvitationInfo) -> InvitationView {
+        InvitationView {
+            id: i.id.0,
+            conversation_id: i.conversation_id.0,
+            invitee: Person::new(i.invitee, i.invitee_name.clone()),
+            inviter_name: i.inviter_name.clone(),
+            state: i.state.as_str().to_owned(),
+            at_ms: i.at_ms,
+        }
+    }
+}
+
+/// Registers a webhook endpoint.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewWebhookRequest {
+    /// Where deliveries are POSTed: an http or https URL.
+    #[schema(example = "https://crm.example.com/hooks/chat")]
+    pub url: String,
+    /// Signs every delivery (16 to 256 characters); see `X-Chat-Signature`.
+    pub secret: String,
+    /// The events it receives, by name.
+    #[schema(example = json!(["message.created", "conversation.closed"]))]
+    pub events: Vec<String>,
+    /// Allow an endpoint on loopback or a private network (refused otherwise,
+    /// against server-side request forgery).
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+/// A webhook endpoint (never its secret).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Vec<String>,
+    pub allow_private: bool,
+    pub created_at_ms: i64,
+}
+
+impl From<crate::store::WebhookEndpoint> for WebhookView {
+    fn from(e: crate::store::WebhookEndpoint) -> WebhookView {
+        WebhookView {
+            id: e.id,
+            url: e.url,
+            events: e.events,
+            allow_private: e.allow_private,
+            created_at_ms: e.created_ms,
+        }
+    }
+}
+
+/// One try at a delivery.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AttemptView {
+    pub at_ms: i64,
+    /// The endpoint's HTTP status; none when it did not answer.
+    pub status: Option<u16>,
+    /// Why it failed; none when it was delivered.
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// An event's delivery to one endpoint.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryView {
+    /// The event's id (`X-Chat-Event-Id`).
+    pub event_id: Uuid,
+    pub event: String,
+    /// `pending`, `delivered` or `failed` (retried for a day, then given up).
+    pub state: String,
+    pub event_at_ms: i64,
+    /// When a pending delivery is tried next.
+    pub next_attempt_at_ms: Option<i64>,
+    pub attempts: Vec<AttemptView>,
+}
+
+impl From<crate::store::DeliveryRecord> for DeliveryView {
+    fn from(d: crate::store::DeliveryRecord) -> DeliveryView {
+        DeliveryView {
+            event_id: d.event_id,
+            event: d.name,
+            next_attempt_at_ms: (d.state == "pending").then_some(d.next_attempt_ms),
+            state: d.state,
+            event_at_ms: d.event_ms,
+            attempts: d
+                .attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    at_ms: a.at_ms,
+                    status: a.status,
+                    error: a.error,
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
         }
     }
 }
