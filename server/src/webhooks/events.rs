@@ -38,7 +38,7 @@ pub struct OutboxEvent {
     pub at_ms: i64,
 }
 
-fn event(name: &'static str, at_ms: i64, data: Value) -> OutboxEvent {
+fn new_event(name: &'static str, at_ms: i64, data: Value) -> OutboxEvent {
     let id = Uuid::new_v4();
     let body = json!({
         "id": id,
@@ -59,10 +59,35 @@ fn value(resource: impl Serialize) -> Value {
     serde_json::to_value(resource).expect("resources serialise")
 }
 
-/// The webhook events a committed change causes, in the order it happened.
-pub fn outbox_events(changed: &Changed, at_ms: i64) -> Vec<OutboxEvent> {
-    let conversation = changed.conversation().map(ConversationNow::from);
+/// Whether `changed` may cause any event at all: a cheap test, so that a
+/// store reads its endpoints only when it has to.
+pub fn may_cause_events(changed: &Changed) -> bool {
+    changed.events.iter().any(|event| {
+        matches!(
+            event,
+            Event::Entry { .. }
+                | Event::Invitation(_)
+                | Event::OfflineMessageReceived(_)
+                | Event::Rated(_)
+        )
+    })
+}
+
+/// The webhook events a committed change causes, in the order it happened,
+/// of those `wanted` (subscribed to by some endpoint): the others' bodies are
+/// never made.
+pub fn outbox_events(
+    changed: &Changed,
+    at_ms: i64,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<OutboxEvent> {
+    let conversation = || changed.conversation().map(ConversationNow::from);
     let mut events = Vec::new();
+    let mut event = |name: &'static str, data: &dyn Fn() -> Value| {
+        if wanted(name) {
+            events.push(new_event(name, at_ms, data()));
+        }
+    };
     for change in &changed.events {
         match change {
             Event::Entry {
@@ -71,36 +96,32 @@ pub fn outbox_events(changed: &Changed, at_ms: i64) -> Vec<OutboxEvent> {
             } => {
                 // Seq 1 is written once, by the change that makes the conversation.
                 if entry.seq == 1 {
-                    events.push(event(
+                    event(
                         "conversation.created",
-                        at_ms,
-                        json!({ "conversation_id": conversation_id, "conversation": conversation }),
-                    ));
+                        &|| json!({ "conversation_id": conversation_id, "conversation": conversation() }),
+                    );
                 }
                 match &entry.body {
-                    Body::Text { .. } => events.push(event(
-                        "message.created",
-                        at_ms,
+                    Body::Text { .. } => event("message.created", &|| {
                         json!({
                             "conversation_id": conversation_id,
                             "message": value(Message::from(entry.clone())),
-                        }),
-                    )),
-                    Body::Notice(Notice::Closed) => events.push(event(
+                        })
+                    }),
+                    Body::Notice(Notice::Closed) => event(
                         "conversation.closed",
-                        at_ms,
-                        json!({ "conversation_id": conversation_id, "conversation": conversation }),
-                    )),
-                    Body::Notice(Notice::Transferred { name, to }) => events.push(event(
-                        "conversation.transferred",
-                        at_ms,
-                        json!({
-                            "conversation_id": conversation_id,
-                            "from_name": name,
-                            "to_name": to,
-                            "conversation": conversation,
-                        }),
-                    )),
+                        &|| json!({ "conversation_id": conversation_id, "conversation": conversation() }),
+                    ),
+                    Body::Notice(Notice::Transferred { name, to }) => {
+                        event("conversation.transferred", &|| {
+                            json!({
+                                "conversation_id": conversation_id,
+                                "from_name": name,
+                                "to_name": to,
+                                "conversation": conversation(),
+                            })
+                        })
+                    }
                     Body::Notice(_) => {}
                 }
             }
@@ -110,22 +131,19 @@ pub fn outbox_events(changed: &Changed, at_ms: i64) -> Vec<OutboxEvent> {
                     InvitationState::Expired => "invitation.expired",
                     InvitationState::Pending => continue,
                 };
-                events.push(event(
+                event(
                     name,
-                    at_ms,
-                    json!({ "invitation": value(InvitationView::from(invitation)) }),
-                ));
+                    &|| json!({ "invitation": value(InvitationView::from(invitation)) }),
+                );
             }
-            Event::OfflineMessageReceived(message) => events.push(event(
+            Event::OfflineMessageReceived(message) => event(
                 "offline_message.created",
-                at_ms,
-                json!({ "offline_message": value(OfflineMessageView::from(message.clone())) }),
-            )),
-            Event::Rated(rating) => events.push(event(
+                &|| json!({ "offline_message": value(OfflineMessageView::from(message.clone())) }),
+            ),
+            Event::Rated(rating) => event(
                 "rating.created",
-                at_ms,
-                json!({ "rating": value(RatingView::from(rating.clone())) }),
-            )),
+                &|| json!({ "rating": value(RatingView::from(rating.clone())) }),
+            ),
             _ => {}
         }
     }
@@ -162,7 +180,10 @@ mod tests {
     }
 
     fn names(changed: Changed) -> Vec<&'static str> {
-        outbox_events(&changed, 9).iter().map(|e| e.name).collect()
+        outbox_events(&changed, 9, |_| true)
+            .iter()
+            .map(|e| e.name)
+            .collect()
     }
 
     #[test]
@@ -211,6 +232,7 @@ mod tests {
         let events = outbox_events(
             &Changed::of(vec![entry(3, Body::Text { text: "hi".into() })]),
             42,
+            |_| true,
         );
         let body: Value = serde_json::from_str(&events[0].body).unwrap();
         assert_eq!(body["event"], "message.created");
@@ -218,6 +240,21 @@ mod tests {
         assert_eq!(body["created_at_ms"], 42);
         assert_eq!(body["data"]["message"]["text"], "hi");
         assert_eq!(body["data"]["message"]["seq"], 3);
+    }
+
+    #[test]
+    fn only_the_events_wanted_are_made() {
+        let changed = Changed::of(vec![entry(1, Body::Text { text: "hi".into() })]);
+        let made = outbox_events(&changed, 1, |name| name == "message.created");
+        assert_eq!(
+            made.iter().map(|e| e.name).collect::<Vec<_>>(),
+            ["message.created"]
+        );
+        assert!(outbox_events(&changed, 1, |_| false).is_empty());
+        assert!(may_cause_events(&changed));
+        assert!(!may_cause_events(&Changed::of(vec![
+            Event::AgentsAvailable(false)
+        ])));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::store::{
     DeliveryOutcome, DeliveryRecord, DueDelivery, StoreResult, WebhookAttempt, WebhookEndpoint,
     WebhookStore,
 };
-use crate::webhooks::events::{outbox_events, subscribes};
+use crate::webhooks::events::{may_cause_events, outbox_events, subscribes};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
@@ -32,8 +32,7 @@ fn endpoint_from_row(row: &PgRow) -> StoreResult<WebhookEndpoint> {
 /// Writes the webhook events of `changed` to the outbox, inside the
 /// transaction of the change (see the SQLite twin).
 pub(super) async fn record_outbox(tx: &mut PgConnection, changed: &Changed) -> StoreResult<()> {
-    let events = outbox_events(changed, crate::clock::now_ms());
-    if events.is_empty() {
+    if !may_cause_events(changed) {
         return Ok(());
     }
     let endpoints: Vec<(String, String)> =
@@ -41,7 +40,8 @@ pub(super) async fn record_outbox(tx: &mut PgConnection, changed: &Changed) -> S
             .fetch_all(&mut *tx)
             .await
             .map_err(pg_error)?;
-    for event in events {
+    let wanted = |name: &str| endpoints.iter().any(|(_, events)| subscribes(events, name));
+    for event in outbox_events(changed, crate::clock::now_ms(), wanted) {
         let to: Vec<&String> = endpoints
             .iter()
             .filter(|(_, subscribed)| subscribes(subscribed, event.name))

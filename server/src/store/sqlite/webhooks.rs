@@ -7,7 +7,7 @@ use crate::store::{
     DeliveryOutcome, DeliveryRecord, DueDelivery, StoreResult, WebhookAttempt, WebhookEndpoint,
     WebhookStore,
 };
-use crate::webhooks::events::{outbox_events, subscribes};
+use crate::webhooks::events::{may_cause_events, outbox_events, subscribes};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -42,12 +42,12 @@ pub(super) async fn record_outbox(
     changed: &Changed,
     at_ms: i64,
 ) -> StoreResult<()> {
-    let events = outbox_events(changed, at_ms);
-    if events.is_empty() {
+    if !may_cause_events(changed) {
         return Ok(());
     }
     let endpoints: Vec<(String, String)> = sqlx::query_as(SUBSCRIBERS).fetch_all(&mut *tx).await?;
-    for event in events {
+    let wanted = |name: &str| endpoints.iter().any(|(_, events)| subscribes(events, name));
+    for event in outbox_events(changed, at_ms, wanted) {
         let to: Vec<&String> = endpoints
             .iter()
             .filter(|(_, subscribed)| subscribes(subscribed, event.name))
@@ -81,13 +81,10 @@ pub(super) fn record_outbox_on(
     changed: &[&Changed],
     at_ms: i64,
 ) -> rusqlite::Result<()> {
-    let events: Vec<_> = changed
-        .iter()
-        .flat_map(|changed| outbox_events(changed, at_ms))
-        .collect();
-    if events.is_empty() {
+    if !changed.iter().any(|changed| may_cause_events(changed)) {
         return Ok(());
     }
+    // One read per batch; with no endpoint no event is made at all.
     let endpoints: Vec<(String, String)> = conn
         .prepare_cached(SUBSCRIBERS)?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -95,6 +92,10 @@ pub(super) fn record_outbox_on(
     if endpoints.is_empty() {
         return Ok(());
     }
+    let wanted = |name: &str| endpoints.iter().any(|(_, events)| subscribes(events, name));
+    let events = changed
+        .iter()
+        .flat_map(|changed| outbox_events(changed, at_ms, wanted));
     for event in events {
         let to: Vec<&String> = endpoints
             .iter()
