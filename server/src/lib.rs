@@ -16,6 +16,7 @@ pub mod files;
 pub mod http;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod resources;
 pub mod routing;
 pub mod store;

@@ -110,9 +110,10 @@ fn read_password() -> anyhow::Result<String> {
     Ok(input.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Logs to stderr at `RUST_LOG` (default `info,sqlx=warn`). Whatever the level,
-/// the WebSocket library's trace output is dropped: it prints whole frames, and
-/// frames carry visitor tokens and everyone's messages.
+/// Logs to stderr at `RUST_LOG` (default `info,sqlx=warn`), as text, or as one
+/// JSON object per line with `CHAT_LOG_FORMAT=json` (for a log collector).
+/// Whatever the level, the WebSocket library's trace output is dropped: it
+/// prints whole frames, and frames carry visitor tokens and everyone's messages.
 fn init_logging() {
     use tracing_subscriber::prelude::*;
     let env = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -122,13 +123,30 @@ fn init_logging() {
             || meta.target().starts_with("tokio_tungstenite");
         !(websocket && *meta.level() == tracing::Level::TRACE)
     });
+    let json = match std::env::var("CHAT_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") | Err(_) => false,
+        Ok(other) => {
+            eprintln!("CHAT_LOG_FORMAT '{other}' is not 'json' or 'text'; logging as text");
+            false
+        }
+    };
+    let text_layer = (!json).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(no_frames.clone())
+    });
+    let json_layer = json.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(false)
+            .with_writer(std::io::stderr)
+            .with_filter(no_frames)
+    });
     tracing_subscriber::registry()
         .with(env)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_filter(no_frames),
-        )
+        .with(text_layer)
+        .with(json_layer)
         .init();
 }
 

@@ -4,6 +4,7 @@
 use super::events::{Changed, Event};
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
+use crate::metrics::{Metrics, METRICS};
 use crate::routing::{ConnId, Hole};
 use crate::store::{AgentRecord, Departure, NewMessage, NewOfflineMessage, Refusal, StoreError};
 use app::ids::{ConversationId, MessageId, Participant, VisitorId};
@@ -96,6 +97,7 @@ impl ChatService {
             }
             Err(err) => return Err(err.into()),
         };
+        Metrics::count(&METRICS.messages, 1);
         self.announce(appended.changed);
         self.visitor_in_chat(*visitor_id, true);
         drop(order);
@@ -165,12 +167,21 @@ impl ChatService {
             visibility,
             file: None,
         };
+        let started = std::time::Instant::now();
         let appended = self
             .store
             .append(conversation_id, session.participant(), message)
             .await?;
+        METRICS.store_latency.observe(started.elapsed());
         let seq = appended.seq;
+        let stored = !appended.changed.is_empty();
+        if stored {
+            Metrics::count(&METRICS.messages, 1);
+        }
         self.announce(appended.changed);
+        if stored {
+            METRICS.delivery_latency.observe(started.elapsed());
+        }
         Ok(vec![ServerMsg::Ack {
             client_msg_id,
             conversation_id,

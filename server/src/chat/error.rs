@@ -95,6 +95,9 @@ impl ChatError {
         client_msg_id: Option<MessageId>,
         conversation_id: Option<ConversationId>,
     ) -> ServerMsg {
+        if matches!(self, ChatError::Store(_)) {
+            crate::metrics::Metrics::count(&crate::metrics::METRICS.store_errors, 1);
+        }
         match &self {
             ChatError::Store(StoreError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "storage unavailable; the client will retry")

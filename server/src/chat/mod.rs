@@ -210,6 +210,11 @@ impl ChatService {
         self.committed.clone()
     }
 
+    /// Connections open on this node, of visitors and of agents.
+    pub fn connections_by_kind(&self) -> (usize, usize) {
+        self.router.connections_by_kind()
+    }
+
     /// Connections open on this node.
     pub fn open_connections(&self) -> usize {
         self.router.open_connections()

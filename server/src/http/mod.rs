@@ -7,6 +7,7 @@ mod assets;
 mod backend;
 mod files;
 mod guard;
+mod metrics;
 pub mod static_files;
 mod transcript;
 pub mod ws;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         // balancer's health check): not draining, and the store answers.
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/", get(assets::index))
         .merge(api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {

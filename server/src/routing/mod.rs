@@ -309,6 +309,17 @@ impl Router {
         self.lock().conns.len()
     }
 
+    /// Open connections of visitors and of agents.
+    pub fn connections_by_kind(&self) -> (usize, usize) {
+        let registry = self.lock();
+        let agents = registry
+            .conns
+            .values()
+            .filter(|c| c.participant.is_agent())
+            .count();
+        (registry.conns.len() - agents, agents)
+    }
+
     pub fn connection_count(&self, participant: Participant) -> usize {
         self.lock()
             .by_participant
@@ -493,6 +504,7 @@ impl Router {
         let mut slow = Vec::new();
         let mut gap = false;
         let to_one = matches!(envelope.audience, Audience::Connection(_));
+        let mut delivered = 0u64;
         let mut push = |id: ConnId, conn: &mut Conn| {
             if envelope.control == Some(Control::Cut) {
                 slow.push(id);
@@ -510,6 +522,8 @@ impl Router {
                     _ => {
                         if conn.tx.try_send(envelope.payload.clone()).is_err() {
                             slow.push(id);
+                        } else {
+                            delivered += 1;
                         }
                     }
                 }
@@ -526,6 +540,7 @@ impl Router {
                 slow.push(id);
                 return;
             }
+            delivered += u64::from(visible);
             stream
                 .held
                 .insert(entry.seq, visible.then(|| envelope.payload.clone()));
@@ -563,6 +578,7 @@ impl Router {
                 }
             }
         }
+        crate::metrics::Metrics::count(&crate::metrics::METRICS.deliveries, delivered);
         for id in slow {
             if envelope.control.is_none() {
                 tracing::info!(conn = id.0, "outbox full; cutting the slow connection");

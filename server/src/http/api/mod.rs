@@ -206,6 +206,9 @@ impl From<ChatError> for Failure {
 /// Storage failures are logged here; the caller learns only whether to retry.
 impl From<StoreError> for Failure {
     fn from(err: StoreError) -> Failure {
+        if !matches!(err, StoreError::Refused(_)) {
+            crate::metrics::Metrics::count(&crate::metrics::METRICS.store_errors, 1);
+        }
         match err {
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable for an API request");
