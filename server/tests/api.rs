@@ -561,6 +561,11 @@ async fn the_openapi_document_is_valid_and_names_every_route_and_the_reference_s
             "GET /api/v1/visitors",
             "GET /api/v1/agents",
             "GET /api/v1/offline_messages",
+            "POST /api/v1/webhooks",
+            "GET /api/v1/webhooks",
+            "DELETE /api/v1/webhooks/{id}",
+            "GET /api/v1/webhooks/{id}/deliveries",
+            "POST /api/v1/webhooks/{id}/deliveries/{event_id}/redeliver",
         ]
         .map(String::from),
     );
@@ -570,9 +575,11 @@ async fn the_openapi_document_is_valid_and_names_every_route_and_the_reference_s
     let http = reqwest::Client::new();
     for route in &documented {
         let (method, path) = route.split_once(' ').unwrap();
-        let url = ts.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
+        let id = uuid::Uuid::new_v4().to_string();
+        let url = ts.url(&path.replace("{id}", &id).replace("{event_id}", &id));
         let response = match method {
             "GET" => http.get(url),
+            "DELETE" => http.delete(url),
             _ => http.post(url).json(&json!({})),
         }
         .send()
