@@ -60,6 +60,10 @@ pub struct Config {
     /// `CHAT_WEBHOOK_LEASE_MS` (default 30000: how long a node holds a
     /// delivery it is sending before another may take it).
     pub webhook_timing: crate::webhooks::delivery::Timing,
+    /// `CHAT_IDENTITY_SECRET` (none by default: nobody is verified): the secret
+    /// the site's `user_hash` is made with; `CHAT_IDENTITY_REQUIRED` (`false`):
+    /// `true` ignores identities without a valid hash.
+    pub identity: crate::chat::identity::IdentityPolicy,
     /// `CHAT_MAIL_LANG` (`en` by default, `zh-Hans`, `zh-Hant`): the language of
     /// mails to agents.
     pub mail_lang: app::i18n::Lang,
@@ -194,7 +198,25 @@ impl Config {
             })?,
             Err(_) => crate::store::postgres::DEFAULT_POOL_SIZE,
         };
+        let identity = crate::chat::identity::IdentityPolicy {
+            secret: std::env::var("CHAT_IDENTITY_SECRET")
+                .ok()
+                .filter(|secret| !secret.is_empty()),
+            required: match std::env::var("CHAT_IDENTITY_REQUIRED").as_deref() {
+                Ok("true") | Ok("1") => true,
+                Ok("false") | Ok("0") | Err(_) => false,
+                Ok(other) => {
+                    return Err(format!(
+                        "CHAT_IDENTITY_REQUIRED '{other}' is not true or false"
+                    ))
+                }
+            },
+        };
+        if identity.required && identity.secret.is_none() {
+            return Err("CHAT_IDENTITY_REQUIRED needs CHAT_IDENTITY_SECRET".into());
+        }
         Ok(Config {
+            identity,
             pg_pool_size,
             nats_url,
             nats_prefix,

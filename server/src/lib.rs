@@ -85,6 +85,7 @@ impl Server {
                 mail_lang: config.mail_lang,
                 head_check: config.head_check,
                 visitor_lists_every: config.visitor_lists_every,
+                identity: config.identity.clone(),
                 link_key: Some(link_key),
                 cluster,
                 ..ChatConfig::default()

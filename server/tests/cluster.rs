@@ -372,6 +372,7 @@ async fn a_killed_nodes_visitors_leave_the_other_nodes() {
         .send(&ClientMsg::Hello {
             token: Some(token(1)),
             page: Some(support::page("/pricing")),
+            identity: None,
         })
         .await;
     let id = visitor_id(

@@ -54,6 +54,7 @@ async fn connect(addr: std::net::SocketAddr, who: &Who) -> Option<Client> {
             let hello = ClientMsg::Hello {
                 token: Some(token.clone()),
                 page: Some(support::page("/demo")),
+                identity: None,
             };
             client
                 .ws
@@ -403,6 +404,7 @@ async fn sigterm_closes_connections_for_a_restart_and_exits() {
         .send(&ClientMsg::Hello {
             token: Some(token(1)),
             page: Some(support::page("/demo")),
+            identity: None,
         })
         .await;
     visitor

@@ -282,6 +282,7 @@ async fn ten_thousand_joins_and_leaves_leave_no_trace_and_harm_nobody() {
                         .send(&ClientMsg::Hello {
                             token: Some(token(n)),
                             page: Some(support::page(&format!("/demo/{i}"))),
+                            identity: None,
                         })
                         .await;
                     visitor

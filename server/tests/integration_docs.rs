@@ -9,7 +9,10 @@ const DOC: &str = include_str!("../../docs/integrations.md");
 /// The first code block of `language` in the document.
 fn recipe(language: &str) -> &'static str {
     let fence = format!("```{language}\n");
-    let start = DOC.find(&fence).unwrap_or_else(|| panic!("a {language} block")) + fence.len();
+    let start = DOC
+        .find(&fence)
+        .unwrap_or_else(|| panic!("a {language} block"))
+        + fence.len();
     let end = DOC[start..].find("```").unwrap() + start;
     &DOC[start..end]
 }
@@ -40,9 +43,21 @@ fn cases() -> (Vec<Case>, &'static str) {
     let body = r#"{"id":"e1","event":"message.created","data":{"text":"héllo \"you\""}}"#;
     let good = signature("whsec_0123456789abcdef", now, body);
     let cases = vec![
-        Case { secret: "whsec_0123456789abcdef", header: good.clone(), body },
-        Case { secret: "whsec_0123456789abcdef", header: good.clone(), body: r#"{"id":"e1"}"# },
-        Case { secret: "another secret", header: good, body },
+        Case {
+            secret: "whsec_0123456789abcdef",
+            header: good.clone(),
+            body,
+        },
+        Case {
+            secret: "whsec_0123456789abcdef",
+            header: good.clone(),
+            body: r#"{"id":"e1"}"#,
+        },
+        Case {
+            secret: "another secret",
+            header: good,
+            body,
+        },
         Case {
             secret: "whsec_0123456789abcdef",
             header: signature("whsec_0123456789abcdef", now - 3600, body),
@@ -84,9 +99,7 @@ fn the_node_recipe_verifies_real_signatures_only() {
             serde_json::to_string(case.body).unwrap()
         ));
     }
-    script.push_str(
-        "console.log(results.map((r) => (r ? 'True' : 'False')).join(' '));\n",
-    );
+    script.push_str("console.log(results.map((r) => (r ? 'True' : 'False')).join(' '));\n");
     let Some(out) = run("node", &["-"], &script) else {
         eprintln!("notice: no node; skipping the Node.js recipe");
         return;

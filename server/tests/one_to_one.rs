@@ -424,6 +424,7 @@ async fn logins_are_checked_and_agent_sockets_need_a_session() {
         .send(&ClientMsg::Hello {
             token: Some("short".into()),
             page: Some(support::page("/")),
+            identity: None,
         })
         .await;
     let err = client.next().await;

@@ -122,6 +122,7 @@ async fn reconnect(ts: &TestServer, who: &Who) -> Client {
                 .send(&ClientMsg::Hello {
                     token: Some(token(*n)),
                     page: Some(support::page("/demo")),
+                    identity: None,
                 })
                 .await;
             client

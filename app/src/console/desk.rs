@@ -209,6 +209,7 @@ impl Desk {
             || ClientMsg::Hello {
                 token: None,
                 page: None,
+                identity: None,
             },
             move |msg, applied| self.on_server_msg(msg, applied),
             move |up| self.connected.set(up),

@@ -437,6 +437,8 @@ mod tests {
             pages_viewed: 2,
             visit_started_ms: 1,
             in_chat: true,
+            verified: true,
+            email: "ann@shop.example".into(),
         }
     }
 

@@ -322,6 +322,21 @@ pub struct SeenBy {
     pub seq: u64,
 }
 
+/// Who the embedding site says a visitor is: its own user id, with
+/// `user_hash`, the hex HMAC-SHA256 of `user_id` under the site's identity
+/// secret, which only the site's server can make. A verified visitor keeps one
+/// identity on every device (docs/integrations.md, "Verified visitors").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub user_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub user_hash: String,
+}
+
 /// A visitor on the site now, as agents see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorInfo {
@@ -335,6 +350,12 @@ pub struct VisitorInfo {
     /// Unix time in milliseconds when this visit began.
     pub visit_started_ms: i64,
     pub in_chat: bool,
+    /// The embedding site vouched for who this is (a valid `user_hash`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
+    /// The address the site gave (`LiveChat.identify`); verified or not as above.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
 }
 
 /// How a visit began: its first page, and the page that linked to it.
@@ -414,6 +435,9 @@ pub enum ClientMsg {
         token: Option<String>,
         #[serde(default)]
         page: Option<PageView>,
+        /// Who the embedding site says the visitor is (`LiveChat.identify`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<Identity>,
     },
     /// The visitor moved to another page without reconnecting.
     PageView {

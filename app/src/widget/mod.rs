@@ -379,6 +379,7 @@ impl WidgetState {
             move || ClientMsg::Hello {
                 token: Some(token.clone()),
                 page: Some(page.get_untracked()),
+                identity: None,
             },
             move |msg, applied| self.on_server_msg(msg, applied),
             move |up| connected.set(up),

@@ -1,6 +1,7 @@
 //! Connections opening and closing, page views, and what presence changes announce.
 
 use super::events::{Changed, Event};
+use super::identity::Vouched;
 use super::{AgentProfile, ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::routing::{ConnId, Outbox};
@@ -53,6 +54,7 @@ impl ChatService {
         self: &Arc<Self>,
         session: Session,
         page: Option<PageView>,
+        vouched: Vouched,
     ) -> Result<(Connection, Outbox), ChatError> {
         let page = match &session {
             Session::Visitor { .. } => {
@@ -69,7 +71,7 @@ impl ChatService {
         // What others hear of the arrival goes out whatever happens next: if the
         // welcome fails, dropping the connection announces the departure in turn.
         let mut news = Vec::new();
-        let greeted = self.greet(&conn, page, &mut news).await;
+        let greeted = self.greet(&conn, page, &vouched, &mut news).await;
         self.router.welcomed(conn.id);
         self.announce(Changed::of(news));
         greeted?;
@@ -82,6 +84,7 @@ impl ChatService {
         &self,
         conn: &Connection,
         page: Option<PageView>,
+        vouched: &Vouched,
         news: &mut Vec<Event>,
     ) -> Result<(), ChatError> {
         let conversations = self
@@ -91,13 +94,17 @@ impl ChatService {
         match &conn.session {
             Session::Visitor { id, name } => {
                 let page = page.expect("visitors have a page");
-                self.presence().visitor_connected(
-                    *id,
-                    name,
-                    page,
-                    !conversations.is_empty(),
-                    now_ms(),
-                );
+                {
+                    let mut presence = self.presence();
+                    presence.visitor_connected(
+                        *id,
+                        name,
+                        page,
+                        !conversations.is_empty(),
+                        now_ms(),
+                    );
+                    presence.visitor_identified(*id, vouched.verified, &vouched.email);
+                }
                 self.visitor_lists.mark_stale();
                 conn.reply(&ServerMsg::Welcome {
                     me: Me::Visitor {

@@ -19,6 +19,7 @@ mod error;
 pub mod events;
 mod files;
 mod history;
+pub mod identity;
 mod integrations;
 mod invitations;
 mod mail;
@@ -80,6 +81,8 @@ pub struct ChatConfig {
     /// How long changes to presence gather before consoles' visitor lists are
     /// worked out again (`chat::visitor_lists`).
     pub visitor_lists_every: Duration,
+    /// How the embedding site's identities are checked (`chat::identity`).
+    pub identity: identity::IdentityPolicy,
 }
 
 /// How long changes to presence gather before the visitor lists are refreshed.
@@ -103,6 +106,7 @@ impl Default for ChatConfig {
             link_key: None,
             cluster: None,
             visitor_lists_every: DEFAULT_VISITOR_LISTS_EVERY,
+            identity: identity::IdentityPolicy::default(),
         }
     }
 }

@@ -165,7 +165,11 @@ impl World {
     async fn connect(&mut self, who: usize) {
         let session = self.people[who].clone();
         let page = session.visitor_id().map(|_| page());
-        let (link, outbox) = self.chat.open(session, page).await.unwrap();
+        let (link, outbox) = self
+            .chat
+            .open(session, page, Default::default())
+            .await
+            .unwrap();
         self.conns.push(Conn {
             link,
             outbox,

@@ -24,6 +24,9 @@ struct Visitor {
     pages_viewed: u32,
     visit_started_ms: i64,
     in_chat: bool,
+    /// What the embedding site said of this visitor (`LiveChat.identify`).
+    verified: bool,
+    email: String,
 }
 
 impl Visitor {
@@ -36,6 +39,8 @@ impl Visitor {
             pages_viewed: self.pages_viewed,
             visit_started_ms: self.visit_started_ms,
             in_chat: self.in_chat,
+            verified: self.verified,
+            email: self.email.clone(),
         }
     }
 
@@ -137,11 +142,27 @@ impl Presence {
             pages_viewed: 0,
             visit_started_ms: now_ms,
             in_chat,
+            verified: false,
+            email: String::new(),
         });
         visitor.epoch = epoch;
         visitor.in_chat = in_chat;
         visitor.view(page);
         visitor.info(id)
+    }
+
+    /// What the embedding site says of a visitor here: verified or not, and an
+    /// address. Returns whether that changed what agents see.
+    pub fn visitor_identified(&mut self, id: VisitorId, verified: bool, email: &str) -> bool {
+        let Some(visitor) = self.visitors.get_mut(&id) else {
+            return false;
+        };
+        if visitor.verified == verified && visitor.email == email {
+            return false;
+        }
+        visitor.verified = verified;
+        visitor.email = email.to_owned();
+        true
     }
 
     /// The visitor moved to another page on an open connection. Returns whether

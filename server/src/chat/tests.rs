@@ -48,7 +48,7 @@ impl Fixture {
             .await
             .unwrap();
         self.chat
-            .open(super::Session::Agent(record), None)
+            .open(super::Session::Agent(record), None, Default::default())
             .await
             .unwrap()
     }
@@ -64,7 +64,10 @@ impl Fixture {
             load_id: MessageId(Uuid::new_v4()),
             ..Default::default()
         };
-        self.chat.open(session, Some(page)).await.unwrap()
+        self.chat
+            .open(session, Some(page), Default::default())
+            .await
+            .unwrap()
     }
 }
 

@@ -6,6 +6,7 @@
 //! agents are known from their session cookie before the upgrade.
 
 use super::guard::Origins;
+use crate::chat::identity::Vouched;
 use crate::chat::{ChatService, Connection, Session};
 use crate::limits::{Bucket, ConnectionSlot, SocketLimits};
 use app::api::ClientAddr;
@@ -59,11 +60,12 @@ pub async fn visitor_socket(
     limits(ws).on_upgrade(move |socket| async move {
         // Boxed, as every step that is large and brief: what an idle connection
         // keeps is only the state of the loop that waits for its next frame.
-        let Some((socket, session, page)) = Box::pin(visitor_hello(socket, &state.chat)).await
+        let Some((socket, session, page, vouched)) =
+            Box::pin(visitor_hello(socket, &state.chat)).await
         else {
             return;
         };
-        serve(socket, state, ip, session, Some(page)).await;
+        serve(socket, state, ip, session, Some(page), vouched).await;
         drop(slot);
     })
 }
@@ -90,7 +92,15 @@ pub async fn agent_socket(
         }
     };
     limits(ws).on_upgrade(move |socket| async move {
-        serve(socket, state, ip, Session::Agent(agent), None).await;
+        serve(
+            socket,
+            state,
+            ip,
+            Session::Agent(agent),
+            None,
+            Vouched::default(),
+        )
+        .await;
         drop(slot);
     })
 }
@@ -176,7 +186,7 @@ fn tidy_page(page: PageView) -> PageView {
 async fn visitor_hello(
     mut socket: WebSocket,
     chat: &Arc<ChatService>,
-) -> Option<(WebSocket, Session, PageView)> {
+) -> Option<(WebSocket, Session, PageView, Vouched)> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let text = match first {
         Ok(Some(Ok(Message::Text(text)))) => text,
@@ -186,18 +196,19 @@ async fn visitor_hello(
         }
         _ => return None,
     };
-    let (token, page) = match serde_json::from_str::<ClientMsg>(&text) {
+    let (token, page, identity) = match serde_json::from_str::<ClientMsg>(&text) {
         Ok(ClientMsg::Hello {
             token: Some(token),
             page: Some(page),
-        }) => (token, page),
+            identity,
+        }) => (token, page, identity),
         _ => {
             let _ = socket.send(error_frame(ErrorCode::Unauthenticated)).await;
             return None;
         }
     };
-    match chat.visitor_session(&token).await {
-        Ok(session) => Some((socket, session, tidy_page(page))),
+    match chat.visitor_hello(&token, identity).await {
+        Ok((session, vouched)) => Some((socket, session, tidy_page(page), vouched)),
         Err(err) => {
             let _ = socket.send(error_frame(err.code())).await;
             None
@@ -218,10 +229,11 @@ async fn serve(
     ip: IpAddr,
     session: Session,
     page: Option<PageView>,
+    vouched: Vouched,
 ) {
     let SocketState { chat, limits, .. } = state;
     let (mut sink, mut stream) = socket.split();
-    let (mut conn, outbox) = match Box::pin(chat.open(session, page)).await {
+    let (mut conn, outbox) = match Box::pin(chat.open(session, page, vouched)).await {
         Ok(opened) => opened,
         Err(err) => {
             let msg = err.into_server_msg(None, None);

@@ -53,6 +53,7 @@ macro_rules! store_conformance {
             random_appends_across_conversations_stay_gapless_and_truthful,
             api_tokens_are_found_by_hash_named_once_and_revoked_for_good,
             a_change_writes_its_webhook_events_in_its_transaction_and_deliveries_follow,
+            a_verified_user_is_one_visitor_apart_from_every_token,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -1569,4 +1570,27 @@ pub async fn a_change_writes_its_webhook_events_in_its_transaction_and_deliverie
     assert!(!store.remove_webhook(messages.id).await.unwrap());
     assert!(store.deliveries(messages.id, 10).await.unwrap().is_empty());
     assert_eq!(store.webhook_backlog().await.unwrap(), (0, 0));
+}
+
+pub async fn a_verified_user_is_one_visitor_apart_from_every_token(store: Arc<dyn Store>) {
+    let device = store
+        .visitor_for_token(&[7; 32], "Visitor 7")
+        .await
+        .unwrap();
+    let alice = store.visitor_for_user("user-42", "Alice").await.unwrap();
+    assert_eq!(alice.name, "Alice");
+    assert_ne!(alice.id, device.id);
+    let again = store
+        .visitor_for_user("user-42", "Someone else")
+        .await
+        .unwrap();
+    assert_eq!(again, alice, "found again, name kept");
+    let bob = store.visitor_for_user("user-43", "Bob").await.unwrap();
+    assert_ne!(bob.id, alice.id);
+    assert_eq!(store.visitor(alice.id).await.unwrap(), Some(alice));
+    // The token still names the device's own visitor.
+    assert_eq!(
+        store.visitor_for_token(&[7; 32], "x").await.unwrap(),
+        device
+    );
 }

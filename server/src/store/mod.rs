@@ -335,6 +335,12 @@ pub trait VisitorStore: Send + Sync + 'static {
     async fn visitor_for_token(&self, token_hash: &[u8], name: &str) -> StoreResult<VisitorRecord>;
     async fn set_visitor_name(&self, id: VisitorId, name: &str) -> StoreResult<()>;
     async fn visitor(&self, id: VisitorId) -> StoreResult<Option<VisitorRecord>>;
+    /// The visitor the embedding site knows as `user_id` (verified), on every
+    /// device; made, named `name`, the first time. It is never a device's
+    /// token visitor: whoever uses the device after the user logged out of
+    /// the site is that device's anonymous visitor again, and sees nothing of
+    /// the user's.
+    async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord>;
 }
 
 /// Conversations, their participants and their ordered entries. Every mutation is

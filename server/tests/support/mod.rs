@@ -115,6 +115,7 @@ impl TestServer {
             // Consoles' visitor lists catch up at once (250 ms in production).
             visitor_lists_every: Duration::from_millis(5),
             webhook_timing: Default::default(),
+            identity: Default::default(),
         };
         configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");
@@ -213,6 +214,7 @@ impl TestServer {
             .send(&ClientMsg::Hello {
                 token: Some(token.to_owned()),
                 page: Some(page(url)),
+                identity: None,
             })
             .await;
         let welcome = client
@@ -231,6 +233,7 @@ impl TestServer {
             .send(&ClientMsg::Hello {
                 token: Some(token.to_owned()),
                 page: Some(page(url)),
+                identity: None,
             })
             .await;
         client
@@ -459,6 +462,7 @@ impl Remote {
             .send(&ClientMsg::Hello {
                 token: Some(token.to_owned()),
                 page: Some(page("/demo")),
+                identity: None,
             })
             .await;
         client

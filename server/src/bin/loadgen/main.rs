@@ -338,6 +338,7 @@ async fn visitor(addr: SocketAddr, url: String) -> anyhow::Result<(conn::Socket,
     let hello = ClientMsg::Hello {
         token: Some(server::chat::new_token()),
         page: Some(page(url)),
+        identity: None,
     };
     conn::send(&mut socket, &hello).await?;
     loop {

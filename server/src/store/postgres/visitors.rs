@@ -92,4 +92,34 @@ impl VisitorStore for PgStore {
             .map(visitor_from_row)
             .transpose()
     }
+
+    async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord> {
+        let mut tx = self.begin().await?;
+        let known = sqlx::query("SELECT id, display_name FROM visitors WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        if let Some(row) = known {
+            return visitor_from_row(&row);
+        }
+        // Reached only through the user id: its token hash matches no token.
+        let mut unusable = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut unusable);
+        let row = sqlx::query(
+            "INSERT INTO visitors (id, token_hash, display_name, created_at, user_id)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, display_name",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(&unusable[..])
+        .bind(name)
+        .bind(crate::clock::now_ms())
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        let made = visitor_from_row(&row)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(made)
+    }
 }

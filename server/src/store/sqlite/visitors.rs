@@ -75,4 +75,38 @@ impl VisitorStore for SqliteStore {
             })
             .transpose()
     }
+
+    async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord> {
+        let mut tx = WriteTx::begin(self).await?;
+        let record = |row: &sqlx::sqlite::SqliteRow| -> StoreResult<VisitorRecord> {
+            Ok(VisitorRecord {
+                id: VisitorId(uuid_col(row, "id")?),
+                name: row.try_get("display_name")?,
+            })
+        };
+        let known = sqlx::query("SELECT id, display_name FROM visitors WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = known {
+            return record(&row);
+        }
+        // Reached only through the user id: its token hash matches no token.
+        let mut unusable = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut unusable);
+        let row = sqlx::query(
+            "INSERT INTO visitors (id, token_hash, display_name, created_at, user_id)
+             VALUES (?, ?, ?, ?, ?) RETURNING id, display_name",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(&unusable[..])
+        .bind(name)
+        .bind(crate::clock::now_ms())
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let made = record(&row)?;
+        tx.commit().await?;
+        Ok(made)
+    }
 }
