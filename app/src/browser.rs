@@ -75,29 +75,100 @@ pub fn document_lang() -> Option<String> {
     None
 }
 
+/// Posts `message` to the host page (the widget loader), and only to it: the
+/// origin the loader said it is on (the loader, for its part, checks that
+/// messages come from this frame).
+#[cfg(feature = "hydrate")]
+fn post_to_host(message: &js_sys::Object) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    let host = query_param("page_url")
+        .and_then(|url| web_sys::Url::new(&url).ok())
+        .map(|url| url.origin())
+        .filter(|origin| origin.starts_with("http"));
+    if let Some(host) = host {
+        let _ = parent.post_message(message, &host);
+    }
+}
+
+/// A message for the host: its `type` and fields.
+#[cfg(feature = "hydrate")]
+fn host_message(kind: &str, fields: &[(&str, wasm_bindgen::JsValue)]) -> js_sys::Object {
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
+    for (name, value) in fields {
+        let _ = js_sys::Reflect::set(&message, &(*name).into(), value);
+    }
+    message
+}
+
 /// Tells the host page (the widget loader) whether the chat is open, so that it
-/// sizes the frame.
+/// sizes the frame (and tells the page's own code).
 pub fn tell_host_open(open: bool) {
     #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        if let Ok(Some(parent)) = window.parent() {
-            use wasm_bindgen::JsValue;
-            let message = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&message, &"type".into(), &"livechat:resize".into());
-            let _ = js_sys::Reflect::set(&message, &"open".into(), &JsValue::from_bool(open));
-            // Only the host page the loader said we are on may hear it (the
-            // loader, for its part, checks that messages come from this frame).
-            let host = query_param("page_url")
-                .and_then(|url| web_sys::Url::new(&url).ok())
-                .map(|url| url.origin())
-                .filter(|origin| origin.starts_with("http"));
-            if let Some(host) = host {
-                let _ = parent.post_message(&message, &host);
-            }
-        }
-    }
+    post_to_host(&host_message(
+        "livechat:resize",
+        &[("open", wasm_bindgen::JsValue::from_bool(open))],
+    ));
     #[cfg(not(feature = "hydrate"))]
     let _ = open;
+}
+
+/// Tells the host page of a message someone else wrote to the visitor, for
+/// the page's own code (`LiveChat.on("message", ...)`).
+pub fn tell_host_message(conversation_id: &str, author: &str, text: &str, at_ms: i64) {
+    #[cfg(feature = "hydrate")]
+    {
+        let message = host_message(
+            "",
+            &[
+                ("conversation_id", conversation_id.into()),
+                ("author", author.into()),
+                ("text", text.into()),
+                ("at_ms", (at_ms as f64).into()),
+            ],
+        );
+        post_to_host(&host_message("livechat:message", &[("message", message.into())]));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (conversation_id, author, text, at_ms);
+}
+
+/// The identity the loader passed in this frame's address (`#identity=`).
+pub fn identity_in_address() -> Option<crate::protocol::Identity> {
+    #[cfg(feature = "hydrate")]
+    {
+        let hash = web_sys::window()?.location().hash().ok()?;
+        let encoded = hash.strip_prefix("#identity=")?;
+        let json = js_sys::decode_uri_component(encoded).ok()?.as_string()?;
+        serde_json::from_str(&json).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// Loads this frame again with `identity` in its address: the next `hello`
+/// says who the visitor is.
+pub fn reload_with_identity(identity: &crate::protocol::Identity) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Ok(json) = serde_json::to_string(identity) else {
+            return;
+        };
+        let encoded: String = js_sys::encode_uri_component(&json).into();
+        let location = window.location();
+        let _ = location.set_hash(&format!("identity={encoded}"));
+        let _ = location.reload();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = identity;
 }
 
 /// What the host page (the widget loader) tells the widget frame.
@@ -112,6 +183,10 @@ pub enum HostMessage {
     },
     /// The frame fills the host's screen (a phone), or floats in its corner.
     Layout { full_screen: bool },
+    /// `LiveChat.open()` / `LiveChat.close()`.
+    Open(bool),
+    /// `LiveChat.identify(...)`.
+    Identify(crate::protocol::Identity),
 }
 
 /// Calls `on_message` with every message from the page this frame is embedded in
@@ -147,6 +222,25 @@ pub fn on_host_message(on_message: impl Fn(HostMessage) + 'static) {
                     Some("livechat:layout") => HostMessage::Layout {
                         full_screen: get("full").and_then(|v| v.as_bool()) == Some(true),
                     },
+                    Some("livechat:open") => HostMessage::Open(true),
+                    Some("livechat:close") => HostMessage::Open(false),
+                    Some("livechat:identify") => {
+                        let Some(identity) = get("identity").filter(|v| v.is_object()) else {
+                            return;
+                        };
+                        let field = |name: &str| {
+                            js_sys::Reflect::get(&identity, &wasm_bindgen::JsValue::from_str(name))
+                                .ok()
+                                .and_then(|v| v.as_string())
+                                .unwrap_or_default()
+                        };
+                        HostMessage::Identify(crate::protocol::Identity {
+                            user_id: field("user_id"),
+                            name: field("name"),
+                            email: field("email"),
+                            user_hash: field("user_hash"),
+                        })
+                    }
                     _ => return,
                 };
                 on_message(message);
@@ -156,6 +250,8 @@ pub fn on_host_message(on_message: impl Fn(HostMessage) + 'static) {
             window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
         // The widget lives as long as its page.
         listener.forget();
+        // What the page's code asked before now was kept by the loader until this.
+        post_to_host(&host_message("livechat:listening", &[]));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = on_message;

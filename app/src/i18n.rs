@@ -155,6 +155,10 @@ table! {
     QueueEmpty => "Nobody is waiting.", "没有等待的访客。", "沒有等待的訪客。";
     Accept => "Accept", "接受", "接受";
     InChat => "in a chat", "聊天中", "聊天中";
+    Verified => "verified", "已验证", "已驗證";
+    VerifiedHint => "The website vouched for who this visitor is.", "网站已确认该访客的身份。", "網站已確認該訪客的身分。";
+    VisitorEmail => "E-mail", "电子邮箱", "電子郵件";
+    Unverified => "(not verified)", "（未验证）", "（未驗證）";
     PagesViewed => "pages viewed: {}", "浏览页面：{}", "瀏覽頁面：{}";
     OnSiteFor => "on site {}", "已停留 {}", "已停留 {}";
     CameFrom => "from {}", "来自 {}", "來自 {}";

@@ -13,7 +13,18 @@
  * when the chat opens or closes (on screens narrower than 480 px the open chat
  * fills the screen). The frame stays invisible until the chat server says it may
  * be shown here, so a site that is not allowed to embed the widget shows nothing.
- * Single-page apps call window.LiveChat.pageView() after changing the URL.
+ *
+ * The page's own code talks to the chat through window.LiveChat (see
+ * docs/integrations.md, "The loader's JavaScript API"):
+ *   LiveChat.open(), LiveChat.close()        open or close the chat window
+ *   LiveChat.identify({ user_id, name, email, user_hash })
+ *                                             who the visitor is (user_hash: the
+ *                                             HMAC your server made; see the docs)
+ *   LiveChat.pageView()                       single-page apps, after changing the URL
+ *   LiveChat.setLanguage("zh-Hans")           en, zh-Hans or zh-Hant
+ *   LiveChat.on("message" | "open" | "close", handler), LiveChat.off(...)
+ * The same identity may be given on the tag instead, as the page is made:
+ * data-user-id, data-user-name, data-user-email, data-user-hash.
  */
 (function () {
   "use strict";
@@ -38,15 +49,38 @@
   }
   var theme = siteTheme();
 
-  var frame = document.createElement("iframe");
-  var query = new URLSearchParams({
-    page_url: location.href,
-    page_title: document.title,
-    page_ref: document.referrer
+  // Who the visitor is, as the site says: from the tag, or LiveChat.identify().
+  function identityOf(data) {
+    if (!data || data.user_id === undefined || data.user_id === null || data.user_id === "") return null;
+    return {
+      user_id: String(data.user_id),
+      name: data.name ? String(data.name) : "",
+      email: data.email ? String(data.email) : "",
+      user_hash: data.user_hash ? String(data.user_hash) : ""
+    };
+  }
+  var identity = identityOf({
+    user_id: script.getAttribute("data-user-id"),
+    name: script.getAttribute("data-user-name"),
+    email: script.getAttribute("data-user-email"),
+    user_hash: script.getAttribute("data-user-hash")
   });
-  if (lang) query.set("lang", lang);
-  query.set("theme", theme);
-  frame.src = origin + "/widget?" + query.toString();
+
+  var frame = document.createElement("iframe");
+  function frameSrc() {
+    var query = new URLSearchParams({
+      page_url: location.href,
+      page_title: document.title,
+      page_ref: document.referrer
+    });
+    if (lang) query.set("lang", lang);
+    query.set("theme", theme);
+    // The identity goes in the fragment: the frame's script reads it, the
+    // server's logs never see it.
+    var hash = identity ? "#identity=" + encodeURIComponent(JSON.stringify(identity)) : "";
+    return origin + "/widget?" + query.toString() + hash;
+  }
+  frame.src = frameSrc();
   frame.id = "livechat-frame";
   frame.title = "Chat";
   frame.setAttribute("data-testid", "chat-frame");
@@ -60,6 +94,22 @@
     "width:96px", "height:96px", "max-width:calc(100vw - 24px)", "max-height:calc(100vh - 24px)",
     "visibility:hidden"
   ].join(";");
+
+  // Messages for the frame wait until its code listens.
+  var listening = false;
+  var waiting = [];
+  function tell(message) {
+    if (listening && frame.contentWindow) frame.contentWindow.postMessage(message, origin);
+    else waiting.push(message);
+  }
+
+  // The page's handlers of the chat's events.
+  var handlers = { message: [], open: [], close: [] };
+  function emit(name, detail) {
+    (handlers[name] || []).slice().forEach(function (handler) {
+      try { handler(detail); } catch (e) { setTimeout(function () { throw e; }); }
+    });
+  }
 
   var isOpen = false;
   var phone = window.matchMedia("(max-width: 479px)");
@@ -99,23 +149,68 @@
     if (data.type === "livechat:ready" || data.type === "livechat:resize") {
       frame.style.visibility = "visible";
     }
+    if (data.type === "livechat:listening") {
+      listening = true;
+      var queued = waiting;
+      waiting = [];
+      queued.forEach(tell);
+    }
     if (data.type === "livechat:resize") {
+      var wasOpen = isOpen;
       isOpen = data.open === true;
       resize();
+      if (isOpen !== wasOpen) emit(isOpen ? "open" : "close");
+    }
+    if (data.type === "livechat:message" && data.message) {
+      var m = data.message;
+      emit("message", {
+        conversation_id: String(m.conversation_id || ""),
+        author: String(m.author || ""),
+        text: String(m.text || ""),
+        at_ms: Number(m.at_ms) || 0
+      });
     }
   });
 
   function pageView() {
-    if (!frame.contentWindow) return;
-    frame.contentWindow.postMessage({
+    if (!listening) return; // the frame's first hello carries this page
+    tell({
       type: "livechat:page",
       url: location.href,
       title: document.title,
       referrer: document.referrer
-    }, origin);
+    });
   }
   window.addEventListener("popstate", pageView);
-  window.LiveChat = { pageView: pageView };
+
+  var LANGS = ["en", "zh-Hans", "zh-Hant"];
+  window.LiveChat = {
+    pageView: pageView,
+    open: function () { tell({ type: "livechat:open" }); },
+    close: function () { tell({ type: "livechat:close" }); },
+    identify: function (data) {
+      var given = identityOf(data);
+      if (!given) throw new TypeError("LiveChat.identify needs a user_id");
+      identity = given;
+      tell({ type: "livechat:identify", identity: given });
+    },
+    setLanguage: function (tag) {
+      if (LANGS.indexOf(tag) < 0) throw new RangeError("LiveChat.setLanguage: one of " + LANGS.join(", "));
+      if (tag === lang) return;
+      lang = tag;
+      // The frame loads again in that language; the conversation stays.
+      listening = false;
+      frame.src = frameSrc();
+    },
+    on: function (name, handler) {
+      if (!handlers[name]) throw new RangeError("LiveChat.on: message, open or close");
+      if (typeof handler === "function") handlers[name].push(handler);
+    },
+    off: function (name, handler) {
+      if (!handlers[name]) return;
+      handlers[name] = handlers[name].filter(function (h) { return h !== handler; });
+    }
+  };
 
   function mount() { document.body.appendChild(frame); }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);

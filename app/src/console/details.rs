@@ -84,8 +84,21 @@ pub fn Details(desk: Desk) -> impl IntoView {
                         let title = if v.page.title.is_empty() { v.page.url.clone() } else { v.page.title.clone() };
                         view! {
                             <article class="visitor-card" data-visitor-id=id.to_string()>
-                                <h3>{name}</h3>
+                                <h3>{name}
+                                    {v.verified.then(|| view! {
+                                        <span class="tag verified" data-testid="detail-verified"
+                                            title=t(lang, Key::VerifiedHint)>{t(lang, Key::Verified)}</span>
+                                    })}
+                                </h3>
                                 <dl>
+                                    {(!v.email.is_empty()).then(|| view! {
+                                        <dt>{t(lang, Key::VisitorEmail)}</dt>
+                                        <dd data-testid="detail-email">{v.email.clone()}
+                                            {(!v.verified).then(|| view! {
+                                                <span class="unverified">{t(lang, Key::Unverified)}</span>
+                                            })}
+                                        </dd>
+                                    })}
                                     <dt>{t(lang, Key::CurrentPage)}</dt>
                                     <dd data-testid="detail-page">{page_link(v.page.url.clone(), title)}
                                         <span class="url">{v.page.url.clone()}</span></dd>

@@ -91,7 +91,7 @@ pub fn People(desk: Desk) -> impl IntoView {
                 </p>
             </Show>
             <ul>
-                <For each=move || desk.visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat, v.name.clone()) let:v>
+                <For each=move || desk.visitors.get() key=|v| (v.id, v.page.load_id, v.pages_viewed, v.in_chat, v.verified, v.name.clone()) let:v>
                     <VisitorRow desk visitor=v/>
                 </For>
             </ul>
@@ -160,6 +160,10 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
                 on:change=move |ev| toggle(desk.picked_visitors, id, event_target_checked(&ev))/>
             <button type="button" class="visitor-open" on:click=move |_| desk.selected_visitor.set(Some(id))>
                 <strong class="name">{shown_name(lang, &visitor.name)}</strong>
+                {visitor.verified.then(|| view! {
+                    <span class="tag verified" data-testid="visitor-verified"
+                        title=t(lang, Key::VerifiedHint)>{t(lang, Key::Verified)}</span>
+                })}
                 {visitor.in_chat.then(|| view! { <span class="tag">{t(lang, Key::InChat)}</span> })}
                 <span class="page-title">{page.title}</span>
                 <span class="page-url">{page.url}</span>

@@ -250,6 +250,18 @@ impl WidgetState {
     /// The widget's own reactions to a frame, once the session's store took it in.
     fn on_server_msg(&self, msg: ServerMsg, applied: Applied) {
         let store = self.session.store;
+        for (conversation_id, message) in &applied.incoming {
+            if let (Some(author), crate::protocol::Body::Text { text }) =
+                (&message.author, &message.body)
+            {
+                browser::tell_host_message(
+                    &conversation_id.to_string(),
+                    &author.name,
+                    text,
+                    message.at_ms,
+                );
+            }
+        }
         if !applied.incoming.is_empty() {
             let seen = self.open.get_untracked() && !browser::page_hidden();
             if !seen {
@@ -356,6 +368,9 @@ impl WidgetState {
         // The page the visitor is on: from the loader at start, then from its
         // page-view messages; a reconnect says hello from the latest.
         let page = RwSignal::new(host_page());
+        // Who the site says the visitor is (the loader's `LiveChat.identify`).
+        let identity = browser::identity_in_address();
+        let identity_now = identity.clone();
         browser::on_host_message(move |message| match message {
             HostMessage::PageView {
                 url,
@@ -372,6 +387,13 @@ impl WidgetState {
                 self.send(ClientMsg::PageView { page: view });
             }
             HostMessage::Layout { full_screen } => self.full_screen.set(full_screen),
+            HostMessage::Open(open) => self.set_open(open),
+            // Who the visitor is changed: the frame loads again as them.
+            HostMessage::Identify(identity) => {
+                if identity_now.as_ref() != Some(&identity) {
+                    browser::reload_with_identity(&identity);
+                }
+            }
         });
         let connected = self.connected;
         self.session.connect(
@@ -379,7 +401,7 @@ impl WidgetState {
             move || ClientMsg::Hello {
                 token: Some(token.clone()),
                 page: Some(page.get_untracked()),
-                identity: None,
+                identity: identity.clone(),
             },
             move |msg, applied| self.on_server_msg(msg, applied),
             move |up| connected.set(up),
