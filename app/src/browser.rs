@@ -132,7 +132,10 @@ pub fn tell_host_message(conversation_id: &str, author: &str, text: &str, at_ms:
                 ("at_ms", (at_ms as f64).into()),
             ],
         );
-        post_to_host(&host_message("livechat:message", &[("message", message.into())]));
+        post_to_host(&host_message(
+            "livechat:message",
+            &[("message", message.into())],
+        ));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (conversation_id, author, text, at_ms);

@@ -17,6 +17,7 @@ pub mod error;
 mod files;
 pub mod i18n;
 pub mod ids;
+mod integrations;
 pub mod links;
 pub mod protocol;
 pub mod time;

@@ -149,6 +149,8 @@
     if (data.type === "livechat:ready" || data.type === "livechat:resize") {
       frame.style.visibility = "visible";
     }
+    // The frame (re)loads: what is said to it waits until its code listens.
+    if (data.type === "livechat:ready") listening = false;
     if (data.type === "livechat:listening") {
       listening = true;
       var queued = waiting;

@@ -1,20 +1,27 @@
-//! The webhook verification recipes of docs/integrations.md, run as written
-//! against signatures the server makes: a real one verifies, a forged body, a
-//! wrong secret and an old timestamp do not.
+//! The recipes of docs/integrations.md, run as written: the webhook checks
+//! against signatures the server makes (a real one verifies, a forged body, a
+//! wrong secret and an old timestamp do not), and the identity hashes against
+//! the one the server checks.
 
 use server::webhooks::delivery::signature;
 
 const DOC: &str = include_str!("../../docs/integrations.md");
 
-/// The first code block of `language` in the document.
-fn recipe(language: &str) -> &'static str {
+/// The code blocks of `language` in the document, in order.
+fn recipes(language: &str) -> Vec<&'static str> {
     let fence = format!("```{language}\n");
-    let start = DOC
-        .find(&fence)
-        .unwrap_or_else(|| panic!("a {language} block"))
-        + fence.len();
-    let end = DOC[start..].find("```").unwrap() + start;
-    &DOC[start..end]
+    DOC.match_indices(&fence)
+        .map(|(at, _)| {
+            let start = at + fence.len();
+            let end = DOC[start..].find("```").unwrap() + start;
+            &DOC[start..end]
+        })
+        .collect()
+}
+
+/// The first code block of `language`: the signature check.
+fn recipe(language: &str) -> &'static str {
+    recipes(language)[0]
 }
 
 /// Runs `program` with `script` on standard input; what it printed.
@@ -124,4 +131,27 @@ fn the_rust_recipe_is_the_servers_own_check() {
         })
         .collect();
     assert_eq!(got.join(" "), want);
+}
+
+#[test]
+fn the_user_hash_recipes_make_the_hash_the_server_checks() {
+    use server::chat::identity::user_hash;
+    let want = user_hash("site secret", "user-42");
+    let python = format!(
+        "{}\nprint(user_hash({:?}, {:?}))\n",
+        recipes("python")[1],
+        "site secret",
+        "user-42"
+    );
+    if let Some(out) = run("python3", &["-"], &python) {
+        assert_eq!(out.trim(), want);
+    }
+    let node = format!(
+        "{}\nconsole.log(userHash(\"site secret\", \"user-42\"));\n",
+        recipes("js")[1]
+    );
+    if let Some(out) = run("node", &["-"], &node) {
+        assert_eq!(out.trim(), want);
+    }
+    assert!(recipes("rust")[1].contains("mac.update(user_id.as_bytes());"));
 }

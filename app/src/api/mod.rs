@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 mod canned;
 mod history;
+mod integrations;
 pub use canned::*;
 pub use history::*;
+pub use integrations::*;
 
 /// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
 pub const SESSION_COOKIE: &str = "livechat_session";
@@ -198,6 +200,35 @@ mod backend {
             id: ConversationId,
             after_seq: u64,
         ) -> Result<PastEntries, ApiError>;
+        /// The REST API's tokens (admins).
+        async fn api_tokens(&self, token: &str) -> Result<Vec<ApiTokenInfo>, ApiError>;
+        /// Makes a token named `name` (`write` or read only); answers the token.
+        async fn add_api_token(
+            &self,
+            token: &str,
+            name: &str,
+            write: bool,
+        ) -> Result<String, ApiError>;
+        async fn revoke_api_token(&self, token: &str, name: &str) -> Result<(), ApiError>;
+        /// Webhook endpoints (admins).
+        async fn webhooks(&self, token: &str) -> Result<Vec<WebhookInfo>, ApiError>;
+        async fn add_webhook(
+            &self,
+            token: &str,
+            endpoint: NewWebhook,
+        ) -> Result<WebhookInfo, ApiError>;
+        async fn remove_webhook(&self, token: &str, id: uuid::Uuid) -> Result<(), ApiError>;
+        async fn webhook_deliveries(
+            &self,
+            token: &str,
+            id: uuid::Uuid,
+        ) -> Result<Vec<WebhookDeliveryInfo>, ApiError>;
+        async fn redeliver(
+            &self,
+            token: &str,
+            id: uuid::Uuid,
+            event_id: uuid::Uuid,
+        ) -> Result<(), ApiError>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
         /// `secure` when the console is served over TLS.
         fn session_cookie(&self, token: Option<&str>, secure: bool) -> String;

@@ -15,6 +15,7 @@ use crate::components::ErrorToast;
 use crate::conversations::ConvView;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
+use crate::integrations::IntegrationsPanel;
 use crate::protocol::{
     AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, OfflineMessage,
     QueueItem, VisitorInfo, MAX_WATCHED_VISITORS,
@@ -283,6 +284,7 @@ pub fn Desk(
         </Show>
         <Show when=move || is_admin && desk.view.get() == View::Team>
             <TeamPanel lang me=my_id/>
+            <IntegrationsPanel lang/>
         </Show>
     }
     .into_any();

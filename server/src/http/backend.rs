@@ -1,11 +1,14 @@
 //! The chat service as the console's server functions see it.
 
+use crate::chat::api_tokens::{self, ApiTokenError};
 use crate::chat::{AccountError, CannedError, ChatError};
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
-use crate::store::{AgentRecord, StoreError};
+use crate::store::{AgentRecord, ApiScope, StoreError};
+use crate::webhooks::check_endpoint;
 use app::api::{
-    AgentView, ApiError, CannedReply, ConsoleBackend, HistoryCursor, HistoryFilter, HistoryPage,
-    NewAgentAccount, PastConversation, PastEntries, SearchHit, TransferTarget, SESSION_COOKIE,
+    AgentView, ApiError, ApiTokenInfo, CannedReply, ConsoleBackend, HistoryCursor, HistoryFilter,
+    HistoryPage, NewAgentAccount, NewWebhook, PastConversation, PastEntries, SearchHit,
+    TransferTarget, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
@@ -65,6 +68,33 @@ impl ConsoleApi {
             return Err(ErrorCode::Forbidden.into());
         }
         Ok(agent)
+    }
+}
+
+/// How many deliveries of an endpoint the console lists.
+const WEBHOOK_DELIVERIES_SHOWN: u32 = 30;
+
+fn webhook_info(endpoint: crate::store::WebhookEndpoint) -> WebhookInfo {
+    WebhookInfo {
+        id: endpoint.id,
+        url: endpoint.url,
+        events: endpoint.events,
+        allow_private: endpoint.allow_private,
+        created_ms: endpoint.created_ms,
+    }
+}
+
+/// What an admin sees when a token change is refused: the code, and the
+/// sentence the command line prints.
+fn token_error(err: ApiTokenError) -> ApiError {
+    let code = match err {
+        ApiTokenError::Store(store) => return store_code(store).into(),
+        ApiTokenError::BadName(_) | ApiTokenError::Exists(_) => ErrorCode::InvalidField,
+        ApiTokenError::Missing(_) => ErrorCode::NotFound,
+    };
+    ApiError {
+        code,
+        detail: Some(err.to_string()),
     }
 }
 
@@ -353,6 +383,151 @@ impl ConsoleBackend for ConsoleApi {
             .past_entries(&agent, id, after_seq)
             .await
             .map_err(api_error)
+    }
+
+    async fn api_tokens(&self, token: &str) -> Result<Vec<ApiTokenInfo>, ApiError> {
+        self.admin(token).await?;
+        let tokens = self.chat.store().api_tokens().await.map_err(store_code)?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| ApiTokenInfo {
+                name: t.name,
+                scope: t.scope.as_str().to_owned(),
+                created_ms: t.created_ms,
+                revoked_ms: t.revoked_ms,
+            })
+            .collect())
+    }
+
+    async fn add_api_token(
+        &self,
+        token: &str,
+        name: &str,
+        write: bool,
+    ) -> Result<String, ApiError> {
+        let admin = self.admin(token).await?;
+        let scope = if write {
+            ApiScope::Write
+        } else {
+            ApiScope::Read
+        };
+        let (record, made) = api_tokens::add_api_token(self.chat.store().as_ref(), name, scope)
+            .await
+            .map_err(token_error)?;
+        tracing::info!(admin = %admin.username, name = %record.name, "API token made in the console");
+        Ok(made)
+    }
+
+    async fn revoke_api_token(&self, token: &str, name: &str) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        api_tokens::revoke_api_token(self.chat.store().as_ref(), name)
+            .await
+            .map_err(token_error)?;
+        tracing::info!(admin = %admin.username, name, "API token revoked in the console");
+        Ok(())
+    }
+
+    async fn webhooks(&self, token: &str) -> Result<Vec<WebhookInfo>, ApiError> {
+        self.admin(token).await?;
+        let endpoints = self.chat.store().webhooks().await.map_err(store_code)?;
+        Ok(endpoints.into_iter().map(webhook_info).collect())
+    }
+
+    async fn add_webhook(
+        &self,
+        token: &str,
+        endpoint: NewWebhook,
+    ) -> Result<WebhookInfo, ApiError> {
+        let admin = self.admin(token).await?;
+        let events = check_endpoint(endpoint.url.trim(), &endpoint.secret, &endpoint.events)
+            .map_err(|e| ApiError {
+                code: ErrorCode::InvalidField,
+                detail: Some(e.to_string()),
+            })?;
+        let added = self
+            .chat
+            .store()
+            .add_webhook(
+                endpoint.url.trim(),
+                &endpoint.secret,
+                &events,
+                endpoint.allow_private,
+                crate::clock::now_ms(),
+            )
+            .await
+            .map_err(store_code)?;
+        tracing::info!(admin = %admin.username, url = %added.url, "webhook endpoint registered in the console");
+        Ok(webhook_info(added))
+    }
+
+    async fn remove_webhook(&self, token: &str, id: uuid::Uuid) -> Result<(), ApiError> {
+        self.admin(token).await?;
+        match self
+            .chat
+            .store()
+            .remove_webhook(id)
+            .await
+            .map_err(store_code)?
+        {
+            true => Ok(()),
+            false => Err(ErrorCode::NotFound.into()),
+        }
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+    ) -> Result<Vec<WebhookDeliveryInfo>, ApiError> {
+        self.admin(token).await?;
+        let deliveries = self
+            .chat
+            .store()
+            .deliveries(id, WEBHOOK_DELIVERIES_SHOWN)
+            .await
+            .map_err(store_code)?;
+        Ok(deliveries
+            .into_iter()
+            .map(|d| WebhookDeliveryInfo {
+                event_id: d.event_id,
+                event: d.name,
+                state: d.state,
+                event_ms: d.event_ms,
+                attempts: d
+                    .attempts
+                    .into_iter()
+                    .map(|a| WebhookAttemptInfo {
+                        at_ms: a.at_ms,
+                        status: a.status,
+                        error: a.error,
+                        duration_ms: a.duration_ms,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn redeliver(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+        event_id: uuid::Uuid,
+    ) -> Result<(), ApiError> {
+        self.admin(token).await?;
+        let now = crate::clock::now_ms();
+        match self
+            .chat
+            .store()
+            .redeliver(id, event_id, now)
+            .await
+            .map_err(store_code)?
+        {
+            true => {
+                self.chat.committed().notify_one();
+                Ok(())
+            }
+            false => Err(ErrorCode::NotFound.into()),
+        }
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

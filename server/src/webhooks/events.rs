@@ -10,17 +10,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// Every event an endpoint may subscribe to.
-pub const EVENT_NAMES: [&str; 8] = [
-    "conversation.created",
-    "conversation.closed",
-    "conversation.transferred",
-    "message.created",
-    "invitation.answered",
-    "invitation.expired",
-    "offline_message.created",
-    "rating.created",
-];
+/// Every event an endpoint may subscribe to (one list, shared with the console).
+pub use app::api::WEBHOOK_EVENTS as EVENT_NAMES;
 
 /// Whether `name` is one of [`EVENT_NAMES`].
 pub fn is_event_name(name: &str) -> bool {
