@@ -76,7 +76,10 @@ fn Tokens(lang: Lang, error: RwSignal<Option<ApiError>>) -> impl IntoView {
     let revoke = move |token_name: String| {
         leptos::task::spawn_local(async move {
             match revoke_api_token(token_name).await {
-                Ok(()) => reload(),
+                Ok(()) => {
+                    made.set(None);
+                    reload();
+                }
                 Err(err) => error.set(Some(err)),
             }
         });

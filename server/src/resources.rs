@@ -264,6 +264,11 @@ pub struct NewMessageRequest {
     /// `agents` for an internal note that visitors never see.
     #[serde(default)]
     pub audience: Option<Audience>,
+    /// A bot answering in the agent's seat: shown as the author instead of the
+    /// agent's name (1 to 80 characters, not the name of an agent).
+    #[serde(default)]
+    #[schema(example = "Order bot")]
+    pub bot: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -138,3 +138,119 @@ async fn only_admins_manage_agents_and_changes_take_effect_at_once() {
     let (_, body) = ts.call(&root, "admin/agents", json!({})).await;
     assert!(!body.contains("carl"), "{body}");
 }
+
+#[tokio::test]
+async fn only_admins_manage_tokens_and_webhooks_from_the_console() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_account("root", "Rita Root", AgentRole::Admin).await;
+    ts.add_agent("ann", "Ann").await;
+    let root = ts.login("root", PASSWORD).await.unwrap();
+    let ann = ts.login("ann", PASSWORD).await.unwrap();
+    let id = uuid::Uuid::new_v4();
+    let calls = [
+        ("admin/api_tokens", json!({})),
+        (
+            "admin/add_api_token",
+            json!({ "name": "mine", "write": true }),
+        ),
+        ("admin/revoke_api_token", json!({ "name": "crm" })),
+        ("admin/webhooks", json!({})),
+        (
+            "admin/add_webhook",
+            json!({ "endpoint": { "url": "https://x.example/h", "secret": "0123456789abcdef", "events": ["message.created"], "allow_private": false } }),
+        ),
+        ("admin/remove_webhook", json!({ "id": id })),
+        ("admin/webhook_deliveries", json!({ "id": id })),
+        ("admin/redeliver", json!({ "id": id, "event_id": id })),
+    ];
+    for (endpoint, body) in &calls {
+        let (ok, answer) = ts.call(&ann, endpoint, body.clone()).await;
+        assert!(!ok, "{endpoint}");
+        assert_eq!(code_of(&answer), "forbidden", "{endpoint}");
+    }
+    assert!(ts
+        .server
+        .chat
+        .store()
+        .api_tokens()
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(ts.server.chat.store().webhooks().await.unwrap().is_empty());
+
+    // The admin makes a token, which the API takes, and revokes it.
+    let (ok, body) = ts
+        .call(
+            &root,
+            "admin/add_api_token",
+            json!({ "name": "crm", "write": false }),
+        )
+        .await;
+    assert!(ok, "{body}");
+    let token: String = serde_json::from_str(&body).unwrap();
+    let agents = |token: String| {
+        let url = ts.url("/api/v1/agents");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(agents(token.clone()).await, reqwest::StatusCode::OK);
+    let (_, body) = ts.call(&root, "admin/api_tokens", json!({})).await;
+    assert!(
+        !body.contains(&token[6..]),
+        "the list never shows the token"
+    );
+    let (ok, body) = ts
+        .call(
+            &root,
+            "admin/add_api_token",
+            json!({ "name": "crm", "write": true }),
+        )
+        .await;
+    assert!(!ok && code_of(&body) == "invalid_field", "{body}");
+    let (ok, _) = ts
+        .call(&root, "admin/revoke_api_token", json!({ "name": "crm" }))
+        .await;
+    assert!(ok);
+    assert_eq!(agents(token).await, reqwest::StatusCode::UNAUTHORIZED);
+
+    // Webhooks: checked as the API checks them.
+    let (ok, body) = ts
+        .call(&root, "admin/add_webhook", json!({ "endpoint": { "url": "ftp://x", "secret": "0123456789abcdef", "events": ["message.created"], "allow_private": false } }))
+        .await;
+    assert!(!ok && code_of(&body) == "invalid_field", "{body}");
+    let (ok, body) = ts
+        .call(&root, "admin/add_webhook", calls[4].1.clone())
+        .await;
+    assert!(ok, "{body}");
+    let (_, body) = ts.call(&root, "admin/webhooks", json!({})).await;
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        !body.contains("0123456789abcdef"),
+        "the secret never comes back"
+    );
+    let (ok, body) = ts
+        .call(
+            &root,
+            "admin/redeliver",
+            json!({ "id": listed[0]["id"], "event_id": id }),
+        )
+        .await;
+    assert!(!ok && code_of(&body) == "not_found", "{body}");
+    let (ok, _) = ts
+        .call(
+            &root,
+            "admin/remove_webhook",
+            json!({ "id": listed[0]["id"] }),
+        )
+        .await;
+    assert!(ok);
+    assert!(ts.server.chat.store().webhooks().await.unwrap().is_empty());
+}

@@ -276,6 +276,31 @@ async fn an_integration_runs_a_multi_party_conversation_under_the_consoles_rules
         matches!(m, ServerMsg::Message { message, .. } if message.visibility == Visibility::Agents)
     })
     .await;
+    // A named bot answers in Ann's seat; it may not pass for an agent.
+    let (status, stored) = api
+        .post(
+            &path,
+            json!({"agent": "ann", "bot": "Order bot", "text": "Your order ships today."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let ServerMsg::Message { message, .. } = amy
+        .expect(|m| matches!(m, ServerMsg::Message { message, .. } if message.body == Body::Text { text: "Your order ships today.".into() }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(message.author.unwrap().name, "Order bot");
+    for bot in ["Bob", "bob", "  ", "\u{7}bell"] {
+        let (status, body) = api
+            .post(&path, json!({"agent": "ann", "bot": bot, "text": "hi"}))
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            "{bot:?}"
+        );
+    }
     // Only a participant writes; bad text is refused with its code.
     let (status, body) = api
         .post(&path, json!({"agent": "carol", "text": "hi"}))
@@ -325,7 +350,8 @@ async fn an_integration_runs_a_multi_party_conversation_under_the_consoles_rules
         texts,
         [
             ("Hello from the CRM", "everyone"),
-            ("VIP customer", "agents")
+            ("VIP customer", "agents"),
+            ("Your order ships today.", "everyone"),
         ]
     );
     assert!(entries.iter().any(|e| e["notice"]["event"] == "joined"));

@@ -283,8 +283,10 @@ pub fn Desk(
             <offline::OfflineMessages desk/>
         </Show>
         <Show when=move || is_admin && desk.view.get() == View::Team>
-            <TeamPanel lang me=my_id/>
-            <IntegrationsPanel lang/>
+            <div class="team-views">
+                <TeamPanel lang me=my_id/>
+                <IntegrationsPanel lang/>
+            </div>
         </Show>
     }
     .into_any();

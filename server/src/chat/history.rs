@@ -64,10 +64,7 @@ impl ChatService {
         _agent: &AgentRecord,
         id: ConversationId,
     ) -> Result<PastConversation, ChatError> {
-        self.store
-            .past_conversation(id)
-            .await?
-            .ok_or(ChatError::NotFound)
+        self.conversation(id).await
     }
 
     pub async fn past_entries(
@@ -76,18 +73,7 @@ impl ChatService {
         id: ConversationId,
         after_seq: u64,
     ) -> Result<PastEntries, ChatError> {
-        let page = self
-            .store
-            .staff_entries(id, after_seq, SYNC_PAGE)
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        let more = page
-            .messages
-            .last()
-            .is_some_and(|last| last.seq < page.last_seq);
-        Ok(PastEntries {
-            messages: page.messages,
-            more,
-        })
+        let (messages, more) = self.entries(id, after_seq, SYNC_PAGE).await?;
+        Ok(PastEntries { messages, more })
     }
 }

@@ -9,7 +9,8 @@ use crate::store::{AgentRecord, Departure, StoreError};
 use app::api::{HistoryCursor, HistoryFilter, PastConversation};
 use app::ids::{ConversationId, MessageId, Participant};
 use app::protocol::{
-    AgentInfo, ChatMessage, ConversationState, OfflineMessage, Rating, ServerMsg, Visibility,
+    AgentInfo, ChatMessage, ConversationState, DisplayName, OfflineMessage, Rating, ServerMsg,
+    Visibility,
 };
 
 impl ChatService {
@@ -22,17 +23,23 @@ impl ChatService {
     }
 
     /// `agent` writes `text` into a conversation it takes part in (an internal
-    /// note with `Visibility::Agents`). Resending the same `client_msg_id` with
-    /// the same text answers the stored entry's seq again and stores nothing.
+    /// note with `Visibility::Agents`), under its own name or a bot's. Resending
+    /// the same `client_msg_id` with the same text answers the stored entry's
+    /// seq again and stores nothing.
     pub async fn send_as(
         &self,
         agent: &AgentRecord,
+        bot: Option<&str>,
         conversation_id: ConversationId,
         client_msg_id: MessageId,
         text: String,
         visibility: Visibility,
     ) -> Result<u64, ChatError> {
-        let session = Session::Agent(agent.clone());
+        let mut seat = agent.clone();
+        if let Some(bot) = bot {
+            seat.name = self.bot_name(bot).await?;
+        }
+        let session = Session::Agent(seat);
         let answers = match visibility {
             Visibility::Everyone => {
                 self.send(&session, conversation_id, client_msg_id, text)
@@ -52,6 +59,24 @@ impl ChatService {
             .ok_or(ChatError::Store(StoreError::Internal(
                 "an append answered without its seq".into(),
             )))
+    }
+
+    /// A bot's name as it is shown: a display name that is no agent's, so that
+    /// a bot cannot pass for a person of the team.
+    async fn bot_name(&self, bot: &str) -> Result<String, ChatError> {
+        let name = DisplayName::parse(bot.trim())
+            .map_err(|_| ChatError::InvalidField("bot name"))?
+            .into_string();
+        let taken = self
+            .store
+            .agents()
+            .await?
+            .iter()
+            .any(|a| a.name.to_lowercase() == name.to_lowercase());
+        if taken {
+            return Err(ChatError::InvalidField("bot name (an agent's name)"));
+        }
+        Ok(name)
     }
 
     /// Closes a conversation: each agent in it leaves, and the rules close it

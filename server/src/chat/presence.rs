@@ -147,6 +147,10 @@ impl Presence {
         });
         visitor.epoch = epoch;
         visitor.in_chat = in_chat;
+        // The name the store has now (the site may have said who this is).
+        if visitor.name != name {
+            visitor.name = name.to_owned();
+        }
         visitor.view(page);
         visitor.info(id)
     }

@@ -240,9 +240,9 @@ pub async fn list_messages(
     }))
 }
 
-/// Writes a message into a conversation as one of its agents; everyone in it
-/// gets it at once. With `audience: agents` it is an internal note that no
-/// visitor ever sees.
+/// Writes a message into a conversation as one of its agents, or as a named
+/// bot in that agent's seat; everyone in it gets it at once. With
+/// `audience: agents` it is an internal note that no visitor ever sees.
 #[utoipa::path(
     post,
     path = "/api/v1/conversations/{id}/messages",
@@ -276,6 +276,7 @@ pub async fn send_message(
         .chat
         .send_as(
             &agent,
+            request.bot.as_deref(),
             ConversationId(id),
             MessageId(message_id),
             request.text,
