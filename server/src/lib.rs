@@ -151,6 +151,7 @@ impl Server {
         let webhooks = tokio::spawn(webhooks::delivery::deliver(
             chat.store().clone(),
             chat.committed(),
+            chat.webhooks_wanted(),
             config.webhook_timing,
         ));
         let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout));

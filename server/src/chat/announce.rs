@@ -114,7 +114,11 @@ impl ChatService {
     /// Publishes every event of `changed`, in order.
     pub(super) fn announce(&self, changed: Changed) {
         let Changed { events, recipients } = changed;
-        if !events.is_empty() {
+        if !events.is_empty()
+            && self
+                .webhooks_wanted
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
             self.committed.notify_one();
         }
         for event in events {

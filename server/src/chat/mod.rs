@@ -139,9 +139,12 @@ pub struct ChatService {
     cluster: Option<Arc<cluster::ClusterBoard>>,
     /// What each console lists of the visitors on the site.
     visitor_lists: Arc<visitor_lists::VisitorLists>,
-    /// Notified after every change announced: the webhook worker looks for
-    /// new deliveries in the outbox at once.
+    /// Notified after every change announced while some webhook endpoint is
+    /// registered: the webhook worker looks for new deliveries at once.
     committed: Arc<tokio::sync::Notify>,
+    /// Whether some webhook endpoint is registered (the worker keeps it up to
+    /// date): without one, changes wake nobody.
+    webhooks_wanted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ChatService {
@@ -173,6 +176,7 @@ impl ChatService {
             cluster,
             visitor_lists: Arc::default(),
             committed: Arc::default(),
+            webhooks_wanted: Arc::default(),
         });
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         tokio::spawn(visitor_lists::keep_visitor_lists(
@@ -209,9 +213,15 @@ impl ChatService {
         &self.draining
     }
 
-    /// Notified after each change (see `crate::webhooks::delivery`).
+    /// Notified after each change while webhooks are wanted (see
+    /// `crate::webhooks::delivery`).
     pub fn committed(&self) -> Arc<tokio::sync::Notify> {
         self.committed.clone()
+    }
+
+    /// Set by the webhook worker: whether changes should wake it.
+    pub fn webhooks_wanted(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.webhooks_wanted.clone()
     }
 
     /// Connections open on this node, of visitors and of agents.

@@ -456,6 +456,9 @@ impl ConsoleBackend for ConsoleApi {
             )
             .await
             .map_err(store_code)?;
+        self.chat
+            .webhooks_wanted()
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(admin = %admin.username, url = %added.url, "webhook endpoint registered in the console");
         Ok(webhook_info(added))
     }

@@ -11,6 +11,7 @@ use crate::store::{DeliveryOutcome, DueDelivery, Store, WebhookAttempt};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -28,8 +29,13 @@ pub const RETRY_FOR: Duration = Duration::from_secs(24 * 3600);
 pub const LEASE: Duration = Duration::from_secs(30);
 /// Most deliveries sent at once.
 const BATCH: u32 = 32;
-/// How often the outbox is read when nothing wakes the worker.
+/// How often the outbox is read when nothing wakes the worker, and how often
+/// it looks whether any endpoint is registered.
 const POLL: Duration = Duration::from_secs(1);
+/// After a wake-up, how long the worker lets more changes commit before it
+/// reads the outbox, so that a busy chat wakes it a few times a second, not
+/// once per message.
+const GATHER: Duration = Duration::from_millis(20);
 
 /// The worker's timing (the defaults above; tests shorten the waits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,10 +265,24 @@ fn without_url(err: &reqwest::Error) -> String {
 }
 
 /// Delivers the outbox for as long as the process runs: woken by `committed`
-/// after each change, and every [`POLL`] (or sooner, for short retries).
-pub async fn deliver(store: Arc<dyn Store>, committed: Arc<Notify>, timing: Timing) {
+/// after changes while `wanted` says some endpoint is registered (which it
+/// keeps up to date), and every [`POLL`] (or sooner, for short retries).
+pub async fn deliver(
+    store: Arc<dyn Store>,
+    committed: Arc<Notify>,
+    wanted: Arc<AtomicBool>,
+    timing: Timing,
+) {
     let poll = POLL.min(timing.first_retry);
+    let mut looked: Option<Instant> = None;
     loop {
+        if looked.is_none_or(|at| at.elapsed() >= POLL) {
+            match store.webhooks().await {
+                Ok(endpoints) => wanted.store(!endpoints.is_empty(), Ordering::Relaxed),
+                Err(err) => tracing::warn!(%err, "reading the webhook endpoints; trying again"),
+            }
+            looked = Some(Instant::now());
+        }
         let due = match store
             .take_due_deliveries(now_ms(), timing.lease.as_millis() as i64, BATCH)
             .await
@@ -275,36 +295,45 @@ pub async fn deliver(store: Arc<dyn Store>, committed: Arc<Notify>, timing: Timi
             }
         };
         if due.is_empty() {
-            let _ = tokio::time::timeout(poll, committed.notified()).await;
+            if tokio::time::timeout(poll, committed.notified())
+                .await
+                .is_ok()
+            {
+                tokio::time::sleep(GATHER).await;
+            }
             continue;
         }
-        let sent = due.iter().map(|delivery| async {
-            let attempt = send(delivery).await;
-            let outcome = timing.outcome(&attempt, delivery.attempts, delivery.event_ms);
-            match outcome {
-                DeliveryOutcome::Delivered => {}
-                DeliveryOutcome::RetryAt(_) => tracing::info!(
-                    event = %delivery.event_id,
-                    endpoint = %delivery.endpoint.id,
-                    error = attempt.error.as_deref().unwrap_or_default(),
-                    "webhook delivery failed; it will be retried"
-                ),
-                DeliveryOutcome::GaveUp => tracing::warn!(
-                    event = %delivery.event_id,
-                    endpoint = %delivery.endpoint.id,
-                    "webhook delivery failed for a day; given up (redeliver it from the console)"
-                ),
-            }
-            // If this fails the lease ends and the delivery is sent again:
-            // at least once.
-            if let Err(err) = store
-                .record_attempt(delivery.event_id, delivery.endpoint.id, &attempt, outcome)
-                .await
-            {
-                tracing::warn!(%err, "logging a webhook attempt");
-            }
-        });
+        let sent = due
+            .iter()
+            .map(|delivery| send_and_log(store.as_ref(), delivery, &timing));
         futures::future::join_all(sent).await;
+    }
+}
+
+/// Sends one delivery and logs the attempt and what became of it.
+async fn send_and_log(store: &dyn Store, delivery: &DueDelivery, timing: &Timing) {
+    let attempt = send(delivery).await;
+    let outcome = timing.outcome(&attempt, delivery.attempts, delivery.event_ms);
+    match outcome {
+        DeliveryOutcome::Delivered => {}
+        DeliveryOutcome::RetryAt(_) => tracing::info!(
+            event = %delivery.event_id,
+            endpoint = %delivery.endpoint.id,
+            error = attempt.error.as_deref().unwrap_or_default(),
+            "webhook delivery failed; it will be retried"
+        ),
+        DeliveryOutcome::GaveUp => tracing::warn!(
+            event = %delivery.event_id,
+            endpoint = %delivery.endpoint.id,
+            "webhook delivery failed for a day; given up (redeliver it from the console)"
+        ),
+    }
+    // If this fails the lease ends and the delivery is sent again: at least once.
+    if let Err(err) = store
+        .record_attempt(delivery.event_id, delivery.endpoint.id, &attempt, outcome)
+        .await
+    {
+        tracing::warn!(%err, "logging a webhook attempt");
     }
 }
 

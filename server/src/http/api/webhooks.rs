@@ -53,6 +53,10 @@ pub async fn add_webhook(
             now_ms(),
         )
         .await?;
+    state
+        .chat
+        .webhooks_wanted()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(
         token = caller.token.name,
         endpoint = %endpoint.id,
