@@ -141,6 +141,26 @@ pub fn tell_host_message(conversation_id: &str, author: &str, text: &str, at_ms:
     let _ = (conversation_id, author, text, at_ms);
 }
 
+/// An identity as the loader passes it: an object with string fields.
+#[cfg(feature = "hydrate")]
+fn identity_from_js(value: &wasm_bindgen::JsValue) -> Option<crate::protocol::Identity> {
+    if !value.is_object() {
+        return None;
+    }
+    let field = |name: &str| {
+        js_sys::Reflect::get(value, &wasm_bindgen::JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    Some(crate::protocol::Identity {
+        user_id: field("user_id"),
+        name: field("name"),
+        email: field("email"),
+        user_hash: field("user_hash"),
+    })
+}
+
 /// The identity the loader passed in this frame's address (`#identity=`).
 pub fn identity_in_address() -> Option<crate::protocol::Identity> {
     #[cfg(feature = "hydrate")]
@@ -148,7 +168,7 @@ pub fn identity_in_address() -> Option<crate::protocol::Identity> {
         let hash = web_sys::window()?.location().hash().ok()?;
         let encoded = hash.strip_prefix("#identity=")?;
         let json = js_sys::decode_uri_component(encoded).ok()?.as_string()?;
-        serde_json::from_str(&json).ok()
+        identity_from_js(&js_sys::JSON::parse(&json).ok()?)
     }
     #[cfg(not(feature = "hydrate"))]
     None
@@ -228,21 +248,10 @@ pub fn on_host_message(on_message: impl Fn(HostMessage) + 'static) {
                     Some("livechat:open") => HostMessage::Open(true),
                     Some("livechat:close") => HostMessage::Open(false),
                     Some("livechat:identify") => {
-                        let Some(identity) = get("identity").filter(|v| v.is_object()) else {
-                            return;
-                        };
-                        let field = |name: &str| {
-                            js_sys::Reflect::get(&identity, &wasm_bindgen::JsValue::from_str(name))
-                                .ok()
-                                .and_then(|v| v.as_string())
-                                .unwrap_or_default()
-                        };
-                        HostMessage::Identify(crate::protocol::Identity {
-                            user_id: field("user_id"),
-                            name: field("name"),
-                            email: field("email"),
-                            user_hash: field("user_hash"),
-                        })
+                        match get("identity").as_ref().and_then(identity_from_js) {
+                            Some(identity) => HostMessage::Identify(identity),
+                            None => return,
+                        }
                     }
                     _ => return,
                 };

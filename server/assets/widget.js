@@ -1,30 +1,10 @@
 /*
- * Live chat widget loader. Put this on every page of your website:
- *
- *   <script src="https://chat.example.com/widget.js" async></script>
- *
- * Optional attributes: data-lang="en" | "zh-Hans" | "zh-Hant" (otherwise the
- * page's ?lang= parameter, otherwise the browser's language); data-theme="light" |
- * "dark" | "auto" (otherwise the page's own color-scheme: dark if it is dark only,
- * the visitor's system if it offers both, light otherwise).
- *
- * The chat itself runs in an iframe served by the chat server, isolated from this
- * page. This loader only tells it which page the visitor is on and resizes the frame
- * when the chat opens or closes (on screens narrower than 480 px the open chat
- * fills the screen). The frame stays invisible until the chat server says it may
- * be shown here, so a site that is not allowed to embed the widget shows nothing.
- *
- * The page's own code talks to the chat through window.LiveChat (see
- * docs/integrations.md, "The loader's JavaScript API"):
- *   LiveChat.open(), LiveChat.close()        open or close the chat window
- *   LiveChat.identify({ user_id, name, email, user_hash })
- *                                             who the visitor is (user_hash: the
- *                                             HMAC your server made; see the docs)
- *   LiveChat.pageView()                       single-page apps, after changing the URL
- *   LiveChat.setLanguage("zh-Hans")           en, zh-Hans or zh-Hant
- *   LiveChat.on("message" | "open" | "close", handler), LiveChat.off(...)
- * The same identity may be given on the tag instead, as the page is made:
- * data-user-id, data-user-name, data-user-email, data-user-hash.
+ * Live chat widget loader: <script src="https://chat.example.com/widget.js" async></script>
+ * Attributes: data-lang, data-theme, data-user-id/-name/-email/-hash.
+ * Page API: window.LiveChat.open, close, identify, pageView, setLanguage, on, off.
+ * How it works and what each does: docs/integrations.md of the chat server.
+ * The chat runs in an iframe served by the chat server, isolated from this page;
+ * the frame stays hidden until the chat server says it may be shown here.
  */
 (function () {
   "use strict";
