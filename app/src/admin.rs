@@ -20,8 +20,18 @@ fn role_key(role: AgentRole) -> Key {
 }
 
 /// The value of an input, or empty.
-fn value_of(input: NodeRef<leptos::html::Input>) -> String {
+/// What an input holds now.
+pub(crate) fn value_of(input: NodeRef<leptos::html::Input>) -> String {
     input.get_untracked().map(|i| i.value()).unwrap_or_default()
+}
+
+/// Empties inputs (after what they held was taken).
+pub(crate) fn clear(inputs: &[NodeRef<leptos::html::Input>]) {
+    for input in inputs {
+        if let Some(input) = input.get_untracked() {
+            input.set_value("");
+        }
+    }
 }
 
 #[component]
@@ -66,11 +76,7 @@ pub fn TeamPanel(lang: Lang, me: AgentId) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = add_agent(account).await.map(|_| ());
             if result.is_ok() {
-                for field in [username, name, password] {
-                    if let Some(input) = field.get_untracked() {
-                        input.set_value("");
-                    }
-                }
+                clear(&[username, name, password]);
             }
             done(result, t(lang, Key::AgentAdded));
         });
@@ -158,9 +164,7 @@ fn AccountRow(
         leptos::task::spawn_local(async move {
             let result = set_agent_password(username, password).await;
             if result.is_ok() {
-                if let Some(input) = new_password.get_untracked() {
-                    input.set_value("");
-                }
+                clear(&[new_password]);
             }
             done(result, t(lang, Key::PasswordChanged));
         });

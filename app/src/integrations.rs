@@ -4,6 +4,7 @@
 //! rules as `server api-token` and `/api/v1/webhooks`; the server checks the
 //! role on every call.
 
+use crate::admin::{clear, value_of};
 use crate::api::{
     add_api_token, add_webhook, api_tokens, redeliver, remove_webhook, revoke_api_token,
     webhook_deliveries, webhooks, ApiError, ApiTokenInfo, NewWebhook, WebhookDeliveryInfo,
@@ -12,18 +13,6 @@ use crate::api::{
 use crate::components::ErrorToast;
 use crate::i18n::{t, Key, Lang};
 use leptos::prelude::*;
-
-fn value_of(input: NodeRef<leptos::html::Input>) -> String {
-    input.get_untracked().map(|i| i.value()).unwrap_or_default()
-}
-
-fn clear(inputs: &[NodeRef<leptos::html::Input>]) {
-    for input in inputs {
-        if let Some(input) = input.get_untracked() {
-            input.set_value("");
-        }
-    }
-}
 
 #[component]
 pub fn IntegrationsPanel(lang: Lang) -> impl IntoView {
