@@ -13,6 +13,7 @@ mod client;
 mod components;
 mod console;
 mod conversations;
+mod departments;
 pub mod error;
 mod files;
 pub mod i18n;

@@ -1,6 +1,6 @@
 /*
  * Live chat widget loader: <script src="https://chat.example.com/widget.js" async></script>
- * Attributes: data-lang, data-theme, data-user-id/-name/-email/-hash.
+ * Attributes: data-lang, data-theme, data-department, data-user-id/-name/-email/-hash.
  * Page API: window.LiveChat.open, close, identify, pageView, setLanguage, on, off.
  * How it works and what each does: docs/integrations.md of the chat server.
  * The chat runs in an iframe served by the chat server, isolated from this page;
@@ -54,6 +54,8 @@
       page_ref: document.referrer
     });
     if (lang) query.set("lang", lang);
+    var department = script.getAttribute("data-department");
+    if (department) query.set("department", department);
     query.set("theme", theme);
     // The identity goes in the fragment: the frame's script reads it, the
     // server's logs never see it.

@@ -482,3 +482,150 @@ async fn the_command_line_works_on_postgresql_and_sqlite_with_nats_is_refused() 
         "{said}"
     );
 }
+
+/// A visitor on `node`, on a page whose widget names the `sales` department.
+async fn sales_visitor(node: &TestServer, n: u8) -> Client {
+    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
+        node.server.addr,
+        "/ws/visitor",
+        None,
+    ))
+    .await
+    .unwrap();
+    let mut client = Client::new(ws);
+    let mut page = support::page("/pricing");
+    page.department = "sales".into();
+    client
+        .send(&ClientMsg::Hello {
+            token: Some(token(n)),
+            page: Some(page),
+            identity: None,
+        })
+        .await;
+    client
+        .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
+        .await;
+    client
+}
+
+/// The offers a console heard of, newest last per chat, until nothing new came
+/// for `quiet`.
+async fn offers_heard(
+    console: &mut Client,
+    quiet: Duration,
+) -> std::collections::HashMap<app::ids::ConversationId, Option<app::ids::AgentId>> {
+    let mut offers = std::collections::HashMap::new();
+    while let Some(msg) = console.try_next(quiet).await {
+        if let ServerMsg::QueueAdded { item } = msg {
+            offers.insert(item.conversation_id, item.offered_to);
+        }
+    }
+    offers
+}
+
+/// Whether the console's accept of `id` won: it joined, or was refused.
+async fn took(console: &mut Client, id: app::ids::ConversationId) -> bool {
+    let outcome = console
+        .expect(|m| match m {
+            ServerMsg::Conversation { conversation } => conversation.id == id,
+            ServerMsg::Error {
+                conversation_id, ..
+            } => *conversation_id == Some(id),
+            _ => false,
+        })
+        .await;
+    matches!(outcome, ServerMsg::Conversation { .. })
+}
+
+/// Routing with two nodes: chats started on either node are each offered to
+/// exactly one agent, whom both nodes' consoles name alike, and of the two
+/// agents taking one chat at once exactly one wins.
+#[tokio::test]
+async fn routing_across_nodes_offers_each_chat_to_one_agent() {
+    let Some(cluster) = cluster(Duration::from_secs(5)).await else {
+        return;
+    };
+    cluster.a.add_agent("ann", "Ann").await;
+    cluster.a.add_agent("bob", "Bob").await;
+    let store = cluster.a.server.chat.store();
+    let ann_id = store.agent_by_username("ann").await.unwrap().unwrap().id;
+    let bob_id = store.agent_by_username("bob").await.unwrap().unwrap().id;
+    cluster
+        .a
+        .server
+        .chat
+        .put_department(app::api::Department {
+            id: "sales".into(),
+            name: "Sales".into(),
+            routing: app::api::Routing::RoundRobin,
+            max_chats: 10,
+            offer_seconds: 60,
+            agents: vec![ann_id, bob_id],
+        })
+        .await
+        .unwrap();
+    let mut ann = cluster.a.agent("ann").await;
+    let mut bob = cluster.b.agent("bob").await;
+    // Each node learns of the other's agent through the presence lease.
+    for (console, other) in [(&mut ann, "Bob"), (&mut bob, "Ann")] {
+        console
+            .expect(|m| {
+                matches!(m, ServerMsg::AgentUpdated { agent } if agent.name == other
+                && agent.status == app::protocol::AgentStatus::Online)
+            })
+            .await;
+    }
+
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for n in 1..=6u8 {
+        let node = if n % 2 == 1 { &cluster.a } else { &cluster.b };
+        let mut visitor = sales_visitor(node, n).await;
+        chats.push(support::start_chat(&mut visitor, "how much is it?").await);
+        visitors.push(visitor);
+    }
+    let quiet = Duration::from_millis(2500);
+    let (heard_by_ann, heard_by_bob) =
+        tokio::join!(offers_heard(&mut ann, quiet), offers_heard(&mut bob, quiet));
+    for chat in &chats {
+        let offered = heard_by_ann.get(chat).copied().flatten();
+        assert!(
+            offered.is_some(),
+            "chat {chat} offered to nobody: {heard_by_ann:?}"
+        );
+        assert_eq!(
+            heard_by_bob.get(chat).copied().flatten(),
+            offered,
+            "both nodes name one agent"
+        );
+    }
+    let queue = store.queue().await.unwrap();
+    for chat in &chats {
+        let stored = queue.iter().find(|i| i.conversation_id == *chat).unwrap();
+        assert_eq!(
+            stored.offered_to, heard_by_ann[chat],
+            "the consoles tell what is stored"
+        );
+    }
+    let to_ann = chats
+        .iter()
+        .filter(|c| heard_by_ann[*c] == Some(ann_id))
+        .count();
+    assert!(
+        (1..6).contains(&to_ann),
+        "round robin gives both agents chats: {to_ann} of 6 to Ann"
+    );
+
+    // Both take the first chat at once, from their two nodes: one wins.
+    let first = chats[0];
+    ann.send(&ClientMsg::AcceptChat {
+        conversation_id: first,
+    })
+    .await;
+    bob.send(&ClientMsg::AcceptChat {
+        conversation_id: first,
+    })
+    .await;
+    let (ann_won, bob_won) = tokio::join!(took(&mut ann, first), took(&mut bob, first));
+    assert!(ann_won ^ bob_won, "exactly one of them has the chat");
+}

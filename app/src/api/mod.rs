@@ -11,9 +11,11 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 mod canned;
+mod departments;
 mod history;
 mod integrations;
 pub use canned::*;
+pub use departments::*;
 pub use history::*;
 pub use integrations::*;
 
@@ -229,6 +231,12 @@ mod backend {
             id: uuid::Uuid,
             event_id: uuid::Uuid,
         ) -> Result<(), ApiError>;
+        /// Every department (any agent).
+        async fn departments(&self, token: &str) -> Result<Vec<Department>, ApiError>;
+        /// Adds or changes a department (admins).
+        async fn put_department(&self, token: &str, department: Department)
+            -> Result<(), ApiError>;
+        async fn remove_department(&self, token: &str, id: &str) -> Result<(), ApiError>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
         /// `secure` when the console is served over TLS.
         fn session_cookie(&self, token: Option<&str>, secure: bool) -> String;

@@ -109,7 +109,7 @@ pub fn ConversationPane(desk: Desk) -> impl IntoView {
         })
     });
     view! {
-        <section class="conversation-pane">
+        <section class="conversation-pane" class:idle=move || active_view.get().is_none()>
             {move || match (desk.active.get(), active_view.get()) {
                 (Some(id), Some((kind, ended))) => {
                     // The visitors' ratings, shown below the conversation.

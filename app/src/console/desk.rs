@@ -8,11 +8,14 @@ use super::alerts::Alerts;
 use super::history::{HistoryPanel, PastPick};
 use super::{conversation, details, header, inbox, offline, people, View, ACTIVE_KEY};
 use crate::admin::TeamPanel;
-use crate::api::{canned_replies, offline_messages, AgentView, ApiError, CannedReply};
+use crate::api::{
+    canned_replies, departments, offline_messages, AgentView, ApiError, CannedReply, Department,
+};
 use crate::browser;
 use crate::chat_session::ChatSession;
 use crate::components::ErrorToast;
 use crate::conversations::ConvView;
+use crate::departments::DepartmentsPanel;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
 use crate::integrations::IntegrationsPanel;
@@ -23,6 +26,10 @@ use crate::protocol::{
 use crate::time::Clock;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+/// The queue filter that shows the chats of this agent's departments (and those
+/// offered to them). Department ids are lower-case, so it is none of them.
+pub const MINE: &str = "MINE";
 
 /// Everything the console's panels read and change, in one copyable handle.
 #[derive(Clone, Copy)]
@@ -47,6 +54,10 @@ pub struct Desk {
     pub welcomes: RwSignal<u32>,
     pub agents: RwSignal<Vec<AgentInfo>>,
     pub queue: RwSignal<Vec<QueueItem>>,
+    /// The company's departments, and whose chats the queue shows: every
+    /// department's (empty), this agent's departments' (`MINE`), or one's.
+    pub departments: RwSignal<Vec<Department>>,
+    pub queue_department: RwSignal<String>,
     pub offline: RwSignal<Vec<OfflineMessage>>,
     pub invitations: RwSignal<Vec<InvitationInfo>>,
     pub status: RwSignal<AgentStatus>,
@@ -166,6 +177,30 @@ impl Desk {
         });
     }
 
+    /// Whether the queue, as filtered now, shows `item`.
+    pub fn queue_shows(&self, item: &QueueItem) -> bool {
+        self.queue_department.with(|filter| match filter.as_str() {
+            "" => true,
+            MINE => {
+                item.offered_to == Some(self.me)
+                    || self.departments.with(|all| {
+                        all.iter()
+                            .any(|d| d.id == item.department && d.agents.contains(&self.me))
+                    })
+            }
+            one => item.department == one,
+        })
+    }
+
+    /// The name of a department, by its id.
+    pub fn department_name(&self, id: &str) -> String {
+        self.departments.with(|all| {
+            all.iter()
+                .find(|d| d.id == id)
+                .map_or_else(|| id.to_owned(), |d| d.name.clone())
+        })
+    }
+
     pub fn nothing_picked(&self) -> bool {
         self.picked_visitors.with(Vec::is_empty) && self.picked_agents.with(Vec::is_empty)
     }
@@ -185,6 +220,8 @@ impl Desk {
             welcomes: RwSignal::new(0),
             agents: RwSignal::new(Vec::new()),
             queue: RwSignal::new(Vec::new()),
+            departments: RwSignal::new(Vec::new()),
+            queue_department: RwSignal::new(String::new()),
             offline: RwSignal::new(Vec::new()),
             invitations: RwSignal::new(Vec::new()),
             status: RwSignal::new(AgentStatus::Online),
@@ -241,6 +278,9 @@ impl Desk {
             if let Ok(list) = canned_replies().await {
                 self.canned.set(list);
             }
+            if let Ok(list) = departments().await {
+                self.departments.set(list);
+            }
         });
     }
 }
@@ -285,6 +325,7 @@ pub fn Desk(
         <Show when=move || is_admin && desk.view.get() == View::Team>
             <div class="team-views">
                 <TeamPanel lang me=my_id/>
+                <DepartmentsPanel lang departments=desk.departments/>
                 <IntegrationsPanel lang/>
             </div>
         </Show>

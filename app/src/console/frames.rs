@@ -88,7 +88,17 @@ impl Desk {
             }
             ServerMsg::Queue { items } => desk.queue.set(items),
             ServerMsg::QueueAdded { item } => {
-                desk.alerts.queued(desk.lang, &item);
+                // A new chat, or one routing just offered to this agent, rings;
+                // an offer moving elsewhere does not.
+                let before = desk.queue.with_untracked(|list| {
+                    list.iter()
+                        .find(|q| q.conversation_id == item.conversation_id)
+                        .map(|q| q.offered_to)
+                });
+                let offered_now = item.offered_to == Some(desk.me);
+                if before.is_none() || (offered_now && before != Some(Some(desk.me))) {
+                    desk.alerts.queued(desk.lang, &item);
+                }
                 desk.queue.update(|list| {
                     upsert_by(list, item.clone(), |q| {
                         q.conversation_id == item.conversation_id
@@ -119,7 +129,19 @@ impl Desk {
                     desk.open(Some(id));
                 }
             }
-            ServerMsg::Error { code, .. } => desk.error.set(Some(code.into())),
+            ServerMsg::Error {
+                code,
+                conversation_id,
+                ..
+            } => {
+                // A chat someone else took (the news of it may come late, from
+                // another node): it is no longer in the queue.
+                if code == crate::error::ErrorCode::AlreadyTaken {
+                    desk.queue
+                        .update(|list| list.retain(|q| Some(q.conversation_id) != conversation_id));
+                }
+                desk.error.set(Some(code.into()))
+            }
             _ => {}
         }
     }

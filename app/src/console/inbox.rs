@@ -2,6 +2,8 @@
 //! the queue, and the agent's conversations (one tab each, with its unread count;
 //! one that ended keeps its name, is marked ended, and can be closed).
 
+use super::desk::MINE;
+use super::words::{w, wf, Word};
 use super::{duration_text, Desk};
 use crate::components::InvitationCard;
 use crate::i18n::{shown_name, t, tf, Key};
@@ -32,6 +34,17 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
         desk.focus_next.set(Some(conversation_id));
         desk.send(ClientMsg::AcceptChat { conversation_id });
     };
+    let decline_chat = move |conversation_id: ConversationId| {
+        desk.send(ClientMsg::DeclineChat { conversation_id });
+    };
+    let shown_queue = move || {
+        desk.queue.with(|all| {
+            all.iter()
+                .filter(|item| desk.queue_shows(item))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     let close_tab = move |id: ConversationId| {
         store.remove(id);
         if desk.active.get_untracked() == Some(id) {
@@ -59,27 +72,92 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
         </Show>
     }
     .into_any();
+    let filter = view! {
+        <Show when=move || !desk.departments.with(Vec::is_empty)>
+            <label class="queue-filter">
+                <span class="sr-only">{w(lang, Word::QueueFilter)}</span>
+                <select data-testid="queue-department-filter"
+                    on:change=move |ev| desk.queue_department.set(event_target_value(&ev))>
+                    <option value="" selected=move || desk.queue_department.with(String::is_empty)>
+                        {w(lang, Word::AllDepartments)}
+                    </option>
+                    <option value=MINE selected=move || desk.queue_department.with(|d| d == MINE)>
+                        {w(lang, Word::MyDepartments)}
+                    </option>
+                    <For each=move || desk.departments.get() key=|d| (d.id.clone(), d.name.clone()) let:department>
+                        {
+                            let id = department.id.clone();
+                            view! {
+                                <option value=department.id.clone()
+                                    selected=move || desk.queue_department.with(|d| *d == id)>
+                                    {department.name.clone()}
+                                </option>
+                            }
+                        }
+                    </For>
+                </select>
+            </label>
+        </Show>
+    }
+    .into_any();
     let queue = view! {
         <section class="queue">
             <h2>{t(lang, Key::Queue)}
-                <span class="count" hidden=move || desk.queue.with(Vec::is_empty)>{move || desk.queue.with(Vec::len)}</span>
+                <span class="count" data-testid="queue-count" hidden=move || shown_queue().is_empty()>{move || shown_queue().len()}</span>
             </h2>
-            <Show when=move || desk.queue.with(Vec::is_empty)>
+            {filter}
+            <Show when=move || shown_queue().is_empty()>
                 <p class="empty">{t(lang, Key::QueueEmpty)}</p>
             </Show>
             <ul>
-                <For each=move || desk.queue.get() key=|q| q.conversation_id let:item>
-                    <li class="queue-item" data-testid="queue-item" data-conversation-id=item.conversation_id.to_string()>
-                        <div class="row-head">
-                            <strong>{shown_name(lang, &item.visitor_name)}</strong>
-                            <span class="since">{move || tf(lang, Key::Waiting, &[&duration_text(lang, desk.clock.0.get() - item.since_ms)])}</span>
-                        </div>
-                        <p class="preview">{item.first_message.clone()}</p>
-                        <button type="button" data-testid="accept-button"
-                            on:click=move |_| accept_chat(item.conversation_id)>
-                            {t(lang, Key::Accept)}
-                        </button>
-                    </li>
+                <For each=shown_queue key=|q| (q.conversation_id, q.offered_to, q.offered_until_ms, q.department.clone()) let:item>
+                    {
+                        let mine = item.offered_to == Some(desk.me);
+                        let offered_elsewhere = item.offered_to.filter(|a| *a != desk.me).map(|a| {
+                            desk.agents.with_untracked(|all| {
+                                all.iter().find(|x| x.id == a).map(|x| x.name.clone()).unwrap_or_default()
+                            })
+                        });
+                        let department = (!item.department.is_empty()).then(|| desk.department_name(&item.department));
+                        let offered = match (mine, &offered_elsewhere) {
+                            (true, _) => "me",
+                            (false, Some(_)) => "other",
+                            (false, None) => "",
+                        };
+                        view! {
+                            <li class="queue-item" class:offered=mine data-testid="queue-item"
+                                data-conversation-id=item.conversation_id.to_string()
+                                data-department=item.department.clone()
+                                data-offered=offered>
+                                <div class="row-head">
+                                    <strong>{shown_name(lang, &item.visitor_name)}</strong>
+                                    <span class="since">{move || tf(lang, Key::Waiting, &[&duration_text(lang, desk.clock.0.get() - item.since_ms)])}</span>
+                                </div>
+                                {department.map(|name| view! { <span class="tag department-tag" data-testid="queue-department">{name}</span> })}
+                                {mine.then(|| view! {
+                                    <span class="tag offer-tag" data-testid="offered-to-me">
+                                        {w(lang, Word::OfferedToYou)}
+                                    </span>
+                                })}
+                                {offered_elsewhere.map(|name| view! {
+                                    <span class="offered-elsewhere">{wf(lang, Word::OfferedTo, &[&name])}</span>
+                                })}
+                                <p class="preview">{item.first_message.clone()}</p>
+                                <div class="queue-actions">
+                                    <button type="button" data-testid="accept-button"
+                                        on:click=move |_| accept_chat(item.conversation_id)>
+                                        {t(lang, Key::Accept)}
+                                    </button>
+                                    {mine.then(|| view! {
+                                        <button type="button" class="secondary" data-testid="decline-button"
+                                            on:click=move |_| decline_chat(item.conversation_id)>
+                                            {t(lang, Key::Decline)}
+                                        </button>
+                                    })}
+                                </div>
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
         </section>

@@ -24,7 +24,7 @@ mod inbox;
 mod offline;
 mod people;
 mod transfer;
-mod words;
+pub(crate) mod words;
 
 use crate::api::{current_agent, login, AgentView, ApiError};
 use crate::components::ErrorToast;

@@ -151,6 +151,7 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
     let id = visitor.id;
     let since = visitor.visit_started_ms;
     let page = visitor.page;
+    let department = (!page.department.is_empty()).then(|| desk.department_name(&page.department));
     view! {
         <li class="visitor-row" data-testid="visitor-row" data-visitor-id=id.to_string()
             data-in-chat=visitor.in_chat.to_string()
@@ -165,6 +166,7 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
                         title=t(lang, Key::VerifiedHint)>{t(lang, Key::Verified)}</span>
                 })}
                 {visitor.in_chat.then(|| view! { <span class="tag">{t(lang, Key::InChat)}</span> })}
+                {department.map(|name| view! { <span class="tag department-tag" data-testid="visitor-department">{name}</span> })}
                 <span class="page-title">{page.title}</span>
                 <span class="page-url">{page.url}</span>
                 <span class="meta">

@@ -45,6 +45,26 @@ table! {
     SharedWithTeam => "Shared with the team", "团队共享", "團隊共用";
     SharedTag => "team", "团队", "團隊";
     RemoveReply => "Remove", "删除", "刪除";
+    Departments => "Departments", "部门", "部門";
+    DepartmentsHint => "A page's chats go to a department when its widget tag says so: data-department=\"sales\".", "在网页的挂件标签上写明 data-department=\"sales\"，该页的对话就会进入对应部门。", "在網頁的掛件標籤上寫明 data-department=\"sales\"，該頁的對話就會進入對應部門。";
+    NoDepartments => "No departments yet: every chat waits in one queue.", "还没有部门：所有对话在同一个队列中等待。", "還沒有部門：所有對話在同一個佇列中等待。";
+    AddDepartment => "Add a department", "添加部门", "新增部門";
+    DepartmentId => "Id (on the widget tag)", "标识（用于挂件标签）", "識別碼（用於掛件標籤）";
+    DepartmentName => "Name", "名称", "名稱";
+    DepartmentAgents => "Agents", "客服", "客服";
+    DepartmentSaved => "Department saved.", "部门已保存。", "部門已儲存。";
+    DepartmentRemoved => "Department removed.", "部门已删除。", "部門已刪除。";
+    Routing => "Routing", "分配方式", "分配方式";
+    RoutingManual => "Manual (agents take chats from the queue)", "手动（客服从队列中接入）", "手動（客服從佇列中接入）";
+    RoutingRoundRobin => "Round robin", "轮流分配", "輪流分配";
+    RoutingLeastBusy => "Least busy", "分配给最空闲的客服", "分配給最空閒的客服";
+    MaxChats => "Most chats per agent", "每位客服最多对话数", "每位客服最多對話數";
+    OfferSeconds => "Seconds to take an offered chat", "接入分配对话的时限（秒）", "接入分配對話的時限（秒）";
+    AllDepartments => "All departments", "所有部门", "所有部門";
+    MyDepartments => "My departments", "我的部门", "我的部門";
+    OfferedToYou => "Offered to you: take it or pass", "分配给你：请接入或转给他人", "分配給你：請接入或轉給他人";
+    OfferedTo => "Offered to {}", "已分配给 {}", "已分配給 {}";
+    QueueFilter => "Show the chats of", "显示哪些对话", "顯示哪些對話";
 }
 
 /// A console string with each `{}` filled in order.

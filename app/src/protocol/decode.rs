@@ -429,6 +429,7 @@ mod tests {
                 title: "Shop".into(),
                 referrer: String::new(),
                 load_id: MessageId(id()),
+                department: String::new(),
             },
             landing: Landing {
                 url: "https://shop.example/".into(),
@@ -459,6 +460,9 @@ mod tests {
             visitor_name: "Ann".into(),
             first_message: "hi".into(),
             since_ms: 9,
+            department: "sales".into(),
+            offered_to: Some(AgentId(id())),
+            offered_until_ms: Some(10),
         }
     }
 

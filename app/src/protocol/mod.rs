@@ -42,6 +42,9 @@ pub struct PageView {
     pub referrer: String,
     /// Random per page load, so that a reconnect of the same page is not counted twice.
     pub load_id: MessageId,
+    /// The department the page's widget asks for (`data-department`); empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub department: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -384,6 +387,15 @@ pub struct QueueItem {
     pub visitor_name: String,
     pub first_message: String,
     pub since_ms: i64,
+    /// The department the visitor asked for (its id); empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub department: String,
+    /// Automatic routing: the agent the chat is offered to now, and until when
+    /// (Unix milliseconds) before it goes to the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_to: Option<AgentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_until_ms: Option<i64>,
 }
 
 /// A leave-a-message form, sent when no agent was online.
@@ -471,6 +483,11 @@ pub enum ClientMsg {
     },
     /// Agents only: take a chat from the queue.
     AcceptChat {
+        conversation_id: ConversationId,
+    },
+    /// Agents only: pass on a chat routing offered to this agent; it goes to the
+    /// next agent at once.
+    DeclineChat {
         conversation_id: ConversationId,
     },
     /// Agents only.
@@ -582,6 +599,7 @@ impl ClientMsg {
             | ClientMsg::Typing { .. }
             | ClientMsg::Sync { .. }
             | ClientMsg::AcceptChat { .. }
+            | ClientMsg::DeclineChat { .. }
             | ClientMsg::SetStatus { .. }
             | ClientMsg::Leave { .. }
             | ClientMsg::AcceptInvitation { .. }
@@ -613,6 +631,7 @@ impl ClientMsg {
                 conversation_id, ..
             }
             | ClientMsg::AcceptChat { conversation_id }
+            | ClientMsg::DeclineChat { conversation_id }
             | ClientMsg::Leave { conversation_id }
             | ClientMsg::Rate {
                 conversation_id, ..

@@ -67,6 +67,7 @@ fn host_page() -> PageView {
         title: browser::query_param("page_title").unwrap_or_default(),
         referrer: browser::query_param("page_ref").unwrap_or_default(),
         load_id: browser::new_message_id(),
+        department: browser::query_param("department").unwrap_or_default(),
     }
 }
 
@@ -377,11 +378,13 @@ impl WidgetState {
                 title,
                 referrer,
             } => {
+                // The department is the tag's: it stays as the page changes.
                 let view = PageView {
                     url,
                     title,
                     referrer,
                     load_id: browser::new_message_id(),
+                    department: page.with_untracked(|p| p.department.clone()),
                 };
                 page.set(view.clone());
                 self.send(ClientMsg::PageView { page: view });

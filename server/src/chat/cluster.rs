@@ -35,6 +35,8 @@ pub struct ClusterBoard {
     written: tokio::sync::Mutex<HashMap<String, serde_json::Value>>,
     /// Whether the last renewal of the lease succeeded (readiness).
     leased: std::sync::atomic::AtomicBool,
+    /// Whether this node has read the others' presence since it joined.
+    heard_others: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ClusterBoard {
@@ -59,6 +61,7 @@ impl ClusterBoard {
             node: std::sync::Mutex::new(node),
             written: tokio::sync::Mutex::new(HashMap::new()),
             leased: std::sync::atomic::AtomicBool::new(true),
+            heard_others: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -69,6 +72,12 @@ impl ClusterBoard {
     /// Whether this node holds its lease (its last renewal succeeded).
     pub fn leased(&self) -> bool {
         self.leased.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether this node holds its lease and knows who is on the other nodes
+    /// (routing waits for it: otherwise their agents would look offline).
+    pub fn knows_the_cluster(&self) -> bool {
+        self.leased() && self.heard_others.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -178,6 +187,9 @@ impl ChatService {
                 .collect();
             (change, before, presence.agents_available(), absent)
         };
+        board
+            .heard_others
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let mut gone: Vec<Participant> = change
             .left
             .iter()
@@ -185,6 +197,9 @@ impl ChatService {
             .collect();
         if !change.left.is_empty() || !change.visitors.is_empty() {
             self.visitor_lists.mark_stale();
+        }
+        if !change.agents.is_empty() {
+            self.reroute();
         }
         for info in change.agents {
             if info.status == AgentStatus::Offline {

@@ -268,6 +268,8 @@ impl ChatService {
 
     /// Tells visitors when agents become available or unavailable.
     pub(super) fn announce_availability(&self, available_before: bool) {
+        // Whoever came, went or changed status, offers may have to move.
+        self.reroute();
         let available = self.presence().agents_available();
         if available != available_before {
             self.announce_one(Event::AgentsAvailable(available));

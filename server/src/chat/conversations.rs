@@ -88,8 +88,19 @@ impl ChatService {
             visibility: Visibility::Everyone,
             file: None,
         };
+        // The department the page's widget asks for, if the company has one of
+        // that id (the store checks): otherwise the chat waits for anyone.
+        let department = self
+            .presence()
+            .visitor_info(*visitor_id)
+            .map(|v| v.page.department)
+            .filter(|d| !d.is_empty());
         let order = self.stripe(id).lock().await;
-        let appended = match self.store.create_direct(id, &visitor, first).await {
+        let appended = match self
+            .store
+            .create_direct(id, &visitor, department.as_deref(), first)
+            .await
+        {
             Ok(appended) => appended,
             Err(StoreError::Refused(Refusal::DirectChatOpen(open))) => {
                 drop(order);
@@ -390,6 +401,9 @@ impl ChatService {
         self.announce(changed);
         if was_queued {
             self.announce_queue_positions().await;
+        } else {
+            // Whoever left, or the agents of a chat that closed, have room now.
+            self.reroute();
         }
         let visitors_out = recipients.iter().filter_map(|p| match p {
             Participant::Visitor(v) if closed || *p == session.participant() => Some(*v),
@@ -567,10 +581,12 @@ impl ChatService {
         Ok(message)
     }
 
-    /// Tells the visitors waiting in the queue their new place in it. Called after
-    /// every change of the queue; one announcement at a time, each from a fresh
-    /// read, so the last place a visitor hears is the true one.
+    /// Tells the visitors waiting in the queue their new place in it (among the
+    /// chats of their department). Called after every change of the queue, which
+    /// routing looks at too; one announcement at a time, each from a fresh read,
+    /// so the last place a visitor hears is the true one.
     pub(super) async fn announce_queue_positions(&self) {
+        self.reroute();
         let mut told = self.queue_places.lock().await;
         let queue = match self.store.queue().await {
             Ok(queue) => queue,
@@ -580,8 +596,8 @@ impl ChatService {
             }
         };
         told.retain(|id, _| queue.iter().any(|item| item.conversation_id == *id));
-        for (place, item) in queue.into_iter().enumerate() {
-            let place = place as u32 + 1;
+        for (index, item) in queue.iter().enumerate() {
+            let place = place_in_queue(&queue, index);
             if told.insert(item.conversation_id, place) == Some(place) {
                 continue;
             }
@@ -602,11 +618,22 @@ impl ChatService {
         Ok(queue
             .iter()
             .position(|item| item.visitor_id == visitor)
-            .map(|place| ServerMsg::QueuePosition {
-                conversation_id: queue[place].conversation_id,
-                position: place as u32 + 1,
+            .map(|index| ServerMsg::QueuePosition {
+                conversation_id: queue[index].conversation_id,
+                position: place_in_queue(&queue, index),
             }))
     }
+}
+
+/// The place (from 1) of the queue's `index`th chat among the chats of its
+/// department: those are the ones its department's agents take before it.
+fn place_in_queue(queue: &[app::protocol::QueueItem], index: usize) -> u32 {
+    let department = &queue[index].department;
+    queue[..index]
+        .iter()
+        .filter(|item| item.department == *department)
+        .count() as u32
+        + 1
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod canned;
 pub mod cluster;
 mod connections;
 mod conversations;
+mod departments;
 mod error;
 pub mod events;
 mod files;
@@ -145,6 +146,8 @@ pub struct ChatService {
     /// Whether some webhook endpoint is registered (the worker keeps it up to
     /// date): without one, changes wake nobody.
     webhooks_wanted: Arc<std::sync::atomic::AtomicBool>,
+    /// Wakes this node's router task (`chat::departments`).
+    routing_wake: Arc<tokio::sync::Notify>,
 }
 
 impl ChatService {
@@ -177,7 +180,9 @@ impl ChatService {
             visitor_lists: Arc::default(),
             committed: Arc::default(),
             webhooks_wanted: Arc::default(),
+            routing_wake: Arc::default(),
         });
+        tokio::spawn(departments::keep_routing(Arc::downgrade(&service)));
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
         tokio::spawn(visitor_lists::keep_visitor_lists(
             Arc::downgrade(&service),
@@ -302,6 +307,9 @@ impl ChatService {
             } => self.sync(session, conn, conversation_id, after_seq).await,
             ClientMsg::AcceptChat { conversation_id } => {
                 self.accept_chat(session, conversation_id).await
+            }
+            ClientMsg::DeclineChat { conversation_id } => {
+                self.decline_chat(session, conversation_id).await
             }
             ClientMsg::SetStatus { status } => self.set_status(session, status).await,
             ClientMsg::Leave { conversation_id } => {

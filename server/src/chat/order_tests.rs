@@ -84,6 +84,7 @@ fn page() -> PageView {
     PageView {
         url: "/demo".into(),
         load_id: MessageId(Uuid::new_v4()),
+        department: String::new(),
         ..Default::default()
     }
 }

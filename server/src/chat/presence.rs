@@ -245,13 +245,13 @@ impl Presence {
     }
 
     /// What one console lists: the `page` newest visits that match `filter`
-    /// (name, page address or title containing it, ignoring case; everyone when
-    /// empty), and those of `watch` still on the site wherever their visit falls.
+    /// (name, page address, title or department id containing it, ignoring case;
+    /// everyone when empty), and those of `watch` still on the site wherever their visit falls.
     pub fn visitor_list(&self, filter: &str, watch: &[VisitorId], page: usize) -> VisitorList {
         let needle = filter.to_lowercase();
         let admits = |name: &str, at: &PageView| {
             needle.is_empty()
-                || [name, &at.url, &at.title]
+                || [name, &at.url, &at.title, &at.department]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))
         };
@@ -422,6 +422,26 @@ impl Presence {
         }
     }
 
+    /// The agents online now, here or on another node: those routing offers
+    /// chats to. In id order.
+    pub fn available_agents(&self) -> Vec<AgentId> {
+        let mut online: Vec<AgentId> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| a.chosen == AgentStatus::Online)
+            .map(|(id, _)| *id)
+            .chain(
+                self.remote_agents
+                    .iter()
+                    .filter(|(_, a)| a.status == AgentStatus::Online)
+                    .map(|(id, _)| *id),
+            )
+            .collect();
+        online.sort();
+        online.dedup();
+        online
+    }
+
     /// Whether any agent is online, so visitors can chat rather than leave a message.
     pub fn agents_available(&self) -> bool {
         self.agents
@@ -459,6 +479,7 @@ mod tests {
             title: url.into(),
             referrer: String::new(),
             load_id: MessageId::from_random_bytes([load; 16]),
+            department: String::new(),
         }
     }
 

@@ -70,6 +70,72 @@ pub fn resend(stored: Written<'_>, new: Written<'_>) -> Resend {
     }
 }
 
+/// How long a new offer stands even where its agent does not look online: in a
+/// cluster, a node learns of another node's agents through the presence lease
+/// (renewed every second), and must not take an offer from an agent it has not
+/// heard of yet.
+pub const OFFER_SETTLES_MS: i64 = 3_000;
+
+/// Whether a chat's offer stands: it has not run out, and its agent is online
+/// (as the caller sees it) or the offer is too new for the caller to know.
+pub fn offer_is_live(
+    offered_to: Option<AgentId>,
+    offered_until_ms: Option<i64>,
+    offer_ms: i64,
+    available: &[AgentId],
+    now_ms: i64,
+) -> bool {
+    let (Some(agent), Some(until)) = (offered_to, offered_until_ms) else {
+        return false;
+    };
+    let made = until - offer_ms;
+    until > now_ms && (available.contains(&agent) || now_ms - made < OFFER_SETTLES_MS)
+}
+
+/// An agent of a department as routing weighs it for one chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub agent: AgentId,
+    /// Open conversations the agent is in now, and other chats offered to the
+    /// agent now.
+    pub busy: u32,
+    /// How often this chat was offered to the agent already.
+    pub times_offered: u32,
+    /// When the agent was last offered a chat of the department (0: never).
+    pub last_offered_ms: i64,
+    /// The agent passed on this chat: never offered it again.
+    pub declined: bool,
+}
+
+/// The agent a routed chat is offered to next: one of `available` (online now)
+/// with room for another chat (fewer than `max_chats`) who did not decline it,
+/// asked about this chat
+/// fewer times than the others; then, by round robin, the one offered a chat of
+/// the department longest ago, or, least busy, the one in fewest conversations.
+/// Ties go to the lower id, so every node decides alike. Nobody for the manual
+/// queue.
+pub fn next_agent(
+    routing: app::api::Routing,
+    max_chats: u32,
+    available: &[AgentId],
+    candidates: &[Candidate],
+) -> Option<AgentId> {
+    use app::api::Routing;
+    let weight = |c: &Candidate| match routing {
+        Routing::RoundRobin => (c.last_offered_ms, 0),
+        Routing::LeastBusy => (i64::from(c.busy), c.last_offered_ms),
+        Routing::Manual => (0, 0),
+    };
+    if routing == Routing::Manual {
+        return None;
+    }
+    candidates
+        .iter()
+        .filter(|c| available.contains(&c.agent) && c.busy < max_chats && !c.declined)
+        .min_by_key(|c| (c.times_offered, weight(c), c.agent))
+        .map(|c| c.agent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +224,78 @@ mod tests {
             Resend::Conflict,
             "a message sent again as a note is another message"
         );
+    }
+
+    fn candidate(n: u8, busy: u32, times_offered: u32, last_offered_ms: i64) -> Candidate {
+        Candidate {
+            agent: AgentId(uuid::Uuid::from_bytes([n; 16])),
+            busy,
+            times_offered,
+            last_offered_ms,
+            declined: false,
+        }
+    }
+
+    #[test]
+    fn round_robin_takes_turns_and_skips_the_full_and_the_absent() {
+        use app::api::Routing;
+        let (a, b, c) = (
+            candidate(1, 0, 0, 300),
+            candidate(2, 2, 0, 100),
+            candidate(3, 0, 0, 200),
+        );
+        let all = [a.agent, b.agent, c.agent];
+        let next = |candidates: &[Candidate], available: &[AgentId]| {
+            next_agent(Routing::RoundRobin, 2, available, candidates)
+        };
+        // b was offered one longest ago but has two chats, the most: c is next.
+        assert_eq!(next(&[a, b, c], &all), Some(c.agent));
+        // With room, b is next; away, it is skipped.
+        let b_free = candidate(2, 1, 0, 100);
+        assert_eq!(next(&[a, b_free, c], &all), Some(b_free.agent));
+        assert_eq!(next(&[a, b_free, c], &[a.agent, c.agent]), Some(c.agent));
+        // Whoever was asked about this chat already comes after those who were not.
+        let c_asked = candidate(3, 0, 1, 200);
+        assert_eq!(next(&[a, b, c_asked], &all), Some(a.agent));
+        // Whoever declined it is not asked again.
+        let a_declined = Candidate {
+            declined: true,
+            ..a
+        };
+        assert_eq!(next(&[a_declined, c_asked], &all), Some(c_asked.agent));
+        // Nobody online with room: nobody.
+        assert_eq!(next(&[b], &all), None);
+        assert_eq!(next(&[a, c], &[]), None);
+    }
+
+    #[test]
+    fn least_busy_prefers_the_fewest_chats_and_manual_offers_nothing() {
+        use app::api::Routing;
+        let (a, b) = (candidate(1, 2, 0, 0), candidate(2, 1, 0, 500));
+        let all = [a.agent, b.agent];
+        assert_eq!(
+            next_agent(Routing::LeastBusy, 3, &all, &[a, b]),
+            Some(b.agent)
+        );
+        assert_eq!(next_agent(Routing::Manual, 3, &all, &[a, b]), None);
+        // Equal: the lower id, on every node.
+        let (x, y) = (candidate(9, 1, 0, 0), candidate(8, 1, 0, 0));
+        assert_eq!(
+            next_agent(Routing::LeastBusy, 3, &[x.agent, y.agent], &[x, y]),
+            Some(y.agent)
+        );
+    }
+
+    #[test]
+    fn an_offer_stands_until_it_runs_out_or_its_agent_is_known_to_be_gone() {
+        let ann = AgentId(uuid::Uuid::from_bytes([1; 16]));
+        let live = |available: &[AgentId], now| {
+            offer_is_live(Some(ann), Some(10_000), 10_000, available, now)
+        };
+        assert!(live(&[ann], 9_999));
+        assert!(!live(&[ann], 10_000), "ran out");
+        assert!(live(&[], 2_999), "too new to know");
+        assert!(!live(&[], 3_000), "its agent is not online");
+        assert!(!offer_is_live(None, None, 10_000, &[ann], 0));
     }
 }

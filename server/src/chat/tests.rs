@@ -62,6 +62,7 @@ impl Fixture {
         let page = PageView {
             url: "/demo".into(),
             load_id: MessageId(Uuid::new_v4()),
+            department: String::new(),
             ..Default::default()
         };
         self.chat

@@ -65,6 +65,9 @@ impl ChatService {
         drop(_order);
         if target.is_none() {
             self.announce_queue_positions().await;
+        } else {
+            // The one who handed it on may have room for another chat now.
+            self.reroute();
         }
         Ok(())
     }

@@ -267,6 +267,20 @@ mod tests {
         // /p/3 and /p/30 to /p/39.
         assert_eq!(found.matching, 11);
         assert_eq!(found.visitors.len(), 11);
+
+        // A page's department (its widget tag's) finds its visitors too.
+        let buyer = VisitorId(Uuid::new_v4());
+        let page = PageView {
+            url: "/pricing".into(),
+            department: "sales".into(),
+            ..Default::default()
+        };
+        presence.visitor_connected(buyer, "Buyer", page, false, 1_000);
+        let found = presence.visitor_list("SALES", &[], VISITOR_PAGE);
+        assert_eq!(
+            found.visitors.iter().map(|v| v.id).collect::<Vec<_>>(),
+            [buyer]
+        );
     }
 
     #[test]

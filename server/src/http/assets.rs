@@ -54,6 +54,17 @@ fn lang_query(query: Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// The department each demo page's widget tag names: pricing questions go to
+/// `sales`, the contact page to `support` (used once an admin adds departments
+/// of those ids; until then every chat waits in the one queue).
+fn demo_department(which: &str) -> &'static str {
+    match which {
+        "pricing" => " data-department=\"sales\"",
+        "contact" => " data-department=\"support\"",
+        _ => "",
+    }
+}
+
 fn demo_page(which: &str, title: &str, body: &str, query: Option<String>) -> Html<String> {
     let current = |name: &str| {
         if name == which {
@@ -67,6 +78,7 @@ fn demo_page(which: &str, title: &str, body: &str, query: Option<String>) -> Htm
             .replace("{{title}}", title)
             .replace("{{body}}", body)
             .replace("{{query}}", &lang_query(query))
+            .replace("{{department}}", demo_department(which))
             .replace("{{current-home}}", current("home"))
             .replace("{{current-pricing}}", current("pricing"))
             .replace("{{current-contact}}", current("contact")),

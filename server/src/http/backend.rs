@@ -6,9 +6,10 @@ use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, ApiScope, StoreError};
 use crate::webhooks::check_endpoint;
 use app::api::{
-    AgentView, ApiError, ApiTokenInfo, CannedReply, ConsoleBackend, HistoryCursor, HistoryFilter,
-    HistoryPage, NewAgentAccount, NewWebhook, PastConversation, PastEntries, SearchHit,
-    TransferTarget, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo, SESSION_COOKIE,
+    AgentView, ApiError, ApiTokenInfo, CannedReply, ConsoleBackend, Department, HistoryCursor,
+    HistoryFilter, HistoryPage, NewAgentAccount, NewWebhook, PastConversation, PastEntries,
+    SearchHit, TransferTarget, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo,
+    SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
@@ -41,6 +42,8 @@ fn view(agent: AgentRecord) -> AgentView {
 fn api_error(err: ChatError) -> ApiError {
     let detail = match &err {
         ChatError::InviteeUnavailable(names) if !names.is_empty() => Some(names.join(", ")),
+        // Which field: the form can say so.
+        ChatError::InvalidField(field) => Some((*field).to_owned()),
         _ => None,
     };
     let code = err.code();
@@ -531,6 +534,29 @@ impl ConsoleBackend for ConsoleApi {
             }
             false => Err(ErrorCode::NotFound.into()),
         }
+    }
+
+    async fn departments(&self, token: &str) -> Result<Vec<Department>, ApiError> {
+        self.session_agent(token).await?;
+        self.chat.departments().await.map_err(api_error)
+    }
+
+    async fn put_department(&self, token: &str, department: Department) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        let id = department.id.clone();
+        self.chat
+            .put_department(department)
+            .await
+            .map_err(api_error)?;
+        tracing::info!(admin = %admin.username, department = %id, "department saved in the console");
+        Ok(())
+    }
+
+    async fn remove_department(&self, token: &str, id: &str) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        self.chat.remove_department(id).await.map_err(api_error)?;
+        tracing::info!(admin = %admin.username, department = %id, "department removed in the console");
+        Ok(())
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

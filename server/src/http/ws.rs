@@ -179,6 +179,7 @@ fn tidy_page(page: PageView) -> PageView {
         title: truncate_chars(&page.title, MAX_TITLE_CHARS),
         referrer: truncate_chars(&page.referrer, MAX_URL_CHARS),
         load_id: page.load_id,
+        department: truncate_chars(&page.department, app::api::MAX_DEPARTMENT_ID_CHARS),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::store::{
     VisitorRecord,
 };
 use app::api::{HistoryCursor, HistoryFilter, RatingFilter};
-use app::ids::{ConversationId, InvitationId, MessageId, Participant};
+use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant};
 use app::protocol::{
     AgentRole, Author, Body, ConversationState, Handled, InvitationState, Notice, Visibility,
 };
@@ -54,6 +54,8 @@ macro_rules! store_conformance {
             api_tokens_are_found_by_hash_named_once_and_revoked_for_good,
             a_change_writes_its_webhook_events_in_its_transaction_and_deliveries_follow,
             a_verified_user_is_one_visitor_apart_from_every_token,
+            routing_offers_a_chat_to_one_agent_at_a_time_and_moves_on,
+            concurrent_routing_of_one_chat_makes_one_offer,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -124,7 +126,10 @@ async fn queued(store: &dyn Store) -> (ConversationId, VisitorRecord) {
         .unwrap();
     let id = ConversationId(Uuid::new_v4());
     let first = text(Participant::Visitor(visitor.id), &visitor.name, "hello");
-    store.create_direct(id, &visitor, first).await.unwrap();
+    store
+        .create_direct(id, &visitor, None, first)
+        .await
+        .unwrap();
     (id, visitor)
 }
 
@@ -382,7 +387,7 @@ pub async fn a_visitor_has_one_open_direct_conversation_however_many_start_at_on
         async move {
             let id = ConversationId(Uuid::new_v4());
             let first = text(me, &visitor.name, &format!("tab {i}"));
-            (id, store.create_direct(id, &visitor, first).await)
+            (id, store.create_direct(id, &visitor, None, first).await)
         }
     });
     let results = futures::future::join_all(starts).await;
@@ -411,7 +416,7 @@ pub async fn a_visitor_has_one_open_direct_conversation_however_many_start_at_on
         .unwrap();
     let again = ConversationId(Uuid::new_v4());
     store
-        .create_direct(again, &visitor, text(me, &visitor.name, "back"))
+        .create_direct(again, &visitor, None, text(me, &visitor.name, "back"))
         .await
         .unwrap();
 }
@@ -542,7 +547,10 @@ async fn chat_at(
     let id = ConversationId(Uuid::new_v4());
     let mut message = text(Participant::Visitor(visitor.id), name, first);
     message.at_ms = at_ms;
-    store.create_direct(id, &visitor, message).await.unwrap();
+    store
+        .create_direct(id, &visitor, None, message)
+        .await
+        .unwrap();
     if let Some(agent) = agent {
         store.accept_queued(id, agent, at_ms + 1).await.unwrap();
     }
@@ -1592,5 +1600,250 @@ pub async fn a_verified_user_is_one_visitor_apart_from_every_token(store: Arc<dy
     assert_eq!(
         store.visitor_for_token(&[7; 32], "x").await.unwrap(),
         device
+    );
+}
+
+fn department(
+    id: &str,
+    routing: app::api::Routing,
+    agents: &[&AgentRecord],
+) -> app::api::Department {
+    app::api::Department {
+        id: id.into(),
+        name: id.to_uppercase(),
+        routing,
+        max_chats: 1,
+        offer_seconds: 10,
+        agents: agents.iter().map(|a| a.id).collect(),
+    }
+}
+
+async fn queued_in(store: &dyn Store, token: u8, department: Option<&str>) -> ConversationId {
+    let visitor = store
+        .visitor_for_token(&[token; 32], &format!("Visitor {token}"))
+        .await
+        .unwrap();
+    let id = ConversationId(Uuid::new_v4());
+    let first = text(Participant::Visitor(visitor.id), &visitor.name, "hello");
+    store
+        .create_direct(id, &visitor, department, first)
+        .await
+        .unwrap();
+    id
+}
+
+pub async fn routing_offers_a_chat_to_one_agent_at_a_time_and_moves_on(store: Arc<dyn Store>) {
+    use app::api::Routing;
+    let (ann, bob, cy) = (
+        agent(&*store, "ann").await,
+        agent(&*store, "bob").await,
+        agent(&*store, "cy").await,
+    );
+    let sales = department("sales", Routing::RoundRobin, &[&ann, &bob]);
+    assert!(store.put_department(&sales, 1).await.unwrap(), "new");
+    let mut with_cy = department("support", Routing::Manual, &[&cy]);
+    assert!(store.put_department(&with_cy, 1).await.unwrap());
+    // Saving again changes it; an agent id that does not exist is skipped.
+    with_cy.agents.push(AgentId(Uuid::new_v4()));
+    with_cy.name = "Support".into();
+    assert!(!store.put_department(&with_cy, 2).await.unwrap());
+    let listed = store.departments().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        (listed[1].name.as_str(), listed[1].agents.clone()),
+        ("Support", vec![cy.id])
+    );
+    let mut ann_and_bob = vec![ann.id, bob.id];
+    ann_and_bob.sort();
+    assert_eq!(listed[0].agents, ann_and_bob);
+    assert_eq!(listed[0].offer_seconds, 10);
+
+    // A chat names its department; an unknown one is none.
+    let chat = queued_in(&*store, 1, Some("sales")).await;
+    let elsewhere = queued_in(&*store, 2, Some("no-such-team")).await;
+    let manual = queued_in(&*store, 3, Some("support")).await;
+    let queue = store.queue().await.unwrap();
+    let dept = |id| {
+        queue
+            .iter()
+            .find(|i| i.conversation_id == id)
+            .unwrap()
+            .department
+            .clone()
+    };
+    assert_eq!(
+        (dept(chat), dept(elsewhere), dept(manual)),
+        ("sales".into(), String::new(), "support".into())
+    );
+    let everyone = [ann.id, bob.id, cy.id];
+    assert_eq!(
+        store.route_chat(elsewhere, &everyone, 100).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.route_chat(manual, &everyone, 100).await.unwrap(),
+        None
+    );
+
+    // Offered to one of the department's agents, until the offer time is up.
+    let first = store
+        .route_chat(chat, &everyone, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    let first_agent = first.offered_to.unwrap();
+    assert!(first_agent == ann.id || first_agent == bob.id);
+    assert_eq!(first.offered_until_ms, Some(100 + 10_000));
+    assert_eq!(
+        store.route_chat(chat, &everyone, 5_000).await.unwrap(),
+        None,
+        "still live"
+    );
+    // Not taken in time: the other one.
+    let second = store
+        .route_chat(chat, &everyone, 10_100)
+        .await
+        .unwrap()
+        .unwrap();
+    let second_agent = second.offered_to.unwrap();
+    assert_ne!(second_agent, first_agent);
+    // Declined: back to the first (everyone was asked once).
+    assert!(
+        !store.decline_chat(chat, first_agent, 10_200).await.unwrap(),
+        "not theirs"
+    );
+    assert!(store
+        .decline_chat(chat, second_agent, 10_200)
+        .await
+        .unwrap());
+    let third = store
+        .route_chat(chat, &everyone, 10_200)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.offered_to, Some(first_agent));
+    // The agent offered goes away, and the other declined it: nobody can take
+    // it now, so the offer is withdrawn, once.
+    // (A new offer stands a moment even so: a node may not know its agent yet.)
+    assert_eq!(
+        store
+            .route_chat(chat, &[second_agent], 10_300)
+            .await
+            .unwrap(),
+        None
+    );
+    let none = store
+        .route_chat(chat, &[second_agent], 13_300)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(none.offered_to, None);
+    assert_eq!(
+        store
+            .route_chat(chat, &[second_agent], 13_400)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.route_chat(chat, &[], 13_500).await.unwrap(), None);
+    // Back: offered again, to the one who did not decline.
+    let back = store
+        .route_chat(chat, &everyone, 13_600)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.offered_to, Some(first_agent));
+
+    // An agent with as many chats as the department allows gets no more.
+    let taker = if first_agent == ann.id { &ann } else { &bob };
+    store.accept_queued(chat, taker, 14_000).await.unwrap();
+    let next = queued_in(&*store, 4, Some("sales")).await;
+    let offered = store
+        .route_chat(next, &everyone, 14_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(offered.offered_to, Some(second_agent), "the other has room");
+    // A chat offered counts too: with one each, nobody has room for a third.
+    let third_chat = queued_in(&*store, 5, Some("sales")).await;
+    assert_eq!(
+        store
+            .route_chat(third_chat, &everyone, 14_200)
+            .await
+            .unwrap(),
+        None
+    );
+    // A taken chat is not routed.
+    assert_eq!(
+        store.route_chat(chat, &everyone, 14_300).await.unwrap(),
+        None
+    );
+
+    // A department that stops routing ends its offers; an agent taken out of
+    // it loses theirs.
+    let mut manual = department("sales", Routing::Manual, &[&ann, &bob]);
+    manual.max_chats = 5;
+    store.put_department(&manual, 14_400).await.unwrap();
+    let ended = store
+        .route_chat(next, &everyone, 14_500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.offered_to, None);
+    let mut routing_again = manual.clone();
+    routing_again.routing = Routing::LeastBusy;
+    store.put_department(&routing_again, 14_600).await.unwrap();
+    let offered = store
+        .route_chat(next, &everyone, 14_700)
+        .await
+        .unwrap()
+        .unwrap();
+    let holder = offered.offered_to.unwrap();
+    routing_again.agents.retain(|a| *a != holder);
+    store.put_department(&routing_again, 14_800).await.unwrap();
+    let moved = store
+        .route_chat(next, &everyone, 14_900)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(moved.offered_to, Some(holder));
+
+    // Removing the department leaves its waiting chat in the queue, in none.
+    assert!(store.remove_department("sales").await.unwrap());
+    assert!(!store.remove_department("sales").await.unwrap());
+    let left = store.queue().await.unwrap();
+    let item = left.iter().find(|i| i.conversation_id == next).unwrap();
+    assert_eq!((item.department.as_str(), item.offered_to), ("", None));
+}
+
+pub async fn concurrent_routing_of_one_chat_makes_one_offer(store: Arc<dyn Store>) {
+    use app::api::Routing;
+    let mut agents = Vec::new();
+    for name in ["ann", "bob", "cy", "dee"] {
+        agents.push(agent(&*store, name).await);
+    }
+    let refs: Vec<&AgentRecord> = agents.iter().collect();
+    store
+        .put_department(&department("sales", Routing::LeastBusy, &refs), 1)
+        .await
+        .unwrap();
+    let chat = queued_in(&*store, 1, Some("sales")).await;
+    let everyone: Vec<AgentId> = agents.iter().map(|a| a.id).collect();
+    let routes = (0..8).map(|_| store.route_chat(chat, &everyone, 100));
+    let offers: Vec<_> = futures::future::join_all(routes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        offers.iter().filter(|o| o.is_some()).count(),
+        1,
+        "{offers:?}"
+    );
+    let queue = store.queue().await.unwrap();
+    let offered = queue[0].offered_to.unwrap();
+    assert_eq!(
+        offers.into_iter().flatten().next().unwrap().offered_to,
+        Some(offered)
     );
 }

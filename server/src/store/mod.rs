@@ -17,7 +17,9 @@ pub mod sqlite;
 
 use crate::chat::events::Changed;
 use crate::limits::Rate;
-use app::api::{CannedReply, HistoryCursor, HistoryFilter, PastConversation, SearchHit};
+use app::api::{
+    CannedReply, Department, HistoryCursor, HistoryFilter, PastConversation, SearchHit,
+};
 use app::ids::{
     AgentId, CannedReplyId, ConversationId, FileId, InvitationId, MessageId, Participant, VisitorId,
 };
@@ -74,6 +76,13 @@ pub enum Refusal {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An agent id as a column holds it (canonical UUID text).
+pub(crate) fn parse_agent_id(text: &str) -> StoreResult<AgentId> {
+    uuid::Uuid::parse_str(text)
+        .map(AgentId)
+        .map_err(|e| StoreError::Internal(format!("stored agent id '{text}': {e}")))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -190,6 +199,7 @@ pub trait Store:
     + FileRecordStore
     + ApiTokenStore
     + WebhookStore
+    + DepartmentStore
 {
 }
 
@@ -206,6 +216,7 @@ impl<T> Store for T where
         + FileRecordStore
         + ApiTokenStore
         + WebhookStore
+        + DepartmentStore
 {
 }
 
@@ -348,12 +359,14 @@ pub trait VisitorStore: Send + Sync + 'static {
 /// changed with who must hear of it.
 #[async_trait]
 pub trait ConversationStore: Send + Sync + 'static {
-    /// Opens a direct conversation in the queue with the visitor's first message.
+    /// Opens a direct conversation in the queue with the visitor's first message,
+    /// in `department` if there is one of that id (otherwise in none).
     /// A visitor has at most one open: otherwise [`Refusal::DirectChatOpen`].
     async fn create_direct(
         &self,
         id: ConversationId,
         visitor: &VisitorRecord,
+        department: Option<&str>,
         first: NewMessage,
     ) -> StoreResult<Appended>;
     /// Takes a queued conversation for `agent`: exactly one caller wins.
@@ -717,6 +730,41 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// How many deliveries are pending, and how many failed for good.
     async fn webhook_backlog(&self) -> StoreResult<(u64, u64)>;
+}
+
+/// Departments, their agents, and the offers automatic routing makes. An offer
+/// is decided inside one transaction that holds the conversation, so of several
+/// nodes routing the same chat at once exactly one makes the offer.
+#[async_trait]
+pub trait DepartmentStore: Send + Sync + 'static {
+    /// Every department with its agents, by id.
+    async fn departments(&self) -> StoreResult<Vec<Department>>;
+    /// Adds the department, or replaces the settings and agents of the one of
+    /// its id (ids of agents that do not exist are skipped); true when new.
+    async fn put_department(&self, department: &Department, at_ms: i64) -> StoreResult<bool>;
+    /// Removes a department; the chats waiting in it stay in the queue, in no
+    /// department. False when there was none.
+    async fn remove_department(&self, id: &str) -> StoreResult<bool>;
+    /// Offers the queued chat `id` to the next agent of its department
+    /// ([`crate::chat::rules::next_agent`]) among `available` (online now), unless
+    /// its department leaves chats to the manual queue or it is offered to one of
+    /// them and the offer has not run out. `None` when nothing changed; otherwise
+    /// the chat as the queue lists it now (offered to nobody when no agent can
+    /// take it).
+    async fn route_chat(
+        &self,
+        id: ConversationId,
+        available: &[AgentId],
+        now_ms: i64,
+    ) -> StoreResult<Option<QueueItem>>;
+    /// `agent` passes on the chat offered to it: the offer runs out now. False
+    /// when the chat is not (or no longer) offered to `agent`.
+    async fn decline_chat(
+        &self,
+        id: ConversationId,
+        agent: AgentId,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

@@ -249,6 +249,7 @@ pub fn page(url: &str) -> PageView {
         title: format!("Title of {url}"),
         referrer: "https://search.example/".to_owned(),
         load_id: MessageId(uuid::Uuid::new_v4()),
+        department: String::new(),
     }
 }
 

@@ -327,6 +327,7 @@ fn page(url: String) -> PageView {
         title: "Load test".into(),
         referrer: String::new(),
         load_id: app::ids::MessageId(uuid::Uuid::new_v4()),
+        department: String::new(),
         url,
     }
 }

@@ -17,8 +17,8 @@ use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
 use crate::chat::rules::{self, Resend};
 use crate::store::{
-    AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page, Refusal,
-    StoreError, StoreResult, VisitorRecord,
+    parse_agent_id, AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page,
+    Refusal, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -40,6 +40,7 @@ impl ConversationStore for PgStore {
         &self,
         id: ConversationId,
         visitor: &VisitorRecord,
+        department: Option<&str>,
         first: NewMessage,
     ) -> StoreResult<Appended> {
         let mut tx = self.begin().await?;
@@ -50,13 +51,16 @@ impl ConversationStore for PgStore {
         let mut created = false;
         for _ in 0..DIRECT_CREATE_TRIES {
             let inserted = sqlx::query(
-                "INSERT INTO conversations (id, kind, state, visitor_id, last_seq, created_at)
-                 VALUES ($1, 'direct', 'queued', $2, 1, $3)
+                "INSERT INTO conversations
+                     (id, kind, state, visitor_id, last_seq, created_at, department_id)
+                 VALUES ($1, 'direct', 'queued', $2, 1, $3,
+                     (SELECT id FROM departments WHERE id = $4))
                  ON CONFLICT DO NOTHING",
             )
             .bind(id.to_string())
             .bind(visitor.id.to_string())
             .bind(first.at_ms)
+            .bind(department)
             .execute(&mut *tx)
             .await
             .map_err(pg_error)?;
@@ -87,17 +91,10 @@ impl ConversationStore for PgStore {
         join(&mut tx, id, me, &visitor.name, 1, first.at_ms).await?;
         let entry = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
-        let first_message = match &entry.body {
-            Body::Text { text } => text.clone(),
-            Body::Notice(_) => String::new(),
-        };
-        let queued = QueueItem {
-            conversation_id: id,
-            visitor_id: visitor.id,
-            visitor_name: visitor.name.clone(),
-            first_message,
-            since_ms: entry.at_ms,
-        };
+        // Read back as the queue lists it, with the department it found.
+        let queued = queue_item(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Internal(format!("queued conversation '{id}' vanished")))?;
         let result = Appended {
             seq: entry.seq,
             changed: Changed {
@@ -130,7 +127,8 @@ impl ConversationStore for PgStore {
         // One winner: a second agent waited for the lock, and now finds the chat
         // no longer queued.
         let taken = sqlx::query(
-            "UPDATE conversations SET state = 'active', owner_agent_id = $1
+            "UPDATE conversations SET state = 'active', owner_agent_id = $1,
+                 offered_to = NULL, offered_until = NULL
              WHERE id = $2 AND state = 'queued'",
         )
         .bind(agent.id.to_string())
@@ -543,7 +541,8 @@ impl ConversationStore for PgStore {
                 .map_err(pg_error)?;
         } else {
             sqlx::query(
-                "UPDATE conversations SET state = 'queued', owner_agent_id = NULL WHERE id = $1",
+                "UPDATE conversations SET state = 'queued', owner_agent_id = NULL,
+                 offered_to = NULL, offered_until = NULL WHERE id = $1",
             )
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -641,6 +640,7 @@ impl ConversationStore for PgStore {
 /// The queued conversations as the queue lists them (add `ORDER BY` or a filter
 /// on `c`).
 const QUEUE_ITEMS: &str = "SELECT c.id, c.created_at, p.participant_id, p.display_name,
+        c.department_id, c.offered_to, c.offered_until,
         (SELECT m.body FROM messages m
          WHERE m.conversation_id = c.id AND m.kind = 'text' AND m.visibility = 'everyone'
          ORDER BY m.seq LIMIT 1) AS first_message
@@ -655,11 +655,19 @@ fn queue_item_from_row(row: &PgRow) -> StoreResult<QueueItem> {
         visitor_name: col(row, "display_name")?,
         first_message: col::<Option<String>>(row, "first_message")?.unwrap_or_default(),
         since_ms: col(row, "created_at")?,
+        department: col::<Option<String>>(row, "department_id")?.unwrap_or_default(),
+        offered_to: col::<Option<String>>(row, "offered_to")?
+            .map(|id| parse_agent_id(&id))
+            .transpose()?,
+        offered_until_ms: col(row, "offered_until")?,
     })
 }
 
 /// The queue's entry for one conversation, if it waits there.
-async fn queue_item(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Option<QueueItem>> {
+pub(super) async fn queue_item(
+    conn: &mut PgConnection,
+    id: ConversationId,
+) -> StoreResult<Option<QueueItem>> {
     sqlx::query(&format!("{QUEUE_ITEMS} AND c.id = $1"))
         .bind(id.to_string())
         .fetch_optional(conn)

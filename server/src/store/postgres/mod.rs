@@ -22,6 +22,7 @@ mod agents;
 mod api_tokens;
 mod canned_replies;
 mod conversations;
+mod departments;
 mod files;
 mod history;
 mod invitations;

@@ -15,8 +15,8 @@ use super::{SqliteStore, WriteTx};
 use crate::chat::events::{Changed, Event};
 use crate::chat::rules;
 use crate::store::{
-    AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page, Refusal,
-    StoreError, StoreResult, VisitorRecord,
+    parse_agent_id, AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page,
+    Refusal, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -33,19 +33,22 @@ impl ConversationStore for SqliteStore {
         &self,
         id: ConversationId,
         visitor: &VisitorRecord,
+        department: Option<&str>,
         first: NewMessage,
     ) -> StoreResult<Appended> {
         let mut tx = WriteTx::begin(self).await?;
         // At most one open direct conversation per visitor (a partial unique index):
         // of two tabs starting at once, the second finds the first's.
         let created = sqlx::query(
-            "INSERT INTO conversations (id, kind, state, visitor_id, last_seq, created_at)
-             VALUES (?, 'direct', 'queued', ?, 1, ?)
+            "INSERT INTO conversations
+                 (id, kind, state, visitor_id, last_seq, created_at, department_id)
+             VALUES (?, 'direct', 'queued', ?, 1, ?, (SELECT id FROM departments WHERE id = ?))
              ON CONFLICT DO NOTHING",
         )
         .bind(id.to_string())
         .bind(visitor.id.to_string())
         .bind(first.at_ms)
+        .bind(department)
         .execute(&mut *tx)
         .await?;
         if created.rows_affected() == 0 {
@@ -65,17 +68,10 @@ impl ConversationStore for SqliteStore {
         join(&mut tx, id, me, &visitor.name, 1, first.at_ms).await?;
         let entry = insert_message(&mut tx, id, 1, &first).await?;
         let conversation = summary(&mut tx, id).await?;
-        let first_message = match &entry.body {
-            Body::Text { text } => text.clone(),
-            Body::Notice(_) => String::new(),
-        };
-        let queued = QueueItem {
-            conversation_id: id,
-            visitor_id: visitor.id,
-            visitor_name: visitor.name.clone(),
-            first_message,
-            since_ms: entry.at_ms,
-        };
+        // Read back as the queue lists it, with the department it found.
+        let queued = queue_item(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Internal(format!("queued conversation '{id}' vanished")))?;
         let result = Appended {
             seq: entry.seq,
             changed: Changed {
@@ -102,7 +98,8 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<Changed> {
         let mut tx = WriteTx::begin(self).await?;
         let taken = sqlx::query(
-            "UPDATE conversations SET state = 'active', owner_agent_id = ?
+            "UPDATE conversations SET state = 'active', owner_agent_id = ?,
+                 offered_to = NULL, offered_until = NULL
              WHERE id = ? AND state = 'queued'",
         )
         .bind(agent.id.to_string())
@@ -462,7 +459,8 @@ impl ConversationStore for SqliteStore {
                 .await?;
         } else {
             sqlx::query(
-                "UPDATE conversations SET state = 'queued', owner_agent_id = NULL WHERE id = ?",
+                "UPDATE conversations SET state = 'queued', owner_agent_id = NULL,
+                 offered_to = NULL, offered_until = NULL WHERE id = ?",
             )
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -555,6 +553,7 @@ impl ConversationStore for SqliteStore {
 /// The queued conversations as the queue lists them (add `ORDER BY` or a filter
 /// on `c`).
 const QUEUE_ITEMS: &str = "SELECT c.id, c.created_at, p.participant_id, p.display_name,
+        c.department_id, c.offered_to, c.offered_until,
         (SELECT m.body FROM messages m
          WHERE m.conversation_id = c.id AND m.kind = 'text' AND m.visibility = 'everyone'
          ORDER BY m.seq LIMIT 1) AS first_message
@@ -571,11 +570,19 @@ fn queue_item_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<QueueItem> 
             .try_get::<Option<String>, _>("first_message")?
             .unwrap_or_default(),
         since_ms: row.try_get("created_at")?,
+        department: row
+            .try_get::<Option<String>, _>("department_id")?
+            .unwrap_or_default(),
+        offered_to: row
+            .try_get::<Option<String>, _>("offered_to")?
+            .map(|id| parse_agent_id(&id))
+            .transpose()?,
+        offered_until_ms: row.try_get("offered_until")?,
     })
 }
 
 /// The queue's entry for one conversation, if it waits there.
-async fn queue_item(
+pub(super) async fn queue_item(
     conn: &mut sqlx::SqliteConnection,
     id: ConversationId,
 ) -> StoreResult<Option<QueueItem>> {

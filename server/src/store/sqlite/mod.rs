@@ -15,6 +15,7 @@ mod agents;
 mod api_tokens;
 mod canned_replies;
 mod conversations;
+mod departments;
 mod files;
 mod group_commit;
 mod history;
