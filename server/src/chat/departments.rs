@@ -120,6 +120,12 @@ impl ChatService {
             return Ok(());
         }
         let departments = self.store.departments().await?;
+        // No department routes: no offer can run out (one made before a switch
+        // to manual ends on the wake-up that the switch gives).
+        let routing = departments.iter().any(|d| d.routing != Routing::Manual);
+        if departments.is_empty() || !(routing || everything) {
+            return Ok(());
+        }
         let queue = self.store.queue().await?;
         let available = self.presence().available_agents();
         let now = now_ms();
