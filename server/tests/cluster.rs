@@ -485,27 +485,9 @@ async fn the_command_line_works_on_postgresql_and_sqlite_with_nats_is_refused() 
 
 /// A visitor on `node`, on a page whose widget names the `sales` department.
 async fn sales_visitor(node: &TestServer, n: u8) -> Client {
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        node.server.addr,
-        "/ws/visitor",
-        None,
-    ))
-    .await
-    .unwrap();
-    let mut client = Client::new(ws);
     let mut page = support::page("/pricing");
     page.department = "sales".into();
-    client
-        .send(&ClientMsg::Hello {
-            token: Some(token(n)),
-            page: Some(page),
-            identity: None,
-        })
-        .await;
-    client
-        .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
-        .await;
-    client
+    node.visitor_on(&token(n), page).await
 }
 
 /// The offers a console heard of, newest last per chat, until nothing new came
@@ -548,8 +530,10 @@ async fn routing_across_nodes_offers_each_chat_to_one_agent() {
     cluster.a.add_agent("ann", "Ann").await;
     cluster.a.add_agent("bob", "Bob").await;
     let store = cluster.a.server.chat.store();
-    let ann_id = store.agent_by_username("ann").await.unwrap().unwrap().id;
-    let bob_id = store.agent_by_username("bob").await.unwrap().unwrap().id;
+    let (ann_id, bob_id) = (
+        cluster.a.agent_id("ann").await,
+        cluster.a.agent_id("bob").await,
+    );
     cluster
         .a
         .server

@@ -11,40 +11,11 @@ use serde_json::json;
 use std::time::Duration;
 use support::{page, token, Client, TestServer, PASSWORD};
 
-async fn agent_id(ts: &TestServer, username: &str) -> AgentId {
-    ts.server
-        .chat
-        .store()
-        .agent_by_username(username)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// A visitor on a page whose widget tag says `data-department="{department}"`.
 async fn visitor_of(ts: &TestServer, n: u8, department: &str) -> Client {
-    let (ws, _) = tokio_tungstenite::connect_async(support::socket_request(
-        ts.server.addr,
-        "/ws/visitor",
-        None,
-    ))
-    .await
-    .unwrap();
-    let mut client = Client::new(ws);
     let mut page = page("/pricing");
     page.department = department.into();
-    client
-        .send(&ClientMsg::Hello {
-            token: Some(token(n)),
-            page: Some(page),
-            identity: None,
-        })
-        .await;
-    client
-        .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
-        .await;
-    client
+    ts.visitor_on(&token(n), page).await
 }
 
 async fn start(visitor: &mut Client, text: &str) -> ConversationId {
@@ -117,9 +88,9 @@ async fn two_departments_route_their_chats_to_their_own_agents_in_turn() {
         ts.add_agent(username, name).await;
     }
     let (ann_id, bob_id, cy_id) = (
-        agent_id(&ts, "ann").await,
-        agent_id(&ts, "bob").await,
-        agent_id(&ts, "cy").await,
+        ts.agent_id("ann").await,
+        ts.agent_id("bob").await,
+        ts.agent_id("cy").await,
     );
     let boss = ts.login("boss", PASSWORD).await.unwrap();
     let (ok, body) = put(&ts, &boss, sales(&[ann_id, bob_id])).await;
@@ -256,7 +227,7 @@ async fn bad_departments_are_refused_with_the_field_and_unknown_ones_route_nowhe
     let ts = TestServer::start(Duration::from_secs(30)).await;
     ts.add_account("boss", "Boss", AgentRole::Admin).await;
     ts.add_agent("ann", "Ann").await;
-    let ann_id = agent_id(&ts, "ann").await;
+    let ann_id = ts.agent_id("ann").await;
     let boss = ts.login("boss", PASSWORD).await.unwrap();
     for (department, field) in [
         (

@@ -5,24 +5,12 @@
 
 mod support;
 
-use app::ids::AgentId;
 use app::protocol::{Body, ClientMsg, ConversationState, Notice, ServerMsg, Visibility};
 use serde_json::json;
 use std::time::Duration;
 use support::{chatting, msg_id, TestServer};
 
 const WHY: &str = "billing question, Bob knows the account";
-
-async fn agent_id(ts: &TestServer, username: &str) -> AgentId {
-    ts.server
-        .chat
-        .store()
-        .agent_by_username(username)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
 
 #[tokio::test]
 async fn a_chat_handed_to_an_online_colleague_keeps_its_history_and_tells_the_visitor() {
@@ -32,7 +20,7 @@ async fn a_chat_handed_to_an_online_colleague_keeps_its_history_and_tells_the_vi
     let (mut ann, ann_cookie) = ts.agent_with_cookie("ann").await;
     let mut bob = ts.agent("bob").await;
     let (mut visitor, id) = chatting(&ts, &mut ann, 1, "my invoice is wrong").await;
-    let bob_id = agent_id(&ts, "bob").await;
+    let bob_id = ts.agent_id("bob").await;
 
     let (ok, body) = ts
         .call(
@@ -116,7 +104,7 @@ async fn handing_to_an_agent_who_is_not_online_is_refused_and_changes_nothing() 
     ts.add_agent("bob", "Bob").await;
     let (mut ann, ann_cookie) = ts.agent_with_cookie("ann").await;
     let (_visitor, id) = chatting(&ts, &mut ann, 1, "hello").await;
-    let bob_id = agent_id(&ts, "bob").await;
+    let bob_id = ts.agent_id("bob").await;
     let transfer = |to: serde_json::Value| json!({ "conversation_id": id, "to": to, "reason": "", "stay": true });
 
     // Bob has no console open.
@@ -133,7 +121,7 @@ async fn handing_to_an_agent_who_is_not_online_is_refused_and_changes_nothing() 
         "{body}"
     );
     // Nor may Ann hand it to herself, or a stranger's conversation be handed.
-    let ann_id = agent_id(&ts, "ann").await;
+    let ann_id = ts.agent_id("ann").await;
     let (ok, body) = ts
         .call(
             &ann_cookie,
@@ -224,7 +212,7 @@ async fn in_a_group_the_others_stay_and_only_a_visitors_chat_goes_back_to_the_qu
     let (mut ann, ann_cookie) = ts.agent_with_cookie("ann").await;
     let mut bob = ts.agent("bob").await;
     let mut cy = ts.agent("cy").await;
-    let (bob_id, cy_id) = (agent_id(&ts, "bob").await, agent_id(&ts, "cy").await);
+    let (bob_id, cy_id) = (ts.agent_id("bob").await, ts.agent_id("cy").await);
     let (mut visitor, welcome) = ts.visitor_manual(&support::token(1), "/demo").await;
     let ServerMsg::Welcome { me, .. } = welcome else {
         unreachable!()

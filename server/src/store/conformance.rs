@@ -1808,6 +1808,23 @@ pub async fn routing_offers_a_chat_to_one_agent_at_a_time_and_moves_on(store: Ar
         .unwrap();
     assert_ne!(moved.offered_to, Some(holder));
 
+    // Handed back to the queue, a chat starts afresh: whoever declined it
+    // before may be offered it now.
+    store
+        .transfer(chat, taker, None, "", false, 15_000)
+        .await
+        .unwrap();
+    let again = store
+        .route_chat(chat, &everyone, 15_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.offered_to,
+        Some(second_agent),
+        "declined before the requeue"
+    );
+
     // Removing the department leaves its waiting chat in the queue, in none.
     assert!(store.remove_department("sales").await.unwrap());
     assert!(!store.remove_department("sales").await.unwrap());

@@ -224,6 +224,11 @@ impl TestServer {
     }
 
     pub async fn visitor(&self, token: &str, url: &str) -> Client {
+        self.visitor_on(token, page(url)).await
+    }
+
+    /// A visitor on `page` (whose widget tag may name a department, say).
+    pub async fn visitor_on(&self, token: &str, page: PageView) -> Client {
         let (ws, _) =
             tokio_tungstenite::connect_async(socket_request(self.server.addr, "/ws/visitor", None))
                 .await
@@ -232,7 +237,7 @@ impl TestServer {
         client
             .send(&ClientMsg::Hello {
                 token: Some(token.to_owned()),
-                page: Some(page(url)),
+                page: Some(page),
                 identity: None,
             })
             .await;
@@ -240,6 +245,18 @@ impl TestServer {
             .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
             .await;
         client
+    }
+
+    /// The id of the agent account `username`.
+    pub async fn agent_id(&self, username: &str) -> app::ids::AgentId {
+        self.server
+            .chat
+            .store()
+            .agent_by_username(username)
+            .await
+            .unwrap()
+            .expect("such an agent")
+            .id
     }
 }
 

@@ -548,6 +548,12 @@ impl ConversationStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(pg_error)?;
+            // Back in the queue, it starts afresh: everyone may be offered it.
+            sqlx::query("DELETE FROM chat_offers WHERE conversation_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(pg_error)?;
         }
         if !reason.is_empty() {
             let seq = next_seq(&mut tx, id).await?;

@@ -465,6 +465,11 @@ impl ConversationStore for SqliteStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
+            // Back in the queue, it starts afresh: everyone may be offered it.
+            sqlx::query("DELETE FROM chat_offers WHERE conversation_id = ?")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         if !reason.is_empty() {
             let seq = next_seq(&mut tx, id).await?;
