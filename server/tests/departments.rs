@@ -298,3 +298,29 @@ async fn bad_departments_are_refused_with_the_field_and_unknown_ones_route_nowhe
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_chat_nobody_could_take_is_offered_to_the_first_agent_who_comes_online() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_account("boss", "Boss", AgentRole::Admin).await;
+    ts.add_agent("ann", "Ann").await;
+    let ann_id = ts.agent_id("ann").await;
+    let boss = ts.login("boss", PASSWORD).await.unwrap();
+    let (ok, body) = put(&ts, &boss, sales(&[ann_id])).await;
+    assert!(ok, "{body}");
+    // Nobody of sales is online: the chat waits, offered to nobody.
+    let mut visitor = visitor_of(&ts, 1, "sales").await;
+    let id = start(&mut visitor, "anyone there?").await;
+    let waiting = ts.server.chat.store().queue().await.unwrap();
+    assert_eq!(
+        waiting
+            .iter()
+            .find(|i| i.conversation_id == id)
+            .unwrap()
+            .offered_to,
+        None
+    );
+    // Ann logs in: offered to her at once, not at the next change of anything.
+    let mut ann = ts.agent("ann").await;
+    offer_within(&mut ann, id, Some(ann_id), Duration::from_secs(3)).await;
+}

@@ -37,14 +37,15 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
     let decline_chat = move |conversation_id: ConversationId| {
         desk.send(ClientMsg::DeclineChat { conversation_id });
     };
-    let shown_queue = move || {
+    // The queue as its filter shows it, worked out once per change.
+    let shown_queue = Memo::new(move |_| {
         desk.queue.with(|all| {
             all.iter()
                 .filter(|item| desk.queue_shows(item))
                 .cloned()
                 .collect::<Vec<_>>()
         })
-    };
+    });
     let close_tab = move |id: ConversationId| {
         store.remove(id);
         if desk.active.get_untracked() == Some(id) {
@@ -103,14 +104,14 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
     let queue = view! {
         <section class="queue">
             <h2>{t(lang, Key::Queue)}
-                <span class="count" data-testid="queue-count" hidden=move || shown_queue().is_empty()>{move || shown_queue().len()}</span>
+                <span class="count" data-testid="queue-count" hidden=move || shown_queue.with(Vec::is_empty)>{move || shown_queue.with(Vec::len)}</span>
             </h2>
             {filter}
-            <Show when=move || shown_queue().is_empty()>
+            <Show when=move || shown_queue.with(Vec::is_empty)>
                 <p class="empty">{t(lang, Key::QueueEmpty)}</p>
             </Show>
             <ul>
-                <For each=shown_queue key=|q| (q.conversation_id, q.offered_to, q.offered_until_ms, q.department.clone()) let:item>
+                <For each=move || shown_queue.get() key=|q| (q.conversation_id, q.offered_to, q.offered_until_ms, q.department.clone()) let:item>
                     {
                         let mine = item.offered_to == Some(desk.me);
                         let offered_elsewhere = item.offered_to.filter(|a| *a != desk.me).map(|a| {

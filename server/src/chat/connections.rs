@@ -165,6 +165,8 @@ impl ChatService {
                 for msg in invitations {
                     conn.reply(&msg);
                 }
+                // An agent online now may take the chats nobody could.
+                self.reroute();
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 //! second sees the first's offer and leaves it.
 
 use super::conversations::queue_item;
-use super::rows::col;
+use super::rows::{col, uuid_col};
 use super::{pg_error, PgStore};
 use crate::chat::rules::{next_agent, offer_is_live, Candidate};
 use crate::store::{parse_agent_id, DepartmentStore, StoreError, StoreResult};
@@ -47,7 +47,7 @@ impl DepartmentStore for PgStore {
         .await.map_err(pg_error)?
         {
             let department: String = col(&row, "department_id")?;
-            let agent = parse_agent_id(&col::<String>(&row, "agent_id")?)?;
+            let agent = AgentId(uuid_col(&row, "agent_id")?);
             if let Some(d) = departments.iter_mut().find(|d| d.id == department) {
                 d.agents.push(agent);
             }
@@ -195,7 +195,7 @@ impl DepartmentStore for PgStore {
         .map_err(pg_error)?
         {
             candidates.push(Candidate {
-                agent: parse_agent_id(&col::<String>(&row, "agent_id")?)?,
+                agent: AgentId(uuid_col(&row, "agent_id")?),
                 busy: col::<i64>(&row, "busy")?.max(0) as u32,
                 times_offered: col::<i32>(&row, "times")?.max(0) as u32,
                 declined: col::<i32>(&row, "declined")? != 0,

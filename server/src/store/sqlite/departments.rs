@@ -3,6 +3,7 @@
 //! never overlap.
 
 use super::conversations::queue_item;
+use super::rows::uuid_col;
 use super::{SqliteStore, WriteTx};
 use crate::chat::rules::{next_agent, offer_is_live, Candidate};
 use crate::store::{parse_agent_id, DepartmentStore, StoreError, StoreResult};
@@ -45,7 +46,7 @@ impl DepartmentStore for SqliteStore {
         .await?
         {
             let department: String = row.try_get("department_id")?;
-            let agent = parse_agent_id(&row.try_get::<String, _>("agent_id")?)?;
+            let agent = AgentId(uuid_col(&row, "agent_id")?);
             if let Some(d) = departments.iter_mut().find(|d| d.id == department) {
                 d.agents.push(agent);
             }
@@ -185,7 +186,7 @@ impl DepartmentStore for SqliteStore {
         .await?
         {
             candidates.push(Candidate {
-                agent: parse_agent_id(&row.try_get::<String, _>("agent_id")?)?,
+                agent: AgentId(uuid_col(&row, "agent_id")?),
                 busy: row.try_get::<i64, _>("busy")?.max(0) as u32,
                 times_offered: row.try_get::<i64, _>("times")?.max(0) as u32,
                 declined: row.try_get::<i64, _>("declined")? != 0,
