@@ -192,13 +192,10 @@ impl Desk {
         })
     }
 
-    /// The name of a department, by its id.
-    pub fn department_name(&self, id: &str) -> String {
-        self.departments.with(|all| {
-            all.iter()
-                .find(|d| d.id == id)
-                .map_or_else(|| id.to_owned(), |d| d.name.clone())
-        })
+    /// The name of the company's department of this id, if it has one.
+    pub fn department_name(&self, id: &str) -> Option<String> {
+        self.departments
+            .with(|all| all.iter().find(|d| d.id == id).map(|d| d.name.clone()))
     }
 
     pub fn nothing_picked(&self) -> bool {

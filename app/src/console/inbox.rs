@@ -119,7 +119,10 @@ pub fn Inbox(desk: Desk) -> impl IntoView {
                                 all.iter().find(|x| x.id == a).map(|x| x.name.clone()).unwrap_or_default()
                             })
                         });
-                        let department = (!item.department.is_empty()).then(|| desk.department_name(&item.department));
+                        // A chat's department is one the company had when it started.
+                        let department = (!item.department.is_empty()).then(|| {
+                            desk.department_name(&item.department).unwrap_or_else(|| item.department.clone())
+                        });
                         let offered = match (mine, &offered_elsewhere) {
                             (true, _) => "me",
                             (false, Some(_)) => "other",

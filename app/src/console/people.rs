@@ -151,7 +151,8 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
     let id = visitor.id;
     let since = visitor.visit_started_ms;
     let page = visitor.page;
-    let department = (!page.department.is_empty()).then(|| desk.department_name(&page.department));
+    // Only a department the company has: a page may name any.
+    let department = desk.department_name(&page.department);
     view! {
         <li class="visitor-row" data-testid="visitor-row" data-visitor-id=id.to_string()
             data-in-chat=visitor.in_chat.to_string()
