@@ -593,6 +593,7 @@ mod tests {
             conversations,
             agents_available: true,
             email_transcripts: false,
+            away: vec![],
         }
     }
 

@@ -1,12 +1,13 @@
 //! The console's departments, for admins, under the team view: each with its
 //! routing (manual queue, round robin, least busy), the most chats routing gives
-//! an agent at once, how long an offer waits, and its agents. The server checks
-//! the role and every field on each call.
+//! an agent at once, how long an offer waits, its agents, its opening hours and
+//! its away message. The server checks the role and every field on each call.
 
 use crate::admin::{clear, value_of};
 use crate::api::{
-    list_agents, put_department, remove_department, AgentView, ApiError, Department, Routing,
-    MAX_CHATS_PER_AGENT, MAX_DEPARTMENT_ID_CHARS, MAX_DEPARTMENT_NAME_CHARS, OFFER_SECONDS,
+    list_agents, put_department, remove_department, AgentView, ApiError, BusinessHours, Department,
+    Opening, Routing, MAX_AWAY_MESSAGE_CHARS, MAX_CHATS_PER_AGENT, MAX_DEPARTMENT_ID_CHARS,
+    MAX_DEPARTMENT_NAME_CHARS, MAX_TIME_ZONE_CHARS, MINUTES_PER_DAY, OFFER_SECONDS,
 };
 use crate::components::ErrorToast;
 use crate::console::words::{w, Word};
@@ -20,6 +21,66 @@ pub fn routing_word(routing: Routing) -> Word {
         Routing::Manual => Word::RoutingManual,
         Routing::RoundRobin => Word::RoutingRoundRobin,
         Routing::LeastBusy => Word::RoutingLeastBusy,
+    }
+}
+
+/// The days of the week, Monday first, as business hours keep them.
+const WEEKDAYS: [Word; 7] = [
+    Word::Monday,
+    Word::Tuesday,
+    Word::Wednesday,
+    Word::Thursday,
+    Word::Friday,
+    Word::Saturday,
+    Word::Sunday,
+];
+
+/// Minutes after midnight as a time input shows them; the end of the day is
+/// midnight, `00:00`.
+fn clock(minutes: u16) -> String {
+    let minutes = minutes % MINUTES_PER_DAY;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// A time input's `HH:MM` in minutes after midnight. As a closing time, `00:00`
+/// is the end of the day.
+fn minutes_of(text: &str, closing: bool) -> Option<u16> {
+    let (hours, minutes) = text.split_once(':')?;
+    let (hours, minutes): (u16, u16) = (hours.parse().ok()?, minutes.get(..2)?.parse().ok()?);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    match hours * 60 + minutes {
+        0 if closing => Some(MINUTES_PER_DAY),
+        at => Some(at),
+    }
+}
+
+/// The time zone this browser is in (`UTC` when it does not say).
+fn browser_time_zone() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        let zone = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()
+            .and_then(|zone| zone.as_string());
+        if let Some(zone) = zone {
+            return zone;
+        }
+    }
+    "UTC".to_owned()
+}
+
+/// Hours to start from: Monday to Friday, 9:00 to 17:00, here.
+fn office_hours() -> BusinessHours {
+    let day = Some(Opening {
+        opens: 9 * 60,
+        closes: 17 * 60,
+    });
+    BusinessHours {
+        time_zone: browser_time_zone(),
+        days: [day, day, day, day, day, None, None],
     }
 }
 
@@ -75,6 +136,8 @@ pub fn DepartmentsPanel(lang: Lang, departments: RwSignal<Vec<Department>>) -> i
             max_chats: 3,
             offer_seconds: 30,
             agents: Vec::new(),
+            hours: None,
+            away_message: String::new(),
         };
         leptos::task::spawn_local(async move {
             let result = put_department(department).await;
@@ -156,6 +219,8 @@ fn DepartmentRow(
     let name: NodeRef<leptos::html::Input> = NodeRef::new();
     let max_chats: NodeRef<leptos::html::Input> = NodeRef::new();
     let offer_seconds: NodeRef<leptos::html::Input> = NodeRef::new();
+    let hours = RwSignal::new(department.hours.clone());
+    let away_message = RwSignal::new(department.away_message.clone());
     let confirming = RwSignal::new(false);
     let saved = department.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -167,6 +232,8 @@ fn DepartmentRow(
             max_chats: number_of(max_chats, saved.max_chats),
             offer_seconds: number_of(offer_seconds, saved.offer_seconds),
             agents: members.get_untracked(),
+            hours: hours.get_untracked(),
+            away_message: away_message.get_untracked().trim().to_owned(),
         };
         leptos::task::spawn_local(async move {
             done(
@@ -232,6 +299,14 @@ fn DepartmentRow(
                         </label>
                     </For>
                 </fieldset>
+                <HoursEditor lang hours/>
+                <label class="away-message">
+                    {w(lang, Word::AwayMessage)}
+                    <textarea data-testid="department-away-message" rows="2"
+                        maxlength=MAX_AWAY_MESSAGE_CHARS.to_string()
+                        prop:value=move || away_message.get()
+                        on:input=move |ev| away_message.set(event_target_value(&ev))></textarea>
+                </label>
                 <div class="actions">
                     <button type="submit" data-testid="department-save">{t(lang, Key::Save)}</button>
                     <button type="button" class="danger" data-testid="department-remove" on:click=remove>
@@ -242,4 +317,100 @@ fn DepartmentRow(
         </li>
     }
     .into_any()
+}
+
+/// A department's opening hours: off (always open), or a time zone and, for
+/// each day, whether it opens and from when to when.
+#[component]
+fn HoursEditor(lang: Lang, hours: RwSignal<Option<BusinessHours>>) -> impl IntoView {
+    let set_day = move |day: usize, change: &dyn Fn(Option<Opening>) -> Option<Opening>| {
+        hours.update(|h| {
+            if let Some(h) = h {
+                h.days[day] = change(h.days[day]);
+            }
+        })
+    };
+    let days = move || {
+        WEEKDAYS
+            .into_iter()
+            .enumerate()
+            .map(|(day, word)| {
+                let opening = move || hours.with(|h| h.as_ref().and_then(|h| h.days[day]));
+                view! {
+                    <div class="day" data-testid="department-day" data-day=day.to_string()>
+                        <label class="check">
+                            <input type="checkbox" data-testid="department-day-open"
+                                prop:checked=move || opening().is_some()
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    set_day(day, &|_| on.then_some(Opening { opens: 9 * 60, closes: 17 * 60 }));
+                                }/>
+                            {w(lang, word)}
+                        </label>
+                        <Show when=move || opening().is_some()>
+                            <input type="time" data-testid="department-day-opens" aria-label=w(lang, Word::Opens)
+                                prop:value=move || opening().map(|o| clock(o.opens)).unwrap_or_default()
+                                on:change=move |ev| {
+                                    if let Some(at) = minutes_of(&event_target_value(&ev), false) {
+                                        set_day(day, &|o| o.map(|o| Opening { opens: at, ..o }));
+                                    }
+                                }/>
+                            <span aria-hidden="true">"–"</span>
+                            <input type="time" data-testid="department-day-closes" aria-label=w(lang, Word::Closes)
+                                prop:value=move || opening().map(|o| clock(o.closes)).unwrap_or_default()
+                                on:change=move |ev| {
+                                    if let Some(at) = minutes_of(&event_target_value(&ev), true) {
+                                        set_day(day, &|o| o.map(|o| Opening { closes: at, ..o }));
+                                    }
+                                }/>
+                        </Show>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <fieldset class="department-hours">
+            <legend>
+                <label class="check">
+                    <input type="checkbox" data-testid="department-hours-on"
+                        prop:checked=move || hours.with(Option::is_some)
+                        on:change=move |ev| hours.set(event_target_checked(&ev).then(office_hours))/>
+                    {w(lang, Word::HoursOn)}
+                </label>
+            </legend>
+            <Show when=move || hours.with(Option::is_some)>
+                <label>
+                    {w(lang, Word::TimeZone)}
+                    <input data-testid="department-time-zone" required autocomplete="off"
+                        maxlength=MAX_TIME_ZONE_CHARS.to_string() placeholder="Europe/Berlin"
+                        prop:value=move || hours.with(|h| h.as_ref().map(|h| h.time_zone.clone()).unwrap_or_default())
+                        on:change=move |ev| {
+                            let zone = event_target_value(&ev).trim().to_owned();
+                            hours.update(|h| if let Some(h) = h { h.time_zone = zone; });
+                        }/>
+                </label>
+                <div class="days">{days}</div>
+            </Show>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_and_show_as_a_time_input_writes_them() {
+        assert_eq!(clock(9 * 60 + 5), "09:05");
+        assert_eq!(clock(MINUTES_PER_DAY), "00:00");
+        assert_eq!(minutes_of("09:05", false), Some(545));
+        assert_eq!(minutes_of("17:30:00", true), Some(1050));
+        assert_eq!(minutes_of("00:00", false), Some(0));
+        assert_eq!(minutes_of("00:00", true), Some(MINUTES_PER_DAY));
+        assert_eq!(minutes_of("24:00", true), None);
+        assert_eq!(minutes_of("9", false), None);
+        assert_eq!(minutes_of("", false), None);
+    }
 }

@@ -3,10 +3,12 @@
 // site's pricing page (whose widget tag says data-department="sales") starts a
 // chat, it is offered to one sales agent, who passes it on; the other takes it.
 // A chat from the contact page goes to support, whose agent going away loses the
-// offer. Each agent's queue filter shows their departments only.
+// offer. Each agent's queue filter shows their departments only. Outside its
+// opening hours a department's widget offers the leave-a-message form under its
+// away message, and can chat again as soon as the admin opens it.
 import {
-  consoleWindow, conversationId, ensureWindowOpen, expect, loginAgent, messages, openDemo,
-  sendMessage, setStatus, test, useServer, type AgentSpec,
+  consoleWindow, conversationId, directWindow, ensureWindowOpen, expect, loginAgent, messages, openDemo,
+  openWidget, sendMessage, setStatus, test, useServer, type AgentSpec,
 } from './support/ui';
 import type { Locator, Page } from '@playwright/test';
 
@@ -132,6 +134,71 @@ for (const lang of ['en', 'zh-Hans'] as const) {
       await agents.cy.screenshot({ path: info.outputPath(`queue-offered-phone-${lang}.png`) });
       await queueItem(agents.cy, id2).getByTestId('accept-button').click();
       await expect(consoleWindow(agents.cy, id2)).toBeVisible();
+    });
+
+    test('outside its hours a department offers the leave-a-message form under its away message', async ({ actors }, info) => {
+      test.setTimeout(90_000);
+      const srv = server();
+      const away = lang === 'en'
+        ? 'Sales is closed this week.\nLeave us a message and we answer on Monday.'
+        : '销售部本周休息。\n请留言，我们周一回复。';
+      const admin = await actors.newPage('admin');
+      await admin.setViewportSize({ width: 1280, height: 900 });
+      await loginAgent(admin, srv.url, ADMIN.username, ADMIN.password, lang);
+      await admin.getByTestId('admin-toggle').click();
+      await addDepartment(admin, 'sales', 'Sales', 'manual', ['ann']);
+      const row = admin.locator('[data-testid="department-row"][data-department="sales"]');
+      // Hours on: Monday to Friday, 9 to 5, in the browser's time zone; closing
+      // every day makes it closed whatever the time of the test.
+      await row.getByTestId('department-hours-on').check();
+      await expect(row.getByTestId('department-time-zone')).not.toHaveValue('');
+      await expect(row.getByTestId('department-day-opens')).toHaveCount(5);
+      await expect(row.getByTestId('department-day-opens').first()).toHaveValue('09:00');
+      await row.getByTestId('department-time-zone').fill('Europe/Berlin');
+      for (const day of await row.getByTestId('department-day-open').all()) await day.uncheck();
+      await expect(row.getByTestId('department-day-opens')).toHaveCount(0);
+      // A day opened again shows its times; set them, then close it again.
+      await row.locator('[data-testid="department-day"][data-day="5"]').getByTestId('department-day-open').check();
+      await row.getByTestId('department-day-closes').fill('13:30');
+      await row.getByTestId('department-away-message').fill(away);
+      await row.scrollIntoViewIfNeeded();
+      await admin.screenshot({ path: info.outputPath(`department-hours-${lang}.png`), fullPage: true });
+      await admin.setViewportSize({ width: 390, height: 844 });
+      await row.getByTestId('department-day-closes').scrollIntoViewIfNeeded();
+      await expect(row.getByTestId('department-day-closes')).toBeInViewport();
+      await admin.screenshot({ path: info.outputPath(`department-hours-phone-${lang}.png`) });
+      await admin.setViewportSize({ width: 1280, height: 900 });
+      await row.locator('[data-testid="department-day"][data-day="5"]').getByTestId('department-day-open').uncheck();
+      await row.getByTestId('department-save').click();
+      await expect.poll(async () => admin.evaluate(async () => {
+        const response = await fetch('/api/departments', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const all = await response.json() as Array<{ id: string; hours: { time_zone: string; days: unknown[] } | null; away_message: string }>;
+        const sales = all.find((d) => d.id === 'sales');
+        return sales?.hours ? `${sales.hours.time_zone}, ${sales.hours.days.filter((d) => d !== null).length} days, ${sales.away_message.length} chars` : 'always open';
+      })).toBe(`Europe/Berlin, 0 days, ${away.length} chars`);
+
+      // Ann of sales is online, yet the sales page's widget offers the form.
+      const ann = await actors.newPage('ann');
+      await loginAgent(ann, srv.url, ANN.username, ANN.password, lang);
+      const visitor = await actors.newPage('visitor');
+      const frame = await openDemo(visitor, srv.url, '/demo/pricing', lang);
+      const form = await openWidget(frame, frame.getByTestId('offline-form'));
+      await expect(form.getByTestId('offline-intro')).toHaveText(away);
+      await visitor.screenshot({ path: info.outputPath(`away-message-${lang}.png`) });
+      // Another page of the site, no department: chats as usual.
+      const other = await actors.newPage('visitor 2');
+      const otherFrame = await openDemo(other, srv.url, '/demo', lang);
+      await ensureWindowOpen(otherFrame);
+      await expect(otherFrame.getByTestId('offline-form')).toHaveCount(0);
+
+      // Always open again: the sales visitor can chat at once, no reload.
+      await row.getByTestId('department-hours-on').uncheck();
+      await row.getByTestId('department-save').click();
+      const win = directWindow(frame);
+      await expect(frame.getByTestId('offline-form')).toHaveCount(0);
+      await expect(win.getByTestId('message-input')).toBeVisible();
+      await sendMessage(win, 'Now you are open: what does the team plan cost?');
+      await expect(ann.getByTestId('queue-item')).toHaveCount(1);
     });
   });
 }

@@ -545,6 +545,8 @@ async fn routing_across_nodes_offers_each_chat_to_one_agent() {
             max_chats: 10,
             offer_seconds: 60,
             agents: vec![ann_id, bob_id],
+            hours: None,
+            away_message: String::new(),
         })
         .await
         .unwrap();
@@ -612,4 +614,75 @@ async fn routing_across_nodes_offers_each_chat_to_one_agent() {
     .await;
     let (ann_won, bob_won) = tokio::join!(took(&mut ann, first), took(&mut bob, first));
     assert!(ann_won ^ bob_won, "exactly one of them has the chat");
+}
+
+/// The departments away in a welcome or a change of availability.
+fn away_of(msg: &ServerMsg) -> Option<Vec<String>> {
+    match msg {
+        ServerMsg::Welcome { away, .. } | ServerMsg::AgentsAvailable { away, .. } => {
+            Some(away.iter().map(|d| d.department.clone()).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Waits until the visitor's widget was told that `wanted` are away (the
+/// welcome may already have said so).
+async fn told_away(visitor: &mut Client, last: Option<Vec<String>>, wanted: &[&str]) {
+    if last.as_deref().is_some_and(|away| away == wanted) {
+        return;
+    }
+    visitor
+        .expect(|m| away_of(m).is_some_and(|away| away == wanted))
+        .await;
+}
+
+/// Opening hours with two nodes: a department closed by an admin on one node
+/// is away for the widgets on the other, and open again there when the hours
+/// change; the department's agent online on the first node counts on both.
+#[tokio::test]
+async fn opening_hours_saved_on_one_node_reach_the_widgets_of_another() {
+    let Some(cluster) = cluster(Duration::from_secs(5)).await else {
+        return;
+    };
+    cluster.a.add_agent("ann", "Ann").await;
+    let ann_id = cluster.a.agent_id("ann").await;
+    let sales = |days: [Option<app::api::Opening>; 7]| app::api::Department {
+        id: "sales".into(),
+        name: "Sales".into(),
+        routing: app::api::Routing::Manual,
+        max_chats: 3,
+        offer_seconds: 30,
+        agents: vec![ann_id],
+        hours: Some(app::api::BusinessHours {
+            time_zone: "Europe/Lisbon".into(),
+            days,
+        }),
+        away_message: "Closed".into(),
+    };
+    cluster
+        .a
+        .server
+        .chat
+        .put_department(sales([None; 7]))
+        .await
+        .unwrap();
+    let _ann = cluster.a.agent("ann").await;
+    let mut page = support::page("/pricing");
+    page.department = "sales".into();
+    let (mut visitor, welcome) = cluster.b.visitor_welcomed(&token(1), page).await;
+    told_away(&mut visitor, away_of(&welcome), &["sales"]).await;
+
+    let all_day = Some(app::api::Opening {
+        opens: 0,
+        closes: app::api::MINUTES_PER_DAY,
+    });
+    cluster
+        .a
+        .server
+        .chat
+        .put_department(sales([all_day; 7]))
+        .await
+        .unwrap();
+    told_away(&mut visitor, None, &[]).await;
 }

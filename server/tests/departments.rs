@@ -6,7 +6,7 @@
 mod support;
 
 use app::ids::{AgentId, ConversationId};
-use app::protocol::{AgentRole, AgentStatus, ClientMsg, QueueItem, ServerMsg};
+use app::protocol::{AgentRole, AgentStatus, AwayDepartment, ClientMsg, QueueItem, ServerMsg};
 use serde_json::json;
 use std::time::Duration;
 use support::{page, token, Client, TestServer, PASSWORD};
@@ -323,4 +323,100 @@ async fn a_chat_nobody_could_take_is_offered_to_the_first_agent_who_comes_online
     // Ann logs in: offered to her at once, not at the next change of anything.
     let mut ann = ts.agent("ann").await;
     offer_within(&mut ann, id, Some(ann_id), Duration::from_secs(3)).await;
+}
+
+/// The departments a visitor's widget hears are away, from its welcome or a
+/// change of availability.
+fn away_in(msg: &ServerMsg) -> Vec<AwayDepartment> {
+    match msg {
+        ServerMsg::Welcome { away, .. } | ServerMsg::AgentsAvailable { away, .. } => away.clone(),
+        other => panic!("not an availability: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_department_outside_its_hours_or_without_its_agents_is_away_with_its_message() {
+    let ts = TestServer::start(Duration::from_secs(30)).await;
+    ts.add_account("boss", "Boss", AgentRole::Admin).await;
+    ts.add_agent("ann", "Ann").await;
+    ts.add_agent("cy", "Cy").await;
+    let (ann_id, cy_id) = (ts.agent_id("ann").await, ts.agent_id("cy").await);
+    let boss = ts.login("boss", PASSWORD).await.unwrap();
+    let closed_all_week =
+        json!({ "time_zone": "Europe/Berlin", "days": [null, null, null, null, null, null, null] });
+    let sales = |hours: serde_json::Value, zone_ok: bool| {
+        let mut hours = hours;
+        if !zone_ok {
+            hours["time_zone"] = json!("Mars/Olympus");
+        }
+        json!({ "id": "sales", "name": "Sales", "routing": "manual", "max_chats": 3,
+                "offer_seconds": 30, "agents": [ann_id], "hours": hours,
+                "away_message": "Sales is closed today.\nLeave us a message." })
+    };
+    // A time zone this server does not know is refused, and changes nothing.
+    let (ok, body) = put(&ts, &boss, sales(closed_all_week.clone(), false)).await;
+    assert!(!ok && body.contains("time_zone"), "{body}");
+    let (ok, body) = put(&ts, &boss, sales(closed_all_week, true)).await;
+    assert!(ok, "{body}");
+    let support = json!({ "id": "support", "name": "Support", "routing": "manual",
+                          "max_chats": 3, "offer_seconds": 30, "agents": [cy_id] });
+    let (ok, body) = put(&ts, &boss, support).await;
+    assert!(ok, "{body}");
+
+    // Ann (sales) is online, Cy (support) is not: sales is away for its
+    // hours, support for want of its agent.
+    let _ann = ts.agent("ann").await;
+    let mut page = page("/pricing");
+    page.department = "sales".into();
+    let (mut visitor, welcome) = ts.visitor_welcomed(&token(1), page).await;
+    assert!(matches!(
+        welcome,
+        ServerMsg::Welcome {
+            agents_available: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        away_in(&welcome),
+        [
+            AwayDepartment {
+                department: "sales".into(),
+                message: "Sales is closed today.\nLeave us a message.".into(),
+            },
+            AwayDepartment {
+                department: "support".into(),
+                message: String::new(),
+            },
+        ]
+    );
+
+    // Cy comes online: only sales is away now.
+    let _cy = ts.agent("cy").await;
+    let change = visitor
+        .expect(|m| matches!(m, ServerMsg::AgentsAvailable { .. }))
+        .await;
+    let away: Vec<String> = away_in(&change).into_iter().map(|d| d.department).collect();
+    assert_eq!(away, ["sales"]);
+
+    // Sales opens round the clock: the widget hears at once that it can chat.
+    let all_day = json!({ "opens": 0, "closes": 1440 });
+    let always = json!({ "time_zone": "Asia/Tokyo", "days": [all_day, all_day, all_day, all_day, all_day, all_day, all_day] });
+    let (ok, body) = put(&ts, &boss, sales(always, true)).await;
+    assert!(ok, "{body}");
+    let change = visitor
+        .expect(|m| matches!(m, ServerMsg::AgentsAvailable { .. }))
+        .await;
+    assert_eq!(
+        change,
+        ServerMsg::AgentsAvailable {
+            available: true,
+            away: vec![]
+        }
+    );
+    // What the console reads back is what was saved.
+    let (ok, body) = ts.call(&boss, "departments", json!({})).await;
+    assert!(
+        ok && body.contains("Asia/Tokyo") && body.contains("Sales is closed today."),
+        "{body}"
+    );
 }

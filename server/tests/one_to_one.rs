@@ -319,8 +319,16 @@ async fn with_no_agent_online_visitors_leave_a_message() {
     // An agent coming online is announced to the visitor.
     ts.add_agent("ann", "Ann").await;
     let _ann = ts.agent("ann").await;
-    vic.expect(|m| matches!(m, ServerMsg::AgentsAvailable { available: true }))
-        .await;
+    vic.expect(|m| {
+        matches!(
+            m,
+            ServerMsg::AgentsAvailable {
+                available: true,
+                ..
+            }
+        )
+    })
+    .await;
 }
 
 #[tokio::test]

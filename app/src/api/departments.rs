@@ -16,6 +16,12 @@ pub const MAX_DEPARTMENT_NAME_CHARS: usize = 80;
 pub const MAX_CHATS_PER_AGENT: u32 = 50;
 /// The shortest and longest time an offer waits for its agent, in seconds.
 pub const OFFER_SECONDS: std::ops::RangeInclusive<u32> = 5..=600;
+/// The longest away message.
+pub const MAX_AWAY_MESSAGE_CHARS: usize = 500;
+/// The longest time zone name (`America/Argentina/ComodRivadavia` is 32).
+pub const MAX_TIME_ZONE_CHARS: usize = 64;
+/// Minutes in a day: a day's hours end at most at midnight.
+pub const MINUTES_PER_DAY: u16 = 24 * 60;
 
 /// How a department's chats reach its agents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +66,44 @@ pub struct Department {
     /// Its agents, by id.
     #[serde(default)]
     pub agents: Vec<AgentId>,
+    /// When it answers chats; always, when `None`.
+    #[serde(default)]
+    pub hours: Option<BusinessHours>,
+    /// What visitors read above the leave-a-message form while the department
+    /// cannot answer (outside its hours, or none of its agents online); the
+    /// widget's own words when empty.
+    #[serde(default)]
+    pub away_message: String,
+}
+
+/// A department's opening hours: for each day of the week, in its time zone.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BusinessHours {
+    /// An IANA time zone name (`Europe/Berlin`), so that summer time moves the
+    /// hours with the clocks.
+    pub time_zone: String,
+    /// Monday first; `None` for a day it is closed.
+    pub days: [Option<Opening>; 7],
+}
+
+/// The part of a day a department is open: from `opens` to `closes`, in minutes
+/// after midnight (`closes` may be [`MINUTES_PER_DAY`], the end of the day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Opening {
+    pub opens: u16,
+    pub closes: u16,
+}
+
+impl BusinessHours {
+    /// Whether it is open on `weekday` (0 is Monday) at `minute` after midnight,
+    /// both as the department's time zone tells them.
+    pub fn open_at(&self, weekday: usize, minute: u16) -> bool {
+        self.days
+            .get(weekday)
+            .copied()
+            .flatten()
+            .is_some_and(|o| (o.opens..o.closes).contains(&minute))
+    }
 }
 
 /// What is wrong with a department an admin filled in, if anything.
@@ -85,6 +129,22 @@ pub fn department_problem(department: &Department) -> Option<&'static str> {
     }
     if !OFFER_SECONDS.contains(&department.offer_seconds) {
         return Some("offer_seconds");
+    }
+    if let Some(hours) = &department.hours {
+        let zone = &hours.time_zone;
+        if zone.is_empty() || zone.chars().count() > MAX_TIME_ZONE_CHARS {
+            return Some("time_zone");
+        }
+        let sane = |o: &Opening| o.opens < o.closes && o.closes <= MINUTES_PER_DAY;
+        if !hours.days.iter().flatten().all(sane) {
+            return Some("hours");
+        }
+    }
+    let away = &department.away_message;
+    if away.chars().count() > MAX_AWAY_MESSAGE_CHARS
+        || away.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Some("away_message");
     }
     None
 }
@@ -131,6 +191,16 @@ mod tests {
             max_chats: 3,
             offer_seconds: 30,
             agents: vec![],
+            hours: None,
+            away_message: String::new(),
+        }
+    }
+
+    fn weekdays(opens: u16, closes: u16) -> BusinessHours {
+        let day = Some(Opening { opens, closes });
+        BusinessHours {
+            time_zone: "Europe/Berlin".into(),
+            days: [day, day, day, day, day, None, None],
         }
     }
 
@@ -150,6 +220,42 @@ mod tests {
         assert_eq!(with(|d| d.max_chats = 0), Some("max_chats"));
         assert_eq!(with(|d| d.offer_seconds = 1), Some("offer_seconds"));
         assert_eq!(with(|d| d.id = "after-sales-2".into()), None);
+        assert_eq!(with(|d| d.hours = Some(weekdays(9 * 60, 17 * 60))), None);
+        assert_eq!(with(|d| d.hours = Some(weekdays(0, MINUTES_PER_DAY))), None);
+        assert_eq!(with(|d| d.hours = Some(weekdays(600, 600))), Some("hours"));
+        assert_eq!(with(|d| d.hours = Some(weekdays(600, 1441))), Some("hours"));
+        let no_zone = |d: &mut Department| {
+            d.hours = Some(BusinessHours {
+                time_zone: String::new(),
+                ..weekdays(540, 1020)
+            })
+        };
+        assert_eq!(with(no_zone), Some("time_zone"));
+        assert_eq!(
+            with(|d| d.away_message = "Back at 9.\nLeave us a note.".into()),
+            None
+        );
+        assert_eq!(
+            with(|d| d.away_message = "x".repeat(501)),
+            Some("away_message")
+        );
+        assert_eq!(
+            with(|d| d.away_message = "a\u{7}".into()),
+            Some("away_message")
+        );
+    }
+
+    #[test]
+    fn hours_are_open_from_the_opening_minute_to_before_the_closing_one() {
+        let hours = weekdays(9 * 60, 17 * 60);
+        assert!(!hours.open_at(0, 9 * 60 - 1));
+        assert!(hours.open_at(0, 9 * 60));
+        assert!(hours.open_at(4, 17 * 60 - 1));
+        assert!(!hours.open_at(4, 17 * 60));
+        assert!(!hours.open_at(5, 12 * 60), "closed on Saturdays");
+        assert!(!hours.open_at(7, 12 * 60), "no eighth day");
+        let all_day = weekdays(0, MINUTES_PER_DAY);
+        assert!(all_day.open_at(2, 0) && all_day.open_at(2, MINUTES_PER_DAY - 1));
     }
 
     #[test]

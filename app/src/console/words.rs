@@ -65,6 +65,18 @@ table! {
     OfferedToYou => "Offered to you: take it or pass", "分配给你：请接入或转给他人", "分配給你：請接入或轉給他人";
     OfferedTo => "Offered to {}", "已分配给 {}", "已分配給 {}";
     QueueFilter => "Show the chats of", "显示哪些对话", "顯示哪些對話";
+    HoursOn => "Opening hours (otherwise always open)", "营业时间（不设置则全天开放）", "營業時間（不設定則全天開放）";
+    TimeZone => "Time zone", "时区", "時區";
+    Opens => "Opens", "开始", "開始";
+    Closes => "Closes", "结束", "結束";
+    AwayMessage => "Away message, shown with the leave-a-message form while nobody can answer", "离开提示：无人接待时显示在留言表单上方", "離開提示：無人接待時顯示在留言表單上方";
+    Monday => "Monday", "星期一", "星期一";
+    Tuesday => "Tuesday", "星期二", "星期二";
+    Wednesday => "Wednesday", "星期三", "星期三";
+    Thursday => "Thursday", "星期四", "星期四";
+    Friday => "Friday", "星期五", "星期五";
+    Saturday => "Saturday", "星期六", "星期六";
+    Sunday => "Sunday", "星期日", "星期日";
 }
 
 /// A console string with each `{}` filled in order.

@@ -5,6 +5,12 @@
 //! the whole object in a generic tree and then reads every variant from it (a
 //! fifth of the widget's WebAssembly).
 //!
+//! The frames only agents get (the visitor list, the team, the queue, offline
+//! messages) are read by [`agent_frame`], which the widget's WebAssembly leaves
+//! out: a widget is never sent them, and their readers were some KiB of every
+//! visitor's first load. The console (feature `agent-frames`) and everything
+//! built without `hydrate` (the server, its tests) read them.
+//!
 //! Adding a variant means adding its tag and fields here: the round-trip test
 //! below covers every variant (its list is checked to be complete by a match).
 
@@ -164,7 +170,8 @@ enum ServerTag {
 
 /// Every field any server message has. `message` is a chat entry in `message`
 /// frames and an offline message in the `offline_message_*` ones, so it is kept
-/// as raw JSON until the tag says which.
+/// as raw JSON until the tag says which; so are the records only agents get,
+/// read by [`agent_frame`].
 #[derive(Deserialize)]
 struct ServerFlat {
     #[serde(rename = "type")]
@@ -173,6 +180,8 @@ struct ServerFlat {
     conversations: Option<Vec<ConversationSummary>>,
     agents_available: Option<bool>,
     email_transcripts: Option<bool>,
+    #[serde(default)]
+    away: Vec<AwayDepartment>,
     email: Option<String>,
     client_msg_id: Option<MessageId>,
     conversation_id: Option<ConversationId>,
@@ -184,16 +193,16 @@ struct ServerFlat {
     author: Option<Author>,
     typing: Option<bool>,
     available: Option<bool>,
-    visitors: Option<Vec<VisitorInfo>>,
-    visitor: Option<VisitorInfo>,
+    visitors: Option<Box<RawValue>>,
+    visitor: Option<Box<RawValue>>,
     visitor_id: Option<VisitorId>,
     on_site: Option<u32>,
     matching: Option<u32>,
     gone: Option<bool>,
-    agents: Option<Vec<AgentInfo>>,
-    agent: Option<AgentInfo>,
-    items: Option<Vec<QueueItem>>,
-    item: Option<QueueItem>,
+    agents: Option<Box<RawValue>>,
+    agent: Option<Box<RawValue>>,
+    items: Option<Box<RawValue>>,
+    item: Option<Box<RawValue>>,
     position: Option<u32>,
     invitation: Option<InvitationInfo>,
     rating: Option<Rating>,
@@ -205,22 +214,78 @@ struct ServerFlat {
     code: Option<ErrorCode>,
 }
 
-/// The raw `message` field read as `T`.
-fn raw_as<T: for<'a> Deserialize<'a>, E: de::Error>(raw: Option<Box<RawValue>>) -> Result<T, E> {
-    let raw = need(raw, "message")?;
+/// The raw field `field` read as `T`.
+fn raw_as<T: for<'a> Deserialize<'a>, E: de::Error>(
+    raw: Option<Box<RawValue>>,
+    field: &'static str,
+) -> Result<T, E> {
+    let raw = need(raw, field)?;
     serde_json::from_str(raw.get()).map_err(E::custom)
+}
+
+/// A frame only agents get.
+#[cfg(any(feature = "agent-frames", not(feature = "hydrate")))]
+fn agent_frame<E: de::Error>(f: ServerFlat) -> Result<ServerMsg, E> {
+    Ok(match f.tag {
+        ServerTag::Visitors => ServerMsg::Visitors {
+            visitors: raw_as(f.visitors, "visitors")?,
+            on_site: need(f.on_site, "on_site")?,
+            matching: need(f.matching, "matching")?,
+        },
+        ServerTag::VisitorUpdated => ServerMsg::VisitorUpdated {
+            visitor: raw_as(f.visitor, "visitor")?,
+        },
+        ServerTag::VisitorLeft => ServerMsg::VisitorLeft {
+            visitor_id: need(f.visitor_id, "visitor_id")?,
+            gone: f.gone.unwrap_or(false),
+        },
+        ServerTag::VisitorTotals => ServerMsg::VisitorTotals {
+            on_site: need(f.on_site, "on_site")?,
+            matching: need(f.matching, "matching")?,
+        },
+        ServerTag::Agents => ServerMsg::Agents {
+            agents: raw_as(f.agents, "agents")?,
+        },
+        ServerTag::AgentUpdated => ServerMsg::AgentUpdated {
+            agent: raw_as(f.agent, "agent")?,
+        },
+        ServerTag::Queue => ServerMsg::Queue {
+            items: raw_as(f.items, "items")?,
+        },
+        ServerTag::QueueAdded => ServerMsg::QueueAdded {
+            item: raw_as(f.item, "item")?,
+        },
+        ServerTag::QueueRemoved => ServerMsg::QueueRemoved {
+            conversation_id: need(f.conversation_id, "conversation_id")?,
+        },
+        ServerTag::OfflineMessageReceived => ServerMsg::OfflineMessageReceived {
+            message: raw_as(f.message, "message")?,
+        },
+        ServerTag::OfflineMessageUpdated => ServerMsg::OfflineMessageUpdated {
+            message: raw_as(f.message, "message")?,
+        },
+        other => return Err(E::custom(format_args!("{other:?} is not an agents' frame"))),
+    })
+}
+
+/// A frame only agents get, in the widget: refused like an unknown one.
+#[cfg(not(any(feature = "agent-frames", not(feature = "hydrate"))))]
+fn agent_frame<E: de::Error>(_: ServerFlat) -> Result<ServerMsg, E> {
+    Err(E::custom("a frame for agents only"))
 }
 
 impl<'de> Deserialize<'de> for ServerMsg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = ServerFlat::deserialize(d)?;
-        let conversation_id = || need(f.conversation_id, "conversation_id");
+        let id = f.conversation_id;
+        let conversation_id = || need(id, "conversation_id");
         Ok(match f.tag {
             ServerTag::Welcome => ServerMsg::Welcome {
                 me: need(f.me, "me")?,
                 conversations: need(f.conversations, "conversations")?,
                 agents_available: need(f.agents_available, "agents_available")?,
                 email_transcripts: f.email_transcripts.unwrap_or(false),
+                away: f.away,
             },
             ServerTag::Ack => ServerMsg::Ack {
                 client_msg_id: need(f.client_msg_id, "client_msg_id")?,
@@ -229,7 +294,7 @@ impl<'de> Deserialize<'de> for ServerMsg {
             },
             ServerTag::Message => ServerMsg::Message {
                 conversation_id: conversation_id()?,
-                message: raw_as(f.message)?,
+                message: raw_as(f.message, "message")?,
             },
             ServerTag::History => ServerMsg::History {
                 conversation_id: conversation_id()?,
@@ -246,44 +311,19 @@ impl<'de> Deserialize<'de> for ServerMsg {
             },
             ServerTag::AgentsAvailable => ServerMsg::AgentsAvailable {
                 available: need(f.available, "available")?,
+                away: f.away,
             },
-            ServerTag::Visitors => ServerMsg::Visitors {
-                visitors: need(f.visitors, "visitors")?,
-                on_site: need(f.on_site, "on_site")?,
-                matching: need(f.matching, "matching")?,
-            },
-            ServerTag::VisitorUpdated => ServerMsg::VisitorUpdated {
-                visitor: need(f.visitor, "visitor")?,
-            },
-            ServerTag::VisitorLeft => ServerMsg::VisitorLeft {
-                visitor_id: need(f.visitor_id, "visitor_id")?,
-                gone: f.gone.unwrap_or(false),
-            },
-            ServerTag::VisitorTotals => ServerMsg::VisitorTotals {
-                on_site: need(f.on_site, "on_site")?,
-                matching: need(f.matching, "matching")?,
-            },
-            ServerTag::Agents => ServerMsg::Agents {
-                agents: need(f.agents, "agents")?,
-            },
-            ServerTag::AgentUpdated => ServerMsg::AgentUpdated {
-                agent: need(f.agent, "agent")?,
-            },
-            ServerTag::Queue => ServerMsg::Queue {
-                items: need(f.items, "items")?,
-            },
-            ServerTag::QueueAdded => ServerMsg::QueueAdded {
-                item: need(f.item, "item")?,
-            },
-            ServerTag::QueueRemoved => ServerMsg::QueueRemoved {
-                conversation_id: conversation_id()?,
-            },
-            ServerTag::OfflineMessageReceived => ServerMsg::OfflineMessageReceived {
-                message: raw_as(f.message)?,
-            },
-            ServerTag::OfflineMessageUpdated => ServerMsg::OfflineMessageUpdated {
-                message: raw_as(f.message)?,
-            },
+            ServerTag::Visitors
+            | ServerTag::VisitorUpdated
+            | ServerTag::VisitorLeft
+            | ServerTag::VisitorTotals
+            | ServerTag::Agents
+            | ServerTag::AgentUpdated
+            | ServerTag::Queue
+            | ServerTag::QueueAdded
+            | ServerTag::QueueRemoved
+            | ServerTag::OfflineMessageReceived
+            | ServerTag::OfflineMessageUpdated => return agent_frame(f),
             ServerTag::Rated => ServerMsg::Rated {
                 rating: need(f.rating, "rating")?,
             },
@@ -494,6 +534,10 @@ mod tests {
                 conversations: vec![summary()],
                 agents_available: true,
                 email_transcripts: true,
+                away: vec![AwayDepartment {
+                    department: "sales".into(),
+                    message: "Back at 9.".into(),
+                }],
             },
             ServerMsg::Welcome {
                 me: Me::Agent {
@@ -506,6 +550,7 @@ mod tests {
                 conversations: vec![],
                 agents_available: false,
                 email_transcripts: false,
+                away: vec![],
             },
             ServerMsg::Ack {
                 client_msg_id: MessageId(id()),
@@ -528,7 +573,17 @@ mod tests {
                 },
                 typing: true,
             },
-            ServerMsg::AgentsAvailable { available: false },
+            ServerMsg::AgentsAvailable {
+                available: false,
+                away: vec![],
+            },
+            ServerMsg::AgentsAvailable {
+                available: true,
+                away: vec![AwayDepartment {
+                    department: "support".into(),
+                    message: String::new(),
+                }],
+            },
             ServerMsg::Visitors {
                 visitors: vec![visitor()],
                 on_site: 120,
@@ -662,7 +717,13 @@ mod tests {
         let msg: ServerMsg =
             serde_json::from_str(r#"{"type":"agents_available","available":true,"extra":1}"#)
                 .unwrap();
-        assert_eq!(msg, ServerMsg::AgentsAvailable { available: true });
+        assert_eq!(
+            msg,
+            ServerMsg::AgentsAvailable {
+                available: true,
+                away: vec![]
+            }
+        );
         let err = serde_json::from_str::<ServerMsg>(r#"{"type":"queue_position","position":1}"#)
             .unwrap_err();
         assert!(err.to_string().contains("conversation_id"), "{err}");

@@ -575,6 +575,16 @@ pub const MAX_VISITOR_FILTER_CHARS: usize = 100;
 /// How many visitors a console may follow outside its page.
 pub const MAX_WATCHED_VISITORS: usize = 200;
 
+/// A department that cannot answer chats now: outside its business hours, or
+/// none of its agents online. Its widgets offer the leave-a-message form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AwayDepartment {
+    pub department: String,
+    /// Its away message; the widget's own words when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
 /// A visitor's rating of a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rating {
@@ -669,6 +679,9 @@ pub enum ServerMsg {
         agents_available: bool,
         /// Whether visitors may have their transcript e-mailed.
         email_transcripts: bool,
+        /// Visitors: the departments that cannot answer now.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<AwayDepartment>,
     },
     /// The message with this client id is stored under `seq`.
     Ack {
@@ -697,8 +710,13 @@ pub enum ServerMsg {
         author: Author,
         typing: bool,
     },
+    /// Visitors: whether chats can be answered changed. `available` is whether
+    /// any agent is online; a department in `away` cannot answer now, whatever
+    /// it says.
     AgentsAvailable {
         available: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<AwayDepartment>,
     },
     /// Agents only, after `welcome`, in answer to `view_visitors`, and instead of
     /// a long run of changes: the visitors this console lists, whole. However

@@ -26,8 +26,8 @@ use crate::files::FileLinks;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::ConversationId;
 use crate::protocol::{
-    ClientMsg, ConversationKind, ConversationState, InvitationInfo, InvitationState, Me, PageView,
-    ServerMsg,
+    AwayDepartment, ClientMsg, ConversationKind, ConversationState, InvitationInfo,
+    InvitationState, Me, PageView, ServerMsg,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -134,6 +134,8 @@ struct WidgetState {
     muted: RwSignal<bool>,
     connected: RwSignal<bool>,
     agents_available: RwSignal<bool>,
+    /// The away message of this widget's department while it cannot answer.
+    away_message: RwSignal<String>,
     error: RwSignal<Option<ApiError>>,
     offline: RwSignal<OfflineForm>,
     invitations: RwSignal<Vec<InvitationInfo>>,
@@ -194,6 +196,7 @@ impl WidgetState {
             muted: RwSignal::new(false),
             connected: RwSignal::new(false),
             agents_available: RwSignal::new(true),
+            away_message: RwSignal::new(String::new()),
             error: RwSignal::new(None),
             offline: RwSignal::new(OfflineForm::Editing),
             invitations: RwSignal::new(Vec::new()),
@@ -248,6 +251,16 @@ impl WidgetState {
         self.current.with(|c| c.as_ref().and_then(|c| c.queue))
     }
 
+    /// Whether chats can be answered here: some agent online, and this
+    /// widget's department (its tag's) not away.
+    fn set_availability(&self, available: bool, away: Vec<AwayDepartment>) {
+        let mine = browser::query_param("department").unwrap_or_default();
+        let away = away.into_iter().find(|d| d.department == mine);
+        self.agents_available.set(available && away.is_none());
+        self.away_message
+            .set(away.map(|d| d.message).unwrap_or_default());
+    }
+
     /// The widget's own reactions to a frame, once the session's store took it in.
     fn on_server_msg(&self, msg: ServerMsg, applied: Applied) {
         let store = self.session.store;
@@ -278,11 +291,12 @@ impl WidgetState {
                 agents_available,
                 conversations,
                 email_transcripts,
+                away,
             } => {
                 if let Me::Visitor { name, .. } = me {
                     self.my_name.set(name);
                 }
-                self.agents_available.set(agents_available);
+                self.set_availability(agents_available, away);
                 self.email_transcripts.set(email_transcripts);
                 // The one-to-one chats that groups grew out of: their history shows
                 // again in the group's window.
@@ -304,7 +318,9 @@ impl WidgetState {
                     }
                 }
             }
-            ServerMsg::AgentsAvailable { available } => self.agents_available.set(available),
+            ServerMsg::AgentsAvailable { available, away } => {
+                self.set_availability(available, away)
+            }
             ServerMsg::Invitation { invitation } => {
                 self.invitations
                     .update(|list| list.retain(|i| i.id != invitation.id));

@@ -23,6 +23,7 @@ pub fn panel(state: WidgetState) -> AnyView {
         muted,
         connected,
         agents_available,
+        away_message,
         error,
         offline,
         invitations,
@@ -167,7 +168,7 @@ pub fn panel(state: WidgetState) -> AnyView {
             let name = my_name.get_untracked();
             let name = if is_default_name(&name) { String::new() } else { name };
             view! {
-                <OfflineMessageForm lang send_frame intro=Key::NoAgentsLeft name text=written()/>
+                <OfflineMessageForm lang send_frame intro=t(lang, Key::NoAgentsLeft).to_owned() name text=written()/>
             }
             .into_any()
         }
@@ -250,8 +251,13 @@ pub fn panel(state: WidgetState) -> AnyView {
             }
             .into_any()
         }
-        Mode::Offline => view! { <OfflineMessageForm lang send_frame intro=Key::OfflineTitle name=String::new() text=String::new()/> }
-            .into_any(),
+        Mode::Offline => {
+            // The department's own words, when it has some.
+            let away = away_message.get_untracked();
+            let intro = if away.is_empty() { t(lang, Key::OfflineTitle).to_owned() } else { away };
+            view! { <OfflineMessageForm lang send_frame intro name=String::new() text=String::new()/> }
+                .into_any()
+        }
     }
     };
 
@@ -365,7 +371,7 @@ fn OfflineMessageForm(
     lang: Lang,
     send_frame: impl Fn(ClientMsg) -> bool + Copy + Send + Sync + 'static,
     /// The sentence above the form.
-    intro: Key,
+    intro: String,
     /// What the fields start with (what the visitor already wrote).
     name: String,
     text: String,
@@ -386,7 +392,7 @@ fn OfflineMessageForm(
                 });
             }
         >
-            <p>{t(lang, intro)}</p>
+            <p class="intro" data-testid="offline-intro">{intro}</p>
             <label>
                 {t(lang, Key::YourName)}
                 <input data-testid="offline-name" data-autofocus required maxlength="80" autocomplete="name"

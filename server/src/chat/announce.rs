@@ -73,7 +73,10 @@ pub fn frame(event: Event) -> ServerMsg {
         },
         Event::Agent(agent) => ServerMsg::AgentUpdated { agent },
         Event::Agents(agents) => ServerMsg::Agents { agents },
-        Event::AgentsAvailable(available) => ServerMsg::AgentsAvailable { available },
+        Event::AgentsAvailable(now) => ServerMsg::AgentsAvailable {
+            available: now.available,
+            away: now.away,
+        },
         Event::OfflineMessageReceived(message) => ServerMsg::OfflineMessageReceived { message },
         Event::OfflineMessageUpdated(message) => ServerMsg::OfflineMessageUpdated { message },
         Event::Rated(rating) => ServerMsg::Rated { rating },
@@ -122,9 +125,9 @@ impl ChatService {
             self.committed.notify_one();
         }
         for event in events {
-            // In a cluster each node works out availability from everyone's
-            // presence and tells its own widgets (`chat::cluster`).
-            if self.cluster.is_some() && matches!(event, Event::AgentsAvailable(_)) {
+            // Each node works out availability for its own widgets
+            // (`chat::availability`).
+            if matches!(event, Event::AgentsAvailable(_)) {
                 self.announce_here(event);
                 continue;
             }
@@ -185,7 +188,7 @@ mod tests {
             Audience::Agents
         );
         assert_eq!(
-            audience(&Event::AgentsAvailable(true), &[]),
+            audience(&Event::AgentsAvailable(Default::default()), &[]),
             Audience::Visitors
         );
     }

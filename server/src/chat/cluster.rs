@@ -171,9 +171,8 @@ impl ChatService {
                 }
             }
         }
-        let (change, available_before, available, absent) = {
+        let (change, absent) = {
             let mut presence = self.presence();
-            let before = presence.agents_available();
             let change = presence.set_remote(visitors, agents);
             // Level-triggered: whoever has a pending invitation and is nowhere in
             // the cluster, however they came to be gone (a node killed before
@@ -185,7 +184,7 @@ impl ChatService {
                     Participant::Agent(id) => presence.agent_status(*id) == AgentStatus::Offline,
                 })
                 .collect();
-            (change, before, presence.agents_available(), absent)
+            (change, absent)
         };
         board
             .heard_others
@@ -207,9 +206,7 @@ impl ChatService {
             }
             self.announce_here(Event::Agent(info));
         }
-        if available != available_before {
-            self.announce_here(Event::AgentsAvailable(available));
-        }
+        self.refresh_availability();
         gone.extend(absent);
         gone.sort();
         gone.dedup();

@@ -106,14 +106,16 @@ impl ChatService {
                     presence.visitor_identified(*id, vouched.verified, &vouched.email);
                 }
                 self.visitor_lists.mark_stale();
+                let now = self.availability();
                 conn.reply(&ServerMsg::Welcome {
                     me: Me::Visitor {
                         id: *id,
                         name: name.clone(),
                     },
                     conversations,
-                    agents_available: self.presence().agents_available(),
+                    agents_available: now.available,
                     email_transcripts: self.mails_transcripts(),
+                    away: now.away,
                 });
                 // An invitation still pending pops up again on the next page.
                 for msg in self.pending_invitation_msgs(&conn.session).await? {
@@ -130,18 +132,14 @@ impl ChatService {
                     name: agent.name.clone(),
                     role: agent.role,
                 };
-                let (changed, available_before) = {
-                    let mut presence = self.presence();
-                    let before = presence.agents_available();
-                    (presence.agent_connected(profile, agent.status), before)
-                };
+                let changed = self.presence().agent_connected(profile, agent.status);
                 news.extend(changed.map(Event::Agent));
                 let agents = self.agent_infos().await?;
                 let queue = self.store.queue().await?;
                 let invitations = self.pending_invitation_msgs(&conn.session).await?;
-                let (welcome, available) = {
+                let welcome = {
                     let presence = self.presence();
-                    let welcome = ServerMsg::Welcome {
+                    ServerMsg::Welcome {
                         me: Me::Agent {
                             id: agent.id,
                             username: agent.username.clone(),
@@ -152,12 +150,9 @@ impl ChatService {
                         conversations,
                         agents_available: presence.agents_available(),
                         email_transcripts: self.mails_transcripts(),
-                    };
-                    (welcome, presence.agents_available())
+                        away: Vec::new(),
+                    }
                 };
-                if available != available_before {
-                    news.push(Event::AgentsAvailable(available));
-                }
                 conn.reply(&welcome);
                 self.open_visitor_list(conn.id);
                 conn.reply(&ServerMsg::Agents { agents });
@@ -165,8 +160,9 @@ impl ChatService {
                 for msg in invitations {
                     conn.reply(&msg);
                 }
-                // An agent online now may take the chats nobody could.
-                self.reroute();
+                // An agent online now may take the chats nobody could, and
+                // visitors may chat.
+                self.announce_availability();
             }
         }
         Ok(())
@@ -212,7 +208,6 @@ impl ChatService {
                 tokio::spawn(async move {
                     tokio::time::sleep_until(deadline).await;
                     let open = service.router.connection_count(participant);
-                    let available_before = service.presence().agents_available();
                     let gone = {
                         let mut presence = service.presence();
                         // As the cluster sees it: maybe still online on another node.
@@ -224,7 +219,7 @@ impl ChatService {
                     if let Some(info) = gone {
                         let offline = info.status == AgentStatus::Offline;
                         service.announce_one(Event::Agent(info));
-                        service.announce_availability(available_before);
+                        service.announce_availability();
                         if offline {
                             service.expire_invitations_of(participant).await;
                         }
@@ -266,16 +261,6 @@ impl ChatService {
             .visitor_info(id)
             .map(|v| v.page.url)
             .unwrap_or_default()
-    }
-
-    /// Tells visitors when agents become available or unavailable.
-    pub(super) fn announce_availability(&self, available_before: bool) {
-        // Whoever came, went or changed status, offers may have to move.
-        self.reroute();
-        let available = self.presence().agents_available();
-        if available != available_before {
-            self.announce_one(Event::AgentsAvailable(available));
-        }
     }
 
     /// Every agent account with its effective status.

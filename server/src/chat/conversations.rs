@@ -449,12 +449,11 @@ impl ChatService {
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let id = session.agent_id().ok_or(ChatError::Forbidden)?;
         self.store.set_agent_status(id, status).await?;
-        let available_before = self.presence().agents_available();
         let changed = self.presence().set_agent_status(id, status);
         if let Some(agent) = changed {
             self.announce_one(Event::Agent(agent));
         }
-        self.announce_availability(available_before);
+        self.announce_availability();
         if status == AgentStatus::Offline {
             self.expire_invitations_of(Participant::Agent(id)).await;
         }

@@ -14,6 +14,7 @@
 //! new chat, an agent's status or presence, a chat taken or left, a decline, new
 //! settings), and once a second at the offers that ran out.
 
+use super::availability::known_time_zone;
 use super::events::Event;
 use super::rules::offer_is_live;
 use super::{ChatError, ChatService, Session};
@@ -44,6 +45,11 @@ impl ChatService {
         if let Some(field) = department_problem(&department) {
             return Err(ChatError::InvalidField(field));
         }
+        if let Some(hours) = &department.hours {
+            if !known_time_zone(&hours.time_zone) {
+                return Err(ChatError::InvalidField("time_zone"));
+            }
+        }
         let known = self.store.agents().await?;
         if let Some(stranger) = department
             .agents
@@ -56,6 +62,7 @@ impl ChatService {
         department.agents.sort();
         department.agents.dedup();
         self.store.put_department(&department, now_ms()).await?;
+        self.departments_read(self.store.departments().await?);
         self.reroute();
         Ok(())
     }
@@ -72,6 +79,7 @@ impl ChatService {
         if !self.store.remove_department(id).await? {
             return Err(ChatError::NotFound);
         }
+        self.departments_read(self.store.departments().await?);
         // Its waiting chats are in no department now: consoles hear of each.
         for item in self.store.queue().await? {
             if waiting.contains(&item.conversation_id) {
@@ -120,6 +128,9 @@ impl ChatService {
             return Ok(());
         }
         let departments = self.store.departments().await?;
+        // Hours open and close, settings change on other nodes: widgets hear
+        // of it within a tick.
+        self.departments_read(departments.clone());
         // No department routes: no offer can run out (one made before a switch
         // to manual ends on the wake-up that the switch gives).
         let routing = departments.iter().any(|d| d.routing != Routing::Manual);

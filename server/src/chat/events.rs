@@ -46,8 +46,8 @@ pub enum Event {
     Agent(AgentInfo),
     /// The list of agent accounts changed (added, removed).
     Agents(Vec<AgentInfo>),
-    /// Whether any agent is available to chat changed.
-    AgentsAvailable(bool),
+    /// Whether visitors can chat, or in which departments not, changed.
+    AgentsAvailable(super::availability::Availability),
     OfflineMessageReceived(OfflineMessage),
     OfflineMessageUpdated(OfflineMessage),
     /// A visitor rated a conversation.

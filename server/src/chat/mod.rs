@@ -11,6 +11,7 @@ mod accounts;
 pub mod agents;
 mod announce;
 pub mod api_tokens;
+pub mod availability;
 mod canned;
 pub mod cluster;
 mod connections;
@@ -148,6 +149,10 @@ pub struct ChatService {
     webhooks_wanted: Arc<std::sync::atomic::AtomicBool>,
     /// Wakes this node's router task (`chat::departments`).
     routing_wake: Arc<tokio::sync::Notify>,
+    /// The departments as last read (`chat::availability`).
+    departments_known: Mutex<Arc<Vec<app::api::Department>>>,
+    /// What this node's widgets were last told of availability.
+    availability_told: Mutex<Option<availability::Availability>>,
 }
 
 impl ChatService {
@@ -181,6 +186,8 @@ impl ChatService {
             committed: Arc::default(),
             webhooks_wanted: Arc::default(),
             routing_wake: Arc::default(),
+            departments_known: Mutex::default(),
+            availability_told: Mutex::default(),
         });
         tokio::spawn(departments::keep_routing(Arc::downgrade(&service)));
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));

@@ -152,7 +152,10 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
         .await;
     assert_eq!(
         drain(&mut vic_box),
-        vec![ServerMsg::AgentsAvailable { available: false }]
+        vec![ServerMsg::AgentsAvailable {
+            available: false,
+            away: vec![]
+        }]
     );
     let to_agents = drain(&mut ann_box);
     assert!(
@@ -169,7 +172,10 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
         .await;
     assert_eq!(
         drain(&mut vic_box),
-        vec![ServerMsg::AgentsAvailable { available: true }]
+        vec![ServerMsg::AgentsAvailable {
+            available: true,
+            away: vec![]
+        }]
     );
 }
 

@@ -1615,6 +1615,8 @@ fn department(
         max_chats: 1,
         offer_seconds: 10,
         agents: agents.iter().map(|a| a.id).collect(),
+        hours: None,
+        away_message: String::new(),
     }
 }
 
@@ -1646,12 +1648,30 @@ pub async fn routing_offers_a_chat_to_one_agent_at_a_time_and_moves_on(store: Ar
     // Saving again changes it; an agent id that does not exist is skipped.
     with_cy.agents.push(AgentId(Uuid::new_v4()));
     with_cy.name = "Support".into();
+    let weekdays = Some(app::api::Opening {
+        opens: 8 * 60,
+        closes: 18 * 60 + 30,
+    });
+    with_cy.hours = Some(app::api::BusinessHours {
+        time_zone: "America/New_York".into(),
+        days: [weekdays, weekdays, weekdays, weekdays, weekdays, None, None],
+    });
+    with_cy.away_message = "Back on Monday, 8:00.\nLeave us a message.".into();
     assert!(!store.put_department(&with_cy, 2).await.unwrap());
     let listed = store.departments().await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(
         (listed[1].name.as_str(), listed[1].agents.clone()),
         ("Support", vec![cy.id])
+    );
+    assert_eq!(
+        (&listed[1].hours, &listed[1].away_message),
+        (&with_cy.hours, &with_cy.away_message),
+        "hours and the away message read back"
+    );
+    assert_eq!(
+        (&listed[0].hours, listed[0].away_message.as_str()),
+        (&None, "")
     );
     let mut ann_and_bob = vec![ann.id, bob.id];
     ann_and_bob.sort();

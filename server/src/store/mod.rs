@@ -84,6 +84,22 @@ pub(crate) fn parse_agent_id(text: &str) -> StoreResult<AgentId> {
         .map_err(|e| StoreError::Internal(format!("stored agent id '{text}': {e}")))
 }
 
+/// A department's business hours as stored: JSON, or NULL for always open.
+pub(crate) fn hours_text(hours: &Option<app::api::BusinessHours>) -> Option<String> {
+    hours
+        .as_ref()
+        .map(|h| serde_json::to_string(h).expect("business hours serialise"))
+}
+
+/// A department's business hours read back.
+pub(crate) fn hours_col(text: Option<String>) -> StoreResult<Option<app::api::BusinessHours>> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Internal(format!("stored business hours '{t}': {e}")))
+    })
+    .transpose()
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentRecord {
     pub id: AgentId,

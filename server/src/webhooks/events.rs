@@ -215,7 +215,10 @@ mod tests {
         });
         assert_eq!(names(Changed::of(vec![rated])), ["rating.created"]);
         assert!(names(Changed::nothing()).is_empty());
-        assert!(names(Changed::of(vec![Event::AgentsAvailable(true)])).is_empty());
+        assert!(names(Changed::of(vec![
+            Event::AgentsAvailable(Default::default())
+        ]))
+        .is_empty());
     }
 
     #[test]
@@ -244,7 +247,7 @@ mod tests {
         assert!(outbox_events(&changed, 1, |_| false).is_empty());
         assert!(may_cause_events(&changed));
         assert!(!may_cause_events(&Changed::of(vec![
-            Event::AgentsAvailable(false)
+            Event::AgentsAvailable(Default::default())
         ])));
     }
 

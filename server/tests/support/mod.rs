@@ -229,6 +229,11 @@ impl TestServer {
 
     /// A visitor on `page` (whose widget tag may name a department, say).
     pub async fn visitor_on(&self, token: &str, page: PageView) -> Client {
+        self.visitor_welcomed(token, page).await.0
+    }
+
+    /// As [`TestServer::visitor_on`], with the welcome the visitor got.
+    pub async fn visitor_welcomed(&self, token: &str, page: PageView) -> (Client, ServerMsg) {
         let (ws, _) =
             tokio_tungstenite::connect_async(socket_request(self.server.addr, "/ws/visitor", None))
                 .await
@@ -241,10 +246,10 @@ impl TestServer {
                 identity: None,
             })
             .await;
-        client
+        let welcome = client
             .expect(|m| matches!(m, ServerMsg::Welcome { .. }))
             .await;
-        client
+        (client, welcome)
     }
 
     /// The id of the agent account `username`.

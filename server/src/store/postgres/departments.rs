@@ -6,7 +6,9 @@ use super::conversations::queue_item;
 use super::rows::{col, uuid_col};
 use super::{pg_error, PgStore};
 use crate::chat::rules::{next_agent, offer_is_live, Candidate};
-use crate::store::{parse_agent_id, DepartmentStore, StoreError, StoreResult};
+use crate::store::{
+    hours_col, hours_text, parse_agent_id, DepartmentStore, StoreError, StoreResult,
+};
 use app::api::{Department, Routing};
 use app::ids::{AgentId, ConversationId};
 use app::protocol::QueueItem;
@@ -23,7 +25,8 @@ impl DepartmentStore for PgStore {
     async fn departments(&self) -> StoreResult<Vec<Department>> {
         let mut departments = Vec::new();
         for row in sqlx::query(
-            "SELECT id, name, routing, max_chats, offer_ms FROM departments ORDER BY id",
+            "SELECT id, name, routing, max_chats, offer_ms, hours, away_message
+             FROM departments ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await
@@ -38,6 +41,8 @@ impl DepartmentStore for PgStore {
                 max_chats: col::<i32>(&row, "max_chats")?.max(0) as u32,
                 offer_seconds: (offer_ms / 1000) as u32,
                 agents: Vec::new(),
+                hours: hours_col(col(&row, "hours")?)?,
+                away_message: col(&row, "away_message")?,
             });
         }
         for row in sqlx::query(
@@ -58,8 +63,9 @@ impl DepartmentStore for PgStore {
     async fn put_department(&self, department: &Department, at_ms: i64) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let created = sqlx::query(
-            "INSERT INTO departments (id, name, routing, max_chats, offer_ms, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO departments
+                 (id, name, routing, max_chats, offer_ms, hours, away_message, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&department.id)
@@ -67,6 +73,8 @@ impl DepartmentStore for PgStore {
         .bind(department.routing.as_str())
         .bind(department.max_chats as i32)
         .bind(i64::from(department.offer_seconds) * 1000)
+        .bind(hours_text(&department.hours))
+        .bind(&department.away_message)
         .bind(at_ms)
         .execute(&mut *tx)
         .await
@@ -75,13 +83,16 @@ impl DepartmentStore for PgStore {
             == 1;
         if !created {
             sqlx::query(
-                "UPDATE departments SET name = $1, routing = $2, max_chats = $3, offer_ms = $4
-                 WHERE id = $5",
+                "UPDATE departments SET name = $1, routing = $2, max_chats = $3, offer_ms = $4,
+                     hours = $5, away_message = $6
+                 WHERE id = $7",
             )
             .bind(&department.name)
             .bind(department.routing.as_str())
             .bind(department.max_chats as i32)
             .bind(i64::from(department.offer_seconds) * 1000)
+            .bind(hours_text(&department.hours))
+            .bind(&department.away_message)
             .bind(&department.id)
             .execute(&mut *tx)
             .await

@@ -6,7 +6,9 @@ use super::conversations::queue_item;
 use super::rows::uuid_col;
 use super::{SqliteStore, WriteTx};
 use crate::chat::rules::{next_agent, offer_is_live, Candidate};
-use crate::store::{parse_agent_id, DepartmentStore, StoreError, StoreResult};
+use crate::store::{
+    hours_col, hours_text, parse_agent_id, DepartmentStore, StoreError, StoreResult,
+};
 use app::api::{Department, Routing};
 use app::ids::{AgentId, ConversationId};
 use app::protocol::QueueItem;
@@ -23,7 +25,8 @@ impl DepartmentStore for SqliteStore {
     async fn departments(&self) -> StoreResult<Vec<Department>> {
         let mut departments = Vec::new();
         for row in sqlx::query(
-            "SELECT id, name, routing, max_chats, offer_ms FROM departments ORDER BY id",
+            "SELECT id, name, routing, max_chats, offer_ms, hours, away_message
+             FROM departments ORDER BY id",
         )
         .fetch_all(&self.reader)
         .await?
@@ -37,6 +40,8 @@ impl DepartmentStore for SqliteStore {
                 max_chats: row.try_get("max_chats")?,
                 offer_seconds: (offer_ms / 1000) as u32,
                 agents: Vec::new(),
+                hours: hours_col(row.try_get("hours")?)?,
+                away_message: row.try_get("away_message")?,
             });
         }
         for row in sqlx::query(
@@ -57,8 +62,9 @@ impl DepartmentStore for SqliteStore {
     async fn put_department(&self, department: &Department, at_ms: i64) -> StoreResult<bool> {
         let mut tx = WriteTx::begin(self).await?;
         let created = sqlx::query(
-            "INSERT INTO departments (id, name, routing, max_chats, offer_ms, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO departments
+                 (id, name, routing, max_chats, offer_ms, hours, away_message, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&department.id)
@@ -66,6 +72,8 @@ impl DepartmentStore for SqliteStore {
         .bind(department.routing.as_str())
         .bind(department.max_chats)
         .bind(i64::from(department.offer_seconds) * 1000)
+        .bind(hours_text(&department.hours))
+        .bind(&department.away_message)
         .bind(at_ms)
         .execute(&mut *tx)
         .await?
@@ -73,13 +81,16 @@ impl DepartmentStore for SqliteStore {
             == 1;
         if !created {
             sqlx::query(
-                "UPDATE departments SET name = ?, routing = ?, max_chats = ?, offer_ms = ?
+                "UPDATE departments SET name = ?, routing = ?, max_chats = ?, offer_ms = ?,
+                     hours = ?, away_message = ?
                  WHERE id = ?",
             )
             .bind(&department.name)
             .bind(department.routing.as_str())
             .bind(department.max_chats)
             .bind(i64::from(department.offer_seconds) * 1000)
+            .bind(hours_text(&department.hours))
+            .bind(&department.away_message)
             .bind(&department.id)
             .execute(&mut *tx)
             .await?;
