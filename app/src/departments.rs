@@ -302,7 +302,7 @@ fn DepartmentRow(
                 <HoursEditor lang hours/>
                 <label class="away-message">
                     {w(lang, Word::AwayMessage)}
-                    <textarea data-testid="department-away-message" rows="2"
+                    <textarea data-testid="department-away-message" rows="3"
                         maxlength=MAX_AWAY_MESSAGE_CHARS.to_string()
                         prop:value=move || away_message.get()
                         on:input=move |ev| away_message.set(event_target_value(&ev))></textarea>
@@ -348,6 +348,7 @@ fn HoursEditor(lang: Lang, hours: RwSignal<Option<BusinessHours>>) -> impl IntoV
                             {w(lang, word)}
                         </label>
                         <Show when=move || opening().is_some()>
+                            <span class="times">
                             <input type="time" data-testid="department-day-opens" aria-label=w(lang, Word::Opens)
                                 prop:value=move || opening().map(|o| clock(o.opens)).unwrap_or_default()
                                 on:change=move |ev| {
@@ -363,6 +364,7 @@ fn HoursEditor(lang: Lang, hours: RwSignal<Option<BusinessHours>>) -> impl IntoV
                                         set_day(day, &|o| o.map(|o| Opening { closes: at, ..o }));
                                     }
                                 }/>
+                            </span>
                         </Show>
                     </div>
                 }
