@@ -294,7 +294,10 @@ cmd_test() {
   cargo clippy --workspace --all-targets -- -D warnings
 
   test_section "Lint (cargo clippy, frontend, wasm32)"
-  cargo clippy -p frontend -p console-frontend --target wasm32-unknown-unknown -- -D warnings
+  # One at a time: together their features would unify, and the widget's own
+  # build of the shared app crate (without `agent-frames`) would go unlinted.
+  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p console-frontend --target wasm32-unknown-unknown -- -D warnings
 
   test_section "Unit and integration tests (cargo test)"
   # Without the browser crates: building them alongside would unify the shared app

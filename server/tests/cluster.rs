@@ -671,7 +671,25 @@ async fn opening_hours_saved_on_one_node_reach_the_widgets_of_another() {
     let mut page = support::page("/pricing");
     page.department = "sales".into();
     let (mut visitor, welcome) = cluster.b.visitor_welcomed(&token(1), page).await;
-    told_away(&mut visitor, away_of(&welcome), &["sales"]).await;
+    // Once node b knows Ann is online, sales is away for its hours alone.
+    let online = |m: &ServerMsg| {
+        matches!(
+            m,
+            ServerMsg::Welcome {
+                agents_available: true,
+                ..
+            } | ServerMsg::AgentsAvailable {
+                available: true,
+                ..
+            }
+        )
+    };
+    let last = if online(&welcome) {
+        welcome
+    } else {
+        visitor.expect(online).await
+    };
+    told_away(&mut visitor, away_of(&last), &["sales"]).await;
 
     let all_day = Some(app::api::Opening {
         opens: 0,

@@ -173,6 +173,11 @@ enum ServerTag {
 /// as raw JSON until the tag says which; so are the records only agents get,
 /// read by [`agent_frame`].
 #[derive(Deserialize)]
+// The widget's build reads none of the agents' records (see `agent_frame`).
+#[cfg_attr(
+    not(any(feature = "agent-frames", not(feature = "hydrate"))),
+    allow(dead_code)
+)]
 struct ServerFlat {
     #[serde(rename = "type")]
     tag: ServerTag,

@@ -153,6 +153,15 @@ pub fn panel(state: WidgetState) -> AnyView {
         }
     });
     let first_invitation = move || invitations.with(|list| list.first().cloned());
+    // Above the form: the department's away message, when it has one.
+    let intro = move |otherwise: Key| {
+        let away = away_message.get_untracked();
+        if away.is_empty() {
+            t(lang, otherwise).to_owned()
+        } else {
+            away
+        }
+    };
 
     let body = move || {
         match mode.get() {
@@ -168,7 +177,7 @@ pub fn panel(state: WidgetState) -> AnyView {
             let name = my_name.get_untracked();
             let name = if is_default_name(&name) { String::new() } else { name };
             view! {
-                <OfflineMessageForm lang send_frame intro=t(lang, Key::NoAgentsLeft).to_owned() name text=written()/>
+                <OfflineMessageForm lang send_frame intro=intro(Key::NoAgentsLeft) name text=written()/>
             }
             .into_any()
         }
@@ -251,13 +260,10 @@ pub fn panel(state: WidgetState) -> AnyView {
             }
             .into_any()
         }
-        Mode::Offline => {
-            // The department's own words, when it has some.
-            let away = away_message.get_untracked();
-            let intro = if away.is_empty() { t(lang, Key::OfflineTitle).to_owned() } else { away };
-            view! { <OfflineMessageForm lang send_frame intro name=String::new() text=String::new()/> }
-                .into_any()
+        Mode::Offline => view! {
+            <OfflineMessageForm lang send_frame intro=intro(Key::OfflineTitle) name=String::new() text=String::new()/>
         }
+        .into_any(),
     }
     };
 

@@ -11,10 +11,27 @@
 use super::events::Event;
 use super::ChatService;
 use crate::clock::now_ms;
+use crate::store::StoreError;
 use app::api::{BusinessHours, Department};
 use app::ids::AgentId;
 use app::protocol::AwayDepartment;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+/// A lock whose holder panicked is still good: what it guards is replaced whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Warns of an unknown time zone once per zone, not on every tick.
+fn warn_unknown_zone(zone: &str) {
+    static WARNED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    if lock(WARNED.get_or_init(Mutex::default)).insert(zone.to_owned()) {
+        tracing::warn!(time_zone = %zone, "unknown time zone; the department counts as open");
+    }
+}
 
 /// What the widgets are told: whether any agent is online, and the departments
 /// that cannot answer now.
@@ -29,7 +46,7 @@ pub struct Availability {
 /// counts as open: better a chat nobody expected than a department shut for good.
 pub fn open_now(hours: &BusinessHours, at_ms: i64) -> bool {
     let Ok(zone) = jiff::tz::TimeZone::get(&hours.time_zone) else {
-        tracing::warn!(time_zone = %hours.time_zone, "unknown time zone; the department counts as open");
+        warn_unknown_zone(&hours.time_zone);
         return true;
     };
     let Ok(at) = jiff::Timestamp::from_millisecond(at_ms) else {
@@ -73,20 +90,32 @@ impl ChatService {
     /// Availability now, as this node knows the cluster and the departments.
     pub(super) fn availability(&self) -> Availability {
         let online = self.presence().available_agents();
-        let departments = Arc::clone(&self.departments_known.lock().unwrap());
+        let departments = Arc::clone(&lock(&self.departments_known));
         work_out(&departments, &online, now_ms())
     }
 
-    /// Keeps the departments just read, and tells widgets what that changes.
-    pub(super) fn departments_read(&self, departments: Vec<Department>) {
-        *self.departments_known.lock().unwrap() = Arc::new(departments);
+    /// Reads the departments, keeps them, and tells widgets what that changes.
+    /// Reads are one at a time, so a slow read never replaces a newer one.
+    pub(super) async fn reread_departments(&self) -> Result<Arc<Vec<Department>>, StoreError> {
+        let _one_at_a_time = self.departments_reading.lock().await;
+        let departments = Arc::new(self.store.departments().await?);
+        *lock(&self.departments_known) = Arc::clone(&departments);
         self.refresh_availability();
+        Ok(departments)
+    }
+
+    /// After a change an admin saved: read again now, and if that fails, on
+    /// the router's next tick (the change itself is stored).
+    pub(super) async fn departments_changed(&self) {
+        if let Err(err) = self.reread_departments().await {
+            tracing::warn!(%err, "departments not read again after a change; the router's tick will");
+        }
     }
 
     /// Tells this node's widgets when availability changed since it last told
     /// them. Worked out and told under one lock, so the last word is the newest.
     pub(super) fn refresh_availability(&self) {
-        let mut told = self.availability_told.lock().unwrap();
+        let mut told = lock(&self.availability_told);
         let now = self.availability();
         if told.as_ref() != Some(&now) {
             *told = Some(now.clone());

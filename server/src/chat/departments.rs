@@ -62,7 +62,7 @@ impl ChatService {
         department.agents.sort();
         department.agents.dedup();
         self.store.put_department(&department, now_ms()).await?;
-        self.departments_read(self.store.departments().await?);
+        self.departments_changed().await;
         self.reroute();
         Ok(())
     }
@@ -79,7 +79,7 @@ impl ChatService {
         if !self.store.remove_department(id).await? {
             return Err(ChatError::NotFound);
         }
-        self.departments_read(self.store.departments().await?);
+        self.departments_changed().await;
         // Its waiting chats are in no department now: consoles hear of each.
         for item in self.store.queue().await? {
             if waiting.contains(&item.conversation_id) {
@@ -118,6 +118,9 @@ impl ChatService {
     /// agent is no longer online are looked at: a chat nobody could take a
     /// moment ago waits for a change.
     pub(super) async fn route_waiting_chats(&self, everything: bool) -> Result<(), ChatError> {
+        // Hours open and close, settings change on other nodes: widgets hear
+        // of it within a tick (this node's own view, lease or not).
+        let departments = self.reread_departments().await?;
         if self
             .cluster
             .as_ref()
@@ -127,10 +130,6 @@ impl ChatService {
             // unknown here, and their offers are not this node's to move.
             return Ok(());
         }
-        let departments = self.store.departments().await?;
-        // Hours open and close, settings change on other nodes: widgets hear
-        // of it within a tick.
-        self.departments_read(departments.clone());
         // No department routes: no offer can run out (one made before a switch
         // to manual ends on the wake-up that the switch gives).
         let routing = departments.iter().any(|d| d.routing != Routing::Manual);
@@ -177,8 +176,14 @@ impl ChatService {
     }
 }
 
-/// The router task of this node, as long as the service lives.
+/// The router task of this node, as long as the service lives. It reads the
+/// departments at once, so that the first widgets are told the hours.
 pub(super) async fn keep_routing(service: Weak<ChatService>) {
+    if let Some(service) = service.upgrade() {
+        if let Err(err) = service.reread_departments().await {
+            tracing::warn!(%err, "departments not read at start; trying again");
+        }
+    }
     loop {
         let Some(wake) = service.upgrade().map(|s| s.routing_wake.clone()) else {
             return;

@@ -149,8 +149,10 @@ pub struct ChatService {
     webhooks_wanted: Arc<std::sync::atomic::AtomicBool>,
     /// Wakes this node's router task (`chat::departments`).
     routing_wake: Arc<tokio::sync::Notify>,
-    /// The departments as last read (`chat::availability`).
+    /// The departments as last read (`chat::availability`), and the turn of
+    /// whoever reads them.
     departments_known: Mutex<Arc<Vec<app::api::Department>>>,
+    departments_reading: tokio::sync::Mutex<()>,
     /// What this node's widgets were last told of availability.
     availability_told: Mutex<Option<availability::Availability>>,
 }
@@ -187,6 +189,7 @@ impl ChatService {
             webhooks_wanted: Arc::default(),
             routing_wake: Arc::default(),
             departments_known: Mutex::default(),
+            departments_reading: tokio::sync::Mutex::new(()),
             availability_told: Mutex::default(),
         });
         tokio::spawn(departments::keep_routing(Arc::downgrade(&service)));
