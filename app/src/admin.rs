@@ -25,6 +25,12 @@ pub(crate) fn value_of(input: NodeRef<leptos::html::Input>) -> String {
     input.get_untracked().map(|i| i.value()).unwrap_or_default()
 }
 
+/// A number typed into an input, or `fallback` when it is not one (the server
+/// says what is out of range).
+pub(crate) fn number_of(input: NodeRef<leptos::html::Input>, fallback: u32) -> u32 {
+    value_of(input).trim().parse().unwrap_or(fallback)
+}
+
 /// Empties inputs (after what they held was taken).
 pub(crate) fn clear(inputs: &[NodeRef<leptos::html::Input>]) {
     for input in inputs {

@@ -64,15 +64,34 @@ pub fn query_param(name: &str) -> Option<String> {
 /// The language the server chose for this page (`<html lang>`).
 #[cfg(not(feature = "ssr"))]
 pub fn document_lang() -> Option<String> {
+    document_attr("lang")
+}
+
+/// This page's origin (`https://chat.example.com`), in the browser.
+pub fn page_origin() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()?.location().origin().ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// An attribute the server wrote on this page's `<html>`.
+#[cfg(not(feature = "ssr"))]
+pub fn document_attr(name: &str) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         web_sys::window()?
             .document()?
             .document_element()?
-            .get_attribute("lang")
+            .get_attribute(name)
     }
     #[cfg(not(feature = "hydrate"))]
-    None
+    {
+        let _ = name;
+        None
+    }
 }
 
 /// Posts `message` to the host page (the widget loader), and only to it: the

@@ -3,7 +3,7 @@
 //! an agent at once, how long an offer waits, its agents, its opening hours and
 //! its away message. The server checks the role and every field on each call.
 
-use crate::admin::{clear, value_of};
+use crate::admin::{clear, number_of, value_of};
 use crate::api::{
     list_agents, put_department, remove_department, AgentView, ApiError, BusinessHours, Department,
     Opening, Routing, MAX_AWAY_MESSAGE_CHARS, MAX_CHATS_PER_AGENT, MAX_DEPARTMENT_ID_CHARS,
@@ -82,12 +82,6 @@ fn office_hours() -> BusinessHours {
         time_zone: browser_time_zone(),
         days: [day, day, day, day, day, None, None],
     }
-}
-
-/// A number typed into an input, or `fallback` when it is not one (the server
-/// says what is out of range).
-fn number_of(input: NodeRef<leptos::html::Input>, fallback: u32) -> u32 {
-    value_of(input).trim().parse().unwrap_or(fallback)
 }
 
 #[component]

@@ -118,6 +118,8 @@ table! {
     LeftConv => "{} left the conversation", "{} 离开了会话", "{} 離開了會話";
     ConvClosed => "The conversation has ended", "会话已结束", "會話已結束";
     StartNewChat => "Start a new chat", "开始新的聊天", "開始新的聊天";
+    ChooseDepartment => "Department", "部门", "部門";
+    StartTheChat => "Start the chat", "开始聊天", "開始聊天";
     RateAsk => "How was this chat?", "这次聊天体验如何？", "這次聊天體驗如何？";
     RateGood => "Good", "满意", "滿意";
     RateBad => "Bad", "不满意", "不滿意";

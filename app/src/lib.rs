@@ -6,6 +6,7 @@
 
 mod admin;
 pub mod api;
+mod audit;
 mod browser;
 mod chat_session;
 mod chat_store;
@@ -19,10 +20,12 @@ mod files;
 pub mod i18n;
 pub mod ids;
 mod integrations;
+mod invitation_rules;
 pub mod links;
 pub mod protocol;
 pub mod time;
 pub mod transcript;
+mod websites;
 mod widget;
 
 use i18n::Lang;
@@ -42,7 +45,14 @@ fn page_lang() -> Lang {
                     .headers
                     .get(http::header::ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok());
-                Lang::choose(query_lang.as_deref(), accept)
+                // A widget's website may choose one for when its tag does not.
+                let site_lang = use_context::<widget::SiteSettings>()
+                    .and_then(|site| site.0)
+                    .and_then(|settings| settings.lang());
+                match (query_lang.as_deref().and_then(Lang::from_tag), site_lang) {
+                    (None, Some(lang)) => lang,
+                    _ => Lang::choose(query_lang.as_deref(), accept),
+                }
             })
             .unwrap_or_default()
     }
@@ -93,7 +103,7 @@ fn ConsoleScripts(bundle: Option<ConsoleBundle>) -> impl IntoView {
     })
 }
 
-/// A query parameter of the page being rendered (on the server).
+/// A query parameter of the page being rendered (on the server), decoded.
 #[cfg(feature = "ssr")]
 fn query_param(name: &str) -> Option<String> {
     use_context::<http::request::Parts>().and_then(|parts| {
@@ -101,9 +111,60 @@ fn query_param(name: &str) -> Option<String> {
             q.split('&')
                 .filter_map(|pair| pair.split_once('='))
                 .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_owned())
+                .map(|(_, v)| form_decoded(v))
         })
     })
+}
+
+/// A query value as a form encodes it: `+` for a space, `%XX` for a byte.
+/// Bytes that are not UTF-8 become U+FFFD; a `%` not followed by two hex
+/// digits stays as it is.
+#[cfg(feature = "ssr")]
+fn form_decoded(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |i: usize| {
+            bytes
+                .get(i)
+                .and_then(|b| (*b as char).to_digit(16))
+                .map(|d| d as u8)
+        };
+        match bytes[at] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(at + 1), hex(at + 2)) {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    at += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        at += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The settings of the website the widget page being rendered is on: the one
+/// its tag names (`site`), else the one that holds the page's origin.
+#[cfg(feature = "ssr")]
+fn site_settings() -> widget::SiteSettings {
+    let backend = use_context::<std::sync::Arc<dyn api::ConsoleBackend>>();
+    let page_url = query_param("page_url").unwrap_or_default();
+    let site = query_param("site");
+    let Some(backend) = backend else {
+        return widget::SiteSettings::default();
+    };
+    let settings = backend
+        .website_of_page(site.as_deref(), &page_url)
+        .map(|website| website.settings);
+    let departments = match &settings {
+        Some(s) if s.pre_chat.department => backend.department_names(),
+        _ => Vec::new(),
+    };
+    widget::SiteSettings(settings, departments)
 }
 
 /// The widget's colours as the embedding site chose them (the loader's `theme`):
@@ -126,19 +187,48 @@ fn widget_theme() -> Option<&'static str> {
 fn document(
     options: LeptosOptions,
     theme: Option<&'static str>,
+    site_settings: Option<&widget::SiteSettings>,
     head: impl IntoView + 'static,
     scripts: impl IntoView + 'static,
     body: impl IntoView + 'static,
 ) -> impl IntoView {
     let lang = page_lang();
+    let site = site_settings.and_then(|s| s.0.as_ref());
+    let pre_chat = site_settings.and_then(widget::SiteSettings::pre_chat);
+    let pre_chat_fields = pre_chat.as_ref().map(widget::PreChatLook::fields);
+    let consent = pre_chat
+        .as_ref()
+        .map(|p| p.consent.clone())
+        .filter(|c| !c.is_empty());
+    let departments = pre_chat
+        .as_ref()
+        .filter(|p| !p.departments.is_empty())
+        .and_then(|p| serde_json::to_string(&p.departments).ok());
+    // A website's settings, for the widget's code (`widget::Look`) and its
+    // early script; the colour is a style of this page's nonce.
+    let position = site
+        .filter(|s| s.position == api::Position::Left)
+        .map(|s| s.position.as_str());
+    let text = |pick: fn(&api::WidgetSettings) -> &String| {
+        site.map(pick).filter(|t| !t.is_empty()).cloned()
+    };
+    let launcher_text = text(|s| &s.launcher_text);
+    let greeting = text(|s| &s.greeting);
+    let agents = site.filter(|s| !s.show_agents).map(|_| "hidden");
+    let colour = site
+        .and_then(|s| widget::colour_style(&s.colour))
+        .map(|css| view! { <style nonce=leptos::nonce::use_nonce()>{css}</style> });
     view! {
         <!DOCTYPE html>
-        <html lang=lang.tag() data-theme=theme>
+        <html lang=lang.tag() data-theme=theme data-position=position
+            data-launcher-text=launcher_text data-greeting=greeting data-agents=agents
+            data-pre-chat=pre_chat_fields data-consent=consent data-departments=departments>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                {colour}
                 {head}
                 {scripts}
                 <MetaTags/>
@@ -170,6 +260,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     document(
         options,
         None,
+        None,
         style,
         view! { <ConsoleScripts bundle/> },
         body,
@@ -178,8 +269,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The widget frame's document (`/widget`).
 pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let site = site_settings();
+    #[cfg(not(feature = "ssr"))]
+    let site = widget::SiteSettings::default();
+    provide_context(site.clone());
     let scripts = view! { <HydrationScripts options=options.clone()/> };
-    document(options, widget_theme(), (), scripts, view! { <WidgetApp/> })
+    document(
+        options,
+        widget_theme(),
+        Some(&site),
+        (),
+        scripts,
+        view! { <WidgetApp/> },
+    )
 }
 
 /// The agent console, with its routes. In the browser it is a bundle of its own
@@ -206,5 +309,23 @@ pub fn WidgetApp() -> impl IntoView {
     view! {
         <Title text="Live chat"/>
         <widget::Widget/>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::form_decoded;
+
+    #[test]
+    fn query_values_decode_as_a_form_encodes_them() {
+        assert_eq!(
+            form_decoded("https%3A%2F%2Fshop.example.com%2Fa%3Fb%3D1"),
+            "https://shop.example.com/a?b=1"
+        );
+        assert_eq!(form_decoded("Hello+world%21"), "Hello world!");
+        assert_eq!(form_decoded("%E4%BD%A0%E5%A5%BD"), "你好");
+        assert_eq!(form_decoded("100%"), "100%", "a lone % stays");
+        assert_eq!(form_decoded("%zz%4"), "%zz%4");
+        assert_eq!(form_decoded("%FF"), "\u{fffd}", "not UTF-8");
     }
 }

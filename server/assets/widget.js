@@ -1,6 +1,6 @@
 /*
  * Live chat widget loader: <script src="https://chat.example.com/widget.js" async></script>
- * Attributes: data-lang, data-theme, data-department, data-user-id/-name/-email/-hash.
+ * Attributes: data-site, data-lang, data-theme, data-department, data-user-id/-name/-email/-hash.
  * Page API: window.LiveChat.open, close, identify, pageView, setLanguage, on, off.
  * How it works and what each does: docs/integrations.md of the chat server.
  * The chat runs in an iframe served by the chat server, isolated from this page;
@@ -56,6 +56,8 @@
     if (lang) query.set("lang", lang);
     var department = script.getAttribute("data-department");
     if (department) query.set("department", department);
+    var site = script.getAttribute("data-site");
+    if (site) query.set("site", site);
     query.set("theme", theme);
     // The identity goes in the fragment: the frame's script reads it, the
     // server's logs never see it.
@@ -94,6 +96,9 @@
   }
 
   var isOpen = false;
+  // The corner, and the closed frame's width (wider for a launcher with text):
+  // the website's settings, as the frame says when it is ready.
+  var side = "right", closedWidth = 96;
   var phone = window.matchMedia("(max-width: 479px)");
   // On a phone the open chat covers what is visible of the page: the visual
   // viewport, which shrinks when the on-screen keyboard opens.
@@ -101,9 +106,10 @@
   function resize() {
     var full = isOpen && phone.matches;
     var s = frame.style;
-    s.right = full ? "0" : "12px";
+    s[side] = full ? "0" : "12px";
+    s[side === "left" ? "right" : "left"] = "auto";
     s.maxWidth = full ? "100vw" : "calc(100vw - 24px)";
-    s.width = full ? "100vw" : isOpen ? "400px" : "96px";
+    s.width = full ? "100vw" : (isOpen ? 400 : closedWidth) + "px";
     if (full && visible) {
       s.top = visible.offsetTop + "px";
       s.bottom = "auto";
@@ -128,6 +134,12 @@
     if (event.source !== frame.contentWindow || event.origin !== origin) return;
     var data = event.data;
     if (!data) return;
+    if (data.type === "livechat:ready") {
+      side = data.side === "left" ? "left" : "right";
+      var width = Number(data.width) || 0;
+      closedWidth = width > 96 ? Math.min(width, 320) : 96;
+      resize();
+    }
     if (data.type === "livechat:ready" || data.type === "livechat:resize") {
       frame.style.visibility = "visible";
     }

@@ -91,6 +91,7 @@ impl Server {
                 ..ChatConfig::default()
             },
         );
+        chat.reread_websites().await?;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         // cargo-leptos writes the content hashes of the site's file names next to
@@ -127,7 +128,12 @@ impl Server {
         let state = http::AppState {
             leptos_options,
             chat: chat.clone(),
-            origins: Arc::new(config.allowed_origins.clone()),
+            origins: Arc::new(
+                config
+                    .allowed_origins
+                    .clone()
+                    .with_sites(chat.site_origins()),
+            ),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             socket_limits: Arc::new(limits::SocketLimits::new(config.limits)),
             site: Arc::new(site),
@@ -172,6 +178,7 @@ impl Server {
     pub fn abort(&self) {
         self.task.abort();
         self.webhooks.abort();
+        self.chat.halt();
     }
 }
 

@@ -704,3 +704,61 @@ async fn opening_hours_saved_on_one_node_reach_the_widgets_of_another() {
         .unwrap();
     told_away(&mut visitor, None, &[]).await;
 }
+
+#[tokio::test]
+async fn a_website_saved_on_one_node_is_embedded_and_styled_by_another() {
+    let Some(cluster) = cluster(Duration::from_secs(5)).await else {
+        return;
+    };
+    let shop = app::api::Website {
+        id: "shop".into(),
+        name: "Shop".into(),
+        origins: vec!["https://shop.example.com".into()],
+        settings: app::api::WidgetSettings {
+            position: app::api::Position::Left,
+            ..Default::default()
+        },
+    };
+    cluster.a.server.chat.put_website(shop).await.unwrap();
+    // Node b reads the websites again within its router's tick.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = cluster
+            .b
+            .server
+            .chat
+            .website_of_page(None, "https://shop.example.com/cart");
+        if found.is_some_and(|w| w.settings.position == app::api::Position::Left)
+            && cluster
+                .b
+                .server
+                .chat
+                .site_origins()
+                .contains("https://shop.example.com")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node b never learnt of the website"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = reqwest::get(
+        cluster
+            .b
+            .url("/widget?page_url=https%3A%2F%2Fshop.example.com%2F"),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("data-position=\"left\""));
+    // Its pages may open node b's visitor socket.
+    let mut request = support::socket_request(cluster.b.server.addr, "/ws/visitor", None);
+    request
+        .headers_mut()
+        .insert("origin", "https://shop.example.com".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+}

@@ -444,9 +444,17 @@ async fn cross_site_requests_and_handshakes_are_refused() {
                 ),
             }
         }
-        assert!(handshake(Some("https://shop.example.com"), path)
-            .await
-            .is_ok());
+        // A listed site's pages get the widget's socket, never the console's.
+        let from_site = handshake(Some("https://shop.example.com"), path).await;
+        match path {
+            "/ws/visitor" => assert!(from_site.is_ok()),
+            _ => match from_site {
+                Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                    assert_eq!(response.status(), 403, "{path} from the listed site")
+                }
+                other => panic!("{path} from the listed site: {:?}", other.map(|_| ())),
+            },
+        }
     }
 }
 

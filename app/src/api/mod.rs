@@ -10,14 +10,20 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+mod audit;
 mod canned;
 mod departments;
 mod history;
 mod integrations;
+mod proactive;
+mod websites;
+pub use audit::*;
 pub use canned::*;
 pub use departments::*;
 pub use history::*;
 pub use integrations::*;
+pub use proactive::*;
+pub use websites::*;
 
 /// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
 pub const SESSION_COOKIE: &str = "livechat_session";
@@ -237,6 +243,32 @@ mod backend {
         async fn put_department(&self, token: &str, department: Department)
             -> Result<(), ApiError>;
         async fn remove_department(&self, token: &str, id: &str) -> Result<(), ApiError>;
+        /// Every website (any agent).
+        async fn websites(&self, token: &str) -> Result<Vec<Website>, ApiError>;
+        /// Adds or changes a website (admins).
+        async fn put_website(&self, token: &str, website: Website) -> Result<(), ApiError>;
+        async fn remove_website(&self, token: &str, id: &str) -> Result<(), ApiError>;
+        /// A page of the audit log, newest first (admins).
+        async fn audit_log(
+            &self,
+            token: &str,
+            before: Option<i64>,
+        ) -> Result<Vec<AuditEntry>, ApiError>;
+        /// Proactive invitation rules (admins).
+        async fn invitation_rules(&self, token: &str) -> Result<Vec<InvitationRule>, ApiError>;
+        async fn put_invitation_rule(
+            &self,
+            token: &str,
+            rule: InvitationRule,
+        ) -> Result<(), ApiError>;
+        async fn remove_invitation_rule(&self, token: &str, id: &str) -> Result<(), ApiError>;
+        /// The website a widget page belongs to: the one its tag names
+        /// (`site`), else the one whose origins hold the page's (`page_url`).
+        /// Read from memory, so that rendering the page waits for nothing.
+        fn website_of_page(&self, site: Option<&str>, page_url: &str) -> Option<Website>;
+        /// The company's departments (id, name), from memory: a pre-chat form
+        /// offers them.
+        fn department_names(&self) -> Vec<(String, String)>;
         /// The `Set-Cookie` value that stores (or, for `None`, clears) a session;
         /// `secure` when the console is served over TLS.
         fn session_cookie(&self, token: Option<&str>, secure: bool) -> String;

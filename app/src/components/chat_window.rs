@@ -126,9 +126,9 @@ pub fn ChatWindow(
     /// visitor's one-to-one chat before this group conversation).
     #[prop(optional, into)]
     earlier: Option<Signal<Option<ConversationId>>>,
-    /// Shown above the messages (e.g. a greeting).
-    #[prop(optional)]
-    intro: Option<&'static str>,
+    /// Shown above the messages (e.g. a greeting; may hold line breaks).
+    #[prop(optional, into)]
+    intro: Option<String>,
     /// Shown at the top of the window (e.g. an invitation to another conversation).
     #[prop(optional)]
     children: Option<ChildrenFn>,

@@ -35,10 +35,15 @@ pub fn InvitationCard(
     let id = invitation.id;
     let text = invitation_text(lang, &invitation);
     let label = text.clone();
+    // A proactive invitation's greeting, in the inviter's words.
+    let greeting = (!invitation.greeting.is_empty()).then(|| {
+        view! { <p class="invitation-greeting" data-testid="invitation-greeting">{invitation.greeting.clone()}</p> }
+    });
     view! {
         <div class="invitation" role="dialog" aria-live="assertive" aria-label=label
             data-testid="invitation" data-conversation-id=invitation.conversation_id.to_string()>
             <p>{text}</p>
+            {greeting}
             <div class="actions">
                 <button type="button" class="agree" data-testid="invitation-agree" data-autofocus on:click=move |_| answer(id, true)>
                     {t(lang, Key::Agree)}

@@ -11,6 +11,7 @@ use crate::admin::TeamPanel;
 use crate::api::{
     canned_replies, departments, offline_messages, AgentView, ApiError, CannedReply, Department,
 };
+use crate::audit::AuditPanel;
 use crate::browser;
 use crate::chat_session::ChatSession;
 use crate::components::ErrorToast;
@@ -19,11 +20,13 @@ use crate::departments::DepartmentsPanel;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
 use crate::integrations::IntegrationsPanel;
+use crate::invitation_rules::InvitationRulesPanel;
 use crate::protocol::{
     AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, OfflineMessage,
     QueueItem, VisitorInfo, MAX_WATCHED_VISITORS,
 };
 use crate::time::Clock;
+use crate::websites::WebsitesPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -58,6 +61,8 @@ pub struct Desk {
     /// department's (empty), this agent's departments' (`MINE`), or one's.
     pub departments: RwSignal<Vec<Department>>,
     pub queue_department: RwSignal<String>,
+    /// The company's websites: the visitor list names each visitor's.
+    pub websites: RwSignal<Vec<crate::api::Website>>,
     pub offline: RwSignal<Vec<OfflineMessage>>,
     pub invitations: RwSignal<Vec<InvitationInfo>>,
     pub status: RwSignal<AgentStatus>,
@@ -198,6 +203,16 @@ impl Desk {
             .with(|all| all.iter().find(|d| d.id == id).map(|d| d.name.clone()))
     }
 
+    /// The name of the website a page is on, when the company has several.
+    pub fn website_name(&self, page_url: &str) -> Option<String> {
+        self.websites.with(|all| {
+            (all.len() > 1)
+                .then(|| crate::api::website_at(all, page_url))
+                .flatten()
+                .map(|w| w.name.clone())
+        })
+    }
+
     pub fn nothing_picked(&self) -> bool {
         self.picked_visitors.with(Vec::is_empty) && self.picked_agents.with(Vec::is_empty)
     }
@@ -218,6 +233,7 @@ impl Desk {
             agents: RwSignal::new(Vec::new()),
             queue: RwSignal::new(Vec::new()),
             departments: RwSignal::new(Vec::new()),
+            websites: RwSignal::new(Vec::new()),
             queue_department: RwSignal::new(String::new()),
             offline: RwSignal::new(Vec::new()),
             invitations: RwSignal::new(Vec::new()),
@@ -278,6 +294,12 @@ impl Desk {
             if let Ok(list) = departments().await {
                 self.departments.set(list);
             }
+            // Unless the websites panel (an admin's) read them meanwhile.
+            if let Ok(list) = crate::api::websites().await {
+                if self.websites.with_untracked(Vec::is_empty) {
+                    self.websites.set(list);
+                }
+            }
         });
     }
 }
@@ -323,7 +345,10 @@ pub fn Desk(
             <div class="team-views">
                 <TeamPanel lang me=my_id/>
                 <DepartmentsPanel lang departments=desk.departments/>
+                <WebsitesPanel lang list=desk.websites/>
+                <InvitationRulesPanel lang departments=desk.departments/>
                 <IntegrationsPanel lang/>
+                <AuditPanel lang/>
             </div>
         </Show>
     }

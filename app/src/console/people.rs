@@ -153,6 +153,7 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
     let page = visitor.page;
     // Only a department the company has: a page may name any.
     let department = desk.department_name(&page.department);
+    let website = desk.website_name(&page.url);
     view! {
         <li class="visitor-row" data-testid="visitor-row" data-visitor-id=id.to_string()
             data-in-chat=visitor.in_chat.to_string()
@@ -168,6 +169,7 @@ fn VisitorRow(desk: Desk, visitor: VisitorInfo) -> impl IntoView {
                 })}
                 {visitor.in_chat.then(|| view! { <span class="tag">{t(lang, Key::InChat)}</span> })}
                 {department.map(|name| view! { <span class="tag department-tag" data-testid="visitor-department">{name}</span> })}
+                {website.map(|name| view! { <span class="tag website-tag" data-testid="visitor-website">{name}</span> })}
                 <span class="page-title">{page.title}</span>
                 <span class="page-url">{page.url}</span>
                 <span class="meta">

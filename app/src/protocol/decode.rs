@@ -462,6 +462,7 @@ mod tests {
             participants: vec!["Bob".into(), "Cat".into()],
             state: InvitationState::Pending,
             at_ms: 5,
+            greeting: "Questions about our plans?".into(),
         }
     }
 

@@ -210,6 +210,9 @@ pub struct InvitationInfo {
     pub participants: Vec<String>,
     pub state: InvitationState,
     pub at_ms: i64,
+    /// What the inviter says with it (a proactive invitation rule's greeting).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub greeting: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -517,6 +520,19 @@ pub enum ClientMsg {
         email: String,
         text: String,
     },
+    /// The widget's pre-chat form, before the visitor's first message (a
+    /// website's settings ask for it): their name and address, the department
+    /// they chose, and whether they agreed to what the form asked.
+    PreChat {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        email: String,
+        #[serde(default)]
+        department: String,
+        #[serde(default)]
+        consent: bool,
+    },
     /// The transcript of a conversation the sender takes or took part in, as they
     /// may see it, in the language of `lang` (a tag; English otherwise);
     /// answered by [`ServerMsg::Transcript`].
@@ -615,6 +631,7 @@ impl ClientMsg {
             | ClientMsg::AcceptInvitation { .. }
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
+            | ClientMsg::PreChat { .. }
             | ClientMsg::LeaveMessage { .. }
             | ClientMsg::Seen { .. }
             | ClientMsg::Transcript { .. }
@@ -662,6 +679,7 @@ impl ClientMsg {
             | ClientMsg::AcceptInvitation { .. }
             | ClientMsg::DeclineInvitation { .. }
             | ClientMsg::SetName { .. }
+            | ClientMsg::PreChat { .. }
             | ClientMsg::FileLink { .. }
             | ClientMsg::ViewVisitors { .. }
             | ClientMsg::LeaveMessage { .. } => None,

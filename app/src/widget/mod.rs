@@ -14,7 +14,10 @@
 //! window ([`panel`]) is a chunk of code of its own, fetched when the visitor
 //! first opens the chat, so that a visitor who never chats downloads none of it.
 
+mod look;
 mod panel;
+
+pub use look::{colour_style, Look, PreChatLook, SiteSettings};
 
 use crate::api::ApiError;
 use crate::browser::{self, HostMessage};
@@ -22,6 +25,7 @@ use crate::chat_session::ChatSession;
 use crate::components::ScrollMemory;
 use crate::components::{icon, ICON_CHAT, ICON_CLOSE};
 use crate::conversations::{Applied, ConvView};
+use crate::error::ErrorCode;
 use crate::files::FileLinks;
 use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::ConversationId;
@@ -45,7 +49,11 @@ const EARLIER_KEY: &str = "livechat.earlier";
 ///   stays hidden: nothing shows);
 /// - remembers a click on the launcher until the code is ready (the launcher
 ///   says it is busy meanwhile); [`browser::take_early_click`] reads it.
-const READY_SCRIPT: &str = r#"(function(){try{var u=new URLSearchParams(location.search).get("page_url");var o=new URL(u).origin;if(/^https?:/.test(o)&&window.parent!==window)window.parent.postMessage({type:"livechat:ready"},o);}catch(e){}document.addEventListener("click",function(e){if(window.__livechatReady)return;var b=e.target&&e.target.closest&&e.target.closest(".launcher");if(!b)return;window.__livechatClicked=!window.__livechatClicked;if(window.__livechatClicked)b.setAttribute("aria-busy","true");else b.removeAttribute("aria-busy");},true);})();"#;
+///
+/// With the first, it tells the loader the corner its website's settings chose
+/// and, when the launcher carries text, the width the closed frame needs for it
+/// (the text as the launcher's font draws it, its padding and icon), from `<html>`.
+const READY_SCRIPT: &str = r#"(function(){try{var u=new URLSearchParams(location.search).get("page_url");var o=new URL(u).origin;var h=document.documentElement;var t=h.getAttribute("data-launcher-text"),w=0;if(t){var c=document.createElement("canvas").getContext("2d");c.font='600 15px system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif';w=Math.ceil(c.measureText(t).width)+100;}if(/^https?:/.test(o)&&window.parent!==window)window.parent.postMessage({type:"livechat:ready",side:h.getAttribute("data-position")||"right",width:w},o);}catch(e){}document.addEventListener("click",function(e){if(window.__livechatReady)return;var b=e.target&&e.target.closest&&e.target.closest(".launcher");if(!b)return;window.__livechatClicked=!window.__livechatClicked;if(window.__livechatClicked)b.setAttribute("aria-busy","true");else b.removeAttribute("aria-busy");},true);})();"#;
 
 /// The visitor token, made on first use.
 pub(crate) fn visitor_token() -> String {
@@ -157,10 +165,15 @@ struct WidgetState {
     /// Whether the server mails transcripts, and the visitor's request.
     email_transcripts: RwSignal<bool>,
     transcript_mail: RwSignal<TranscriptMail>,
+    /// The website's settings for the widget.
+    look: StoredValue<Look>,
+    /// The pre-chat form was sent on this page, or the website has none.
+    pre_chat_done: RwSignal<bool>,
 }
 
 impl WidgetState {
     fn new(lang: Lang) -> Self {
+        let look = Look::here();
         let session = ChatSession::new(None);
         let current = Memo::new(move |_| {
             session.store.with(|state| {
@@ -211,6 +224,8 @@ impl WidgetState {
             files: FileLinks::signed(Callback::new(move |msg| session.send(msg))),
             email_transcripts: RwSignal::new(false),
             transcript_mail: RwSignal::new(TranscriptMail::Idle),
+            pre_chat_done: RwSignal::new(look.pre_chat.is_none()),
+            look: StoredValue::new(look),
         }
     }
 
@@ -362,6 +377,11 @@ impl WidgetState {
                 if self.transcript_mail.get_untracked() == TranscriptMail::Sending {
                     self.transcript_mail.set(TranscriptMail::Idle);
                 }
+                // A field of the pre-chat form refused (before any chat): the form again.
+                let has_form = self.look.with_value(|l| l.pre_chat.is_some());
+                if has_form && code == ErrorCode::InvalidField && self.current_id().is_none() {
+                    self.pre_chat_done.set(false);
+                }
                 self.error.set(Some(code.into()))
             }
             _ => {}
@@ -447,18 +467,34 @@ pub fn Widget() -> impl IntoView {
     // The loader sizes the frame: small for the launcher, large for the window.
     Effect::new(move |_| browser::tell_host_open(open.get()));
 
+    // The website's launcher text, beside the icon while the window is closed
+    // (and then the button's name, as a sighted visitor reads it).
+    let launcher_text = state.look.with_value(|l| l.launcher_text.clone());
+    let with_text = !launcher_text.is_empty();
+    let label = {
+        let launcher_text = launcher_text.clone();
+        move || match open.get() {
+            true => t(lang, Key::CloseChat).to_owned(),
+            false if with_text => launcher_text.clone(),
+            false => t(lang, Key::ChatWithUs).to_owned(),
+        }
+    };
     let launcher = view! {
         <button
             node_ref=launcher_ref
             type="button"
             class="launcher"
+            class:with-text=move || with_text && !open.get()
             data-testid="chat-launcher"
             aria-expanded=move || open.get().to_string()
-            title=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
-            aria-label=move || t(lang, if open.get() { Key::CloseChat } else { Key::ChatWithUs })
+            title=label.clone()
+            aria-label=label
             on:click=move |_| state.toggle_by_visitor(!open.get_untracked())
         >
             {move || if open.get() { icon(ICON_CLOSE) } else { icon(ICON_CHAT) }}
+            {move || (with_text && !open.get()).then(|| view! {
+                <span class="launcher-text" data-testid="launcher-text">{launcher_text.clone()}</span>
+            })}
             <Show when=move || { unread.get() > 0 }>
                 <span class="badge" data-testid="unread-badge">{move || unread.get()}</span>
             </Show>

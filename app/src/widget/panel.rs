@@ -32,6 +32,7 @@ pub fn panel(state: WidgetState) -> AnyView {
         scroll,
         earlier,
         current: current_info,
+        pre_chat_done,
         ..
     } = state;
     let current = Memo::new(move |_| state.current_id());
@@ -146,6 +147,9 @@ pub fn panel(state: WidgetState) -> AnyView {
         } else if queue.get().is_some() && !agents_available.get() {
             // Waiting, and the last agent has gone: leave a message instead.
             Mode::WaitingAlone
+        } else if current.get().is_none() && agents_available.get() && !pre_chat_done.get() {
+            // The website's pre-chat form comes before the first message.
+            Mode::PreChat
         } else if current.get().is_some() || agents_available.get() {
             Mode::Chat
         } else {
@@ -181,7 +185,21 @@ pub fn panel(state: WidgetState) -> AnyView {
             }
             .into_any()
         }
+        Mode::PreChat => match state.look.with_value(|l| l.pre_chat.clone()) {
+            Some(asks) => view! {
+                <PreChatForm lang asks send_frame name=my_name.get_untracked() done=pre_chat_done/>
+            }
+            .into_any(),
+            None => ().into_any(),
+        },
         Mode::Chat => {
+            // Above the first message: the website's greeting, else ours.
+            let greeting = state.look.with_value(|l| l.greeting.clone());
+            let greeting = if greeting.is_empty() {
+                t(lang, Key::StartPrompt).to_owned()
+            } else {
+                greeting
+            };
             // In a 1:1 chat: the invitation shows inside the chat window.
             let inside: ChildrenFn = std::sync::Arc::new(move || {
                 (move || {
@@ -239,7 +257,7 @@ pub fn panel(state: WidgetState) -> AnyView {
                     on_send
                     on_typing
                     on_leave
-                    intro=t(lang, Key::StartPrompt)
+                    intro=greeting
                     roster=true
                     focus=state.focus_request
                     status
@@ -267,11 +285,13 @@ pub fn panel(state: WidgetState) -> AnyView {
     }
     };
 
-    // Who is answering: the agents in the conversation, by name.
+    // Who is answering: the agents in the conversation, by name (unless the
+    // website's settings keep them to "Support team").
+    let hide_agents = state.look.with_value(|l| l.hide_agents);
     let answering = move || {
         current_info.with(|c| {
             c.as_ref()
-                .filter(|c| !c.ended)
+                .filter(|c| !c.ended && !hide_agents)
                 .map(|c| c.agents.join(", "))
                 .filter(|names| !names.is_empty())
         })
@@ -370,6 +390,8 @@ enum Mode {
     Chat,
     /// Nobody online and no chat: the form.
     Offline,
+    /// No chat yet, and the website asks who the visitor is first.
+    PreChat,
 }
 
 #[component]
@@ -418,6 +440,89 @@ fn OfflineMessageForm(
                     on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             </label>
             <button type="submit" data-testid="offline-submit">{t(lang, Key::SendMessage)}</button>
+        </form>
+    }
+}
+
+/// The website's pre-chat form: what it asks (each field required), then the
+/// chat window, where the first message is written.
+#[component]
+fn PreChatForm(
+    lang: Lang,
+    asks: super::PreChatLook,
+    send_frame: impl Fn(ClientMsg) -> bool + Copy + Send + Sync + 'static,
+    /// What the visitor is called now (a default name starts the field empty).
+    name: String,
+    done: RwSignal<bool>,
+) -> impl IntoView {
+    let name = RwSignal::new(if is_default_name(&name) {
+        String::new()
+    } else {
+        name
+    });
+    let email = RwSignal::new(String::new());
+    let department = RwSignal::new(String::new());
+    let consent = RwSignal::new(false);
+    let super::PreChatLook {
+        name: ask_name,
+        email: ask_email,
+        departments,
+        consent: consent_text,
+    } = asks;
+    let field = |asked: bool, view: AnyView| asked.then_some(view);
+    view! {
+        <form
+            class="offline-form pre-chat-form"
+            data-testid="pre-chat-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if send_frame(ClientMsg::PreChat {
+                    name: name.get_untracked().trim().to_owned(),
+                    email: email.get_untracked().trim().to_owned(),
+                    department: department.get_untracked(),
+                    consent: consent.get_untracked(),
+                }) {
+                    done.set(true);
+                }
+            }
+        >
+            {field(ask_name, view! {
+                <label>
+                    {t(lang, Key::YourName)}
+                    <input data-testid="pre-chat-name" data-autofocus required maxlength="80" autocomplete="name"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                </label>
+            }.into_any())}
+            {field(ask_email, view! {
+                <label>
+                    {t(lang, Key::YourEmail)}
+                    <input data-testid="pre-chat-email" type="email" required maxlength="254" autocomplete="email"
+                        prop:value=move || email.get()
+                        on:input=move |ev| email.set(event_target_value(&ev))/>
+                </label>
+            }.into_any())}
+            {field(!departments.is_empty(), view! {
+                <label>
+                    {t(lang, Key::ChooseDepartment)}
+                    <select data-testid="pre-chat-department" required
+                        on:change=move |ev| department.set(event_target_value(&ev))>
+                        <option value="" selected=true disabled=true></option>
+                        {departments.into_iter().map(|(id, shown)| view! {
+                            <option value=id>{shown}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            }.into_any())}
+            {field(!consent_text.is_empty(), view! {
+                <label class="consent">
+                    <input type="checkbox" data-testid="pre-chat-consent" required
+                        prop:checked=move || consent.get()
+                        on:change=move |ev| consent.set(event_target_checked(&ev))/>
+                    <span>{consent_text}</span>
+                </label>
+            }.into_any())}
+            <button type="submit" data-testid="pre-chat-submit">{t(lang, Key::StartTheChat)}</button>
         </form>
     }
 }

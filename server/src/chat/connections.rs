@@ -244,7 +244,7 @@ impl ChatService {
 
     pub(super) fn page_view(&self, session: &Session, page: PageView) -> Result<(), ChatError> {
         let id = session.visitor_id().ok_or(ChatError::Forbidden)?;
-        if self.presence().visitor_page(id, page) {
+        if self.presence().visitor_page(id, page, now_ms()) {
             self.visitor_lists.mark_stale();
         }
         Ok(())

@@ -88,13 +88,20 @@ impl ChatService {
             visibility: Visibility::Everyone,
             file: None,
         };
-        // The department the page's widget asks for, if the company has one of
-        // that id (the store checks): otherwise the chat waits for anyone.
-        let department = self
-            .presence()
-            .visitor_info(*visitor_id)
-            .map(|v| v.page.department)
+        // The department chosen in the pre-chat form, else the one the page's
+        // widget asks for, if the company has one of that id (the store
+        // checks): otherwise the chat waits for anyone.
+        let page = self.presence().visitor_info(*visitor_id).map(|v| v.page);
+        let department = page
+            .as_ref()
+            .map(|p| p.department.clone())
             .filter(|d| !d.is_empty());
+        // A website whose pre-chat form asks for consent: none, no chat.
+        if let Some(page) = &page {
+            if self.consent_needed(&page.url) && !self.presence().visitor_consented(*visitor_id) {
+                return Err(ChatError::InvalidField("consent"));
+            }
+        }
         let order = self.stripe(id).lock().await;
         let appended = match self
             .store
@@ -158,7 +165,7 @@ impl ChatService {
         .await
     }
 
-    async fn append_text(
+    pub(super) async fn append_text(
         &self,
         session: &Session,
         conversation_id: ConversationId,
@@ -487,6 +494,41 @@ impl ChatService {
             });
         }
         Ok(vec![ServerMsg::NameChanged { name }])
+    }
+
+    /// The pre-chat form: the name (as `set_name`), the address, the chosen
+    /// department (one the company has) and the consent, kept for this visit.
+    pub(super) async fn pre_chat(
+        &self,
+        session: &mut Session,
+        name: String,
+        email: String,
+        department: String,
+        consent: bool,
+    ) -> Result<Vec<ServerMsg>, ChatError> {
+        let Session::Visitor { id, .. } = session else {
+            return Err(ChatError::Forbidden);
+        };
+        let id = *id;
+        let email = match email.trim() {
+            "" => String::new(),
+            given => email_address(given).ok_or(ChatError::InvalidField("email"))?,
+        };
+        let department = department.trim().to_owned();
+        if !department.is_empty() && !self.department_exists(&department) {
+            return Err(ChatError::InvalidField("department"));
+        }
+        let replies = match name.trim() {
+            "" => Vec::new(),
+            _ => self.set_visitor_name(session, name).await?,
+        };
+        if self
+            .presence()
+            .visitor_pre_chat(id, &email, &department, consent)
+        {
+            self.visitor_lists.mark_stale();
+        }
+        Ok(replies)
     }
 
     pub(super) async fn leave_message(

@@ -177,13 +177,22 @@ impl ChatService {
 }
 
 /// The router task of this node, as long as the service lives. It reads the
-/// departments at once, so that the first widgets are told the hours.
+/// departments, the websites and the invitation rules at once, so that the
+/// first widgets are told the hours and get their site's settings, and again
+/// on every tick, when the rules also look at the visitors.
 pub(super) async fn keep_routing(service: Weak<ChatService>) {
     if let Some(service) = service.upgrade() {
         if let Err(err) = service.reread_departments().await {
             tracing::warn!(%err, "departments not read at start; trying again");
         }
+        if let Err(err) = service.reread_websites().await {
+            tracing::warn!(%err, "websites not read at start; trying again");
+        }
+        if let Err(err) = service.reread_rules().await {
+            tracing::warn!(%err, "invitation rules not read at start; trying again");
+        }
     }
+    let mut websites_read = std::time::Instant::now();
     loop {
         let Some(wake) = service.upgrade().map(|s| s.routing_wake.clone()) else {
             return;
@@ -194,6 +203,24 @@ pub(super) async fn keep_routing(service: Weak<ChatService>) {
         let Some(service) = service.upgrade() else {
             return;
         };
+        if service.halted.is_cancelled() {
+            return;
+        }
+        // Websites saved on other nodes reach this one within a tick, however
+        // often the router is woken.
+        if websites_read.elapsed() >= ROUTING_TICK {
+            websites_read = std::time::Instant::now();
+            if let Err(err) = service.reread_websites().await {
+                tracing::warn!(%err, "reading the websites failed; trying again");
+            }
+            if let Err(err) = service.reread_rules().await {
+                tracing::warn!(%err, "reading the invitation rules failed; trying again");
+            }
+            // Time on a page passes: the rules look at this node's visitors.
+            if let Err(err) = service.fire_invitation_rules().await {
+                tracing::warn!(%err, "inviting by rules failed; trying again");
+            }
+        }
         if let Err(err) = service.route_waiting_chats(woken).await {
             tracing::warn!(%err, "routing waiting chats failed; trying again");
         }

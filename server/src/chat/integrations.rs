@@ -195,6 +195,6 @@ impl ChatService {
     /// The `limit` newest visits on the site that match `filter` (as a console's
     /// search box matches), with the counts.
     pub fn visitors_now(&self, filter: &str, limit: usize) -> VisitorList {
-        self.presence().visitor_list(filter, &[], limit)
+        self.presence().visitor_list(filter, &[], &[], limit)
     }
 }

@@ -96,7 +96,7 @@ impl ChatService {
         let _order = self.stripe(id).lock().await;
         let invited = self
             .store
-            .create_group(id, agent, &invitees, now_ms())
+            .create_group(id, agent, &invitees, Default::default(), now_ms())
             .await?;
         self.announce(invited.changed);
         Ok(id)
@@ -130,6 +130,7 @@ impl ChatService {
         accept: bool,
     ) -> Result<Vec<ServerMsg>, ChatError> {
         let me = session.participant();
+        let greeting;
         {
             let invitation = self
                 .store
@@ -137,6 +138,10 @@ impl ChatService {
                 .await?
                 .into_iter()
                 .find(|i| i.id == invitation_id);
+            greeting = invitation
+                .as_ref()
+                .filter(|i| accept && !i.greeting.is_empty())
+                .map(|i| (i.conversation_id, i.greeting.clone()));
             // Hold the conversation's write order while answering and announcing;
             // an unknown or closed invitation has no order to keep.
             let _order = match &invitation {
@@ -168,7 +173,44 @@ impl ChatService {
                 self.visitor_in_chat(*visitor, true);
             }
         }
+        if let Some((conversation_id, text)) = greeting {
+            if let Err(err) = self.say_greeting(me, conversation_id, text).await {
+                tracing::warn!(%err, "the greeting of an accepted invitation was not said");
+            }
+        }
         Ok(vec![])
+    }
+
+    /// After `who` accepted an invitation that carries a greeting (a rule's):
+    /// the conversation's owner says it, so that it opens their window.
+    async fn say_greeting(
+        &self,
+        who: Participant,
+        conversation_id: ConversationId,
+        text: String,
+    ) -> Result<(), ChatError> {
+        let owner = self
+            .store
+            .conversations_of(who)
+            .await?
+            .into_iter()
+            .find(|c| c.id == conversation_id)
+            .and_then(|c| c.owner);
+        let Some(owner) = owner else {
+            return Ok(());
+        };
+        let Some(agent) = self.store.agent(owner).await? else {
+            return Ok(());
+        };
+        self.append_text(
+            &Session::Agent(agent),
+            conversation_id,
+            app::ids::MessageId(Uuid::new_v4()),
+            text,
+            app::protocol::Visibility::Everyone,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Expires every pending invitation of someone who left the site or went offline.

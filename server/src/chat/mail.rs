@@ -220,12 +220,19 @@ pub(super) async fn offline_mailer(service: Weak<ChatService>) {
         let Some(strong) = service.upgrade() else {
             return;
         };
+        let halted = strong.halted.clone();
+        if halted.is_cancelled() {
+            return;
+        }
         match strong.mail_offline_messages().await {
             Ok(_) => backoff = Duration::from_secs(5),
             Err(err) => {
                 tracing::warn!(%err, retry_in = ?backoff, "offline messages not mailed yet");
                 drop(strong);
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = halted.cancelled() => return,
+                }
                 backoff = (backoff * 2).min(MAIL_BACKOFF_MAX);
                 continue;
             }
@@ -239,6 +246,9 @@ pub(super) async fn offline_mailer(service: Weak<ChatService>) {
         };
         // Wait without keeping the service alive: for a wake-up, or the poll.
         drop(strong);
-        let _ = tokio::time::timeout(MAIL_POLL, left.notified()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(MAIL_POLL, left.notified()) => {}
+            _ = halted.cancelled() => return,
+        }
     }
 }

@@ -28,6 +28,7 @@ mod mail;
 #[cfg(test)]
 mod order_tests;
 mod presence;
+mod proactive;
 pub mod rules;
 mod sessions;
 #[cfg(test)]
@@ -35,6 +36,7 @@ mod tests;
 mod transcripts;
 mod transfer;
 mod visitor_lists;
+mod websites;
 
 pub use accounts::{
     hash_password, new_token, on_hashing_thread, LoginError, MAX_USERNAME_CHARS, SESSION_TTL,
@@ -46,6 +48,7 @@ pub use error::ChatError;
 pub use files::FileSent;
 pub use presence::{AgentProfile, Presence, VisitorList};
 pub use sessions::Session;
+pub use websites::{SiteOrigins, WebsiteError};
 
 use crate::broker::Broker;
 use crate::limits::Limits;
@@ -137,6 +140,9 @@ pub struct ChatService {
     mail: Option<mail::MailDesk>,
     /// Cancelled when the node begins to shut down ([`ChatService::drain`]).
     draining: tokio_util::sync::CancellationToken,
+    /// Cancelled when the server stops at once ([`ChatService::halt`]): the
+    /// service's own tasks (routing, mailing) end with it.
+    halted: tokio_util::sync::CancellationToken,
     /// In a cluster: presence shared with the other nodes.
     cluster: Option<Arc<cluster::ClusterBoard>>,
     /// What each console lists of the visitors on the site.
@@ -155,6 +161,15 @@ pub struct ChatService {
     departments_reading: tokio::sync::Mutex<()>,
     /// What this node's widgets were last told of availability.
     availability_told: Mutex<Option<availability::Availability>>,
+    /// The websites as last read (`chat::websites`), their origins, and the
+    /// turn of whoever reads them.
+    websites_known: Mutex<Arc<Vec<app::api::Website>>>,
+    site_origins: websites::SiteOrigins,
+    websites_reading: tokio::sync::Mutex<()>,
+    /// The invitation rules as last read (`chat::proactive`), and when each
+    /// agent last sent a rule's invitation from this node (they take turns).
+    rules_known: Mutex<Arc<Vec<app::api::InvitationRule>>>,
+    rule_invitations_sent: Mutex<std::collections::HashMap<app::ids::AgentId, i64>>,
 }
 
 impl ChatService {
@@ -183,6 +198,7 @@ impl ChatService {
             queue_places: tokio::sync::Mutex::new(std::collections::HashMap::new()),
             links: link_key.map_or_else(crate::files::Links::random, crate::files::Links::new),
             draining: tokio_util::sync::CancellationToken::new(),
+            halted: tokio_util::sync::CancellationToken::new(),
             cluster,
             visitor_lists: Arc::default(),
             committed: Arc::default(),
@@ -191,6 +207,11 @@ impl ChatService {
             departments_known: Mutex::default(),
             departments_reading: tokio::sync::Mutex::new(()),
             availability_told: Mutex::default(),
+            websites_known: Mutex::default(),
+            site_origins: websites::SiteOrigins::default(),
+            websites_reading: tokio::sync::Mutex::new(()),
+            rules_known: Mutex::default(),
+            rule_invitations_sent: Mutex::default(),
         });
         tokio::spawn(departments::keep_routing(Arc::downgrade(&service)));
         tokio::spawn(repair_gaps(Arc::downgrade(&service)));
@@ -221,6 +242,13 @@ impl ChatService {
     pub fn drain(&self) {
         tracing::info!("draining: closing every connection");
         self.draining.cancel();
+    }
+
+    /// Stops the service's own tasks (the router's, the offline mailer's) as a
+    /// process that stops would: nothing more is routed, mailed or invited
+    /// from here. The tests' crash of a server calls it.
+    pub fn halt(&self) {
+        self.halted.cancel();
     }
 
     /// Cancelled once [`ChatService::drain`] was called.
@@ -326,6 +354,15 @@ impl ChatService {
                 self.leave(session, conversation_id, Departure::Left).await
             }
             ClientMsg::SetName { name } => self.set_visitor_name(session, name).await,
+            ClientMsg::PreChat {
+                name,
+                email,
+                department,
+                consent,
+            } => {
+                self.pre_chat(session, name, email, department, consent)
+                    .await
+            }
             ClientMsg::AcceptInvitation { invitation_id } => {
                 self.answer_invitation(session, invitation_id, true).await
             }

@@ -27,14 +27,28 @@ struct Visitor {
     /// What the embedding site said of this visitor (`LiveChat.identify`).
     verified: bool,
     email: String,
+    /// When the current page was loaded.
+    page_since_ms: i64,
+    /// Whether they were on the site in an earlier visit, once looked up.
+    returning: Option<bool>,
+    /// The invitation rules that fired in this visit.
+    rules_fired: Vec<String>,
+    /// The department the visitor chose in the pre-chat form (over the
+    /// page's), and whether they ticked its consent box.
+    chosen_department: String,
+    consented: bool,
 }
 
 impl Visitor {
     fn info(&self, id: VisitorId) -> VisitorInfo {
+        let mut page = self.page.clone();
+        if !self.chosen_department.is_empty() {
+            page.department = self.chosen_department.clone();
+        }
         VisitorInfo {
             id,
             name: self.name.clone(),
-            page: self.page.clone(),
+            page,
             landing: self.landing.clone(),
             pages_viewed: self.pages_viewed,
             visit_started_ms: self.visit_started_ms,
@@ -44,9 +58,10 @@ impl Visitor {
         }
     }
 
-    fn view(&mut self, page: PageView) {
+    fn view(&mut self, page: PageView, now_ms: i64) {
         if self.loads.len() < MAX_LOADS_REMEMBERED && self.loads.insert(page.load_id) {
             self.pages_viewed += 1;
+            self.page_since_ms = now_ms;
         }
         self.page = page;
     }
@@ -144,6 +159,11 @@ impl Presence {
             in_chat,
             verified: false,
             email: String::new(),
+            page_since_ms: now_ms,
+            returning: None,
+            rules_fired: Vec::new(),
+            chosen_department: String::new(),
+            consented: false,
         });
         visitor.epoch = epoch;
         visitor.in_chat = in_chat;
@@ -151,7 +171,7 @@ impl Presence {
         if visitor.name != name {
             visitor.name = name.to_owned();
         }
-        visitor.view(page);
+        visitor.view(page, now_ms);
         visitor.info(id)
     }
 
@@ -171,12 +191,74 @@ impl Presence {
 
     /// The visitor moved to another page on an open connection. Returns whether
     /// the visitor is here (and so changed).
-    pub fn visitor_page(&mut self, id: VisitorId, page: PageView) -> bool {
+    pub fn visitor_page(&mut self, id: VisitorId, page: PageView, now_ms: i64) -> bool {
         let Some(visitor) = self.visitors.get_mut(&id) else {
             return false;
         };
-        visitor.view(page);
+        visitor.view(page, now_ms);
         true
+    }
+
+    /// The visitors connected to this node who are not chatting, as invitation
+    /// rules weigh them.
+    pub fn prospects(&self, now_ms: i64) -> Vec<super::proactive::Prospect> {
+        self.visitors
+            .iter()
+            .filter(|(_, v)| !v.in_chat)
+            .map(|(id, v)| super::proactive::Prospect {
+                id: *id,
+                name: v.name.clone(),
+                page_url: v.page.url.clone(),
+                on_page_ms: now_ms - v.page_since_ms,
+                visit_started_ms: v.visit_started_ms,
+                pages_viewed: v.pages_viewed,
+                returning: v.returning,
+                fired: v.rules_fired.clone(),
+            })
+            .collect()
+    }
+
+    /// What the visitor said in the pre-chat form: an address (unless the site
+    /// vouched for one), the department they chose, their consent. Returns
+    /// whether that changed what agents see.
+    pub fn visitor_pre_chat(
+        &mut self,
+        id: VisitorId,
+        email: &str,
+        department: &str,
+        consent: bool,
+    ) -> bool {
+        let Some(visitor) = self.visitors.get_mut(&id) else {
+            return false;
+        };
+        let before = (visitor.email.clone(), visitor.chosen_department.clone());
+        if !visitor.verified && !email.is_empty() {
+            visitor.email = email.to_owned();
+        }
+        if !department.is_empty() {
+            visitor.chosen_department = department.to_owned();
+        }
+        visitor.consented |= consent;
+        before != (visitor.email.clone(), visitor.chosen_department.clone())
+    }
+
+    /// Whether the visitor ticked the pre-chat form's consent box in this visit.
+    pub fn visitor_consented(&self, id: VisitorId) -> bool {
+        self.visitors.get(&id).is_some_and(|v| v.consented)
+    }
+
+    /// An invitation rule fired for the visitor: not again in this visit.
+    pub fn rule_fired(&mut self, id: VisitorId, rule: &str) {
+        if let Some(visitor) = self.visitors.get_mut(&id) {
+            visitor.rules_fired.push(rule.to_owned());
+        }
+    }
+
+    /// Whether the visitor was on the site in an earlier visit, as looked up.
+    pub fn visitor_returning(&mut self, id: VisitorId, returning: bool) {
+        if let Some(visitor) = self.visitors.get_mut(&id) {
+            visitor.returning = Some(returning);
+        }
     }
 
     /// Whether the visitor is in a chat. Returns whether that changed.
@@ -246,14 +328,24 @@ impl Presence {
 
     /// What one console lists: the `page` newest visits that match `filter`
     /// (name, page address, title or department id containing it, ignoring case;
-    /// everyone when empty), and those of `watch` still on the site wherever their visit falls.
-    pub fn visitor_list(&self, filter: &str, watch: &[VisitorId], page: usize) -> VisitorList {
+    /// everyone when empty) or whose page is on one of `origins` (those of the
+    /// websites the filter names), and those of `watch` still on the site
+    /// wherever their visit falls.
+    pub fn visitor_list(
+        &self,
+        filter: &str,
+        origins: &[String],
+        watch: &[VisitorId],
+        page: usize,
+    ) -> VisitorList {
         let needle = filter.to_lowercase();
         let admits = |name: &str, at: &PageView| {
             needle.is_empty()
                 || [name, &at.url, &at.title, &at.department]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))
+                || (!origins.is_empty()
+                    && app::api::origin_of(&at.url).is_some_and(|o| origins.contains(&o)))
         };
         let remote = self
             .remote_visitors
@@ -527,7 +619,7 @@ mod tests {
         assert!(!p.expire_visitor(id, epoch, 1), "a tab opened meanwhile");
         assert!(p.expire_visitor(id, epoch, 0));
         assert!(!p.is_visitor_here(id));
-        assert_eq!(p.visitor_list("", &[], 10).on_site, 0);
+        assert_eq!(p.visitor_list("", &[], &[], 10).on_site, 0);
     }
 
     #[test]
@@ -598,7 +690,7 @@ mod tests {
         assert_eq!(change.agents.len(), 1);
         assert_eq!(change.agents[0].status, AgentStatus::Online);
         assert!(p.is_visitor_here(there) && p.is_visitor_here(here));
-        assert_eq!(p.visitor_list("", &[], 10).visitors.len(), 2);
+        assert_eq!(p.visitor_list("", &[], &[], 10).visitors.len(), 2);
         assert_eq!(p.visitor_name(there).as_deref(), Some("Visitor 0002"));
         assert!(p.agents_available(), "an agent online on another node");
         assert_eq!(p.local_visitors().len(), 1, "only this node's are written");

@@ -90,6 +90,22 @@ fn answers(outbox: &mut Outbox) -> Vec<ServerMsg> {
         .collect()
 }
 
+/// Waits until a console's visitor list has caught up with `on_site` visitors
+/// (its task sends the totals last), leaving what came after in the outbox.
+async fn list_caught_up(outbox: &mut Outbox, on_site: u32) {
+    loop {
+        let bytes = tokio::time::timeout(std::time::Duration::from_secs(5), outbox.frames.recv())
+            .await
+            .expect("the visitor list catches up")
+            .expect("the outbox is open");
+        let frame: ServerMsg = serde_json::from_slice(&bytes).unwrap();
+        if matches!(frame, ServerMsg::VisitorTotals { on_site: n, .. } | ServerMsg::Visitors { on_site: n, .. } if n == on_site)
+        {
+            return;
+        }
+    }
+}
+
 fn drain(outbox: &mut Outbox) -> Vec<ServerMsg> {
     let mut out = Vec::new();
     while let Ok(bytes) = outbox.frames.try_recv() {
@@ -140,6 +156,8 @@ async fn visitors_hear_when_the_last_agent_goes_away_and_comes_back() {
     let (mut ann, mut ann_box) = f.agent("ann").await;
     let (_vic, mut vic_box) = f.visitor(2).await;
     drain(&mut vic_box);
+    // The console's list shows the visitor before the status changes.
+    list_caught_up(&mut ann_box, 1).await;
     drain(&mut ann_box);
 
     f.chat

@@ -33,6 +33,8 @@ const MAX_CHANGE_FRAMES: usize = 32;
 #[derive(Default)]
 struct Shown {
     filter: String,
+    /// The origins of the websites the filter names, as they were when it was set.
+    origins: Vec<String>,
     watch: Vec<VisitorId>,
     /// Each visitor in the console's list, by a hash of the frame it got.
     sent: HashMap<VisitorId, u64>,
@@ -83,7 +85,7 @@ impl Frames {
 
 impl Shown {
     fn list(&self, presence: &Presence) -> VisitorList {
-        presence.visitor_list(&self.filter, &self.watch, VISITOR_PAGE)
+        presence.visitor_list(&self.filter, &self.origins, &self.watch, VISITOR_PAGE)
     }
 
     /// The frame with `list` whole, which the console is then known to have.
@@ -179,6 +181,7 @@ impl ChatService {
         let mut consoles = self.visitor_lists.consoles();
         let shown = consoles.get_mut(&conn).ok_or(ChatError::Forbidden)?;
         shown.filter = filter.trim().to_owned();
+        shown.origins = self.origins_named(&shown.filter);
         shown.watch = watch;
         let list = shown.list(&self.presence());
         self.reply_encoded(conn, shown.whole(list, &mut Frames::default()));
@@ -255,7 +258,7 @@ mod tests {
             .map(|n| visitor(&mut presence, n, &format!("/p/{n}")))
             .collect();
         let oldest = ids[0];
-        let list = presence.visitor_list("", &[oldest], VISITOR_PAGE);
+        let list = presence.visitor_list("", &[], &[oldest], VISITOR_PAGE);
         assert_eq!(list.on_site as usize, ids.len());
         assert_eq!(list.matching as usize, ids.len());
         assert_eq!(list.visitors.len(), VISITOR_PAGE + 1);
@@ -263,7 +266,7 @@ mod tests {
         let shown: Vec<_> = list.visitors[1..].iter().map(|v| v.id).collect();
         assert_eq!(shown, ids[30..].to_vec(), "the newest page, in visit order");
 
-        let found = presence.visitor_list("/P/3", &[], VISITOR_PAGE);
+        let found = presence.visitor_list("/P/3", &[], &[], VISITOR_PAGE);
         // /p/3 and /p/30 to /p/39.
         assert_eq!(found.matching, 11);
         assert_eq!(found.visitors.len(), 11);
@@ -276,7 +279,7 @@ mod tests {
             ..Default::default()
         };
         presence.visitor_connected(buyer, "Buyer", page, false, 1_000);
-        let found = presence.visitor_list("SALES", &[], VISITOR_PAGE);
+        let found = presence.visitor_list("SALES", &[], &[], VISITOR_PAGE);
         assert_eq!(
             found.visitors.iter().map(|v| v.id).collect::<Vec<_>>(),
             [buyer]

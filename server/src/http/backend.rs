@@ -1,15 +1,15 @@
 //! The chat service as the console's server functions see it.
 
 use crate::chat::api_tokens::{self, ApiTokenError};
-use crate::chat::{AccountError, CannedError, ChatError};
+use crate::chat::{AccountError, CannedError, ChatError, WebsiteError};
 use crate::chat::{ChatService, LoginError, SESSION_TTL};
 use crate::store::{AgentRecord, ApiScope, StoreError};
 use crate::webhooks::check_endpoint;
 use app::api::{
-    AgentView, ApiError, ApiTokenInfo, CannedReply, ConsoleBackend, Department, HistoryCursor,
-    HistoryFilter, HistoryPage, NewAgentAccount, NewWebhook, PastConversation, PastEntries,
-    SearchHit, TransferTarget, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo,
-    SESSION_COOKIE,
+    AgentView, ApiError, ApiTokenInfo, AuditAction, AuditEntry, CannedReply, ConsoleBackend,
+    Department, HistoryCursor, HistoryFilter, HistoryPage, InvitationRule, NewAgentAccount,
+    NewWebhook, PastConversation, PastEntries, SearchHit, TransferTarget, WebhookAttemptInfo,
+    WebhookDeliveryInfo, WebhookInfo, Website, AUDIT_PAGE, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
@@ -64,6 +64,25 @@ impl ConsoleApi {
 }
 
 impl ConsoleApi {
+    /// Writes an admin's change into the audit log. The change is made: a log
+    /// that cannot be written is logged, not answered as the change's failure.
+    async fn audit(&self, admin: &AgentRecord, action: AuditAction, subject: &str, detail: String) {
+        let recorded = self
+            .chat
+            .store()
+            .record_audit(
+                crate::clock::now_ms(),
+                &admin.username,
+                action,
+                subject,
+                &detail,
+            )
+            .await;
+        if let Err(err) = recorded {
+            tracing::error!(%err, admin = %admin.username, action = action.as_str(), %subject, "the audit log was not written");
+        }
+    }
+
     /// The session's agent, if it is an admin.
     async fn admin(&self, token: &str) -> Result<AgentRecord, ApiError> {
         let agent = self.session_agent(token).await?;
@@ -239,6 +258,9 @@ impl ConsoleBackend for ConsoleApi {
             )
             .await
             .map_err(account_error)?;
+        let detail = serde_json::json!({ "name": agent.name, "role": agent.role }).to_string();
+        self.audit(&admin, AuditAction::AgentAdded, &agent.username, detail)
+            .await;
         Ok(view(agent))
     }
 
@@ -254,7 +276,10 @@ impl ConsoleBackend for ConsoleApi {
         self.chat
             .remove_agent(username)
             .await
-            .map_err(account_error)
+            .map_err(account_error)?;
+        self.audit(&admin, AuditAction::AgentRemoved, username, String::new())
+            .await;
+        Ok(())
     }
 
     async fn set_agent_password(
@@ -269,7 +294,10 @@ impl ConsoleBackend for ConsoleApi {
         self.chat
             .set_agent_password(username, password)
             .await
-            .map_err(account_error)
+            .map_err(account_error)?;
+        self.audit(&admin, AuditAction::PasswordSet, username, String::new())
+            .await;
+        Ok(())
     }
 
     async fn set_agent_email(
@@ -283,7 +311,11 @@ impl ConsoleBackend for ConsoleApi {
         self.chat
             .set_agent_email(username, email)
             .await
-            .map_err(account_error)
+            .map_err(account_error)?;
+        let detail = serde_json::json!({ "email": email.trim() }).to_string();
+        self.audit(&admin, AuditAction::AgentEmailSet, username, detail)
+            .await;
+        Ok(())
     }
 
     async fn canned_replies(&self, token: &str) -> Result<Vec<CannedReply>, ApiError> {
@@ -418,6 +450,9 @@ impl ConsoleBackend for ConsoleApi {
             .await
             .map_err(token_error)?;
         tracing::info!(admin = %admin.username, name = %record.name, "API token made in the console");
+        let detail = serde_json::json!({ "scope": scope.as_str() }).to_string();
+        self.audit(&admin, AuditAction::ApiTokenAdded, &record.name, detail)
+            .await;
         Ok(made)
     }
 
@@ -427,6 +462,8 @@ impl ConsoleBackend for ConsoleApi {
             .await
             .map_err(token_error)?;
         tracing::info!(admin = %admin.username, name, "API token revoked in the console");
+        self.audit(&admin, AuditAction::ApiTokenRevoked, name, String::new())
+            .await;
         Ok(())
     }
 
@@ -463,11 +500,18 @@ impl ConsoleBackend for ConsoleApi {
             .webhooks_wanted()
             .store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(admin = %admin.username, url = %added.url, "webhook endpoint registered in the console");
+        // The secret stays out of the log.
+        let detail = serde_json::json!({
+            "id": added.id, "events": added.events, "allow_private": added.allow_private,
+        })
+        .to_string();
+        self.audit(&admin, AuditAction::WebhookAdded, &added.url, detail)
+            .await;
         Ok(webhook_info(added))
     }
 
     async fn remove_webhook(&self, token: &str, id: uuid::Uuid) -> Result<(), ApiError> {
-        self.admin(token).await?;
+        let admin = self.admin(token).await?;
         match self
             .chat
             .store()
@@ -475,7 +519,16 @@ impl ConsoleBackend for ConsoleApi {
             .await
             .map_err(store_code)?
         {
-            true => Ok(()),
+            true => {
+                self.audit(
+                    &admin,
+                    AuditAction::WebhookRemoved,
+                    &id.to_string(),
+                    String::new(),
+                )
+                .await;
+                Ok(())
+            }
             false => Err(ErrorCode::NotFound.into()),
         }
     }
@@ -519,7 +572,7 @@ impl ConsoleBackend for ConsoleApi {
         id: uuid::Uuid,
         event_id: uuid::Uuid,
     ) -> Result<(), ApiError> {
-        self.admin(token).await?;
+        let admin = self.admin(token).await?;
         let now = crate::clock::now_ms();
         match self
             .chat
@@ -530,6 +583,14 @@ impl ConsoleBackend for ConsoleApi {
         {
             true => {
                 self.chat.committed().notify_one();
+                let detail = serde_json::json!({ "event_id": event_id }).to_string();
+                self.audit(
+                    &admin,
+                    AuditAction::WebhookRedelivered,
+                    &id.to_string(),
+                    detail,
+                )
+                .await;
                 Ok(())
             }
             false => Err(ErrorCode::NotFound.into()),
@@ -544,10 +605,13 @@ impl ConsoleBackend for ConsoleApi {
     async fn put_department(&self, token: &str, department: Department) -> Result<(), ApiError> {
         let admin = self.admin(token).await?;
         let id = department.id.clone();
+        let detail = serde_json::to_string(&department).unwrap_or_default();
         self.chat
             .put_department(department)
             .await
             .map_err(api_error)?;
+        self.audit(&admin, AuditAction::DepartmentSaved, &id, detail)
+            .await;
         tracing::info!(admin = %admin.username, department = %id, "department saved in the console");
         Ok(())
     }
@@ -555,8 +619,107 @@ impl ConsoleBackend for ConsoleApi {
     async fn remove_department(&self, token: &str, id: &str) -> Result<(), ApiError> {
         let admin = self.admin(token).await?;
         self.chat.remove_department(id).await.map_err(api_error)?;
+        self.audit(&admin, AuditAction::DepartmentRemoved, id, String::new())
+            .await;
         tracing::info!(admin = %admin.username, department = %id, "department removed in the console");
         Ok(())
+    }
+
+    async fn websites(&self, token: &str) -> Result<Vec<Website>, ApiError> {
+        self.session_agent(token).await?;
+        self.chat.websites().await.map_err(api_error)
+    }
+
+    async fn put_website(&self, token: &str, mut website: Website) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        let invalid = |detail: String| ApiError {
+            code: ErrorCode::InvalidField,
+            detail: Some(detail),
+        };
+        website.origins = website
+            .origins
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| super::parse_origin(o))
+            .collect::<Result<_, _>>()
+            .map_err(|why| invalid(format!("origins: {why}")))?;
+        let id = website.id.clone();
+        let detail = serde_json::to_string(&website).unwrap_or_default();
+        self.chat
+            .put_website(website)
+            .await
+            .map_err(|err| match err {
+                WebsiteError::Invalid(field) => invalid(field.to_owned()),
+                WebsiteError::OriginTaken(origin) => {
+                    invalid(format!("origins: {origin} belongs to another website"))
+                }
+                WebsiteError::Chat(err) => api_error(err),
+            })?;
+        self.audit(&admin, AuditAction::WebsiteSaved, &id, detail)
+            .await;
+        tracing::info!(admin = %admin.username, website = %id, "website saved in the console");
+        Ok(())
+    }
+
+    async fn remove_website(&self, token: &str, id: &str) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        self.chat.remove_website(id).await.map_err(api_error)?;
+        self.audit(&admin, AuditAction::WebsiteRemoved, id, String::new())
+            .await;
+        tracing::info!(admin = %admin.username, website = %id, "website removed in the console");
+        Ok(())
+    }
+
+    async fn audit_log(
+        &self,
+        token: &str,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditEntry>, ApiError> {
+        self.admin(token).await?;
+        self.chat
+            .store()
+            .audit_log(before, AUDIT_PAGE)
+            .await
+            .map_err(|err| store_code(err).into())
+    }
+
+    async fn invitation_rules(&self, token: &str) -> Result<Vec<InvitationRule>, ApiError> {
+        self.admin(token).await?;
+        self.chat.invitation_rules().await.map_err(api_error)
+    }
+
+    async fn put_invitation_rule(&self, token: &str, rule: InvitationRule) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        let id = rule.id.clone();
+        let detail = serde_json::to_string(&rule).unwrap_or_default();
+        self.chat
+            .put_invitation_rule(rule)
+            .await
+            .map_err(api_error)?;
+        self.audit(&admin, AuditAction::RuleSaved, &id, detail)
+            .await;
+        tracing::info!(admin = %admin.username, rule = %id, "invitation rule saved in the console");
+        Ok(())
+    }
+
+    async fn remove_invitation_rule(&self, token: &str, id: &str) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        self.chat
+            .remove_invitation_rule(id)
+            .await
+            .map_err(api_error)?;
+        self.audit(&admin, AuditAction::RuleRemoved, id, String::new())
+            .await;
+        tracing::info!(admin = %admin.username, rule = %id, "invitation rule removed in the console");
+        Ok(())
+    }
+
+    fn website_of_page(&self, site: Option<&str>, page_url: &str) -> Option<Website> {
+        self.chat.website_of_page(site, page_url)
+    }
+
+    fn department_names(&self) -> Vec<(String, String)> {
+        self.chat.department_names()
     }
 
     fn session_cookie(&self, token: Option<&str>, secure: bool) -> String {

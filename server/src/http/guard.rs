@@ -2,6 +2,7 @@
 //! server, cross-site request forgery, and the security headers of every answer
 //! (Content-Security-Policy above all). docs/security.md explains each choice.
 
+use crate::chat::SiteOrigins;
 use app::api::ClientAddr;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -12,11 +13,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The sites of the deployment: the chat server's own origin (always allowed) and
-/// the company websites that may embed the widget (`CHAT_ALLOWED_ORIGINS`).
+/// the company websites that may embed the widget: those of
+/// `CHAT_ALLOWED_ORIGINS` and those admins keep in the console.
 #[derive(Clone, Debug, Default)]
 pub struct Origins {
     /// Normalised `scheme://host[:port]`, lowercase.
     embedders: Vec<String>,
+    /// The origins of the websites kept in the console, as this node last read them.
+    sites: SiteOrigins,
     /// Under `cargo leptos watch`: the port of its live-reload socket, which the
     /// pages may connect to.
     dev_reload_port: Option<u16>,
@@ -40,6 +44,11 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
             "'{text}' is not an origin like https://www.example.com (no path, no wildcard)"
         ));
     }
+    // A browser's `Origin` leaves out the scheme's own port.
+    let authority = match (scheme, authority.rsplit_once(':')) {
+        ("https", Some((host, "443"))) | ("http", Some((host, "80"))) => host,
+        _ => authority,
+    };
     Ok(format!("{scheme}://{authority}"))
 }
 
@@ -53,8 +62,15 @@ impl Origins {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Origins {
             embedders,
+            sites: SiteOrigins::default(),
             dev_reload_port: None,
         })
+    }
+
+    /// Also allows the origins of the websites kept in the console.
+    pub fn with_sites(mut self, sites: SiteOrigins) -> Origins {
+        self.sites = sites;
+        self
     }
 
     /// Lets the pages reach `cargo leptos watch`'s live-reload socket on `port`.
@@ -81,10 +97,12 @@ impl Origins {
         let (Some(origin), Some(host)) = (text(header::ORIGIN), host) else {
             return false;
         };
+        // Both sides without the scheme's own port, as browsers write `Origin`.
         match parse_origin(origin) {
-            Ok(origin) => origin
-                .split_once("://")
-                .is_some_and(|(_, authority)| authority == host.to_ascii_lowercase()),
+            Ok(origin) => origin.split_once("://").is_some_and(|(scheme, authority)| {
+                parse_origin(&format!("{scheme}://{host}"))
+                    .is_ok_and(|addressed| addressed == format!("{scheme}://{authority}"))
+            }),
             Err(_) => false,
         }
     }
@@ -99,15 +117,19 @@ impl Origins {
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
             .and_then(|o| parse_origin(o).ok())
-            .is_some_and(|o| self.embedders.contains(&o))
+            .is_some_and(|o| self.embedders.contains(&o) || self.sites.contains(&o))
     }
 
     /// The CSP `frame-ancestors` sources for the widget page.
     fn widget_ancestors(&self) -> String {
-        std::iter::once("'self'")
-            .chain(self.embedders.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+        let sites = self.sites.all();
+        let mut ancestors = vec!["'self'"];
+        for origin in self.embedders.iter().chain(&sites) {
+            if !ancestors.contains(&origin.as_str()) {
+                ancestors.push(origin);
+            }
+        }
+        ancestors.join(" ")
     }
 }
 
@@ -245,7 +267,7 @@ pub async fn security_headers(
         .unwrap_or_default();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; frame-src 'self'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'{reload}; frame-src 'self'; \
          frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'; \
          object-src 'none'"
     );
@@ -280,6 +302,15 @@ mod tests {
             parse_origin("http://127.0.0.1:8080").unwrap(),
             "http://127.0.0.1:8080"
         );
+        assert_eq!(
+            parse_origin("https://shop.example.com:443").unwrap(),
+            "https://shop.example.com"
+        );
+        assert_eq!(parse_origin("http://[::1]:80").unwrap(), "http://[::1]");
+        assert_eq!(
+            parse_origin("http://shop.example.com:443").unwrap(),
+            "http://shop.example.com:443"
+        );
         for bad in [
             "shop.example.com",
             "ftp://x.com",
@@ -312,6 +343,14 @@ mod tests {
             "host",
             "127.0.0.1:3000"
         )])));
+        assert!(Origins::is_same_origin(&headers(&[
+            ("origin", "https://chat.example.com"),
+            ("host", "chat.example.com:443"),
+        ])));
+        assert!(!Origins::is_same_origin(&headers(&[
+            ("origin", "https://chat.example.com"),
+            ("host", "chat.example.com:8443"),
+        ])));
         // Behind a reverse proxy that rewrote Host.
         assert!(Origins::is_same_origin(&headers(&[
             ("origin", "https://chat.example.com"),

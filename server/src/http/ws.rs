@@ -53,7 +53,7 @@ pub async fn visitor_socket(
     Extension(ClientAddr(ip)): Extension<ClientAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let slot = match admit(&state, ip, &headers) {
+    let slot = match admit(&state, ip, &headers, Side::Visitor) {
         Ok(slot) => slot,
         Err(refusal) => return refusal.into_response(),
     };
@@ -76,7 +76,7 @@ pub async fn agent_socket(
     Extension(ClientAddr(ip)): Extension<ClientAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let slot = match admit(&state, ip, &headers) {
+    let slot = match admit(&state, ip, &headers, Side::Agent) {
         Ok(slot) => slot,
         Err(refusal) => return refusal.into_response(),
     };
@@ -131,14 +131,33 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Checks a handshake before the upgrade: it must come from a page of this
-/// deployment, and the address must be within its connection limits. Returns the
-/// address's connection slot, held for as long as the connection lasts.
-fn admit(state: &SocketState, ip: IpAddr, headers: &HeaderMap) -> Result<ConnectionSlot, Refusal> {
+/// Who a socket is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Visitor,
+    Agent,
+}
+
+/// Checks a handshake before the upgrade: a visitor's must come from a page of
+/// this deployment (the widget frame, or a company website's page), an agent's
+/// from this server's own pages only (the console: a company website's scripts
+/// never get a socket with an agent's cookie); and the address must be within
+/// its connection limits. Returns the address's connection slot, held for as
+/// long as the connection lasts.
+fn admit(
+    state: &SocketState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    side: Side,
+) -> Result<ConnectionSlot, Refusal> {
     if state.chat.draining().is_cancelled() {
         return Err(Refusal::Draining);
     }
-    if !state.origins.permits_socket(headers) {
+    let permitted = match side {
+        Side::Visitor => state.origins.permits_socket(headers),
+        Side::Agent => Origins::is_same_origin(headers),
+    };
+    if !permitted {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "socket from a foreign origin refused");
         return Err(Refusal::ForeignOrigin);
     }

@@ -56,6 +56,9 @@ macro_rules! store_conformance {
             a_verified_user_is_one_visitor_apart_from_every_token,
             routing_offers_a_chat_to_one_agent_at_a_time_and_moves_on,
             concurrent_routing_of_one_chat_makes_one_offer,
+            a_website_claims_its_origins_alone_and_reads_back_whole,
+            invitation_rules_read_back_and_a_rule_conversation_opens_with_its_note,
+            the_audit_log_pages_newest_first_and_only_grows,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -301,6 +304,7 @@ async fn group_with_invitation(store: &dyn Store) -> (AgentRecord, Participant, 
             ConversationId(Uuid::new_v4()),
             &ann,
             &[(invitee, visitor.name.clone())],
+            Default::default(),
             1,
         )
         .await
@@ -475,6 +479,7 @@ pub async fn the_owner_leaving_passes_the_conversation_to_the_agent_present_long
                 (Participant::Agent(bob.id), bob.name.clone()),
                 (Participant::Visitor(visitor.id), visitor.name.clone()),
             ],
+            Default::default(),
             1,
         )
         .await
@@ -902,7 +907,10 @@ pub async fn a_transfer_hands_over_ownership_and_a_requeued_chat_waits_again(
         Refusal::NotFound
     );
     let group = ConversationId(Uuid::new_v4());
-    store.create_group(group, &ann, &[], 500).await.unwrap();
+    store
+        .create_group(group, &ann, &[], Default::default(), 500)
+        .await
+        .unwrap();
     assert_eq!(
         refusal(store.transfer(group, &ann, None, "", false, 510).await),
         Refusal::NotADirectChat
@@ -1882,5 +1890,247 @@ pub async fn concurrent_routing_of_one_chat_makes_one_offer(store: Arc<dyn Store
     assert_eq!(
         offers.into_iter().flatten().next().unwrap().offered_to,
         Some(offered)
+    );
+}
+
+pub async fn a_website_claims_its_origins_alone_and_reads_back_whole(store: Arc<dyn Store>) {
+    use app::api::{Position, Website, WidgetSettings};
+    let mut shop = Website {
+        id: "shop".into(),
+        name: "Acme shop".into(),
+        origins: vec![
+            "https://shop.example.com".into(),
+            "https://www.example.com".into(),
+        ],
+        settings: WidgetSettings {
+            colour: "#0a7c55".into(),
+            position: Position::Left,
+            launcher_text: "Questions?".into(),
+            greeting: "Hello!\nAsk us anything.".into(),
+            show_agents: false,
+            language: "zh-Hant".into(),
+            pre_chat: app::api::PreChat {
+                name: true,
+                email: true,
+                department: false,
+                consent: "I agree that Acme keeps this chat.".into(),
+            },
+        },
+    };
+    assert!(store.put_website(&shop, 1).await.unwrap(), "new");
+    let blog = Website {
+        id: "blog".into(),
+        name: "Blog".into(),
+        origins: vec!["https://blog.example.com".into()],
+        settings: WidgetSettings::default(),
+    };
+    assert!(store.put_website(&blog, 2).await.unwrap());
+    assert_eq!(
+        store.websites().await.unwrap(),
+        vec![blog.clone(), shop.clone()]
+    );
+
+    // Saving again replaces the name, the settings and the origins.
+    shop.name = "Shop".into();
+    shop.origins = vec!["https://shop.example.com".into()];
+    shop.settings.launcher_text = String::new();
+    assert!(
+        !store.put_website(&shop, 3).await.unwrap(),
+        "changed, not new"
+    );
+    // The origin it gave up is free for another website.
+    let mut www = Website {
+        id: "www".into(),
+        name: "Home".into(),
+        origins: vec!["https://www.example.com".into()],
+        settings: WidgetSettings::default(),
+    };
+    assert!(store.put_website(&www, 4).await.unwrap());
+
+    // An origin another website holds: refused, naming it, and nothing changes.
+    www.name = "Renamed".into();
+    www.origins.push("https://blog.example.com".into());
+    match store.put_website(&www, 5).await {
+        Err(StoreError::Duplicate(origin)) => assert_eq!(origin, "https://blog.example.com"),
+        other => panic!("expected the origin refused, got {other:?}"),
+    }
+    let listed = store.websites().await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[1], shop);
+    assert_eq!(
+        (listed[2].name.as_str(), listed[2].origins.clone()),
+        ("Home", vec!["https://www.example.com".to_owned()]),
+        "the refused change kept nothing"
+    );
+
+    assert!(store.remove_website("blog").await.unwrap());
+    assert!(!store.remove_website("blog").await.unwrap(), "gone already");
+    www.origins = vec!["https://blog.example.com".into()];
+    assert!(
+        !store.put_website(&www, 6).await.unwrap(),
+        "a removed website's origins are free"
+    );
+}
+
+pub async fn invitation_rules_read_back_and_a_rule_conversation_opens_with_its_note(
+    store: Arc<dyn Store>,
+) {
+    use app::api::InvitationRule;
+    let pricing = InvitationRule {
+        id: "pricing".into(),
+        name: "Pricing, 20 s".into(),
+        url_pattern: "*/pricing*".into(),
+        seconds_on_page: 20,
+        min_pages_viewed: 2,
+        returning_only: true,
+        department: "sales".into(),
+        greeting: "Questions about plans?\nAsk me.".into(),
+        ..InvitationRule::default()
+    };
+    assert!(store.put_invitation_rule(&pricing, 1).await.unwrap(), "new");
+    let mut changed = pricing.clone();
+    changed.enabled = false;
+    assert!(
+        !store.put_invitation_rule(&changed, 2).await.unwrap(),
+        "changed"
+    );
+    let any = InvitationRule {
+        id: "any".into(),
+        name: "Anywhere".into(),
+        greeting: "Hi!".into(),
+        ..InvitationRule::default()
+    };
+    assert!(store.put_invitation_rule(&any, 3).await.unwrap());
+    assert_eq!(
+        store.invitation_rules().await.unwrap(),
+        vec![any.clone(), changed]
+    );
+    assert!(store.remove_invitation_rule("pricing").await.unwrap());
+    assert!(!store.remove_invitation_rule("pricing").await.unwrap());
+    assert_eq!(store.invitation_rules().await.unwrap(), vec![any]);
+
+    // A conversation a rule opens: the owner's note for agents, then the
+    // invitation, which carries the greeting.
+    let ann = agent(&*store, "ann").await;
+    let visitor = store
+        .visitor_for_token(&[7; 32], "Visitor 7")
+        .await
+        .unwrap();
+    let first_seen = store.visitor_first_seen(visitor.id).await.unwrap();
+    assert!(first_seen.is_some_and(|at| at > 0));
+    assert_eq!(
+        store
+            .visitor_first_seen(app::ids::VisitorId(Uuid::new_v4()))
+            .await
+            .unwrap(),
+        None
+    );
+    let mut note = text(
+        Participant::Agent(ann.id),
+        &ann.name,
+        "The rule Anywhere invited.",
+    );
+    note.visibility = Visibility::Agents;
+    let id = ConversationId(Uuid::new_v4());
+    let invitee = Participant::Visitor(visitor.id);
+    let opening = crate::store::GroupOpening {
+        entries: vec![note],
+        greeting: "Hi!".into(),
+    };
+    store
+        .create_group(id, &ann, &[(invitee, visitor.name.clone())], opening, 10)
+        .await
+        .unwrap();
+    let pending = store.pending_invitations(invitee).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].greeting, "Hi!");
+    let agents_read = store
+        .messages_after(id, Participant::Agent(ann.id), 0, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds: Vec<(u64, Visibility)> = agents_read
+        .messages
+        .iter()
+        .map(|m| (m.seq, m.visibility))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (1, Visibility::Everyone),
+            (2, Visibility::Agents),
+            (3, Visibility::Everyone)
+        ],
+        "joined, the note, invited"
+    );
+    // Invitations sent otherwise carry none.
+    let other = ConversationId(Uuid::new_v4());
+    let bob_visitor = store
+        .visitor_for_token(&[8; 32], "Visitor 8")
+        .await
+        .unwrap();
+    let bob_invitee = Participant::Visitor(bob_visitor.id);
+    store
+        .create_group(
+            other,
+            &ann,
+            &[(bob_invitee, bob_visitor.name)],
+            Default::default(),
+            11,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pending_invitations(bob_invitee).await.unwrap()[0].greeting,
+        ""
+    );
+}
+
+pub async fn the_audit_log_pages_newest_first_and_only_grows(store: Arc<dyn Store>) {
+    use app::api::AuditAction;
+    assert!(store.audit_log(None, 10).await.unwrap().is_empty());
+    for (n, action) in [
+        AuditAction::AgentAdded,
+        AuditAction::DepartmentSaved,
+        AuditAction::WebsiteRemoved,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .record_audit(
+                100 + n as i64,
+                "root",
+                action,
+                &format!("s{n}"),
+                "{\"x\":1}",
+            )
+            .await
+            .unwrap();
+    }
+    let all = store.audit_log(None, 10).await.unwrap();
+    let seen: Vec<(&str, AuditAction, i64)> = all
+        .iter()
+        .map(|e| (e.subject.as_str(), e.action, e.at_ms))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("s2", AuditAction::WebsiteRemoved, 102),
+            ("s1", AuditAction::DepartmentSaved, 101),
+            ("s0", AuditAction::AgentAdded, 100)
+        ]
+    );
+    assert!(all[0].id > all[1].id && all[1].id > all[2].id);
+    assert_eq!(
+        (all[0].admin.as_str(), all[0].detail.as_str()),
+        ("root", "{\"x\":1}")
+    );
+    let first = store.audit_log(None, 2).await.unwrap();
+    assert_eq!(first.len(), 2);
+    let rest = store.audit_log(Some(first[1].id), 2).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
+        ["s0"]
     );
 }

@@ -91,6 +91,34 @@ pub(crate) fn hours_text(hours: &Option<app::api::BusinessHours>) -> Option<Stri
         .map(|h| serde_json::to_string(h).expect("business hours serialise"))
 }
 
+/// A website's widget settings as stored: JSON.
+pub(crate) fn settings_text(settings: &app::api::WidgetSettings) -> String {
+    serde_json::to_string(settings).expect("widget settings serialise")
+}
+
+/// A website's widget settings read back; fields added since take their defaults.
+pub(crate) fn settings_col(text: &str) -> StoreResult<app::api::WidgetSettings> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Internal(format!("stored widget settings '{text}': {e}")))
+}
+
+/// An audit entry's action read back.
+pub(crate) fn audit_action_col(text: &str) -> StoreResult<app::api::AuditAction> {
+    app::api::AuditAction::parse(text)
+        .ok_or_else(|| StoreError::Internal(format!("unknown audit action '{text}' stored")))
+}
+
+/// A rule as stored: JSON (its id is the row's key too).
+pub(crate) fn rule_text(rule: &app::api::InvitationRule) -> String {
+    serde_json::to_string(rule).expect("invitation rules serialise")
+}
+
+/// A rule read back; fields added since take their defaults.
+pub(crate) fn rule_col(text: &str) -> StoreResult<app::api::InvitationRule> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Internal(format!("stored invitation rule '{text}': {e}")))
+}
+
 /// A department's business hours read back.
 pub(crate) fn hours_col(text: Option<String>) -> StoreResult<Option<app::api::BusinessHours>> {
     text.map(|t| {
@@ -125,6 +153,16 @@ pub struct NewAgent {
 pub struct VisitorRecord {
     pub id: VisitorId,
     pub name: String,
+}
+
+/// What a group conversation holds besides its owner's joining, before anyone
+/// is invited (a proactive invitation's note for agents), and the greeting its
+/// invitations carry.
+#[derive(Clone, Debug, Default)]
+pub struct GroupOpening {
+    /// Stored after the owner joined, in order, before the invitations.
+    pub entries: Vec<NewMessage>,
+    pub greeting: String,
 }
 
 /// A message about to be appended to a conversation.
@@ -216,6 +254,9 @@ pub trait Store:
     + ApiTokenStore
     + WebhookStore
     + DepartmentStore
+    + WebsiteStore
+    + InvitationRuleStore
+    + AuditStore
 {
 }
 
@@ -233,6 +274,9 @@ impl<T> Store for T where
         + ApiTokenStore
         + WebhookStore
         + DepartmentStore
+        + WebsiteStore
+        + InvitationRuleStore
+        + AuditStore
 {
 }
 
@@ -368,6 +412,8 @@ pub trait VisitorStore: Send + Sync + 'static {
     /// the site is that device's anonymous visitor again, and sees nothing of
     /// the user's.
     async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord>;
+    /// When the visitor was first seen (Unix ms), if there is such a visitor.
+    async fn visitor_first_seen(&self, id: VisitorId) -> StoreResult<Option<i64>>;
 }
 
 /// Conversations, their participants and their ordered entries. Every mutation is
@@ -466,6 +512,7 @@ pub trait ConversationStore: Send + Sync + 'static {
         id: ConversationId,
         owner: &AgentRecord,
         invitees: &[(Participant, String)],
+        opening: GroupOpening,
         at_ms: i64,
     ) -> StoreResult<Invited>;
 }
@@ -781,6 +828,56 @@ pub trait DepartmentStore: Send + Sync + 'static {
         agent: AgentId,
         now_ms: i64,
     ) -> StoreResult<bool>;
+}
+
+/// The company websites the widget is served to, each with its origins (an
+/// origin belongs to one website at most) and the widget's settings there.
+#[async_trait]
+pub trait WebsiteStore: Send + Sync + 'static {
+    /// Every website, by id.
+    async fn websites(&self) -> StoreResult<Vec<app::api::Website>>;
+    /// Adds the website, or replaces the name, origins and settings of the one
+    /// of its id; true when new. [`StoreError::Duplicate`] (naming the origin)
+    /// when another website has one of its origins, and then nothing changes.
+    async fn put_website(&self, website: &app::api::Website, at_ms: i64) -> StoreResult<bool>;
+    /// Removes a website with its origins. False when there was none.
+    async fn remove_website(&self, id: &str) -> StoreResult<bool>;
+}
+
+/// The rules that invite visitors to chat by themselves (proactive invitations).
+#[async_trait]
+pub trait InvitationRuleStore: Send + Sync + 'static {
+    /// Every rule, by id.
+    async fn invitation_rules(&self) -> StoreResult<Vec<app::api::InvitationRule>>;
+    /// Adds the rule, or replaces the one of its id; true when new.
+    async fn put_invitation_rule(
+        &self,
+        rule: &app::api::InvitationRule,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Removes a rule. False when there was none.
+    async fn remove_invitation_rule(&self, id: &str) -> StoreResult<bool>;
+}
+
+/// The audit log of admins' changes: entries are only ever added.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Adds an entry (its id is the store's, growing).
+    async fn record_audit(
+        &self,
+        at_ms: i64,
+        admin: &str,
+        action: app::api::AuditAction,
+        subject: &str,
+        detail: &str,
+    ) -> StoreResult<()>;
+    /// The newest `limit` entries, before the entry `before` when given;
+    /// newest first.
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<app::api::AuditEntry>>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

@@ -17,8 +17,8 @@ use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
 use crate::chat::rules::{self, Resend};
 use crate::store::{
-    parse_agent_id, AgentRecord, Appended, ConversationStore, Departure, Invited, NewMessage, Page,
-    Refusal, StoreError, StoreResult, VisitorRecord,
+    parse_agent_id, AgentRecord, Appended, ConversationStore, Departure, GroupOpening, Invited,
+    NewMessage, Page, Refusal, StoreError, StoreResult, VisitorRecord,
 };
 use app::ids::{AgentId, ConversationId, MessageId, Participant, VisitorId};
 use app::protocol::{
@@ -604,6 +604,7 @@ impl ConversationStore for PgStore {
         id: ConversationId,
         owner: &AgentRecord,
         invitees: &[(Participant, String)],
+        opening: GroupOpening,
         at_ms: i64,
     ) -> StoreResult<Invited> {
         let mut tx = self.begin().await?;
@@ -629,9 +630,14 @@ impl ConversationStore for PgStore {
         .await?;
         let me = Participant::Agent(owner.id);
         join(&mut tx, id, me, &owner.name, joined.seq, at_ms).await?;
-        let (invitations, mut entries) =
-            send_invitations(&mut tx, id, owner, invitees, at_ms).await?;
-        entries.insert(0, joined);
+        let mut opened = vec![joined];
+        for entry in &opening.entries {
+            let seq = next_seq(&mut tx, id).await?;
+            opened.push(insert_message(&mut tx, id, seq, entry).await?);
+        }
+        let (invitations, notices) =
+            send_invitations(&mut tx, id, owner, invitees, &opening.greeting, at_ms).await?;
+        let entries: Vec<app::protocol::ChatMessage> = opened.into_iter().chain(notices).collect();
         let conversation = summary(&mut tx, id).await?;
         let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),

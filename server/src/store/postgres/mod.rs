@@ -20,11 +20,13 @@
 
 mod agents;
 mod api_tokens;
+mod audit;
 mod canned_replies;
 mod conversations;
 mod departments;
 mod files;
 mod history;
+mod invitation_rules;
 mod invitations;
 mod offline_messages;
 mod presence;
@@ -33,6 +35,7 @@ mod rows;
 mod sessions;
 mod visitors;
 mod webhooks;
+mod websites;
 
 /// Test support, for this crate's unit and integration tests (`tests/cluster.rs`):
 /// a throwaway PostgreSQL server. Not for production use.

@@ -533,6 +533,7 @@ pub(super) async fn member_state(
 /// in the order they joined.
 pub(super) const INVITATION_COLUMNS: &str =
     "id, conversation_id, invitee_role, invitee_id, invitee_name, inviter_name, state, created_at,
+     greeting,
      (SELECT string_agg(p.display_name, chr(31) ORDER BY p.joined_at, p.role, p.participant_id)
       FROM participants p
       WHERE p.conversation_id = invitations.conversation_id AND p.left_at IS NULL) AS participant_names";
@@ -551,6 +552,7 @@ pub(super) fn invitation_from_row(row: &PgRow) -> StoreResult<InvitationInfo> {
         state: InvitationState::parse(&state)
             .ok_or_else(|| StoreError::Internal(format!("unknown invitation state '{state}'")))?,
         at_ms: col(row, "created_at")?,
+        greeting: col(row, "greeting")?,
     })
 }
 
@@ -579,6 +581,7 @@ pub(super) async fn send_invitations(
     id: ConversationId,
     inviter: &AgentRecord,
     invitees: &[(Participant, String)],
+    greeting: &str,
     at_ms: i64,
 ) -> StoreResult<(Vec<InvitationInfo>, Vec<ChatMessage>)> {
     let (present, present_names): (Vec<Participant>, Vec<String>) =
@@ -601,11 +604,12 @@ pub(super) async fn send_invitations(
             participants: present_names.clone(),
             state: InvitationState::Pending,
             at_ms,
+            greeting: greeting.to_owned(),
         };
         sqlx::query(
             "INSERT INTO invitations (id, conversation_id, invitee_role, invitee_id, invitee_name,
-                                      inviter_id, inviter_name, state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
+                                      inviter_id, inviter_name, state, created_at, greeting)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)",
         )
         .bind(invitation.id.to_string())
         .bind(id.to_string())
@@ -615,6 +619,7 @@ pub(super) async fn send_invitations(
         .bind(inviter.id.to_string())
         .bind(&inviter.name)
         .bind(at_ms)
+        .bind(greeting)
         .execute(&mut *conn)
         .await
         .map_err(pg_error)?;

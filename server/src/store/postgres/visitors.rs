@@ -93,6 +93,14 @@ impl VisitorStore for PgStore {
             .transpose()
     }
 
+    async fn visitor_first_seen(&self, id: VisitorId) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT created_at FROM visitors WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(pg_error)
+    }
+
     async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord> {
         let mut tx = self.begin().await?;
         let known = sqlx::query("SELECT id, display_name FROM visitors WHERE user_id = $1")

@@ -61,7 +61,7 @@ impl InvitationStore for SqliteStore {
             }
         }
         let (invitations, entries) =
-            send_invitations(&mut tx, id, inviter, invitees, at_ms).await?;
+            send_invitations(&mut tx, id, inviter, invitees, "", at_ms).await?;
         let conversation = summary(&mut tx, id).await?;
         let result = Invited {
             changed: Changed::invited(conversation, entries, &invitations),

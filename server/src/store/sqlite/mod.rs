@@ -13,12 +13,14 @@
 
 mod agents;
 mod api_tokens;
+mod audit;
 mod canned_replies;
 mod conversations;
 mod departments;
 mod files;
 mod group_commit;
 mod history;
+mod invitation_rules;
 mod invitations;
 mod offline_messages;
 mod ratings;
@@ -26,6 +28,7 @@ mod rows;
 mod sessions;
 mod visitors;
 mod webhooks;
+mod websites;
 
 use super::{StoreError, StoreOptions, StoreResult};
 use crate::chat::events::Changed;

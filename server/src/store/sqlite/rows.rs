@@ -464,6 +464,7 @@ pub(super) async fn member_state(
 /// participants joined by the unit separator (names hold no control characters).
 pub(super) const INVITATION_COLUMNS: &str =
     "id, conversation_id, invitee_role, invitee_id, invitee_name, inviter_name, state, created_at,
+     greeting,
      (SELECT group_concat(p.display_name, char(31)) FROM participants p
       WHERE p.conversation_id = invitations.conversation_id AND p.left_at IS NULL) AS participant_names";
 
@@ -482,6 +483,7 @@ pub(super) fn invitation_from_row(row: &SqliteRow) -> StoreResult<InvitationInfo
         state: InvitationState::parse(&state)
             .ok_or_else(|| StoreError::Internal(format!("unknown invitation state '{state}'")))?,
         at_ms: row.try_get("created_at")?,
+        greeting: row.try_get("greeting")?,
     })
 }
 
@@ -509,6 +511,7 @@ pub(super) async fn send_invitations(
     id: ConversationId,
     inviter: &AgentRecord,
     invitees: &[(Participant, String)],
+    greeting: &str,
     at_ms: i64,
 ) -> StoreResult<(Vec<InvitationInfo>, Vec<ChatMessage>)> {
     let (present, present_names): (Vec<Participant>, Vec<String>) =
@@ -531,11 +534,12 @@ pub(super) async fn send_invitations(
             participants: present_names.clone(),
             state: InvitationState::Pending,
             at_ms,
+            greeting: greeting.to_owned(),
         };
         sqlx::query(
             "INSERT INTO invitations (id, conversation_id, invitee_role, invitee_id, invitee_name,
-                                      inviter_id, inviter_name, state, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                                      inviter_id, inviter_name, state, created_at, greeting)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
         )
         .bind(invitation.id.to_string())
         .bind(id.to_string())
@@ -545,6 +549,7 @@ pub(super) async fn send_invitations(
         .bind(inviter.id.to_string())
         .bind(&inviter.name)
         .bind(at_ms)
+        .bind(greeting)
         .execute(&mut *conn)
         .await?;
         notices.push(append_notice(conn, id, Notice::Invited { name: name.clone() }, at_ms).await?);

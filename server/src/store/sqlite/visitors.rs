@@ -76,6 +76,15 @@ impl VisitorStore for SqliteStore {
             .transpose()
     }
 
+    async fn visitor_first_seen(&self, id: VisitorId) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT created_at FROM visitors WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
     async fn visitor_for_user(&self, user_id: &str, name: &str) -> StoreResult<VisitorRecord> {
         let mut tx = WriteTx::begin(self).await?;
         let record = |row: &sqlx::sqlite::SqliteRow| -> StoreResult<VisitorRecord> {
