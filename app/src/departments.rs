@@ -56,22 +56,6 @@ fn minutes_of(text: &str, closing: bool) -> Option<u16> {
     }
 }
 
-/// The time zone this browser is in (`UTC` when it does not say).
-fn browser_time_zone() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let format =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-        let zone = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
-            .ok()
-            .and_then(|zone| zone.as_string());
-        if let Some(zone) = zone {
-            return zone;
-        }
-    }
-    "UTC".to_owned()
-}
-
 /// Hours to start from: Monday to Friday, 9:00 to 17:00, here.
 fn office_hours() -> BusinessHours {
     let day = Some(Opening {
@@ -79,7 +63,7 @@ fn office_hours() -> BusinessHours {
         closes: 17 * 60,
     });
     BusinessHours {
-        time_zone: browser_time_zone(),
+        time_zone: crate::time::browser_time_zone(),
         days: [day, day, day, day, day, None, None],
     }
 }

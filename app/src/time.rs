@@ -81,6 +81,49 @@ fn date_time(lang: Lang, at_ms: i64, now_ms: i64) -> String {
     format_with(lang, at_ms, with_year, false)
 }
 
+/// The reader's date `days_ago` days before today, as a date input shows it
+/// (`YYYY-MM-DD`).
+pub fn local_date(days_ago: u32) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let today = js_sys::Date::new_0();
+        let day = js_sys::Date::new_with_year_month_day(
+            today.get_full_year(),
+            today.get_month() as i32,
+            today.get_date() as i32 - days_ago as i32,
+        );
+        format!(
+            "{:04}-{:02}-{:02}",
+            day.get_full_year(),
+            day.get_month() + 1,
+            day.get_date()
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        // The server renders no report; UTC stands in for the reader's zone.
+        let days = crate::browser::now_ms().div_euclid(86_400_000) - i64::from(days_ago);
+        let (y, m, d) = civil_from_days(days);
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// The time zone this browser is in (`UTC` when it does not say).
+pub fn browser_time_zone() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        let zone = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()
+            .and_then(|zone| zone.as_string());
+        if let Some(zone) = zone {
+            return zone;
+        }
+    }
+    "UTC".to_owned()
+}
+
 /// Local midnight at the start of `date` (`YYYY-MM-DD`, as a date input gives
 /// it) plus `days_after` days, in Unix milliseconds, where the reader is; `None`
 /// for an empty or unreadable date.

@@ -16,6 +16,7 @@ mod departments;
 mod history;
 mod integrations;
 mod proactive;
+mod reports;
 mod websites;
 pub use audit::*;
 pub use canned::*;
@@ -23,6 +24,7 @@ pub use departments::*;
 pub use history::*;
 pub use integrations::*;
 pub use proactive::*;
+pub use reports::*;
 pub use websites::*;
 
 /// Name of the agent session cookie (HttpOnly, SameSite=Strict, Secure over TLS).
@@ -254,6 +256,8 @@ mod backend {
             token: &str,
             before: Option<i64>,
         ) -> Result<Vec<AuditEntry>, ApiError>;
+        /// A report over a period (admins).
+        async fn report(&self, token: &str, query: ReportQuery) -> Result<Report, ApiError>;
         /// Proactive invitation rules (admins).
         async fn invitation_rules(&self, token: &str) -> Result<Vec<InvitationRule>, ApiError>;
         async fn put_invitation_rule(

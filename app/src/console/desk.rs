@@ -341,6 +341,9 @@ pub fn Desk(
         <Show when=move || desk.view.get() == View::Offline>
             <offline::OfflineMessages desk/>
         </Show>
+        <Show when=move || is_admin && desk.view.get() == View::Reports>
+            <super::reports::ReportsPanel desk/>
+        </Show>
         <Show when=move || is_admin && desk.view.get() == View::Team>
             <div class="team-views">
                 <TeamPanel lang me=my_id/>

@@ -56,6 +56,7 @@ pub fn Header(
                 {nav_button(View::Chats, "view-chats", t(lang, Key::Chats))}
                 {nav_button(View::History, "history-open", w(lang, Word::History))}
                 {nav_button(View::Offline, "view-offline", t(lang, Key::OfflineMessages))}
+                {is_admin.then(|| nav_button(View::Reports, "reports-open", w(lang, Word::Reports)))}
                 {is_admin.then(|| nav_button(View::Team, "admin-toggle", t(lang, Key::Team)))}
             </nav>
             <span class="connection" data-testid="connection-status" data-connected=move || desk.connected.get().to_string()

@@ -14,6 +14,7 @@
 
 mod alerts;
 mod canned;
+mod charts;
 mod conversation;
 mod desk;
 mod details;
@@ -23,6 +24,7 @@ mod history;
 mod inbox;
 mod offline;
 mod people;
+mod reports;
 mod transfer;
 pub(crate) mod words;
 
@@ -153,6 +155,7 @@ enum View {
     Chats,
     History,
     Offline,
+    Reports,
     Team,
 }
 

@@ -139,6 +139,31 @@ table! {
     Friday => "Friday", "星期五", "星期五";
     Saturday => "Saturday", "星期六", "星期六";
     Sunday => "Sunday", "星期日", "星期日";
+    Reports => "Reports", "报表", "報表";
+    ReportsHint => "Chats visitors started in the period, counted by day and hour in your time zone ({}).", "访客在所选时段内发起的对话，按你所在时区（{}）的日期和时段统计。", "訪客在所選時段內發起的對話，按你所在時區（{}）的日期和時段統計。";
+    Last7Days => "Last 7 days", "最近 7 天", "最近 7 天";
+    Last30Days => "Last 30 days", "最近 30 天", "最近 30 天";
+    ShowReport => "Show", "查看", "查看";
+    NoDepartment => "No department", "未分部门", "未分部門";
+    RemovedAccount => "(removed)", "（已删除）", "（已刪除）";
+    ChatsCount => "Chats", "对话", "對話";
+    MissedChats => "Missed", "未接", "未接";
+    FirstResponse => "Avg. first response", "平均首次响应", "平均首次回應";
+    HandlingTime => "Avg. handling time", "平均处理时长", "平均處理時長";
+    RatingsShare => "Rated good", "好评率", "好評率";
+    RatingsCount => "{} good · {} bad", "{} 好评 · {} 差评", "{} 好評 · {} 差評";
+    ChatsPerDay => "Chats per day", "每日对话数", "每日對話數";
+    ChatsByHour => "Chats by hour of the day", "各时段的对话数", "各時段的對話數";
+    ResponsePerDay => "Average first response per day", "每日平均首次响应时间", "每日平均首次回應時間";
+    ByAgent => "By agent", "按客服", "按客服";
+    ByDepartment => "By department", "按部门", "按部門";
+    DownloadCsv => "Download CSV", "下载 CSV", "下載 CSV";
+    CsvDays => "days", "每日", "每日";
+    CsvHours => "hours", "时段", "時段";
+    CsvAgents => "agents", "客服", "客服";
+    CsvDepartments => "departments", "部门", "部門";
+    NoChatsInPeriod => "No chats in this period.", "该时段内没有对话。", "該時段內沒有對話。";
+    ReportLoading => "Working out the figures…", "正在统计…", "正在統計…";
 }
 
 /// A console string with each `{}` filled in order.

@@ -29,6 +29,7 @@ mod mail;
 mod order_tests;
 mod presence;
 mod proactive;
+pub mod reports;
 pub mod rules;
 mod sessions;
 #[cfg(test)]

@@ -8,8 +8,8 @@ use crate::webhooks::check_endpoint;
 use app::api::{
     AgentView, ApiError, ApiTokenInfo, AuditAction, AuditEntry, CannedReply, ConsoleBackend,
     Department, HistoryCursor, HistoryFilter, HistoryPage, InvitationRule, NewAgentAccount,
-    NewWebhook, PastConversation, PastEntries, SearchHit, TransferTarget, WebhookAttemptInfo,
-    WebhookDeliveryInfo, WebhookInfo, Website, AUDIT_PAGE, SESSION_COOKIE,
+    NewWebhook, PastConversation, PastEntries, Report, ReportQuery, SearchHit, TransferTarget,
+    WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo, Website, AUDIT_PAGE, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
@@ -668,6 +668,11 @@ impl ConsoleBackend for ConsoleApi {
             .await;
         tracing::info!(admin = %admin.username, website = %id, "website removed in the console");
         Ok(())
+    }
+
+    async fn report(&self, token: &str, query: ReportQuery) -> Result<Report, ApiError> {
+        self.admin(token).await?;
+        self.chat.report(query).await.map_err(api_error)
     }
 
     async fn audit_log(

@@ -8,6 +8,7 @@ mod backend;
 mod files;
 mod guard;
 mod metrics;
+mod reports;
 pub mod static_files;
 mod transcript;
 pub mod ws;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/widget", get(widget_page))
         .route("/pkg/{name}", get(site_file))
         .route("/transcript/{id}", get(transcript::download))
+        .route("/reports.csv", get(reports::download))
         .route(
             "/upload/{conversation_id}",
             axum::routing::post(files::upload)

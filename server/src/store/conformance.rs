@@ -59,6 +59,7 @@ macro_rules! store_conformance {
             a_website_claims_its_origins_alone_and_reads_back_whole,
             invitation_rules_read_back_and_a_rule_conversation_opens_with_its_note,
             the_audit_log_pages_newest_first_and_only_grows,
+            a_chat_keeps_its_first_question_and_first_answer_for_reports,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -2133,4 +2134,79 @@ pub async fn the_audit_log_pages_newest_first_and_only_grows(store: Arc<dyn Stor
         rest.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
         ["s0"]
     );
+}
+
+pub async fn a_chat_keeps_its_first_question_and_first_answer_for_reports(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let me = Participant::Agent(ann.id);
+    let say = |who: Participant, name: &str, body: &str, at_ms: i64, visibility: Visibility| {
+        let mut message = text(who, name, body);
+        message.at_ms = at_ms;
+        message.visibility = visibility;
+        message
+    };
+
+    // Answered: a note and the agent's greeting before the visitor wrote do
+    // not count; the first answer after it does, and only that one.
+    let (answered, visitor) = chat_at(&*store, 41, "Vi", "hello", Some(&ann), 1_000).await;
+    let vi = Participant::Visitor(visitor.id);
+    for message in [
+        say(me, "ANN", "internal", 5_000, Visibility::Agents),
+        say(
+            me,
+            "ANN",
+            "hi, how can I help?",
+            7_000,
+            Visibility::Everyone,
+        ),
+        say(vi, "Vi", "another question", 8_000, Visibility::Everyone),
+        say(me, "ANN", "sure", 9_000, Visibility::Everyone),
+    ] {
+        store
+            .append(
+                answered,
+                message.author.as_ref().unwrap().participant,
+                message,
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .rate(answered, &visitor, true, "", 9_500)
+        .await
+        .unwrap();
+    store
+        .leave(answered, vi, Departure::Left, 10_000)
+        .await
+        .unwrap();
+
+    // Missed: closed with nobody answering.
+    let (missed, lonely) = chat_at(&*store, 42, "Lo", "anyone?", None, 2_000).await;
+    store
+        .leave(
+            missed,
+            Participant::Visitor(lonely.id),
+            Departure::Left,
+            3_000,
+        )
+        .await
+        .unwrap();
+    // Outside the period.
+    chat_at(&*store, 43, "Late", "hi", None, 50_000).await;
+
+    let mut facts = store.chat_facts(1_000, 50_000).await.unwrap();
+    facts.sort_by_key(|f| f.started_at);
+    assert_eq!(facts.len(), 2, "{facts:?}");
+    let first = &facts[0];
+    assert_eq!(first.started_at, 1_000);
+    assert_eq!(first.first_visitor_at, Some(1_000));
+    assert_eq!(first.first_response_at, Some(7_000));
+    assert_eq!(first.agent_id, Some(ann.id));
+    assert_eq!(first.closed_at, Some(10_000));
+    assert_eq!(first.rating, Some(true));
+    let second = &facts[1];
+    assert_eq!(second.first_visitor_at, Some(2_000));
+    assert_eq!((second.first_response_at, second.agent_id), (None, None));
+    assert_eq!(second.closed_at, Some(3_000));
+    assert_eq!(second.rating, None);
 }

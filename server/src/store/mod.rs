@@ -257,6 +257,7 @@ pub trait Store:
     + WebsiteStore
     + InvitationRuleStore
     + AuditStore
+    + ReportStore
 {
 }
 
@@ -277,6 +278,7 @@ impl<T> Store for T where
         + WebsiteStore
         + InvitationRuleStore
         + AuditStore
+        + ReportStore
 {
 }
 
@@ -878,6 +880,29 @@ pub trait AuditStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<app::api::AuditEntry>>;
+}
+
+/// What a report needs of one chat (a visitor's conversation), read from its
+/// row alone: the first visitor message and first answer are kept on it as
+/// messages are stored (migration 0023).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatFact {
+    pub started_at: i64,
+    pub closed_at: Option<i64>,
+    pub department_id: Option<String>,
+    /// The agent who has the chat, else the one who answered it first.
+    pub agent_id: Option<AgentId>,
+    pub first_visitor_at: Option<i64>,
+    pub first_response_at: Option<i64>,
+    /// The visitor's rating: good or not.
+    pub rating: Option<bool>,
+}
+
+/// What reports read.
+#[async_trait]
+pub trait ReportStore: Send + Sync + 'static {
+    /// Every chat that started at or after `from_ms` and before `to_ms`.
+    async fn chat_facts(&self, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ChatFact>>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

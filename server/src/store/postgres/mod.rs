@@ -31,6 +31,7 @@ mod invitations;
 mod offline_messages;
 mod presence;
 mod ratings;
+mod reports;
 mod rows;
 mod sessions;
 mod visitors;

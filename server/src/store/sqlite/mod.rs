@@ -24,6 +24,7 @@ mod invitation_rules;
 mod invitations;
 mod offline_messages;
 mod ratings;
+mod reports;
 mod rows;
 mod sessions;
 mod visitors;
