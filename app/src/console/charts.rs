@@ -33,7 +33,7 @@ const MAX_LABELS: usize = 12;
 /// Whether the bar at `index` of `count` gets its label shown.
 fn labelled(index: usize, count: usize) -> bool {
     let every = count.div_ceil(MAX_LABELS).max(1);
-    index % every == 0
+    index.is_multiple_of(every)
 }
 
 /// The SVG document, drawn at [`WIDTH`] × [`HEIGHT`], without that fixed
@@ -221,7 +221,7 @@ mod tests {
     fn a_month_of_days_shows_a_dozen_labels_at_most() {
         let days: Vec<Bar> = (1..=31).map(|d| bar(&format!("12-{d:02}"), d, 0)).collect();
         let shown = (0..31).filter(|i| labelled(*i, 31)).count();
-        assert!(shown <= MAX_LABELS && shown >= 8, "{shown}");
+        assert!((8..=MAX_LABELS).contains(&shown), "{shown}");
         let svg = bars(&days, ("Chats", "Missed"));
         assert!(
             svg.contains("\n12-01\n") && !svg.contains("\n12-02\n"),

@@ -17,6 +17,7 @@
 //! Results go to stdout (readable) and to a JSON file.
 
 mod conn;
+mod reports;
 mod stats;
 
 use anyhow::{bail, Context};
@@ -46,7 +47,7 @@ struct Args {
     /// Which workloads, comma-separated.
     #[arg(
         long,
-        default_value = "idle,steady,ramp,steady-pg",
+        default_value = "idle,steady,ramp,steady-pg,reports",
         value_delimiter = ','
     )]
     workloads: Vec<String>,
@@ -85,6 +86,9 @@ struct Plan {
     steady_secs: u64,
     ramp_step_secs: u64,
     ramp_max_steps: usize,
+    /// The reports workload: chats stored, and messages in each.
+    report_chats: usize,
+    report_messages_each: usize,
 }
 
 impl Plan {
@@ -98,6 +102,8 @@ impl Plan {
             steady_secs: 20,
             ramp_step_secs: 5,
             ramp_max_steps: 12,
+            report_chats: 50_000,
+            report_messages_each: 20,
         }
     }
 
@@ -111,6 +117,8 @@ impl Plan {
             steady_secs: 2,
             ramp_step_secs: 1,
             ramp_max_steps: 2,
+            report_chats: 2_000,
+            report_messages_each: 10,
         }
     }
 
@@ -127,6 +135,7 @@ struct Report {
     steady: Option<SteadyResult>,
     ramp: Option<RampResult>,
     steady_postgres: Option<SteadyResult>,
+    reports: Option<reports::ReportsResult>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -758,6 +767,20 @@ fn summary(report: &Report) {
             r.max_rate_under_100ms
         );
     }
+    if let Some(r) = &report.reports {
+        println!(
+            "reports: {} chats, {} messages (stored in {:.1} s); a week's report {:.1} ms ({} chats, read {:.1} ms), the month's {:.1} ms ({} chats, read {:.1} ms)",
+            r.conversations,
+            r.messages,
+            r.fill_secs,
+            r.week_ms,
+            r.week_chats,
+            r.week_read_ms,
+            r.month_ms,
+            r.month_chats,
+            r.month_read_ms
+        );
+    }
 }
 
 #[tokio::main]
@@ -813,6 +836,13 @@ async fn main() -> anyhow::Result<()> {
         let crowd = gather(&args, &plan, Store::Postgres).await?;
         report.steady_postgres = Some(steady(&crowd, &plan, Store::Postgres).await?);
         crowd.finish().await;
+    }
+    if wants("reports") {
+        println!(
+            "reports: {} chats of {} messages in a month…",
+            plan.report_chats, plan.report_messages_each
+        );
+        report.reports = Some(reports::run(plan.report_chats, plan.report_messages_each).await?);
     }
     summary(&report);
     if let Some(dir) = args.out.parent() {
