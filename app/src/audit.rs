@@ -25,6 +25,9 @@ fn action_word(action: AuditAction) -> Word {
         AuditAction::WebhookAdded => Word::AuditWebhookAdded,
         AuditAction::WebhookRemoved => Word::AuditWebhookRemoved,
         AuditAction::WebhookRedelivered => Word::AuditWebhookRedelivered,
+        AuditAction::VisitorExported => Word::AuditVisitorExported,
+        AuditAction::VisitorDeleted => Word::AuditVisitorDeleted,
+        AuditAction::RetentionSet => Word::AuditRetentionSet,
     }
 }
 

@@ -117,6 +117,8 @@ table! {
     Joined => "{} joined the conversation", "{} 加入了会话", "{} 加入了會話";
     LeftConv => "{} left the conversation", "{} 离开了会话", "{} 離開了會話";
     ConvClosed => "The conversation has ended", "会话已结束", "會話已結束";
+    MessageDeleted => "A message was deleted at its author's request", "一条消息已应其作者要求删除", "一則訊息已應其作者要求刪除";
+    RemovedVisitor => "A removed visitor", "已删除的访客", "已刪除的訪客";
     StartNewChat => "Start a new chat", "开始新的聊天", "開始新的聊天";
     ChooseDepartment => "Department", "部门", "部門";
     StartTheChat => "Start the chat", "开始聊天", "開始聊天";
@@ -339,6 +341,8 @@ pub fn fill(template: &str, args: &[&str]) -> String {
 pub fn shown_name(lang: Lang, name: &str) -> String {
     match default_name_digits(name) {
         Some(digits) => tf(lang, Key::DefaultVisitorName, &[digits]),
+        // A visitor whose data was deleted keeps no name.
+        None if name.is_empty() => t(lang, Key::RemovedVisitor).to_owned(),
         None => name.to_owned(),
     }
 }

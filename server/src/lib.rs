@@ -153,6 +153,11 @@ impl Server {
                 bundle: console_bundle,
             },
         };
+        tokio::spawn(chat::privacy::keep_retention(
+            Arc::downgrade(&chat),
+            state.files.clone(),
+            chat::privacy::RETENTION_EVERY,
+        ));
         let app = http::router(state);
         let webhooks = tokio::spawn(webhooks::delivery::deliver(
             chat.store().clone(),

@@ -175,6 +175,7 @@ impl From<Notice> for NoticeView {
             Notice::Transferred { name, to } => ("transferred", Some(name), Some(to)),
             Notice::Requeued { name } => ("requeued", Some(name), None),
             Notice::Closed => ("closed", None, None),
+            Notice::Deleted => ("deleted", None, None),
         };
         NoticeView {
             event: event.to_owned(),

@@ -31,10 +31,13 @@ pub enum AuditAction {
     WebhookAdded,
     WebhookRemoved,
     WebhookRedelivered,
+    VisitorExported,
+    VisitorDeleted,
+    RetentionSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::AgentAdded,
         AuditAction::AgentRemoved,
         AuditAction::PasswordSet,
@@ -50,6 +53,9 @@ impl AuditAction {
         AuditAction::WebhookAdded,
         AuditAction::WebhookRemoved,
         AuditAction::WebhookRedelivered,
+        AuditAction::VisitorExported,
+        AuditAction::VisitorDeleted,
+        AuditAction::RetentionSet,
     ];
 
     /// The name it is stored and sent under.
@@ -70,6 +76,9 @@ impl AuditAction {
             AuditAction::WebhookAdded => "webhook_added",
             AuditAction::WebhookRemoved => "webhook_removed",
             AuditAction::WebhookRedelivered => "webhook_redelivered",
+            AuditAction::VisitorExported => "visitor_exported",
+            AuditAction::VisitorDeleted => "visitor_deleted",
+            AuditAction::RetentionSet => "retention_set",
         }
     }
 

@@ -15,6 +15,7 @@ mod canned;
 mod departments;
 mod history;
 mod integrations;
+mod privacy;
 mod proactive;
 mod reports;
 mod websites;
@@ -23,6 +24,7 @@ pub use canned::*;
 pub use departments::*;
 pub use history::*;
 pub use integrations::*;
+pub use privacy::*;
 pub use proactive::*;
 pub use reports::*;
 pub use websites::*;
@@ -258,6 +260,21 @@ mod backend {
         ) -> Result<Vec<AuditEntry>, ApiError>;
         /// A report over a period (admins).
         async fn report(&self, token: &str, query: ReportQuery) -> Result<Report, ApiError>;
+        /// Visitors a privacy request may be about (admins).
+        async fn find_visitors(
+            &self,
+            token: &str,
+            query: String,
+        ) -> Result<Vec<VisitorFound>, ApiError>;
+        /// Deletes a visitor's data (admins).
+        async fn delete_visitor(
+            &self,
+            token: &str,
+            id: VisitorId,
+        ) -> Result<VisitorDeleted, ApiError>;
+        /// The retention period of closed conversations (admins).
+        async fn retention_days(&self, token: &str) -> Result<Option<u32>, ApiError>;
+        async fn set_retention_days(&self, token: &str, days: Option<u32>) -> Result<(), ApiError>;
         /// Proactive invitation rules (admins).
         async fn invitation_rules(&self, token: &str) -> Result<Vec<InvitationRule>, ApiError>;
         async fn put_invitation_rule(

@@ -36,6 +36,7 @@ pub fn notice_text(lang: Lang, notice: &Notice) -> String {
         Notice::Transferred { name: n, to } => tf(lang, Key::Transferred, &[&name(n), &name(to)]),
         Notice::Requeued { name: n } => tf(lang, Key::Requeued, &[&name(n)]),
         Notice::Closed => t(lang, Key::ConvClosed).to_owned(),
+        Notice::Deleted => t(lang, Key::MessageDeleted).to_owned(),
     }
 }
 

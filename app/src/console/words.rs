@@ -132,6 +132,9 @@ table! {
     AuditWebhookAdded => "registered the webhook", "注册了 Webhook", "註冊了 Webhook";
     AuditWebhookRemoved => "removed the webhook", "删除了 Webhook", "刪除了 Webhook";
     AuditWebhookRedelivered => "redelivered an event of the webhook", "重新投递了 Webhook 事件", "重新投遞了 Webhook 事件";
+    AuditVisitorExported => "exported a visitor's data", "导出了访客的数据", "匯出了訪客的資料";
+    AuditVisitorDeleted => "deleted a visitor's data", "删除了访客的数据", "刪除了訪客的資料";
+    AuditRetentionSet => "set the retention period", "设置了保留期限", "設定了保留期限";
     Monday => "Monday", "星期一", "星期一";
     Tuesday => "Tuesday", "星期二", "星期二";
     Wednesday => "Wednesday", "星期三", "星期三";

@@ -36,6 +36,7 @@ enum NoticeTag {
     Transferred,
     Requeued,
     Closed,
+    Deleted,
 }
 
 fn notice<E: de::Error>(
@@ -58,6 +59,7 @@ fn notice<E: de::Error>(
         },
         NoticeTag::Requeued => Notice::Requeued { name: name()? },
         NoticeTag::Closed => Notice::Closed,
+        NoticeTag::Deleted => Notice::Deleted,
     })
 }
 
@@ -686,6 +688,7 @@ mod tests {
             },
             Notice::Requeued { name: name() },
             Notice::Closed,
+            Notice::Deleted,
         ] {
             all.push(ServerMsg::Message {
                 conversation_id: c,

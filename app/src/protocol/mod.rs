@@ -163,6 +163,9 @@ pub enum Notice {
         name: String,
     },
     Closed,
+    /// A message whose author's data was deleted at their request: it keeps its
+    /// place in the sequence, and nothing of what it said.
+    Deleted,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -53,6 +53,9 @@ impl From<StoreError> for ChatError {
                 Refusal::NotADirectChat => {
                     ChatError::BadRequest("only a chat with a visitor can go back to the queue")
                 }
+                Refusal::VisitorChatting => {
+                    ChatError::BadRequest("the visitor is in an open conversation: end it first")
+                }
                 Refusal::NotAlone => {
                     ChatError::BadRequest("another agent is in the chat: hand it to them instead")
                 }

@@ -28,6 +28,7 @@ mod mail;
 #[cfg(test)]
 mod order_tests;
 mod presence;
+pub mod privacy;
 mod proactive;
 pub mod reports;
 pub mod rules;

@@ -9,7 +9,8 @@ use app::api::{
     AgentView, ApiError, ApiTokenInfo, AuditAction, AuditEntry, CannedReply, ConsoleBackend,
     Department, HistoryCursor, HistoryFilter, HistoryPage, InvitationRule, NewAgentAccount,
     NewWebhook, PastConversation, PastEntries, Report, ReportQuery, SearchHit, TransferTarget,
-    WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo, Website, AUDIT_PAGE, SESSION_COOKIE,
+    VisitorDeleted, VisitorFound, WebhookAttemptInfo, WebhookDeliveryInfo, WebhookInfo, Website,
+    AUDIT_PAGE, SESSION_COOKIE,
 };
 use app::error::ErrorCode;
 use app::ids::{AgentId, CannedReplyId, ConversationId, MessageId, VisitorId};
@@ -20,11 +21,13 @@ use std::sync::Arc;
 
 pub struct ConsoleApi {
     chat: Arc<ChatService>,
+    /// Where files' bytes are kept: a visitor's go when their data is deleted.
+    files: Arc<dyn crate::files::FileBlobs>,
 }
 
 impl ConsoleApi {
-    pub fn new(chat: Arc<ChatService>) -> Self {
-        Self { chat }
+    pub fn new(chat: Arc<ChatService>, files: Arc<dyn crate::files::FileBlobs>) -> Self {
+        Self { chat, files }
     }
 }
 
@@ -44,6 +47,7 @@ fn api_error(err: ChatError) -> ApiError {
         ChatError::InviteeUnavailable(names) if !names.is_empty() => Some(names.join(", ")),
         // Which field: the form can say so.
         ChatError::InvalidField(field) => Some((*field).to_owned()),
+        ChatError::BadRequest(why) => Some((*why).to_owned()),
         _ => None,
     };
     let code = err.code();
@@ -673,6 +677,46 @@ impl ConsoleBackend for ConsoleApi {
     async fn report(&self, token: &str, query: ReportQuery) -> Result<Report, ApiError> {
         self.admin(token).await?;
         self.chat.report(query).await.map_err(api_error)
+    }
+
+    async fn find_visitors(
+        &self,
+        token: &str,
+        query: String,
+    ) -> Result<Vec<VisitorFound>, ApiError> {
+        self.admin(token).await?;
+        self.chat.find_visitors(&query).await.map_err(api_error)
+    }
+
+    async fn delete_visitor(&self, token: &str, id: VisitorId) -> Result<VisitorDeleted, ApiError> {
+        let admin = self.admin(token).await?;
+        let deleted = self
+            .chat
+            .erase_visitor(id, &*self.files)
+            .await
+            .map_err(api_error)?;
+        let detail = serde_json::to_string(&deleted).unwrap_or_default();
+        self.audit(&admin, AuditAction::VisitorDeleted, &id.to_string(), detail)
+            .await;
+        Ok(deleted)
+    }
+
+    async fn retention_days(&self, token: &str) -> Result<Option<u32>, ApiError> {
+        self.admin(token).await?;
+        self.chat.retention_days().await.map_err(api_error)
+    }
+
+    async fn set_retention_days(&self, token: &str, days: Option<u32>) -> Result<(), ApiError> {
+        let admin = self.admin(token).await?;
+        self.chat
+            .set_retention_days(days)
+            .await
+            .map_err(api_error)?;
+        let detail = serde_json::json!({ "days": days }).to_string();
+        self.audit(&admin, AuditAction::RetentionSet, "retention_days", detail)
+            .await;
+        tracing::info!(admin = %admin.username, ?days, "retention period set in the console");
+        Ok(())
     }
 
     async fn audit_log(

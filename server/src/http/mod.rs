@@ -8,6 +8,7 @@ mod backend;
 mod files;
 mod guard;
 mod metrics;
+mod privacy;
 mod reports;
 pub mod static_files;
 mod transcript;
@@ -86,7 +87,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
-    let backend: Arc<dyn ConsoleBackend> = Arc::new(ConsoleApi::new(state.chat.clone()));
+    let backend: Arc<dyn ConsoleBackend> =
+        Arc::new(ConsoleApi::new(state.chat.clone(), state.files.clone()));
     let console_assets = state.console_assets.clone();
     // Every render and server function gets the backend, and the nonce that the
     // security-headers layer put into this response's Content-Security-Policy.
@@ -115,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pkg/{name}", get(site_file))
         .route("/transcript/{id}", get(transcript::download))
         .route("/reports.csv", get(reports::download))
+        .route("/visitors/{id}/export.json", get(privacy::export))
         .route(
             "/upload/{conversation_id}",
             axum::routing::post(files::upload)

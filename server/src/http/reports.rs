@@ -4,6 +4,7 @@
 
 use super::AppState;
 use crate::chat::reports;
+use crate::store::AgentRecord;
 use app::api::{session_token, ReportQuery, ReportTable};
 use app::ids::AgentId;
 use app::protocol::AgentRole;
@@ -27,20 +28,8 @@ pub async fn download(
     headers: HeaderMap,
     query: Result<Query<CsvQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let agent = match session_token(&headers) {
-        Some(token) => state.chat.agent_for_session(&token).await,
-        None => Ok(None),
-    };
-    match agent {
-        Ok(Some(agent)) if agent.role == AgentRole::Admin => {}
-        Ok(Some(_)) => return (StatusCode::FORBIDDEN, "reports are for admins").into_response(),
-        Ok(None) => {
-            return (StatusCode::UNAUTHORIZED, "log in to the console first").into_response()
-        }
-        Err(err) => {
-            tracing::warn!(%err, "reading the session for a report failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response();
-        }
+    if let Err(refused) = admin_by_cookie(&state, &headers).await {
+        return refused;
     }
     let Ok(Query(query)) = query else {
         return (
@@ -91,6 +80,27 @@ pub async fn download(
                 other => other.code().to_string(),
             };
             (status, text).into_response()
+        }
+    }
+}
+
+/// The admin whose console session cookie came with a download, or the answer
+/// for anyone else: 401 without a session, 403 for an agent who is not an admin.
+pub(super) async fn admin_by_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<AgentRecord, Response> {
+    let agent = match session_token(headers) {
+        Some(token) => state.chat.agent_for_session(&token).await,
+        None => Ok(None),
+    };
+    match agent {
+        Ok(Some(agent)) if agent.role == AgentRole::Admin => Ok(agent),
+        Ok(Some(_)) => Err((StatusCode::FORBIDDEN, "for admins only").into_response()),
+        Ok(None) => Err((StatusCode::UNAUTHORIZED, "log in to the console first").into_response()),
+        Err(err) => {
+            tracing::warn!(%err, "reading the session of a download failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response())
         }
     }
 }

@@ -60,6 +60,8 @@ macro_rules! store_conformance {
             invitation_rules_read_back_and_a_rule_conversation_opens_with_its_note,
             the_audit_log_pages_newest_first_and_only_grows,
             a_chat_keeps_its_first_question_and_first_answer_for_reports,
+            erasing_a_visitor_leaves_tombstones_and_every_sequence_whole,
+            retention_deletes_closed_conversations_closed_before_the_cutoff,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -2209,4 +2211,220 @@ pub async fn a_chat_keeps_its_first_question_and_first_answer_for_reports(store:
     assert_eq!((second.first_response_at, second.agent_id), (None, None));
     assert_eq!(second.closed_at, Some(3_000));
     assert_eq!(second.rating, None);
+}
+
+pub async fn erasing_a_visitor_leaves_tombstones_and_every_sequence_whole(store: Arc<dyn Store>) {
+    let ann = agent(&*store, "ann").await;
+    let me = Participant::Agent(ann.id);
+    let (id, vera) = chat_at(
+        &*store,
+        51,
+        "Vera Private",
+        "I live at 1 Elm Street",
+        Some(&ann),
+        1_000,
+    )
+    .await;
+    let vi = Participant::Visitor(vera.id);
+    store
+        .append(id, me, text(me, "ANN", "Thanks, Vera Private"))
+        .await
+        .unwrap();
+    store
+        .append(id, vi, text(vi, "Vera Private", "my phone is 555 0100"))
+        .await
+        .unwrap();
+    store
+        .add_offline_message(crate::store::NewOfflineMessage {
+            visitor_id: Some(vera.id),
+            name: "Vera Private".into(),
+            email: "vera@example.com".into(),
+            body: "call me back".into(),
+            page_url: "https://shop.example/".into(),
+            at_ms: 3_000,
+        })
+        .await
+        .unwrap();
+    // Someone else's chat, which nothing here touches.
+    let (other, olaf) = chat_at(&*store, 52, "Olaf", "Elm trees?", Some(&ann), 1_500).await;
+
+    // Found by a part of the name, the e-mail address and the id.
+    for query in ["vera pri", "VERA@example.com", &vera.id.to_string()] {
+        let found = store.find_visitors(query, 10).await.unwrap();
+        assert_eq!(found.len(), 1, "{query}");
+        assert_eq!(found[0].id, vera.id);
+        assert_eq!(found[0].conversations, 1);
+        assert_eq!(found[0].emails, ["vera@example.com"]);
+    }
+    assert!(store.find_visitors("50%", 10).await.unwrap().is_empty());
+    assert_eq!(store.offline_messages_of(vera.id).await.unwrap().len(), 1);
+
+    // Not while the conversation is open.
+    assert!(matches!(
+        store.erase_visitor(vera.id).await,
+        Err(StoreError::Refused(Refusal::VisitorChatting))
+    ));
+    store
+        .rate(id, &vera, false, "Vera says: slow", 4_000)
+        .await
+        .unwrap();
+    store.leave(id, vi, Departure::Left, 5_000).await.unwrap();
+    let before = store.staff_entries(id, 0, 100).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .search("Elm", &HistoryFilter::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let erased = store.erase_visitor(vera.id).await.unwrap();
+    assert_eq!(erased.counts.messages, 2);
+    assert_eq!(erased.counts.conversations, 1);
+    assert_eq!(erased.counts.offline_messages, 1);
+    assert_eq!(erased.counts.files, 0);
+
+    // Every number is still there, the visitor's entries as tombstones, the
+    // agent's as they were; nothing names the visitor.
+    let after = store.staff_entries(id, 0, 100).await.unwrap().unwrap();
+    assert_eq!(after.last_seq, before.last_seq);
+    let seqs: Vec<u64> = after.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=after.last_seq).collect::<Vec<_>>());
+    for (old, new) in before.messages.iter().zip(&after.messages) {
+        assert_eq!(old.id, new.id, "entry {} keeps its id", old.seq);
+        let by_vera = old.author.as_ref().map(|a| a.participant) == Some(vi);
+        if by_vera {
+            assert_eq!(new.body, Body::Notice(Notice::Deleted));
+            assert_eq!(new.author.as_ref().unwrap().name, "");
+        } else if matches!(old.body, Body::Text { .. }) {
+            // What others wrote is theirs, and stays as they wrote it.
+            assert_eq!(old.body, new.body);
+            continue;
+        }
+        let shown = format!("{:?}", new);
+        assert!(
+            !shown.contains("Vera") && !shown.contains("Elm") && !shown.contains("555"),
+            "{shown}"
+        );
+    }
+    assert!(after.messages.iter().any(|m| m.body
+        == Body::Notice(Notice::Left {
+            name: String::new()
+        })));
+    let past = store.past_conversation(id).await.unwrap().unwrap();
+    assert!(past.people.iter().all(|p| !p.name.contains("Vera")));
+    assert_eq!(past.ratings.len(), 1);
+    assert!(
+        !past.ratings[0].good,
+        "the rating counts on, without its words"
+    );
+    assert_eq!(
+        (
+            past.ratings[0].comment.as_str(),
+            past.ratings[0].visitor_name.as_str()
+        ),
+        ("", "")
+    );
+    let hits = store
+        .search("Elm", &HistoryFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.conversation_id).collect::<Vec<_>>(),
+        [other]
+    );
+    assert!(store.offline_messages_of(vera.id).await.unwrap().is_empty());
+    assert!(store.offline_messages(10).await.unwrap().is_empty());
+    assert!(store.find_visitors("vera", 10).await.unwrap().is_empty());
+    assert_eq!(store.visitor(vera.id).await.unwrap(), None);
+    assert!(matches!(
+        store.erase_visitor(vera.id).await,
+        Err(StoreError::Refused(Refusal::NotFound))
+    ));
+
+    // The other chat is as it was.
+    let untouched = store.staff_entries(other, 0, 100).await.unwrap().unwrap();
+    assert!(untouched.messages.iter().any(|m| m.body
+        == Body::Text {
+            text: "Elm trees?".into()
+        }));
+    assert_eq!(
+        store.visitor(olaf.id).await.unwrap().map(|v| v.name),
+        Some("Olaf".into())
+    );
+}
+
+pub async fn retention_deletes_closed_conversations_closed_before_the_cutoff(
+    store: Arc<dyn Store>,
+) {
+    let ann = agent(&*store, "ann").await;
+    let close = |id: ConversationId, visitor: VisitorRecord, at_ms: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .leave(id, Participant::Visitor(visitor.id), Departure::Left, at_ms)
+                .await
+                .unwrap();
+        }
+    };
+    let (old, old_visitor) = chat_at(&*store, 61, "Old", "old question", Some(&ann), 1_000).await;
+    store
+        .rate(old, &old_visitor, true, "", 9_000)
+        .await
+        .unwrap();
+    close(old, old_visitor.clone(), 10_000).await;
+    let (newer, newer_visitor) =
+        chat_at(&*store, 62, "New", "newer question", Some(&ann), 2_000).await;
+    close(newer, newer_visitor, 50_000).await;
+    let (open, _) = chat_at(&*store, 63, "Open", "still talking", Some(&ann), 3_000).await;
+
+    let expired = store.expire_closed(20_000, 10).await.unwrap();
+    assert_eq!(expired.conversations, 1);
+    assert_eq!(store.past_conversation(old).await.unwrap(), None);
+    assert_eq!(store.staff_entries(old, 0, 10).await.unwrap(), None);
+    assert!(store.ratings(old).await.unwrap().is_empty());
+    assert!(store
+        .search("old", &HistoryFilter::default(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.past_conversation(newer).await.unwrap().is_some());
+    // The visitor stays: only the conversation went.
+    assert!(store.visitor(old_visitor.id).await.unwrap().is_some());
+
+    // A round takes at most its limit; an open conversation is never taken.
+    assert_eq!(
+        store
+            .expire_closed(i64::MAX, 1)
+            .await
+            .unwrap()
+            .conversations,
+        1
+    );
+    assert_eq!(
+        store
+            .expire_closed(i64::MAX, 1)
+            .await
+            .unwrap()
+            .conversations,
+        0
+    );
+    assert!(store.past_conversation(open).await.unwrap().is_some());
+
+    assert_eq!(store.setting("retention_days").await.unwrap(), None);
+    store
+        .put_setting("retention_days", Some("30"))
+        .await
+        .unwrap();
+    store
+        .put_setting("retention_days", Some("31"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting("retention_days").await.unwrap().as_deref(),
+        Some("31")
+    );
+    store.put_setting("retention_days", None).await.unwrap();
+    assert_eq!(store.setting("retention_days").await.unwrap(), None);
 }

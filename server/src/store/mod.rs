@@ -25,7 +25,7 @@ use app::ids::{
 };
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationSummary, FileInfo, Handled,
-    InvitationInfo, InvitationState, OfflineMessage, QueueItem, Rating, Visibility,
+    InvitationInfo, InvitationState, Notice, OfflineMessage, QueueItem, Rating, Visibility,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -73,6 +73,9 @@ pub enum Refusal {
     /// The visitor already has an open direct conversation: this one.
     #[error("visitor already chats in conversation '{0}'")]
     DirectChatOpen(ConversationId),
+    /// A visitor's data is not deleted while they take part in an open conversation.
+    #[error("the visitor is in an open conversation")]
+    VisitorChatting,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -85,6 +88,40 @@ pub(crate) fn parse_agent_id(text: &str) -> StoreResult<AgentId> {
 }
 
 /// A department's business hours as stored: JSON, or NULL for always open.
+/// A notice as it is kept (JSON).
+pub(crate) fn stored_notice(text: &str) -> StoreResult<Notice> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Internal(format!("stored notice '{text}' is unreadable: {e}")))
+}
+
+/// `notice` without the names in `names` (each becomes `""`, which readers show
+/// as a removed visitor), or `None` when it names none of them.
+pub(crate) fn notice_forgetting(notice: &Notice, names: &[String]) -> Option<Notice> {
+    let forget = |name: &String| {
+        if names.contains(name) {
+            String::new()
+        } else {
+            name.clone()
+        }
+    };
+    let renamed = match notice {
+        Notice::Joined { name } => Notice::Joined { name: forget(name) },
+        Notice::Left { name } => Notice::Left { name: forget(name) },
+        Notice::Invited { name } => Notice::Invited { name: forget(name) },
+        Notice::Declined { name } => Notice::Declined { name: forget(name) },
+        Notice::InvitationExpired { name } => Notice::InvitationExpired { name: forget(name) },
+        Notice::OwnerChanged { name } => Notice::OwnerChanged { name: forget(name) },
+        Notice::MovedToGroup { name } => Notice::MovedToGroup { name: forget(name) },
+        Notice::Transferred { name, to } => Notice::Transferred {
+            name: forget(name),
+            to: forget(to),
+        },
+        Notice::Requeued { name } => Notice::Requeued { name: forget(name) },
+        Notice::Closed | Notice::Deleted => return None,
+    };
+    (renamed != *notice).then_some(renamed)
+}
+
 pub(crate) fn hours_text(hours: &Option<app::api::BusinessHours>) -> Option<String> {
     hours
         .as_ref()
@@ -258,6 +295,7 @@ pub trait Store:
     + InvitationRuleStore
     + AuditStore
     + ReportStore
+    + PrivacyStore
 {
 }
 
@@ -279,6 +317,7 @@ impl<T> Store for T where
         + InvitationRuleStore
         + AuditStore
         + ReportStore
+        + PrivacyStore
 {
 }
 
@@ -903,6 +942,49 @@ pub struct ChatFact {
 pub trait ReportStore: Send + Sync + 'static {
     /// Every chat that started at or after `from_ms` and before `to_ms`.
     async fn chat_facts(&self, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ChatFact>>;
+}
+
+/// What deleting a visitor's data changed, and the files whose bytes are to go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErasedVisitor {
+    pub counts: app::api::VisitorDeleted,
+    pub files: Vec<FileId>,
+}
+
+/// What one round of retention deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub conversations: u32,
+    pub files: Vec<FileId>,
+}
+
+/// A visitor's data on request, and retention (admins, `chat::privacy`).
+#[async_trait]
+pub trait PrivacyStore: Send + Sync + 'static {
+    /// Visitors whose name contains `query` (case-insensitive), or whose id,
+    /// site user id or an e-mail address they left a message under is `query`.
+    async fn find_visitors(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<app::api::VisitorFound>>;
+    /// The messages a visitor left while nobody was online, oldest first.
+    async fn offline_messages_of(&self, visitor: VisitorId) -> StoreResult<Vec<OfflineMessage>>;
+    /// Deletes what is kept about a visitor: each message they wrote becomes a
+    /// [`app::protocol::Notice::Deleted`] tombstone under its number, their name goes from
+    /// the conversations, notices, invitations and ratings they were in, and
+    /// their files, messages left offline, webhook events naming them and the
+    /// visitor itself are deleted. [`Refusal::VisitorChatting`] while they are
+    /// in an open conversation, [`Refusal::NotFound`] when there is no such
+    /// visitor.
+    async fn erase_visitor(&self, id: VisitorId) -> StoreResult<ErasedVisitor>;
+    /// A setting kept under `name`, if set.
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets (`Some`) or clears (`None`) a setting.
+    async fn put_setting(&self, name: &str, value: Option<&str>) -> StoreResult<()>;
+    /// Deletes up to `limit` conversations closed before `closed_before_ms`,
+    /// with everything in them.
+    async fn expire_closed(&self, closed_before_ms: i64, limit: u32) -> StoreResult<Expired>;
 }
 
 /// Past conversations as agents read them: every entry, internal notes included.

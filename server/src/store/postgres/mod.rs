@@ -30,6 +30,7 @@ mod invitation_rules;
 mod invitations;
 mod offline_messages;
 mod presence;
+mod privacy;
 mod ratings;
 mod reports;
 mod rows;

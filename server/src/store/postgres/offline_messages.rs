@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-fn offline_from_row(row: &PgRow) -> StoreResult<OfflineMessage> {
+pub(super) fn offline_from_row(row: &PgRow) -> StoreResult<OfflineMessage> {
     let visitor: Option<String> = col(row, "visitor_id")?;
     Ok(OfflineMessage {
         id: MessageId(uuid_col(row, "id")?),
@@ -30,7 +30,7 @@ fn offline_from_row(row: &PgRow) -> StoreResult<OfflineMessage> {
     })
 }
 
-const OFFLINE_COLUMNS: &str =
+pub(super) const OFFLINE_COLUMNS: &str =
     "id, visitor_id, name, email, body, page_url, created_at, handled_at, handled_by_name";
 
 #[async_trait]

@@ -23,6 +23,7 @@ mod history;
 mod invitation_rules;
 mod invitations;
 mod offline_messages;
+mod privacy;
 mod ratings;
 mod reports;
 mod rows;

@@ -10,7 +10,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-fn offline_from_row(row: &SqliteRow) -> StoreResult<OfflineMessage> {
+pub(super) fn offline_from_row(row: &SqliteRow) -> StoreResult<OfflineMessage> {
     let visitor: Option<String> = row.try_get("visitor_id")?;
     Ok(OfflineMessage {
         id: MessageId(uuid_col(row, "id")?),
@@ -33,7 +33,7 @@ fn offline_from_row(row: &SqliteRow) -> StoreResult<OfflineMessage> {
     })
 }
 
-const OFFLINE_COLUMNS: &str =
+pub(super) const OFFLINE_COLUMNS: &str =
     "id, visitor_id, name, email, body, page_url, created_at, handled_at, handled_by_name";
 
 #[async_trait]
