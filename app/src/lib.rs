@@ -22,6 +22,7 @@ pub mod ids;
 mod integrations;
 mod invitation_rules;
 pub mod links;
+mod privacy;
 pub mod protocol;
 pub mod time;
 pub mod transcript;

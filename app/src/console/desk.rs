@@ -21,6 +21,7 @@ use crate::i18n::{shown_name, t, Key, Lang};
 use crate::ids::{AgentId, ConversationId, Participant, VisitorId};
 use crate::integrations::IntegrationsPanel;
 use crate::invitation_rules::InvitationRulesPanel;
+use crate::privacy::PrivacyPanel;
 use crate::protocol::{
     AgentInfo, AgentRole, AgentStatus, ClientMsg, ConversationKind, InvitationInfo, OfflineMessage,
     QueueItem, VisitorInfo, MAX_WATCHED_VISITORS,
@@ -351,6 +352,7 @@ pub fn Desk(
                 <WebsitesPanel lang list=desk.websites/>
                 <InvitationRulesPanel lang departments=desk.departments/>
                 <IntegrationsPanel lang/>
+                <PrivacyPanel lang/>
                 <AuditPanel lang/>
             </div>
         </Show>

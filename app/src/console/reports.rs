@@ -21,7 +21,7 @@ fn short_day(day: &str) -> String {
 }
 
 /// The chart of chats per day.
-fn day_chart(lang: Lang, report: &Report) -> String {
+fn day_chart(report: &Report) -> String {
     let bars: Vec<Bar> = report
         .days
         .iter()
@@ -31,14 +31,11 @@ fn day_chart(lang: Lang, report: &Report) -> String {
             missed: d.figures.missed,
         })
         .collect();
-    charts::bars(
-        &bars,
-        (w(lang, Word::ChatsCount), w(lang, Word::MissedChats)),
-    )
+    charts::bars(&bars)
 }
 
 /// The chart of chats by hour of the day.
-fn hour_chart(lang: Lang, report: &Report) -> String {
+fn hour_chart(report: &Report) -> String {
     let bars: Vec<Bar> = report
         .hours
         .iter()
@@ -49,10 +46,7 @@ fn hour_chart(lang: Lang, report: &Report) -> String {
             missed: figures.missed,
         })
         .collect();
-    charts::bars(
-        &bars,
-        (w(lang, Word::ChatsCount), w(lang, Word::MissedChats)),
-    )
+    charts::bars(&bars)
 }
 
 /// The chart of the average first response per day, in seconds, or in minutes
@@ -189,10 +183,17 @@ fn csv_links(lang: Lang, query: &ReportQuery) -> impl IntoView {
     }
 }
 
-fn chart(caption: Word, lang: Lang, svg: String, test: &'static str) -> impl IntoView {
+/// A chart under its caption; bars of chats have a legend of their two colours.
+fn chart(caption: Word, lang: Lang, svg: String, bars: bool, test: &'static str) -> impl IntoView {
     view! {
         <figure class="chart" data-testid=test>
             <figcaption>{w(lang, caption)}</figcaption>
+            {bars.then(|| view! {
+                <ul class="chart-legend" data-testid="chart-legend">
+                    <li><span class="swatch chats"></span>{w(lang, Word::ChatsCount)}</li>
+                    <li><span class="swatch missed"></span>{w(lang, Word::MissedChats)}</li>
+                </ul>
+            })}
             <div class="chart-svg" inner_html=svg></div>
         </figure>
     }
@@ -288,9 +289,9 @@ pub fn ReportsPanel(desk: Desk) -> impl IntoView {
                     {totals(lang, report.totals)}
                     {empty.then(|| view! { <p class="empty" data-testid="report-empty">{w(lang, Word::NoChatsInPeriod)}</p> })}
                     <div class="charts">
-                        {chart(Word::ChatsPerDay, lang, day_chart(lang, &report), "chart-days")}
-                        {chart(Word::ChatsByHour, lang, hour_chart(lang, &report), "chart-hours")}
-                        {chart(Word::ResponsePerDay, lang, response_chart(lang, &report), "chart-response")}
+                        {chart(Word::ChatsPerDay, lang, day_chart(&report), true, "chart-days")}
+                        {chart(Word::ChatsByHour, lang, hour_chart(&report), true, "chart-hours")}
+                        {chart(Word::ResponsePerDay, lang, response_chart(lang, &report), false, "chart-response")}
                     </div>
                     <h3>{w(lang, Word::ByAgent)}</h3>
                     <div data-testid="report-agents">{named_table(lang, report.agents.clone(), true)}</div>

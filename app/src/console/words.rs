@@ -167,6 +167,24 @@ table! {
     CsvDepartments => "departments", "部门", "部門";
     NoChatsInPeriod => "No chats in this period.", "该时段内没有对话。", "該時段內沒有對話。";
     ReportLoading => "Working out the figures…", "正在统计…", "正在統計…";
+    Privacy => "Privacy", "隐私", "隱私";
+    PrivacyHint => "When a visitor asks for their data, find them here to export it as JSON or to delete it. Deleting keeps every conversation's numbering: each of their messages becomes a note that it was deleted, and their name goes from every conversation; what agents wrote stays.", "访客索取自己的数据时，在此找到该访客，将数据导出为 JSON 或删除。删除后每个会话的编号保持连续：访客的每条消息变为“已删除”提示，其名字从所有会话中去除；客服所写内容保留。", "訪客索取自己的資料時，在此找到該訪客，將資料匯出為 JSON 或刪除。刪除後每個會話的編號保持連續：訪客的每則訊息變為「已刪除」提示，其名字從所有會話中去除；客服所寫內容保留。";
+    RetentionLabel => "Delete closed conversations after", "关闭的会话在以下天数后删除", "關閉的會話在以下天數後刪除";
+    RetentionDays => "days", "天", "天";
+    RetentionKeep => "never", "永不", "永不";
+    RetentionHint => "Empty: conversations are kept until deleted here. Checked every hour.", "留空：会话一直保留。每小时检查一次。", "留空：會話一直保留。每小時檢查一次。";
+    RetentionSaved => "Saved: closed conversations are deleted {} days after they end.", "已保存：关闭的会话在结束 {} 天后删除。", "已儲存：關閉的會話在結束 {} 天後刪除。";
+    RetentionOff => "Saved: conversations are kept.", "已保存：会话一直保留。", "已儲存：會話一直保留。";
+    FindVisitor => "Name, e-mail, site user id or visitor id", "姓名、邮箱、网站用户 ID 或访客 ID", "姓名、電子郵件、網站使用者 ID 或訪客 ID";
+    Find => "Find", "查找", "尋找";
+    NoVisitorFound => "No visitor found.", "未找到访客。", "未找到訪客。";
+    FirstSeen => "first seen {}", "首次访问 {}", "首次造訪 {}";
+    ConversationsCount => "conversations: {}", "会话：{}", "會話：{}";
+    ExportJson => "Export (JSON)", "导出（JSON）", "匯出（JSON）";
+    DeleteData => "Delete data…", "删除数据…", "刪除資料…";
+    ConfirmDeleteData => "Delete everything kept about {}? This cannot be undone.", "删除与 {} 有关的全部数据？此操作无法撤销。", "刪除與 {} 有關的全部資料？此操作無法復原。";
+    DeleteForGood => "Delete", "删除", "刪除";
+    VisitorDataDeleted => "Deleted. Messages replaced by a note: {}; conversations changed: {}; files: {}; messages left offline: {}.", "已删除。替换为提示的消息：{}；涉及会话：{}；文件：{}；留言：{}。", "已刪除。替換為提示的訊息：{}；涉及會話：{}；檔案：{}；留言：{}。";
 }
 
 /// A console string with each `{}` filled in order.
