@@ -30,7 +30,9 @@ pub struct OutboxEvent {
 }
 
 fn new_event(name: &'static str, at_ms: i64, data: Value) -> OutboxEvent {
-    let id = Uuid::new_v4();
+    // Version 7: ordered by creation within the process, so events of the
+    // same millisecond are delivered in the order they happened.
+    let id = Uuid::now_v7();
     let body = json!({
         "id": id,
         "event": name,
