@@ -103,8 +103,6 @@ pub async fn send_picked(
 ) -> Result<(), ErrorCode> {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen_futures::JsFuture;
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(file) = input.files().and_then(|files| files.get(0)) else {
             return Ok(());
@@ -129,38 +127,128 @@ pub async fn send_picked(
         if let Some(token) = &visitor_token {
             let _ = headers.set("x-visitor-token", token);
         }
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&file);
-        let request = web_sys::Request::new_with_str_and_init(&url, &init)
-            .map_err(|_| ErrorCode::Internal)?;
-        let window = web_sys::window().ok_or(ErrorCode::Internal)?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(|_| ErrorCode::Unavailable)?
-            .dyn_into()
-            .map_err(|_| ErrorCode::Internal)?;
-        if response.ok() {
-            return Ok(());
-        }
-        let status = response.status();
-        let body = match response.text() {
-            Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
-            Err(_) => None,
-        };
-        let code = body
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
-            .and_then(|v| serde_json::from_value::<ErrorCode>(v["code"].clone()).ok());
-        Err(code.unwrap_or(match status {
-            413 => ErrorCode::TooLong,
-            401 => ErrorCode::Unauthenticated,
-            _ => ErrorCode::InvalidField,
-        }))
+        send(
+            "POST",
+            &url,
+            &headers,
+            Some(file.as_ref()),
+            &[(413, ErrorCode::TooLong)],
+        )
+        .await
+        .map(|_| ())
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (ev, conversation_id, visitor_token);
         Ok(())
     }
+}
+
+/// Sends a request to this server: the answer's text, or the error code its
+/// JSON body names (else the one `by_status` gives for its status, else
+/// `invalid_field`).
+#[cfg(feature = "hydrate")]
+async fn send(
+    method: &str,
+    url: &str,
+    headers: &web_sys::Headers,
+    body: Option<&wasm_bindgen::JsValue>,
+    by_status: &[(u16, ErrorCode)],
+) -> Result<String, ErrorCode> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(headers);
+    if let Some(body) = body {
+        init.set_body(body);
+    }
+    let request =
+        web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| ErrorCode::Internal)?;
+    let window = web_sys::window().ok_or(ErrorCode::Internal)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ErrorCode::Unavailable)?
+        .dyn_into()
+        .map_err(|_| ErrorCode::Internal)?;
+    let status = response.status();
+    let text = match response.text() {
+        Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    if response.ok() {
+        return Ok(text.unwrap_or_default());
+    }
+    let code = text
+        .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value::<ErrorCode>(v["code"].clone()).ok());
+    Err(code.unwrap_or_else(|| {
+        let known = by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, c)| *c);
+        known.unwrap_or(match status {
+            401 => ErrorCode::Unauthenticated,
+            _ => ErrorCode::InvalidField,
+        })
+    }))
+}
+
+/// Largest picture an agent may set: 512 KiB, plenty for a face at twice the
+/// size shown.
+pub const MAX_AVATAR_BYTES: usize = 512 * 1024;
+
+/// Where an agent's picture is shown from; `version` (when it was set) makes a
+/// new picture a new address.
+pub fn avatar_url(agent: crate::ids::AgentId, version: Option<i64>) -> String {
+    match version {
+        Some(v) => format!("/avatars/{agent}?v={v}"),
+        None => format!("/avatars/{agent}"),
+    }
+}
+
+/// Sets the picture picked in a file input (`ev` is its `change` event) as the
+/// logged-in agent's. Returns when it was set; `None` when nothing was picked.
+pub async fn set_my_avatar(ev: leptos::ev::Event) -> Result<Option<i64>, ErrorCode> {
+    #[cfg(feature = "hydrate")]
+    {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return Ok(None);
+        };
+        input.set_value("");
+        if file.size() > MAX_AVATAR_BYTES as f64 {
+            return Err(ErrorCode::TooLong);
+        }
+        let headers = web_sys::Headers::new().map_err(|_| ErrorCode::Internal)?;
+        let text = send(
+            "PUT",
+            "/avatar",
+            &headers,
+            Some(file.as_ref()),
+            &[(413, ErrorCode::TooLong)],
+        )
+        .await?;
+        let answer: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| ErrorCode::Internal)?;
+        Ok(answer["avatar_ms"].as_i64())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        Ok(None)
+    }
+}
+
+/// Removes the logged-in agent's picture: the first letter of their name shows.
+pub async fn remove_my_avatar() -> Result<(), ErrorCode> {
+    #[cfg(feature = "hydrate")]
+    {
+        let headers = web_sys::Headers::new().map_err(|_| ErrorCode::Internal)?;
+        send("DELETE", "/avatar", &headers, None, &[])
+            .await
+            .map(|_| ())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Ok(())
 }

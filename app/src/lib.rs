@@ -16,7 +16,7 @@ mod console;
 mod conversations;
 mod departments;
 pub mod error;
-mod files;
+pub mod files;
 pub mod i18n;
 pub mod ids;
 mod integrations;

@@ -89,6 +89,9 @@ pub struct AgentView {
     /// Where offline messages are mailed to the agent; none: not mailed.
     #[serde(default)]
     pub email: Option<String>,
+    /// When the agent's picture was set (its address's version); none: no picture.
+    #[serde(default)]
+    pub avatar_ms: Option<i64>,
 }
 
 #[cfg(feature = "ssr")]

@@ -1,9 +1,11 @@
 //! The console's header: the views (chats, offline messages, the team for
-//! admins), the connection, alert settings, the agent's status and logging out.
+//! admins), the connection, alert settings, the agent's picture and status, and
+//! logging out.
 
 use super::words::{w, Word};
 use super::{alerts, status_key, Desk, View};
 use crate::api::{logout, AgentView};
+use crate::files::{avatar_url, remove_my_avatar, set_my_avatar};
 use crate::i18n::{t, Key};
 use crate::protocol::{AgentRole, AgentStatus, ClientMsg};
 use leptos::prelude::*;
@@ -35,6 +37,28 @@ pub fn Header(
             .with(|list| list.iter().filter(|m| m.handled.is_none()).count())
     };
     let is_admin = agent.role == AgentRole::Admin;
+
+    // The picture visitors see beside this agent's name: picked from the
+    // computer by a click on it, removed by the button beside it.
+    let avatar = RwSignal::new(agent.avatar_ms);
+    let agent_id = agent.id;
+    let pick_avatar = move |ev: leptos::ev::Event| {
+        leptos::task::spawn_local(async move {
+            match set_my_avatar(ev).await {
+                Ok(Some(version)) => avatar.set(Some(version)),
+                Ok(None) => {}
+                Err(code) => desk.error.set(Some(code.into())),
+            }
+        });
+    };
+    let remove_avatar = move |_| {
+        leptos::task::spawn_local(async move {
+            match remove_my_avatar().await {
+                Ok(()) => avatar.set(None),
+                Err(code) => desk.error.set(Some(code.into())),
+            }
+        });
+    };
     let nav_button = move |which: View, testid: &'static str, label: &'static str| {
         view! {
             <button type="button" class="nav-item" data-testid=testid
@@ -64,7 +88,19 @@ pub fn Header(
                 {move || t(lang, if desk.connected.get() { Key::Connected } else { Key::Reconnecting })}
             </span>
             <alerts::AlertControls lang alerts=desk.alerts/>
-            <span class="me">{agent.name.clone()}</span>
+            <span class="me">
+                <label class="my-avatar" title=w(lang, Word::ChangePicture)>
+                    <img data-testid="my-avatar" alt="" data-set=move || avatar.get().is_some().to_string()
+                        src=move || avatar_url(agent_id, Some(avatar.get().unwrap_or(0)))/>
+                    <input type="file" class="my-avatar-input" data-testid="my-avatar-input"
+                        aria-label=w(lang, Word::ChangePicture)
+                        accept="image/png,image/jpeg,image/gif,image/webp" on:change=pick_avatar/>
+                </label>
+                {agent.name.clone()}
+                <button type="button" class="remove-avatar" data-testid="my-avatar-remove"
+                    title=w(lang, Word::RemovePicture) aria-label=w(lang, Word::RemovePicture)
+                    hidden=move || avatar.get().is_none() on:click=remove_avatar>"×"</button>
+            </span>
             <select data-testid="status-select" aria-label=t(lang, Key::StatusOnline)
                 prop:value=move || desk.status.get().as_str() on:change=set_status>
                 {[AgentStatus::Online, AgentStatus::Away, AgentStatus::Offline]

@@ -85,7 +85,9 @@ table! {
     VisitorsLanguage => "The visitor's browser's", "跟随访客浏览器", "跟隨訪客瀏覽器";
     LauncherText => "Launcher text (a round button when empty)", "按钮文字（留空则为圆形按钮）", "按鈕文字（留空則為圓形按鈕）";
     Greeting => "Greeting above the first message", "第一条消息上方的问候语", "第一則訊息上方的問候語";
-    ShowAgents => "The header names the agents answering", "标题栏显示接待客服的名字", "標題列顯示接待客服的名字";
+    ShowAgents => "The header shows the agents answering, by name and picture", "标题栏显示接待客服的名字和头像", "標題列顯示接待客服的名字和頭像";
+    ChangePicture => "Your picture, as visitors see it: click to change (PNG, JPEG, GIF or WebP, up to 512 KiB)", "访客看到的您的头像：点击更换（PNG、JPEG、GIF 或 WebP，最大 512 KiB）", "訪客看到的您的頭像：點擊更換（PNG、JPEG、GIF 或 WebP，最大 512 KiB）";
+    RemovePicture => "Remove your picture", "移除头像", "移除頭像";
     WebsiteTag => "On its pages: ", "在其网页上：", "在其網頁上：";
     WebsiteSaved => "Website saved.", "网站已保存。", "網站已儲存。";
     PreChatForm => "Before the first message, ask for (each one required)", "第一条消息之前，请访客填写（均为必填）", "第一則訊息之前，請訪客填寫（均為必填）";

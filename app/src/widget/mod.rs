@@ -28,7 +28,7 @@ use crate::conversations::{Applied, ConvView};
 use crate::error::ErrorCode;
 use crate::files::FileLinks;
 use crate::i18n::{shown_name, t, Key, Lang};
-use crate::ids::ConversationId;
+use crate::ids::{AgentId, ConversationId, Participant};
 use crate::protocol::{
     AwayDepartment, ClientMsg, ConversationKind, ConversationState, InvitationInfo,
     InvitationState, Me, PageView, ServerMsg,
@@ -128,8 +128,8 @@ struct Current {
     closed: bool,
     /// `Some` while it waits in the queue: the place, once the server said it.
     queue: Option<Option<u32>>,
-    /// Names of the agents taking part.
-    agents: Vec<String>,
+    /// The agents taking part, by id and name.
+    agents: Vec<(AgentId, String)>,
 }
 
 /// Everything the widget's parts read and change, in one copyable handle.
@@ -194,8 +194,10 @@ impl WidgetState {
                             .summary
                             .participants
                             .iter()
-                            .filter(|p| p.participant.is_agent())
-                            .map(|p| shown_name(lang, &p.name))
+                            .filter_map(|p| match p.participant {
+                                Participant::Agent(id) => Some((id, shown_name(lang, &p.name))),
+                                Participant::Visitor(_) => None,
+                            })
                             .collect(),
                     }
                 })

@@ -285,19 +285,25 @@ pub fn panel(state: WidgetState) -> AnyView {
     }
     };
 
-    // Who is answering: the agents in the conversation, by name (unless the
-    // website's settings keep them to "Support team").
+    // Who is answering: the agents in the conversation, by name and picture
+    // (unless the website's settings keep them to "Support team").
     let hide_agents = state.look.with_value(|l| l.hide_agents);
     let answering = move || {
         current_info.with(|c| {
             c.as_ref()
-                .filter(|c| !c.ended && !hide_agents)
-                .map(|c| c.agents.join(", "))
-                .filter(|names| !names.is_empty())
+                .filter(|c| !c.ended && !hide_agents && !c.agents.is_empty())
+                .map(|c| c.agents.clone())
         })
     };
     let header = move || {
-        let names = answering();
+        let agents = answering();
+        let names = agents.as_ref().map(|agents| {
+            agents
+                .iter()
+                .map(|(_, name)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         let title = match (&names, current_kind.get(), current_ended.get()) {
             (_, ConversationKind::Group, false) if current.get().is_some() => {
                 t(lang, Key::GroupConversation).to_owned()
@@ -310,9 +316,20 @@ pub fn panel(state: WidgetState) -> AnyView {
             (None, true) => t(lang, Key::WeReplyQuickly),
             (None, false) => t(lang, Key::SupportTeam),
         };
-        let initial = title.chars().next().map(String::from).unwrap_or_default();
+        // The picture of whoever answers (the first agent of a group), else the
+        // title's first letter.
+        let avatar = match agents.as_ref().and_then(|agents| agents.first()) {
+            Some((id, _)) => view! {
+                <img class="avatar" data-testid="widget-avatar" src=format!("/avatars/{id}") alt=""/>
+            }
+            .into_any(),
+            None => {
+                let initial = title.chars().next().map(String::from).unwrap_or_default();
+                view! { <span class="avatar" aria-hidden="true">{initial}</span> }.into_any()
+            }
+        };
         view! {
-            <span class="avatar" aria-hidden="true">{initial}</span>
+            {avatar}
             <span class="who">
                 <span class="title" data-testid="widget-title" data-answering=names.is_some().to_string()>{title}</span>
                 <span class="subtitle">{subtitle}</span>

@@ -6,7 +6,8 @@
 //! change to every console, cutting the consoles of an agent whose sessions ended.
 
 use super::{hash_password, on_hashing_thread, ChatService};
-use crate::store::{AgentRecord, NewAgent, Store, StoreError};
+use crate::store::{AgentRecord, Avatar, NewAgent, Store, StoreError};
+use app::ids::AgentId;
 use app::protocol::{char_len, AgentRole, DisplayName, MAX_NAME_CHARS};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -174,6 +175,35 @@ impl ChatService {
         set_email(self.store.as_ref(), username, email).await?;
         tracing::info!(%username, "e-mail address set");
         Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) an agent's picture. Returns when it was
+    /// set, which versions its address.
+    pub async fn set_avatar(
+        &self,
+        agent: AgentId,
+        avatar: Option<Avatar>,
+    ) -> Result<Option<i64>, AccountError> {
+        let at_ms = crate::clock::now_ms();
+        match self.store.set_avatar(agent, avatar.as_ref(), at_ms).await? {
+            true => Ok(avatar.map(|_| at_ms)),
+            false => Err(AccountError::Missing(agent.to_string())),
+        }
+    }
+
+    /// An agent's picture and name, to show; `None` when there is no such agent.
+    pub async fn avatar(
+        &self,
+        agent: AgentId,
+    ) -> Result<Option<(String, Option<Avatar>)>, StoreError> {
+        let Some(record) = self.store.agent(agent).await? else {
+            return Ok(None);
+        };
+        let avatar = match record.avatar_ms {
+            Some(_) => self.store.avatar(agent).await?,
+            None => None,
+        };
+        Ok(Some((record.name, avatar)))
     }
 
     async fn announce_accounts(&self, signed_out: Option<app::ids::AgentId>) {

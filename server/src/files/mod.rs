@@ -88,6 +88,15 @@ pub enum Refused {
     Mismatch,
 }
 
+/// The type of a picture, by its content alone: PNG, JPEG, GIF or WebP.
+pub fn picture_type(bytes: &[u8]) -> Option<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| k.content_type.starts_with("image/"))
+        .find(|k| (k.matches)(bytes))
+        .map(|k| k.content_type)
+}
+
 /// What a file's content is, checked against its declared type and its name.
 /// Returns the type it is served with.
 pub fn content_type(bytes: &[u8], declared: &str, name: &str) -> Result<&'static str, Refused> {

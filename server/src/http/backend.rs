@@ -38,6 +38,7 @@ fn view(agent: AgentRecord) -> AgentView {
         name: agent.name,
         role: agent.role,
         email: agent.email,
+        avatar_ms: agent.avatar_ms,
     }
 }
 

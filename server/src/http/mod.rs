@@ -4,6 +4,7 @@
 
 pub mod api;
 mod assets;
+mod avatars;
 mod backend;
 mod files;
 mod guard;
@@ -124,6 +125,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(state.max_upload_bytes)),
         )
         .route("/files/{id}", get(files::download))
+        .route(
+            "/avatar",
+            axum::routing::put(avatars::put)
+                .delete(avatars::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    avatars::MAX_AVATAR_BYTES,
+                )),
+        )
+        .route("/avatars/{id}", get(avatars::get))
         .route("/demo", get(assets::demo_home))
         .route("/demo/pricing", get(assets::demo_pricing))
         .route("/demo/contact", get(assets::demo_contact))

@@ -62,6 +62,7 @@ macro_rules! store_conformance {
             a_chat_keeps_its_first_question_and_first_answer_for_reports,
             erasing_a_visitor_leaves_tombstones_and_every_sequence_whole,
             retention_deletes_closed_conversations_closed_before_the_cutoff,
+            an_agent_s_picture_is_replaced_removed_and_goes_with_the_agent,
         );
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -2427,4 +2428,35 @@ pub async fn retention_deletes_closed_conversations_closed_before_the_cutoff(
     );
     store.put_setting("retention_days", None).await.unwrap();
     assert_eq!(store.setting("retention_days").await.unwrap(), None);
+}
+
+pub async fn an_agent_s_picture_is_replaced_removed_and_goes_with_the_agent(store: Arc<dyn Store>) {
+    use crate::store::Avatar;
+    let ann = agent(store.as_ref(), "ann").await;
+    assert_eq!(ann.avatar_ms, None);
+    assert_eq!(store.avatar(ann.id).await.unwrap(), None);
+    let picture = |kind: &str, bytes: &[u8]| Avatar {
+        content_type: kind.into(),
+        bytes: bytes.to_vec(),
+    };
+    let first = picture("image/png", b"\x89PNG one");
+    assert!(store.set_avatar(ann.id, Some(&first), 10).await.unwrap());
+    let second = picture("image/jpeg", b"\xFF\xD8\xFF two");
+    assert!(store.set_avatar(ann.id, Some(&second), 20).await.unwrap());
+    assert_eq!(store.avatar(ann.id).await.unwrap(), Some(second.clone()));
+    let read = store.agent(ann.id).await.unwrap().unwrap();
+    assert_eq!(read.avatar_ms, Some(20));
+    let by_name = store.agent_by_username("ann").await.unwrap().unwrap();
+    assert_eq!(by_name.avatar_ms, Some(20));
+
+    assert!(store.set_avatar(ann.id, None, 30).await.unwrap());
+    assert_eq!(store.avatar(ann.id).await.unwrap(), None);
+    assert_eq!(store.agent(ann.id).await.unwrap().unwrap().avatar_ms, None);
+    let nobody = AgentId(Uuid::new_v4());
+    assert!(!store.set_avatar(nobody, Some(&first), 40).await.unwrap());
+    assert_eq!(store.avatar(nobody).await.unwrap(), None);
+
+    assert!(store.set_avatar(ann.id, Some(&first), 50).await.unwrap());
+    assert!(store.remove_agent("ann").await.unwrap());
+    assert_eq!(store.avatar(ann.id).await.unwrap(), None);
 }

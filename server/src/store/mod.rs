@@ -176,6 +176,8 @@ pub struct AgentRecord {
     pub password_hash: String,
     /// Where the agent is told of offline messages by e-mail; none: not told.
     pub email: Option<String>,
+    /// When the agent's picture was last set; none: no picture.
+    pub avatar_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -417,6 +419,21 @@ pub trait AgentStore: Send + Sync + 'static {
     /// Sets (or, with `None`, clears) the address the agent is mailed offline
     /// messages at; false when no such agent.
     async fn set_agent_email(&self, username: &str, email: Option<&str>) -> StoreResult<bool>;
+    /// Sets (or, with `None`, removes) the agent's picture; false when no such agent.
+    async fn set_avatar(
+        &self,
+        id: AgentId,
+        avatar: Option<&Avatar>,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
+    async fn avatar(&self, id: AgentId) -> StoreResult<Option<Avatar>>;
+}
+
+/// An agent's picture: an image whose content was checked to be of its type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Avatar {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Agent sessions, kept by the hash of their token.

@@ -1,7 +1,7 @@
 //! Agent accounts on PostgreSQL.
 use super::rows::{agent_from_row, AGENT_COLUMNS};
 use super::{pg_error, PgStore};
-use crate::store::{AgentRecord, AgentStore, NewAgent, StoreError, StoreResult};
+use crate::store::{AgentRecord, AgentStore, Avatar, NewAgent, StoreError, StoreResult};
 use app::ids::AgentId;
 use app::protocol::AgentStatus;
 use async_trait::async_trait;
@@ -35,6 +35,7 @@ impl AgentStore for PgStore {
             status: AgentStatus::Online,
             password_hash: agent.password_hash,
             email: None,
+            avatar_ms: None,
         })
     }
 
@@ -130,5 +131,54 @@ impl AgentStore for PgStore {
             .await
             .map_err(pg_error)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_avatar(
+        &self,
+        id: AgentId,
+        avatar: Option<&Avatar>,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE agents SET avatar_at = $1 WHERE id = $2")
+            .bind(avatar.map(|_| at_ms))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        match avatar {
+            Some(avatar) => sqlx::query(
+                "INSERT INTO agent_avatars (agent_id, content_type, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (agent_id) DO UPDATE
+                 SET content_type = excluded.content_type, bytes = excluded.bytes",
+            )
+            .bind(id.to_string())
+            .bind(&avatar.content_type)
+            .bind(&avatar.bytes),
+            None => {
+                sqlx::query("DELETE FROM agent_avatars WHERE agent_id = $1").bind(id.to_string())
+            }
+        }
+        .execute(&mut *tx)
+        .await
+        .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(true)
+    }
+
+    async fn avatar(&self, id: AgentId) -> StoreResult<Option<Avatar>> {
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT content_type, bytes FROM agent_avatars WHERE agent_id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(pg_error)?;
+        Ok(row.map(|(content_type, bytes)| Avatar {
+            content_type,
+            bytes,
+        }))
     }
 }

@@ -126,7 +126,7 @@ pub(super) fn message_from_row(row: &PgRow) -> Result<ChatMessage, StoreError> {
 }
 
 pub(super) const AGENT_COLUMNS: &str =
-    "id, username, display_name, role, status, password_hash, email";
+    "id, username, display_name, role, status, password_hash, email, avatar_at";
 
 pub(super) fn agent_from_row(row: &PgRow) -> StoreResult<AgentRecord> {
     let role: String = col(row, "role")?;
@@ -141,6 +141,7 @@ pub(super) fn agent_from_row(row: &PgRow) -> StoreResult<AgentRecord> {
             .ok_or_else(|| StoreError::Internal(format!("unknown agent status '{status}'")))?,
         password_hash: col(row, "password_hash")?,
         email: col(row, "email")?,
+        avatar_ms: col(row, "avatar_at")?,
     })
 }
 

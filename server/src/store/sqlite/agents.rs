@@ -1,7 +1,7 @@
 //! Agent accounts on SQLite.
 use super::rows::{agent_from_row, AGENT_COLUMNS};
 use super::{SqliteStore, WriteTx};
-use crate::store::{AgentRecord, AgentStore, NewAgent, StoreError, StoreResult};
+use crate::store::{AgentRecord, AgentStore, Avatar, NewAgent, StoreError, StoreResult};
 use app::ids::AgentId;
 use app::protocol::AgentStatus;
 use async_trait::async_trait;
@@ -35,6 +35,7 @@ impl AgentStore for SqliteStore {
             status: AgentStatus::Online,
             password_hash: agent.password_hash,
             email: None,
+            avatar_ms: None,
         })
     }
 
@@ -120,5 +121,51 @@ impl AgentStore for SqliteStore {
             .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_avatar(
+        &self,
+        id: AgentId,
+        avatar: Option<&Avatar>,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = WriteTx::begin(self).await?;
+        let done = sqlx::query("UPDATE agents SET avatar_at = ? WHERE id = ?")
+            .bind(avatar.map(|_| at_ms))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        match avatar {
+            Some(avatar) => sqlx::query(
+                "INSERT INTO agent_avatars (agent_id, content_type, bytes) VALUES (?, ?, ?)
+                 ON CONFLICT (agent_id) DO UPDATE
+                 SET content_type = excluded.content_type, bytes = excluded.bytes",
+            )
+            .bind(id.to_string())
+            .bind(&avatar.content_type)
+            .bind(&avatar.bytes),
+            None => {
+                sqlx::query("DELETE FROM agent_avatars WHERE agent_id = ?").bind(id.to_string())
+            }
+        }
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn avatar(&self, id: AgentId) -> StoreResult<Option<Avatar>> {
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT content_type, bytes FROM agent_avatars WHERE agent_id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.map(|(content_type, bytes)| Avatar {
+            content_type,
+            bytes,
+        }))
     }
 }

@@ -135,7 +135,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, StoreErro
 }
 
 pub(super) const AGENT_COLUMNS: &str =
-    "id, username, display_name, role, status, password_hash, email";
+    "id, username, display_name, role, status, password_hash, email, avatar_at";
 
 pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<AgentRecord> {
     let role: String = row.try_get("role")?;
@@ -150,6 +150,7 @@ pub(super) fn agent_from_row(row: &SqliteRow) -> StoreResult<AgentRecord> {
             .ok_or_else(|| StoreError::Internal(format!("unknown agent status '{status}'")))?,
         password_hash: row.try_get("password_hash")?,
         email: row.try_get("email")?,
+        avatar_ms: row.try_get("avatar_at")?,
     })
 }
 
