@@ -100,6 +100,7 @@ for (const lang of ['en', 'zh-Hans'] as const) {
       await expect(win.getByTestId('message')).toHaveCount(2);
       await expect(frame.getByTestId('widget-title')).toHaveAttribute('data-answering', 'false');
       await expect(frame.getByTestId('widget-title')).not.toContainText(ANN.name);
+      await expect(frame.getByTestId('widget-avatar'), 'nor shows her picture').toHaveCount(0);
       await expect(frame.getByTestId('send-button')).toHaveCSS('background-color', 'rgb(10, 124, 85)');
       const open = await visitor.locator('#livechat-frame').boundingBox();
       expect(open && open.x, 'the open window sits at the left').toBeLessThan(20);
