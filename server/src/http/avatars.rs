@@ -5,6 +5,7 @@
 //! agent's name when the website's settings show agents. An agent with no
 //! picture is drawn as the first letter of their name.
 
+use super::files::refuse;
 use super::AppState;
 use crate::chat::AccountError;
 use crate::files::picture_type;
@@ -20,11 +21,6 @@ use std::fmt::Write;
 
 pub use app::files::MAX_AVATAR_BYTES;
 
-fn refuse(status: StatusCode, code: ErrorCode, detail: &str) -> Response {
-    let body = serde_json::json!({ "code": code, "detail": detail });
-    (status, axum::Json(body)).into_response()
-}
-
 fn unavailable(err: impl std::fmt::Display) -> Response {
     tracing::warn!(%err, "storage failed for an agent's picture");
     refuse(
@@ -34,15 +30,16 @@ fn unavailable(err: impl std::fmt::Display) -> Response {
     )
 }
 
+fn unauthenticated() -> Response {
+    refuse(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        "log in again",
+    )
+}
+
 /// The agent logged in with the console's cookie.
 async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentId, Response> {
-    let unauthenticated = || {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthenticated,
-            "log in again",
-        )
-    };
     let token = session_token(headers).ok_or_else(unauthenticated)?;
     match state.chat.agent_for_session(&token).await {
         Ok(Some(agent)) => Ok(agent.id),
@@ -54,11 +51,7 @@ async fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentId, Respons
 fn answer(set: Result<Option<i64>, AccountError>) -> Response {
     match set {
         Ok(avatar_ms) => axum::Json(serde_json::json!({ "avatar_ms": avatar_ms })).into_response(),
-        Err(AccountError::Missing(_)) => refuse(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthenticated,
-            "log in again",
-        ),
+        Err(AccountError::Missing(_)) => unauthenticated(),
         Err(err) => unavailable(err),
     }
 }

@@ -30,7 +30,8 @@ pub struct UploadParams {
     client_msg_id: MessageId,
 }
 
-fn refuse(status: StatusCode, code: ErrorCode, detail: &str) -> Response {
+/// An error answer as every HTTP endpoint here gives it: `{"code", "detail"}`.
+pub(super) fn refuse(status: StatusCode, code: ErrorCode, detail: &str) -> Response {
     let body = serde_json::json!({ "code": code, "detail": detail });
     (status, axum::Json(body)).into_response()
 }
