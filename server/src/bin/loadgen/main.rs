@@ -473,7 +473,7 @@ struct Crowd {
     server: ServerUnderTest,
     shared: Arc<Shared>,
     /// Per conversation: its id and the order channels of its participants.
-    conversations: Vec<(ConversationId, Vec<mpsc::UnboundedSender<Order>>)>,
+    conversations: Rooms,
     all: Vec<mpsc::UnboundedSender<Order>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     setup_secs: f64,
@@ -541,7 +541,7 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
         || shared.synced.load(Ordering::Relaxed) >= joined,
     )
     .await?;
-    let conversations = conversation_ids
+    let conversations: Vec<_> = conversation_ids
         .into_iter()
         .enumerate()
         .map(|(r, id)| {
@@ -553,7 +553,7 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
     Ok(Crowd {
         server,
         shared,
-        conversations,
+        conversations: Arc::new(conversations),
         all,
         tasks,
         setup_secs: started.elapsed().as_secs_f64(),
@@ -561,36 +561,50 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
     })
 }
 
+/// The conversations and their participants' order channels.
+type Rooms = Arc<Vec<(ConversationId, Vec<mpsc::UnboundedSender<Order>>)>>;
+
 /// Sends at `rate` messages per second for `secs`, spread over the conversations
 /// and their participants in turn. Returns the number sent and the send window in
 /// microseconds since start.
 async fn offer(crowd: &Crowd, rate: f64, secs: u64, cursor: &mut usize) -> (u64, u64, u64) {
+    let rooms = crowd.conversations.clone();
+    let first = *cursor;
+    let count = (rate * secs as f64) as u64;
+    let begin = tokio::task::spawn_blocking(move || pace(&rooms, rate, count, first))
+        .await
+        .expect("the pacing thread panicked");
+    *cursor += count as usize;
+    (count, begin, begin + (count as f64 * 1e6 / rate) as u64 + 1)
+}
+
+/// Hands out `count` messages on a thread of its own, message `k` at `k / rate`
+/// seconds from the start, and returns the start (microseconds since start).
+///
+/// A thread's sleep wakes within some tens of microseconds of its deadline, where
+/// the runtime's timer rounds up to the next millisecond: pacing from the runtime
+/// made every message leave up to a millisecond or two after its time, which the
+/// open-loop latency counted as the server's. Open loop: a message that could not
+/// leave on time (the cores busy) goes at once, and still counts from its time.
+fn pace(rooms: &Rooms, rate: f64, count: u64, first: usize) -> u64 {
     let begin = stats::now_micros();
     let started = Instant::now();
-    let length = Duration::from_secs(secs);
-    let mut sent = 0u64;
-    let mut tick = tokio::time::interval(Duration::from_millis(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    while started.elapsed() < length {
-        tick.tick().await;
-        let due = (started.elapsed().as_secs_f64() * rate) as u64;
-        while sent < due {
-            // When this message was due: open-loop timing, so that a slow server
-            // cannot hide latency by slowing the sender down.
-            let at = begin + (sent as f64 * 1e6 / rate) as u64;
-            let n = crowd.conversations.len();
-            let (id, members) = &crowd.conversations[*cursor % n];
-            // Round-robin over conversations, and over each one's members.
-            let sender = &members[(*cursor / n) % members.len()];
-            let _ = sender.send(Order::Send {
-                conversation: *id,
-                at,
-            });
-            *cursor += 1;
-            sent += 1;
+    let n = rooms.len();
+    for k in 0..count {
+        let due = Duration::from_secs_f64(k as f64 / rate);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
         }
+        let i = first + k as usize;
+        let (id, members) = &rooms[i % n];
+        // Round-robin over conversations, and over each one's members.
+        let sender = &members[(i / n) % members.len()];
+        let _ = sender.send(Order::Send {
+            conversation: *id,
+            at: begin + due.as_micros() as u64,
+        });
     }
-    (sent, begin, begin + (sent as f64 * 1e6 / rate) as u64 + 1)
+    begin
 }
 
 /// Deliveries of messages sent in `[from, to)`.

@@ -95,10 +95,12 @@ impl GroupCommit {
         let conn = Connection::open(file)
             .map_err(|e| StoreError::Unavailable(format!("opening '{}': {e}", file.display())))?;
         conn.busy_timeout(busy_timeout).map_err(storage_error)?;
-        // The journal mode is the file's (set by the first connection); these two are
+        // The journal mode is the file's (set by the first connection); these are
         // the connection's own, and must match the other connections'.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(storage_error)?;
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(storage_error)?;
         // Every append reads the pages of a conversation, its participants and the
         // indexes of messages; a page cache bigger than SQLite's 2 MiB default keeps
         // the busy ones from being read again from the operating system.

@@ -9,12 +9,14 @@
 //! thread of its own, many to a transaction; every other write goes through sqlx's one
 //! writer connection. The two take turns ([`group_commit::WriteTurn`]), so the
 //! transactions of this process never race each other for SQLite's write lock; reads
-//! use a small pool of their own.
+//! use a small pool of their own. Checkpoints run on a thread of their own
+//! ([`checkpoint`]), never inside a commit.
 
 mod agents;
 mod api_tokens;
 mod audit;
 mod canned_replies;
+mod checkpoint;
 mod conversations;
 mod departments;
 mod files;
@@ -34,6 +36,7 @@ mod websites;
 
 use super::{StoreError, StoreOptions, StoreResult};
 use crate::chat::events::Changed;
+use checkpoint::Checkpointer;
 use group_commit::{GroupCommit, WriteTurn};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
@@ -54,6 +57,8 @@ pub struct SqliteStore {
     /// Taken by every write on `writer`, and by the group commit for each batch.
     turn: WriteTurn,
     group_commit: GroupCommit,
+    /// Copies the WAL back into the database file ([`checkpoint`]).
+    _checkpointer: Checkpointer,
 }
 
 /// A write transaction on the writer connection (`BEGIN IMMEDIATE` … `COMMIT`).
@@ -187,7 +192,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(busy_timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // The checkpoint thread copies the WAL back, not a writer's commit.
+            .pragma("wal_autocheckpoint", "0");
         let file = options.get_filename().to_path_buf();
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::Internal(format!(
@@ -229,11 +236,13 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let group_commit = GroupCommit::start(&file, busy_timeout, turn.clone())?;
+        let checkpointer = Checkpointer::start(&file)?;
         Ok(Self {
             writer,
             reader,
             turn,
             group_commit,
+            _checkpointer: checkpointer,
         })
     }
 }
@@ -397,6 +406,41 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), [1]);
+        }
+    }
+
+    /// The store's connections never checkpoint in a commit; its own thread copies
+    /// the WAL into the database file soon after.
+    #[tokio::test]
+    async fn the_wal_is_copied_into_the_database_file_by_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let store = super::SqliteStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let file = dir.path().join("chat.db");
+        let size = || std::fs::metadata(&file).unwrap().len();
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let before = size();
+        sqlx::query("CREATE TABLE scratch (x BLOB)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        for _ in 0..500 {
+            sqlx::query("INSERT INTO scratch VALUES (zeroblob(4000))")
+                .execute(&store.writer)
+                .await
+                .unwrap();
+        }
+        // In WAL mode the database file grows only by checkpoints.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while size() < before + 500 * 4000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not checkpointed: {} bytes, {before} before",
+                size()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 }
