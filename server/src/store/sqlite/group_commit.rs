@@ -106,6 +106,9 @@ impl GroupCommit {
         // the busy ones from being read again from the operating system.
         conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB};"))
             .map_err(storage_error)?;
+        // Room for every statement of the batch, the indexing and the webhooks'
+        // outbox (rusqlite keeps 16 by default, and drops the oldest beyond).
+        conn.set_prepared_statement_cache_capacity(64);
         let (requests, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-group-commit".into())
@@ -326,7 +329,9 @@ fn try_store_batch(
     conn: &Connection,
     batch: &[Request],
 ) -> rusqlite::Result<Vec<StoreResult<Appended>>> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    // Prepared once and kept, like every statement of the batch: `execute_batch`
+    // would parse them again at every batch.
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     // Nothing but appends happens inside the batch, so a conversation's participants
     // are read once however many of its messages the batch holds.
     let mut recipients: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
@@ -340,7 +345,7 @@ fn try_store_batch(
         .filter_map(|answer| answer.as_ref().ok().map(|a| &a.changed))
         .collect();
     super::webhooks::record_outbox_on(conn, &stored, crate::clock::now_ms())?;
-    conn.execute_batch("COMMIT")?;
+    conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(answers)
 }
 
