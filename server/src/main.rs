@@ -150,6 +150,9 @@ fn init_logging() {
         .init();
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()

@@ -444,7 +444,7 @@ const WRITE_BURST: usize = 64;
 async fn write_queued<S>(
     sink: &mut S,
     first: Bytes,
-    frames: &mut tokio::sync::mpsc::Receiver<Bytes>,
+    frames: &mut crate::routing::outbox::Receiver,
 ) -> Result<(), S::Error>
 where
     S: futures::Sink<Message> + Unpin,

@@ -29,8 +29,9 @@ use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+pub mod outbox;
 
 /// Frames a connection may have waiting before it counts as too slow.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -105,7 +106,7 @@ pub struct Entry {
 /// The receiving half that a transport adapter drains into its socket.
 pub struct Outbox {
     pub id: ConnId,
-    pub frames: mpsc::Receiver<Bytes>,
+    pub frames: outbox::Receiver,
     /// Cancelled when the router cuts the connection (outbox full) or it is closed.
     pub cut: CancellationToken,
 }
@@ -116,7 +117,7 @@ pub const HELD_LIMIT: usize = OUTBOX_CAPACITY * 3 / 4;
 
 struct Conn {
     participant: Participant,
-    tx: mpsc::Sender<Bytes>,
+    tx: outbox::Sender,
     cut: CancellationToken,
     streams: HashMap<ConversationId, Stream>,
     /// Until its `welcome` is out, what is broadcast to it waits here, so that the
@@ -140,7 +141,7 @@ struct Stream {
 impl Stream {
     /// Sends whatever is now next in line. Returns false when the outbox is full.
     /// Sets `gap` when the stream starts waiting for a missing entry.
-    fn flush(&mut self, tx: &mpsc::Sender<Bytes>, gap: &mut bool) -> bool {
+    fn flush(&mut self, tx: &outbox::Sender, gap: &mut bool) -> bool {
         let Some(mut sent) = self.sent else {
             return true;
         };
@@ -244,7 +245,7 @@ impl Router {
     /// Opens a connection for `participant` and returns its outbox. Only answers to
     /// it go out until [`Router::welcomed`]; broadcasts wait.
     pub fn register(&self, participant: Participant) -> Outbox {
-        let (tx, frames) = mpsc::channel(OUTBOX_CAPACITY);
+        let (tx, frames) = outbox::channel(OUTBOX_CAPACITY);
         let cut = CancellationToken::new();
         let mut registry = self.lock();
         registry.next_id += 1;
