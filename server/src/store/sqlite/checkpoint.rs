@@ -79,7 +79,7 @@ fn run(conn: &Connection, stopped: &mpsc::Receiver<()>) {
 
 /// Copies what it can of the WAL into the database file without waiting for any
 /// lock; returns the WAL's pages and how many of them are copied now.
-pub(super) fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
         Ok((row.get(1)?, row.get(2)?))
     })
