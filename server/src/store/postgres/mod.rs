@@ -407,6 +407,68 @@ mod tests {
         }
     }
 
+    /// The look-ups of every stored message read only their conversation's rows
+    /// even before PostgreSQL has statistics of the table (filled faster than
+    /// autovacuum analyses it): without migration 0026, "who is in it now" read
+    /// every current member of the site.
+    #[tokio::test]
+    async fn a_message_s_look_ups_read_only_its_conversation_without_statistics() {
+        let Some(url) = throwaway::database().await else {
+            return;
+        };
+        let _store = super::PgStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        // 1,000 conversations of four visitors and one of twenty agents.
+        sqlx::query(
+            "INSERT INTO conversations (id, kind, state, last_seq, created_at)
+             SELECT 'c' || c, 'group', 'active', 0, 1 FROM generate_series(1, 1000) c",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO participants (conversation_id, role, participant_id, display_name,
+                                       joined_seq, joined_at)
+             SELECT 'c' || c, CASE WHEN i < 4 THEN 'visitor' ELSE 'agent' END,
+                    CASE WHEN i < 4 THEN 'v' || c || '-' || i ELSE 'a' || c % 20 END, 'n', 0, i
+             FROM generate_series(1, 1000) c, generate_series(0, 4) i",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        async fn plan(pool: &sqlx::PgPool, sql: &str, binds: &[&str]) -> String {
+            let explain = format!("EXPLAIN ANALYZE {sql}");
+            let mut query = sqlx::query_scalar::<_, String>(&explain);
+            for bind in binds {
+                query = query.bind(bind.to_string());
+            }
+            query.fetch_all(pool).await.unwrap().join("\n")
+        }
+        // The most rows a step of the plan produced or passed over (the planner's
+        // estimates aside).
+        let examined = |plan: &str| {
+            let most = |marker: &str, then: &str| {
+                plan.split(marker)
+                    .skip(1)
+                    .filter_map(|rest| {
+                        let rest = rest.split(then).nth(1)?;
+                        rest.split([' ', '\n']).next()?.parse::<u64>().ok()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            };
+            most("actual time=", "rows=").max(most("Removed by", ": "))
+        };
+        let members = plan(&pool, super::rows::CURRENT_PARTICIPANTS, &["c7"]).await;
+        assert!(examined(&members) <= 5, "{members}");
+        // The conversation's members, or at most the member's own conversations
+        // (an agent's 50 here): never every member of the site.
+        let member = plan(&pool, super::rows::MEMBER_STATE, &["c7", "agent", "a7"]).await;
+        assert!(examined(&member) <= 50, "{member}");
+    }
+
     /// Nodes starting together on a new database: the migrator's advisory lock
     /// lets one migrate while the others wait, and then finds nothing to do.
     #[tokio::test]

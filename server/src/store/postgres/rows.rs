@@ -430,26 +430,29 @@ pub(super) async fn recipients(
         .collect())
 }
 
+/// A conversation's current participants, in the order they joined: read on every
+/// stored message, by the index `participants_current` (migration 0026).
+pub(super) const CURRENT_PARTICIPANTS: &str =
+    "SELECT role, participant_id, display_name FROM participants
+     WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id";
+
 pub(super) async fn current_participants(
     conn: &mut PgConnection,
     id: ConversationId,
 ) -> StoreResult<Vec<(Participant, String)>> {
-    sqlx::query(
-        "SELECT role, participant_id, display_name FROM participants
-         WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id",
-    )
-    .bind(id.to_string())
-    .fetch_all(conn)
-    .await
-    .map_err(pg_error)?
-    .iter()
-    .map(|row| {
-        Ok((
-            participant_col(row, "role", "participant_id")?,
-            col(row, "display_name")?,
-        ))
-    })
-    .collect()
+    sqlx::query(CURRENT_PARTICIPANTS)
+        .bind(id.to_string())
+        .fetch_all(conn)
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| {
+            Ok((
+                participant_col(row, "role", "participant_id")?,
+                col(row, "display_name")?,
+            ))
+        })
+        .collect()
 }
 
 pub(super) async fn summary(
@@ -503,6 +506,12 @@ pub(super) async fn summary(
     })
 }
 
+/// A conversation's kind and state, if `$2`/`$3` is one of its current
+/// participants.
+pub(super) const MEMBER_STATE: &str = "SELECT c.kind, c.state FROM conversations c
+     JOIN participants p ON p.conversation_id = c.id
+     WHERE c.id = $1 AND p.role = $2 AND p.participant_id = $3 AND p.left_at IS NULL";
+
 /// The conversation's state if `who` is a current participant of it.
 pub(super) async fn member_state(
     conn: &mut PgConnection,
@@ -510,17 +519,13 @@ pub(super) async fn member_state(
     who: Participant,
 ) -> StoreResult<Option<(ConversationKind, ConversationState)>> {
     let (role, pid) = participant_parts(who);
-    let row = sqlx::query(
-        "SELECT c.kind, c.state FROM conversations c
-         JOIN participants p ON p.conversation_id = c.id
-         WHERE c.id = $1 AND p.role = $2 AND p.participant_id = $3 AND p.left_at IS NULL",
-    )
-    .bind(id.to_string())
-    .bind(role)
-    .bind(pid)
-    .fetch_optional(conn)
-    .await
-    .map_err(pg_error)?;
+    let row = sqlx::query(MEMBER_STATE)
+        .bind(id.to_string())
+        .bind(role)
+        .bind(pid)
+        .fetch_optional(conn)
+        .await
+        .map_err(pg_error)?;
     row.map(|row| {
         let kind: String = col(&row, "kind")?;
         let state: String = col(&row, "state")?;
