@@ -10,7 +10,7 @@
 use super::rows::{
     append_notice, col, current_participants, insert_message, join, lock_conversation,
     member_state, message_from_row, next_seq, notice, parse_id, participant_parts, recipients,
-    send_invitations, summary, uuid_col, MESSAGE_COLUMNS,
+    send_invitations, state_from, summary, uuid_col, MESSAGE_COLUMNS,
 };
 use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
@@ -33,6 +33,27 @@ use uuid::Uuid;
 /// How often `create_direct` tries again when the conversation that kept it from
 /// opening one closed before it could be named.
 const DIRECT_CREATE_TRIES: usize = 3;
+
+/// What an append checks before it writes, in one statement: the conversation's
+/// state (its row locked until the commit, which orders the writers), whether the
+/// author is a current participant, and the message stored before under the same
+/// client id, if any (its columns are null when there is none).
+static APPEND_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let earlier = MESSAGE_COLUMNS
+        .split(", ")
+        .map(|column| format!("m.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT c.state, p.role IS NOT NULL AS member, {earlier}
+         FROM conversations c
+         LEFT JOIN participants p ON p.conversation_id = c.id AND p.role = $2
+                                 AND p.participant_id = $3 AND p.left_at IS NULL
+         LEFT JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = $4
+         WHERE c.id = $1
+         FOR UPDATE OF c"
+    )
+});
 
 #[async_trait]
 impl ConversationStore for PgStore {
@@ -182,25 +203,29 @@ impl ConversationStore for PgStore {
         message: NewMessage,
     ) -> StoreResult<Appended> {
         let mut tx = self.begin().await?;
-        if lock_conversation(&mut tx, id).await?.is_none() {
+        // The conversation locked, the author's membership and an earlier message
+        // with the same client id, in one round trip.
+        let (role, author_id) = participant_parts(author);
+        let found = sqlx::query(&APPEND_CHECKS)
+            .bind(id.to_string())
+            .bind(role)
+            .bind(author_id)
+            .bind(message.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(pg_error)?;
+        let Some(found) = found else {
+            return Err(Refusal::NotFound.into());
+        };
+        if !col::<bool>(&found, "member")? {
             return Err(Refusal::NotFound.into());
         }
-        match member_state(&mut tx, id, author).await? {
-            None => return Err(Refusal::NotFound.into()),
-            Some((_, ConversationState::Closed)) => return Err(Refusal::Closed.into()),
-            Some((_, ConversationState::Queued | ConversationState::Active)) => {}
+        match state_from(&col::<String>(&found, "state")?)? {
+            ConversationState::Closed => return Err(Refusal::Closed.into()),
+            ConversationState::Queued | ConversationState::Active => {}
         }
-        let earlier = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE conversation_id = $1 AND client_msg_id = $2"
-        ))
-        .bind(id.to_string())
-        .bind(message.id.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(pg_error)?;
-        if let Some(row) = earlier {
-            let earlier = message_from_row(&row)?;
+        if col::<Option<i64>>(&found, "seq")?.is_some() {
+            let earlier = message_from_row(&found)?;
             let stored_author = earlier.author.map(|a| a.participant);
             let stored = (stored_author, &earlier.body, earlier.visibility);
             let new = (Some(author), &message.body, message.visibility);

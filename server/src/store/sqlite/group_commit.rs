@@ -281,22 +281,22 @@ fn index_entries(conn: &Connection, entries: &[(ConversationId, u64)]) -> rusqli
         )?
         .query_row([], |row| row.get(0))?;
     for (conversation, seq) in entries {
-        // Numbered and read in one statement; the text is the stored one (not the
-        // one handed over), should the message have changed since.
         let text: Option<String> = conn
             .prepare_cached(
-                "UPDATE messages SET search_id = ?1
-                 WHERE conversation_id = ?2 AND seq = ?3 AND kind = 'text' AND search_id IS NULL
-                 RETURNING body",
+                "SELECT body FROM messages
+                 WHERE conversation_id = ?1 AND seq = ?2 AND kind = 'text' AND search_id IS NULL",
             )?
-            .query_row(
-                params![next + 1, conversation.to_string(), *seq as i64],
-                |row| row.get(0),
-            )
+            .query_row(params![conversation.to_string(), *seq as i64], |row| {
+                row.get(0)
+            })
             .optional()?;
         // Gone (deleted) or indexed meanwhile: nothing to do.
         let Some(text) = text else { continue };
         next += 1;
+        conn.prepare_cached(
+            "UPDATE messages SET search_id = ?1 WHERE conversation_id = ?2 AND seq = ?3",
+        )?
+        .execute(params![next, conversation.to_string(), *seq as i64])?;
         conn.prepare_cached(INSERT_SEARCH_TERMS)?
             .execute(params![next, search::index_text(&text)])?;
     }
