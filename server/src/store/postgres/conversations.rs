@@ -10,7 +10,7 @@
 use super::rows::{
     append_notice, col, current_participants, insert_message, join, lock_conversation,
     member_state, message_from_row, next_seq, notice, parse_id, participant_parts, recipients,
-    send_invitations, state_from, summary, uuid_col, MESSAGE_COLUMNS,
+    send_invitations, summary, uuid_col, MESSAGE_COLUMNS,
 };
 use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
@@ -34,24 +34,21 @@ use uuid::Uuid;
 /// opening one closed before it could be named.
 const DIRECT_CREATE_TRIES: usize = 3;
 
-/// What an append checks before it writes, in one statement: the conversation's
-/// state (its row locked until the commit, which orders the writers), whether the
-/// author is a current participant, and the message stored before under the same
-/// client id, if any (its columns are null when there is none).
-static APPEND_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let earlier = MESSAGE_COLUMNS
-        .split(", ")
-        .map(|column| format!("m.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// What an append checks once its conversation is locked, in one statement:
+/// whether the author is a current participant, and the message stored before
+/// under the same client id, if any (its columns are null when there is none).
+/// Not folded into the lock's statement: under READ COMMITTED a statement that
+/// waits for a row lock sees the other tables as they were when it began, not
+/// what the lock's previous holder committed.
+pub(super) static APPEND_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "SELECT c.state, p.role IS NOT NULL AS member, {earlier}
-         FROM conversations c
-         LEFT JOIN participants p ON p.conversation_id = c.id AND p.role = $2
-                                 AND p.participant_id = $3 AND p.left_at IS NULL
-         LEFT JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = $4
-         WHERE c.id = $1
-         FOR UPDATE OF c"
+        "SELECT EXISTS (SELECT 1 FROM participants
+                        WHERE conversation_id = $1 AND role = $2 AND participant_id = $3
+                          AND left_at IS NULL) AS member,
+                earlier.*
+         FROM (SELECT 1) AS one
+         LEFT JOIN (SELECT {MESSAGE_COLUMNS} FROM messages
+                    WHERE conversation_id = $1 AND client_msg_id = $4) AS earlier ON true"
     )
 });
 
@@ -203,24 +200,24 @@ impl ConversationStore for PgStore {
         message: NewMessage,
     ) -> StoreResult<Appended> {
         let mut tx = self.begin().await?;
-        // The conversation locked, the author's membership and an earlier message
-        // with the same client id, in one round trip.
+        let Some(locked) = lock_conversation(&mut tx, id).await? else {
+            return Err(Refusal::NotFound.into());
+        };
+        // The author's membership and an earlier message with the same client id,
+        // in one round trip.
         let (role, author_id) = participant_parts(author);
         let found = sqlx::query(&APPEND_CHECKS)
             .bind(id.to_string())
             .bind(role)
             .bind(author_id)
             .bind(message.id.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(pg_error)?;
-        let Some(found) = found else {
-            return Err(Refusal::NotFound.into());
-        };
         if !col::<bool>(&found, "member")? {
             return Err(Refusal::NotFound.into());
         }
-        match state_from(&col::<String>(&found, "state")?)? {
+        match locked.state {
             ConversationState::Closed => return Err(Refusal::Closed.into()),
             ConversationState::Queued | ConversationState::Active => {}
         }
