@@ -6,7 +6,9 @@
 //! store until it is mailed, so a mail server that is down, or a crash between
 //! storing and mailing, delays the mail but loses none. A mail may be sent twice
 //! (a crash after sending, before marking it sent); never not at all while the
-//! mail server takes mail within a day.
+//! mail server takes mail within a day. Each mailer (one per node, and whoever
+//! calls [`ChatService::mail_offline_messages`]) claims a message in the store
+//! before it mails it, so that two mailers at once do not both mail it.
 
 use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
@@ -16,13 +18,16 @@ use crate::routing::ConnId;
 use app::i18n::{shown_name, Lang};
 use app::ids::{ConversationId, Participant};
 use app::protocol::{OfflineMessage, ServerMsg};
+use lettre::message::Mailbox;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// Offline messages older than this when first seen are not mailed any more.
 const MAIL_WITHIN_MS: i64 = 24 * 3600 * 1000;
-/// Offline messages mailed per round.
-const MAIL_BATCH: u32 = 50;
+/// How long a mailer's claim on the offline message it is mailing lasts; past
+/// it (the mailer's node died), another mailer takes it again. Room for each of
+/// many agents' mails to take the mail server's whole timeout.
+const MAIL_CLAIM_MS: i64 = 10 * 60 * 1000;
 /// How often the store is looked at without a wake-up (a message left while the
 /// mail server was down, or on another node).
 const MAIL_POLL: Duration = Duration::from_secs(60);
@@ -168,47 +173,76 @@ impl ChatService {
 
     /// Mails every offline message waiting to every agent with an address; each
     /// is marked mailed once all its mails are sent. Returns how many were mailed.
+    /// Mailers running at once (the background one, a caller, other nodes) each
+    /// mail only the message they claimed, so none is mailed twice; a message is
+    /// claimed just before it is mailed, so that a mailer that dies holds up one
+    /// message, for [`MAIL_CLAIM_MS`].
     pub async fn mail_offline_messages(&self) -> Result<usize, ChatError> {
         let Some(desk) = &self.mail else {
             return Ok(0);
         };
         let mut mailed = 0;
         loop {
-            let waiting = self
+            let now = now_ms();
+            let Some(message) = self
                 .store
-                .unmailed_offline_messages(now_ms() - MAIL_WITHIN_MS, MAIL_BATCH)
-                .await?;
-            if waiting.is_empty() {
-                return Ok(mailed);
-            }
-            let agents: Vec<_> = self
-                .store
-                .agents()
+                .claim_unmailed_offline_messages(now, now - MAIL_WITHIN_MS, now + MAIL_CLAIM_MS, 1)
                 .await?
-                .into_iter()
-                .filter_map(|agent| {
-                    let email = agent.email.as_deref()?;
-                    mailbox(Some(&agent.name), email).ok()
-                })
-                .collect();
-            for message in &waiting {
-                let (subject, body) = offline_mail_text(desk.agent_lang, message);
-                let reply_to = mailbox(Some(&message.name), &message.email).ok();
-                for agent in &agents {
-                    desk.mailer
-                        .send(Mail {
-                            to: agent.clone(),
-                            reply_to: reply_to.clone(),
-                            subject: subject.clone(),
-                            body: body.clone(),
-                        })
-                        .await
-                        .map_err(|e| ChatError::MailFailed(e.to_string()))?;
+                .pop()
+            else {
+                return Ok(mailed);
+            };
+            let sent = match self.agents_with_mail().await {
+                Ok(agents) => self.mail_to_agents(desk, &agents, &message).await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = sent {
+                // Given back, for the next try.
+                if let Err(release) = self.store.release_offline_mail_claim(message.id).await {
+                    tracing::warn!(%release, "an offline message's mail claim stays until it lapses");
                 }
-                self.store.mark_offline_mailed(message.id, now_ms()).await?;
-                mailed += 1;
+                return Err(err);
             }
+            self.store.mark_offline_mailed(message.id, now_ms()).await?;
+            mailed += 1;
         }
+    }
+
+    /// Every agent with an address, as a mailbox.
+    async fn agents_with_mail(&self) -> Result<Vec<Mailbox>, ChatError> {
+        Ok(self
+            .store
+            .agents()
+            .await?
+            .into_iter()
+            .filter_map(|agent| {
+                let email = agent.email.as_deref()?;
+                mailbox(Some(&agent.name), email).ok()
+            })
+            .collect())
+    }
+
+    /// Mails one offline message to each of `agents`.
+    async fn mail_to_agents(
+        &self,
+        desk: &MailDesk,
+        agents: &[Mailbox],
+        message: &OfflineMessage,
+    ) -> Result<(), ChatError> {
+        let (subject, body) = offline_mail_text(desk.agent_lang, message);
+        let reply_to = mailbox(Some(&message.name), &message.email).ok();
+        for agent in agents {
+            desk.mailer
+                .send(Mail {
+                    to: agent.clone(),
+                    reply_to: reply_to.clone(),
+                    subject: subject.clone(),
+                    body: body.clone(),
+                })
+                .await
+                .map_err(|e| ChatError::MailFailed(e.to_string()))?;
+        }
+        Ok(())
     }
 }
 

@@ -45,12 +45,14 @@ macro_rules! store_conformance {
             read_positions_only_move_forward_and_only_members_have_one,
             a_file_belongs_to_the_entry_that_carries_it,
             offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address,
+            concurrent_mail_claims_take_each_offline_message_once,
             the_file_link_key_is_made_once_and_kept,
             login_buckets_empty_and_refill_per_key,
             pending_invitees_are_those_with_an_open_invitation,
             conversation_heads_name_the_newest_seq_of_those_that_exist,
             concurrent_appends_to_one_conversation_are_numbered_without_gaps_or_repeats,
             random_appends_across_conversations_stay_gapless_and_truthful,
+            one_message_sent_at_once_many_times_is_stored_once,
             api_tokens_are_found_by_hash_named_once_and_revoked_for_good,
             a_change_writes_its_webhook_events_in_its_transaction_and_deliveries_follow,
             a_verified_user_is_one_visitor_apart_from_every_token,
@@ -1122,11 +1124,12 @@ pub async fn offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address(
         .add_offline_message(leave("second", 3_000))
         .await
         .unwrap();
-    let waiting = |since| {
+    // Each claim lasts 10 s from the time it is made.
+    let claim = |now_ms: i64, since_ms: i64, limit: u32| {
         let store = store.clone();
         async move {
             store
-                .unmailed_offline_messages(since, 10)
+                .claim_unmailed_offline_messages(now_ms, since_ms, now_ms + 10_000, limit)
                 .await
                 .unwrap()
                 .into_iter()
@@ -1135,30 +1138,80 @@ pub async fn offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address(
         }
     };
     // Oldest first, and only those since the given time.
-    assert_eq!(waiting(1_000).await, ["first", "second"]);
-    assert_eq!(waiting(0).await, ["old", "first", "second"]);
-    assert_eq!(
-        store.unmailed_offline_messages(0, 1).await.unwrap()[0].id,
-        old.id
-    );
-    store.mark_offline_mailed(first.id, 5_000).await.unwrap();
-    assert_eq!(waiting(1_000).await, ["second"]);
+    assert_eq!(claim(10_000, 1_000, 10).await, ["first", "second"]);
+    // Claimed ones go to no other mailer until the claim lapses.
+    assert!(claim(10_000, 1_000, 10).await.is_empty());
+    assert_eq!(claim(10_000, 0, 1).await, ["old"]);
+    // A claim given back is taken again at once.
+    store.release_offline_mail_claim(second.id).await.unwrap();
+    assert_eq!(claim(11_000, 0, 10).await, ["second"]);
+    // Mailed is mailed for good, lapsed claim or not.
+    store.mark_offline_mailed(first.id, 12_000).await.unwrap();
+    assert_eq!(claim(20_000, 0, 10).await, ["old"]);
     // Handling a message does not count as mailing it.
     store
         .set_offline_handled(
             second.id,
             Some(Handled {
                 by_name: "Ann".into(),
-                at_ms: 6_000,
+                at_ms: 13_000,
             }),
         )
         .await
         .unwrap();
-    assert_eq!(waiting(1_000).await, ["second"]);
-    store.mark_offline_mailed(second.id, 7_000).await.unwrap();
-    assert!(waiting(1_000).await.is_empty());
+    assert_eq!(claim(21_000, 1_000, 10).await, ["second"]);
+    store.mark_offline_mailed(second.id, 22_000).await.unwrap();
+    store.mark_offline_mailed(old.id, 22_000).await.unwrap();
+    assert!(claim(99_000, 0, 10).await.is_empty());
     // Still listed for the console, mailed or not.
     assert_eq!(store.offline_messages(10).await.unwrap().len(), 3);
+}
+
+/// Mailers claiming at once, as the mailers of several nodes do: each offline
+/// message goes to exactly one of them.
+pub async fn concurrent_mail_claims_take_each_offline_message_once(store: Arc<dyn Store>) {
+    const MESSAGES: usize = 40;
+    const MAILERS: usize = 6;
+    for n in 0..MESSAGES {
+        store
+            .add_offline_message(crate::store::NewOfflineMessage {
+                visitor_id: None,
+                name: "Mia".into(),
+                email: "mia@example.com".into(),
+                body: format!("message {n}"),
+                page_url: String::new(),
+                at_ms: 1_000 + n as i64,
+            })
+            .await
+            .unwrap();
+    }
+    let mailers: Vec<_> = (0..MAILERS)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let claimed = store
+                        .claim_unmailed_offline_messages(5_000, 0, 60_000, 3)
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(claimed.into_iter().map(|m| m.body));
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for mailer in mailers {
+        all.extend(mailer.await.unwrap());
+    }
+    all.sort();
+    let mut expected: Vec<String> = (0..MESSAGES).map(|n| format!("message {n}")).collect();
+    expected.sort();
+    assert_eq!(all, expected, "every message claimed, none twice");
 }
 
 /// Writers racing for one conversation, as on several nodes: each task appends
@@ -1215,6 +1268,39 @@ pub async fn concurrent_appends_to_one_conversation_are_numbered_without_gaps_or
         (1..=page.last_seq).collect::<Vec<_>>(),
         "the stored entries are 1..N"
     );
+}
+
+/// The same message sent at once over several connections (a client that
+/// reconnected and resent before its first try was answered): stored once, and
+/// every try answered with its one number, whichever batch each lands in.
+pub async fn one_message_sent_at_once_many_times_is_stored_once(store: Arc<dyn Store>) {
+    const TRIES: usize = 8;
+    let ann = agent(&*store, "ann").await;
+    let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
+    let author = Participant::Visitor(visitor.id);
+    let message = text(author, "Visitor 1", "is anyone there?");
+    let tries: Vec<_> = (0..TRIES)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let message = message.clone();
+            tokio::spawn(async move { store.append(id, author, message).await.unwrap() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for attempt in tries {
+        answers.push(attempt.await.unwrap());
+    }
+    let seq = answers[0].seq;
+    assert!(answers.iter().all(|a| a.seq == seq), "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|a| !a.changed.is_empty()).count(),
+        1,
+        "one try stored it, the others were told it was there"
+    );
+    let page = store.staff_entries(id, 0, 100).await.unwrap().unwrap();
+    let copies = page.messages.iter().filter(|m| m.id == message.id).count();
+    assert_eq!(copies, 1);
+    assert_eq!(page.last_seq, seq);
 }
 
 /// Seeded random appends from many senders to many conversations at once, as a busy

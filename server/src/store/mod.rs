@@ -617,13 +617,20 @@ pub trait OfflineMessageStore: Send + Sync + 'static {
         id: MessageId,
         handled: Option<Handled>,
     ) -> StoreResult<Option<OfflineMessage>>;
-    /// Offline messages left at or after `since_ms` that are not mailed to the
-    /// agents yet, oldest first.
-    async fn unmailed_offline_messages(
+    /// Claims for one mailer, until `claim_until_ms`, up to `limit` offline
+    /// messages left at or after `since_ms` that are not mailed to the agents yet
+    /// and not claimed by another mailer at `now_ms`; oldest first. Two mailers
+    /// (on one node or on several) never hold a claim on the same message at once.
+    async fn claim_unmailed_offline_messages(
         &self,
+        now_ms: i64,
         since_ms: i64,
+        claim_until_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<OfflineMessage>>;
+    /// Gives up the claim on an offline message that was not mailed (the mail
+    /// server refused), so that the next try takes it at once.
+    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()>;
     /// Records that an offline message was mailed to the agents.
     async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()>;
 }

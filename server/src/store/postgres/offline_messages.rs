@@ -101,23 +101,45 @@ impl OfflineMessageStore for PgStore {
         .transpose()
     }
 
-    async fn unmailed_offline_messages(
+    async fn claim_unmailed_offline_messages(
         &self,
+        now_ms: i64,
         since_ms: i64,
+        claim_until_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<OfflineMessage>> {
-        sqlx::query(&format!(
-            "SELECT {OFFLINE_COLUMNS} FROM offline_messages
-             WHERE mailed_at IS NULL AND created_at >= $1 ORDER BY created_at, id LIMIT $2"
+        // Rows another mailer is claiming right now are skipped, not waited for.
+        let mut claimed = sqlx::query(&format!(
+            "UPDATE offline_messages SET mail_claimed_until = $1
+             WHERE id IN (
+                 SELECT id FROM offline_messages
+                 WHERE mailed_at IS NULL AND created_at >= $2
+                   AND (mail_claimed_until IS NULL OR mail_claimed_until <= $3)
+                 ORDER BY created_at, id LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING {OFFLINE_COLUMNS}"
         ))
+        .bind(claim_until_ms)
         .bind(since_ms)
+        .bind(now_ms)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(pg_error)?
         .iter()
         .map(offline_from_row)
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by_key(|m| (m.at_ms, m.id));
+        Ok(claimed)
+    }
+
+    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()> {
+        sqlx::query("UPDATE offline_messages SET mail_claimed_until = NULL WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(pg_error)?;
+        Ok(())
     }
 
     async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()> {

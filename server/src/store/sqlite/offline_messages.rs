@@ -100,22 +100,43 @@ impl OfflineMessageStore for SqliteStore {
         .transpose()
     }
 
-    async fn unmailed_offline_messages(
+    async fn claim_unmailed_offline_messages(
         &self,
+        now_ms: i64,
         since_ms: i64,
+        claim_until_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<OfflineMessage>> {
-        sqlx::query(&format!(
-            "SELECT {OFFLINE_COLUMNS} FROM offline_messages
-             WHERE mailed_at IS NULL AND created_at >= ? ORDER BY created_at, id LIMIT ?"
+        // One statement on the writer: the choice and the claim cannot be split
+        // by another mailer's.
+        let mut claimed = sqlx::query(&format!(
+            "UPDATE offline_messages SET mail_claimed_until = ?
+             WHERE id IN (
+                 SELECT id FROM offline_messages
+                 WHERE mailed_at IS NULL AND created_at >= ?
+                   AND (mail_claimed_until IS NULL OR mail_claimed_until <= ?)
+                 ORDER BY created_at, id LIMIT ?)
+             RETURNING {OFFLINE_COLUMNS}"
         ))
+        .bind(claim_until_ms)
         .bind(since_ms)
+        .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.write().await?)
         .await?
         .iter()
         .map(offline_from_row)
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by_key(|m| (m.at_ms, m.id));
+        Ok(claimed)
+    }
+
+    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()> {
+        sqlx::query("UPDATE offline_messages SET mail_claimed_until = NULL WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&mut *self.write().await?)
+            .await?;
+        Ok(())
     }
 
     async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()> {
