@@ -20,6 +20,11 @@ fn check_text(text: &str) -> Result<(), ChatError> {
     if text.trim().is_empty() {
         return Err(ChatError::EmptyMessage);
     }
+    // No keyboard types it, and PostgreSQL cannot keep it in text: refused the
+    // same on every store.
+    if text.contains('\0') {
+        return Err(ChatError::InvalidField("message"));
+    }
     if char_len(text) > MAX_MESSAGE_CHARS {
         return Err(ChatError::TooLong {
             field: "message",
@@ -697,6 +702,10 @@ mod tests {
         assert!(matches!(
             check_text(&"字".repeat(MAX_MESSAGE_CHARS + 1)),
             Err(ChatError::TooLong { .. })
+        ));
+        assert!(matches!(
+            check_text("a\0b"),
+            Err(ChatError::InvalidField("message"))
         ));
     }
 }

@@ -15,7 +15,7 @@ use super::rows::{
 use super::webhooks::record_outbox;
 use super::{pg_error, PgStore};
 use crate::chat::events::{Changed, Event};
-use crate::chat::rules::{self, Resend};
+use crate::chat::rules;
 use crate::store::{
     parse_agent_id, AgentRecord, Appended, ConversationStore, Departure, GroupOpening, Invited,
     NewMessage, Page, Refusal, StoreError, StoreResult, VisitorRecord,
@@ -33,24 +33,6 @@ use uuid::Uuid;
 /// How often `create_direct` tries again when the conversation that kept it from
 /// opening one closed before it could be named.
 const DIRECT_CREATE_TRIES: usize = 3;
-
-/// What an append checks once its conversation is locked, in one statement:
-/// whether the author is a current participant, and the message stored before
-/// under the same client id, if any (its columns are null when there is none).
-/// Not folded into the lock's statement: under READ COMMITTED a statement that
-/// waits for a row lock sees the other tables as they were when it began, not
-/// what the lock's previous holder committed.
-pub(super) static APPEND_CHECKS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "SELECT EXISTS (SELECT 1 FROM participants
-                        WHERE conversation_id = $1 AND role = $2 AND participant_id = $3
-                          AND left_at IS NULL) AS member,
-                earlier.*
-         FROM (SELECT 1) AS one
-         LEFT JOIN (SELECT {MESSAGE_COLUMNS} FROM messages
-                    WHERE conversation_id = $1 AND client_msg_id = $4) AS earlier ON true"
-    )
-});
 
 #[async_trait]
 impl ConversationStore for PgStore {
@@ -199,57 +181,7 @@ impl ConversationStore for PgStore {
         author: Participant,
         message: NewMessage,
     ) -> StoreResult<Appended> {
-        let mut tx = self.begin().await?;
-        let Some(locked) = lock_conversation(&mut tx, id).await? else {
-            return Err(Refusal::NotFound.into());
-        };
-        // The author's membership and an earlier message with the same client id,
-        // in one round trip.
-        let (role, author_id) = participant_parts(author);
-        let found = sqlx::query(&APPEND_CHECKS)
-            .bind(id.to_string())
-            .bind(role)
-            .bind(author_id)
-            .bind(message.id.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(pg_error)?;
-        if !col::<bool>(&found, "member")? {
-            return Err(Refusal::NotFound.into());
-        }
-        match locked.state {
-            ConversationState::Closed => return Err(Refusal::Closed.into()),
-            ConversationState::Queued | ConversationState::Active => {}
-        }
-        if col::<Option<i64>>(&found, "seq")?.is_some() {
-            let earlier = message_from_row(&found)?;
-            let stored_author = earlier.author.map(|a| a.participant);
-            let stored = (stored_author, &earlier.body, earlier.visibility);
-            let new = (Some(author), &message.body, message.visibility);
-            return match rules::resend(stored, new) {
-                Resend::Duplicate => Ok(Appended {
-                    seq: earlier.seq,
-                    changed: Changed::nothing(),
-                }),
-                Resend::Conflict => Err(Refusal::IdConflict(message.id).into()),
-            };
-        }
-        let seq = next_seq(&mut tx, id).await?;
-        let entry = insert_message(&mut tx, id, seq, &message).await?;
-        let recipients = recipients(&mut tx, id).await?;
-        let result = Appended {
-            seq,
-            changed: Changed {
-                events: vec![Event::Entry {
-                    conversation_id: id,
-                    entry,
-                }],
-                recipients,
-            },
-        };
-        record_outbox(&mut tx, &result.changed).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(result)
+        self.appends.append(id, author, message).await
     }
 
     async fn messages_after(

@@ -9,7 +9,9 @@
 //! committed; a rollback takes its numbers back, so the sequence has no gaps. A
 //! transaction locks at most one conversation row, or several in id order, so two
 //! transactions never wait on each other in a circle. No database sequences, no
-//! SERIALIZABLE retries.
+//! SERIALIZABLE retries. Messages, most of what is written, are stored in batches
+//! across conversations ([`appends`]): one transaction and a fixed number of
+//! statements for every message waiting.
 //!
 //! Errors are sorted by [`pg_error`] (SQLSTATE codes), never by the SQLite
 //! `From<sqlx::Error>` mapping: every sqlx call here ends in `.map_err(pg_error)`
@@ -20,6 +22,7 @@
 
 mod agents;
 mod api_tokens;
+mod appends;
 mod audit;
 mod canned_replies;
 mod conversations;
@@ -58,6 +61,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The statement that begins every write transaction.
     begin: Cow<'static, str>,
+    /// Where messages are stored, in batches.
+    appends: appends::Appends,
 }
 
 /// A write transaction. Dropped without a commit, it is rolled back before its
@@ -94,9 +99,11 @@ impl PgStore {
             "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {}",
             options.busy_timeout.as_millis().max(1)
         );
+        let begin: Cow<'static, str> = Cow::Owned(begin);
         let store = Self {
+            appends: appends::Appends::start(pool.clone(), begin.clone()),
             pool,
-            begin: Cow::Owned(begin),
+            begin,
         };
         let mut tx = store.begin().await?;
         let indexed = rows::index_unindexed(&mut tx).await?;
@@ -446,6 +453,15 @@ mod tests {
             }
             query.fetch_all(pool).await.unwrap().join("\n")
         }
+        // The batch's statements take arrays: two appends, to two conversations.
+        async fn batch_plan(pool: &sqlx::PgPool, sql: &str, binds: &[[&str; 2]]) -> String {
+            let explain = format!("EXPLAIN ANALYZE {sql}");
+            let mut query = sqlx::query_scalar::<_, String>(&explain);
+            for bind in binds {
+                query = query.bind(bind.map(str::to_owned).to_vec());
+            }
+            query.fetch_all(pool).await.unwrap().join("\n")
+        }
         // The most rows a step of the plan produced or passed over (the planner's
         // estimates aside).
         let examined = |plan: &str| {
@@ -469,8 +485,18 @@ mod tests {
         // (an agent's 50 here): never every member of the site.
         let member = plan(&pool, super::rows::MEMBER_STATE, &["c7", "agent", "a7"]).await;
         assert!(examined(&member) <= 50, "{member}");
-        let checks = &super::conversations::APPEND_CHECKS;
-        let checks = plan(&pool, checks, &["c7", "agent", "a7", "m1"]).await;
+        // A batch's look-ups read the batch's conversations (two here) and its
+        // authors' own conversations.
+        let recipients = batch_plan(&pool, super::appends::RECIPIENTS_OF, &[["c7", "c8"]]).await;
+        assert!(examined(&recipients) <= 10, "{recipients}");
+        let checks = &super::appends::CHECKS;
+        let binds = [
+            ["c7", "c8"],
+            ["agent", "visitor"],
+            ["a7", "v8-1"],
+            ["m1", "m2"],
+        ];
+        let checks = batch_plan(&pool, checks, &binds).await;
         assert!(examined(&checks) <= 50, "{checks}");
     }
 

@@ -315,6 +315,17 @@ pub(super) async fn insert_message(
     .execute(&mut *conn)
     .await
     .map_err(pg_error)?;
+    insert_file(conn, id, seq, message).await?;
+    Ok(message.stored(seq))
+}
+
+/// Records the file a message carries, if it carries one, as the entry's.
+pub(super) async fn insert_file(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    seq: u64,
+    message: &NewMessage,
+) -> StoreResult<()> {
     if let (Some(file), Some(author)) = (&message.file, &message.author) {
         let (role, uploader) = participant_parts(author.participant);
         sqlx::query(
@@ -335,7 +346,7 @@ pub(super) async fn insert_message(
         .await
         .map_err(pg_error)?;
     }
-    Ok(message.stored(seq))
+    Ok(())
 }
 
 /// Indexes the text messages that are not yet (written by something other than

@@ -32,7 +32,16 @@ fn endpoint_from_row(row: &PgRow) -> StoreResult<WebhookEndpoint> {
 /// Writes the webhook events of `changed` to the outbox, inside the
 /// transaction of the change (see the SQLite twin).
 pub(super) async fn record_outbox(tx: &mut PgConnection, changed: &Changed) -> StoreResult<()> {
-    if !may_cause_events(changed) {
+    record_outbox_of(tx, &[changed]).await
+}
+
+/// [`record_outbox`] for several changes of one transaction (a batch of
+/// appends), in order: the endpoints are read once.
+pub(super) async fn record_outbox_of(
+    tx: &mut PgConnection,
+    changed: &[&Changed],
+) -> StoreResult<()> {
+    if !changed.iter().any(|changed| may_cause_events(changed)) {
         return Ok(());
     }
     let endpoints: Vec<(String, String)> =
@@ -40,8 +49,15 @@ pub(super) async fn record_outbox(tx: &mut PgConnection, changed: &Changed) -> S
             .fetch_all(&mut *tx)
             .await
             .map_err(pg_error)?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
     let wanted = |name: &str| endpoints.iter().any(|(_, events)| subscribes(events, name));
-    for event in outbox_events(changed, crate::clock::now_ms(), wanted) {
+    let at_ms = crate::clock::now_ms();
+    let events = changed
+        .iter()
+        .flat_map(|changed| outbox_events(changed, at_ms, wanted));
+    for event in events {
         let to: Vec<&String> = endpoints
             .iter()
             .filter(|(_, subscribed)| subscribes(subscribed, event.name))
