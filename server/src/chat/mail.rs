@@ -184,9 +184,10 @@ impl ChatService {
         let mut mailed = 0;
         loop {
             let now = now_ms();
+            let claim_until = now + MAIL_CLAIM_MS;
             let Some(message) = self
                 .store
-                .claim_unmailed_offline_messages(now, now - MAIL_WITHIN_MS, now + MAIL_CLAIM_MS, 1)
+                .claim_unmailed_offline_messages(now, now - MAIL_WITHIN_MS, claim_until, 1)
                 .await?
                 .pop()
             else {
@@ -198,7 +199,11 @@ impl ChatService {
             };
             if let Err(err) = sent {
                 // Given back, for the next try.
-                if let Err(release) = self.store.release_offline_mail_claim(message.id).await {
+                if let Err(release) = self
+                    .store
+                    .release_offline_mail_claim(message.id, claim_until)
+                    .await
+                {
                     tracing::warn!(%release, "an offline message's mail claim stays until it lapses");
                 }
                 return Err(err);

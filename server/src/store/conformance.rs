@@ -1142,8 +1142,17 @@ pub async fn offline_messages_wait_to_be_mailed_once_and_agents_keep_an_address(
     // Claimed ones go to no other mailer until the claim lapses.
     assert!(claim(10_000, 1_000, 10).await.is_empty());
     assert_eq!(claim(10_000, 0, 1).await, ["old"]);
-    // A claim given back is taken again at once.
-    store.release_offline_mail_claim(second.id).await.unwrap();
+    // A claim given back is taken again at once; giving back a claim that is
+    // not the one made (another mailer's, after this one's lapsed) does nothing.
+    store
+        .release_offline_mail_claim(second.id, 19_999)
+        .await
+        .unwrap();
+    assert!(claim(11_000, 0, 10).await.is_empty());
+    store
+        .release_offline_mail_claim(second.id, 20_000)
+        .await
+        .unwrap();
     assert_eq!(claim(11_000, 0, 10).await, ["second"]);
     // Mailed is mailed for good, lapsed claim or not.
     store.mark_offline_mailed(first.id, 12_000).await.unwrap();

@@ -628,9 +628,14 @@ pub trait OfflineMessageStore: Send + Sync + 'static {
         claim_until_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<OfflineMessage>>;
-    /// Gives up the claim on an offline message that was not mailed (the mail
-    /// server refused), so that the next try takes it at once.
-    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()>;
+    /// Gives up the claim made until `claim_until_ms` on an offline message that
+    /// was not mailed (the mail server refused), so that the next try takes it
+    /// at once; a claim made since by another mailer (this one's lapsed) stays.
+    async fn release_offline_mail_claim(
+        &self,
+        id: MessageId,
+        claim_until_ms: i64,
+    ) -> StoreResult<()>;
     /// Records that an offline message was mailed to the agents.
     async fn mark_offline_mailed(&self, id: MessageId, at_ms: i64) -> StoreResult<()>;
 }

@@ -133,12 +133,20 @@ impl OfflineMessageStore for PgStore {
         Ok(claimed)
     }
 
-    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()> {
-        sqlx::query("UPDATE offline_messages SET mail_claimed_until = NULL WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(pg_error)?;
+    async fn release_offline_mail_claim(
+        &self,
+        id: MessageId,
+        claim_until_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE offline_messages SET mail_claimed_until = NULL
+             WHERE id = $1 AND mail_claimed_until = $2",
+        )
+        .bind(id.to_string())
+        .bind(claim_until_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(pg_error)?;
         Ok(())
     }
 

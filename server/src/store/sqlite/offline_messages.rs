@@ -131,11 +131,19 @@ impl OfflineMessageStore for SqliteStore {
         Ok(claimed)
     }
 
-    async fn release_offline_mail_claim(&self, id: MessageId) -> StoreResult<()> {
-        sqlx::query("UPDATE offline_messages SET mail_claimed_until = NULL WHERE id = ?")
-            .bind(id.to_string())
-            .execute(&mut *self.write().await?)
-            .await?;
+    async fn release_offline_mail_claim(
+        &self,
+        id: MessageId,
+        claim_until_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE offline_messages SET mail_claimed_until = NULL
+             WHERE id = ? AND mail_claimed_until = ?",
+        )
+        .bind(id.to_string())
+        .bind(claim_until_ms)
+        .execute(&mut *self.write().await?)
+        .await?;
         Ok(())
     }
 
