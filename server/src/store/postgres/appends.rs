@@ -1,5 +1,5 @@
 //! Messages stored in batches: every append waiting, across conversations, goes
-//! into one transaction with a fixed number of statements.
+//! into one transaction.
 //!
 //! Stored one by one, a message costs eight round trips and a commit of its own,
 //! and PostgreSQL spends far more CPU on each message than the chat server
@@ -7,23 +7,27 @@
 //! one of them is free (up to [`MAX_BATCH`]) and store them together, in the
 //! steps every append takes, each one statement for the whole batch:
 //!
-//! 1. the conversations' rows locked, in id order (as every transaction that
-//!    locks several does, so that batches on several nodes never wait on each
-//!    other in a circle), with their state and last sequence number;
+//! 1. the conversations' rows locked, in id order, with their state and last
+//!    sequence number; a conversation whose row another transaction holds is
+//!    skipped (`SKIP LOCKED`), and its appends are stored right after the batch,
+//!    in a transaction that waits for the lock, so that one busy conversation
+//!    never holds up the others;
 //! 2. each author's membership and an earlier message with the same client id;
 //! 3. the rules, in Rust, request by request in the order they came: refused, a
 //!    resend (of a message stored before, or earlier in this batch), or the next
 //!    number of its conversation;
-//! 4. the conversations' new last numbers, one `UPDATE … FROM unnest(…)`;
-//! 5. the messages, one `INSERT … SELECT … FROM unnest(…)`;
-//! 6. the recipients of every conversation written to;
-//! 7. the webhook events, then one commit.
+//! 4. the conversations' new last numbers (`UPDATE … FROM unnest(…)`), the
+//!    messages (`INSERT … SELECT … FROM unnest(…)`) and the recipients of every
+//!    conversation written to, in one statement;
+//! 5. the files the messages carry, the webhook events, then one commit.
 //!
 //! Each request keeps its own answer, and nobody is answered before the commit,
 //! so an acknowledgement still means the message is committed. A batch that fails
 //! because the database is unavailable (a lock held past the busy timeout, a lost
-//! connection) is rolled back and fails each of its sends with the retryable
-//! error, none stored; a batch that fails for any other reason (a message the
+//! connection, no answer within [`BATCH_TIMEOUT`]) is rolled back and fails each
+//! of its sends with the retryable error: none of them is stored, unless the
+//! connection broke during the commit itself, in which case a resend is answered
+//! as the duplicate it is. A batch that fails for any other reason (a message the
 //! database refuses) is tried again a message at a time, so that a bad message
 //! fails alone and never takes the others with it.
 
@@ -42,15 +46,26 @@ use sqlx::postgres::PgPool;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 /// Most appends stored in one transaction; more wait for the next.
 pub const MAX_BATCH: usize = 256;
 
-/// Batches stored at once: while one commits, the next is being written.
+/// Batches stored at once: while one commits, the next is being written, and a
+/// batch that waits for a conversation's lock leaves the other free.
 const WORKERS: usize = 2;
 
-/// Locks the batch's conversations, in id order, and reads what the rules need.
+/// Longest a batch may take, its waits for locks (each bounded by the busy
+/// timeout) included; past it, its sends fail as unavailable.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Locks the batch's conversations that no other transaction holds, in id
+/// order, and reads what the rules need.
+const LOCK_FREE_CONVERSATIONS: &str = "SELECT id, state, last_seq FROM conversations
+     WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED";
+
+/// Locks the batch's conversations in id order, waiting for each.
 const LOCK_CONVERSATIONS: &str = "SELECT id, state, last_seq FROM conversations
      WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
@@ -75,27 +90,41 @@ pub(super) static CHECKS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The conversations' last sequence numbers after the batch.
-const SET_LAST_SEQS: &str = "UPDATE conversations c SET last_seq = v.last_seq
-     FROM unnest($1::text[], $2::bigint[]) AS v(id, last_seq) WHERE c.id = v.id";
-
-/// Every new message of the batch, a row per element of the arrays.
-const INSERT_MESSAGES: &str =
-    "INSERT INTO messages (conversation_id, seq, client_msg_id, author_role, author_id,
-                           author_name, kind, body, created_at, visibility, file, search_terms)
-     SELECT conversation_id, seq, client_msg_id, author_role, author_id, author_name, kind,
-            body, created_at, visibility, file, search_terms::tsvector
-     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[])
-          AS r(conversation_id, seq, client_msg_id, author_role, author_id, author_name, kind,
-               body, created_at, visibility, file, search_terms)";
-
-/// The current participants of several conversations, each in the order they
-/// joined (by the index `participants_current`, migration 0026).
+/// The current participants of the conversations written to, each in the
+/// order they joined (by the index `participants_current`, migration 0026).
 pub(super) const RECIPIENTS_OF: &str =
     "SELECT conversation_id, role, participant_id FROM participants
      WHERE conversation_id = ANY($1) AND left_at IS NULL
      ORDER BY conversation_id, joined_at, role, participant_id";
+
+/// Step 4 in one statement: the conversations' new last numbers
+/// (`$1`, `$2`), every new message, a row per element of the arrays `$3` to
+/// `$14`, and the recipients of the conversations written to. Each `WITH`
+/// clause runs once whatever the query reads of it; the recipients are read as
+/// they were when the statement began, which the batch's locks keep as they are.
+/// The trigger that keeps a chat's first answer (migration 0023) runs after the
+/// statement, and sees the conversation as its `UPDATE` left it.
+static WRITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH numbered AS (
+             UPDATE conversations c SET last_seq = v.last_seq
+             FROM unnest($1::text[], $2::bigint[]) AS v(id, last_seq) WHERE c.id = v.id
+         ), stored AS (
+             INSERT INTO messages (conversation_id, seq, client_msg_id, author_role,
+                                   author_id, author_name, kind, body, created_at,
+                                   visibility, file, search_terms)
+             SELECT conversation_id, seq, client_msg_id, author_role, author_id,
+                    author_name, kind, body, created_at, visibility, file,
+                    search_terms::tsvector
+             FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[],
+                         $13::text[], $14::text[])
+                  AS r(conversation_id, seq, client_msg_id, author_role, author_id,
+                       author_name, kind, body, created_at, visibility, file, search_terms)
+         )
+         {RECIPIENTS_OF}"
+    )
+});
 
 /// One append waiting to be stored, and where its answer goes.
 struct Request {
@@ -178,7 +207,34 @@ async fn work(
 
 /// Stores a batch; one answer per request, in order.
 async fn store(pool: &PgPool, begin: &str, batch: &[Request]) -> Vec<StoreResult<Appended>> {
-    let err = match store_batch(pool, begin, batch).await {
+    let all: Vec<&Request> = batch.iter().collect();
+    let mut answers = attempt(pool, begin, &all, Wait::Never).await;
+    // The appends to conversations that another transaction held: stored now,
+    // waiting for those locks alone.
+    let deferred: Vec<usize> = (0..batch.len()).filter(|&i| answers[i].is_none()).collect();
+    if !deferred.is_empty() {
+        let rest: Vec<&Request> = deferred.iter().map(|&i| &batch[i]).collect();
+        let stored = attempt(pool, begin, &rest, Wait::ForEach).await;
+        for (i, answer) in deferred.into_iter().zip(stored) {
+            answers[i] = answer;
+        }
+    }
+    answers
+        .into_iter()
+        .map(|answer| answer.unwrap_or_else(|| Err(stopped())))
+        .collect()
+}
+
+/// Stores `batch` in one transaction, or, when the database refuses it for
+/// another reason than being unavailable, a message at a time. `None` for an
+/// append deferred (only with [`Wait::Never`]).
+async fn attempt(
+    pool: &PgPool,
+    begin: &str,
+    batch: &[&Request],
+    wait: Wait,
+) -> Vec<Option<StoreResult<Appended>>> {
+    let err = match in_time(store_batch(pool, begin, batch, wait)).await {
         Ok(answers) => return answers,
         Err(err) => err,
     };
@@ -187,22 +243,44 @@ async fn store(pool: &PgPool, begin: &str, batch: &[Request]) -> Vec<StoreResult
             tracing::warn!(%reason, appends = batch.len(), "a batch of messages was not stored");
             batch
                 .iter()
-                .map(|_| Err(StoreError::Unavailable(reason.clone())))
+                .map(|_| Some(Err(StoreError::Unavailable(reason.clone()))))
                 .collect()
         }
-        err if batch.len() == 1 => vec![Err(err)],
+        err if batch.len() == 1 => vec![Some(Err(err))],
         err => {
             tracing::warn!(%err, appends = batch.len(), "a batch of messages was refused; storing them one by one");
             let mut answers = Vec::with_capacity(batch.len());
             for one in batch.chunks(1) {
-                answers.push(match store_batch(pool, begin, one).await {
-                    Ok(mut answer) => answer.pop().unwrap_or_else(|| Err(stopped())),
+                let answer = in_time(store_batch(pool, begin, one, Wait::ForEach)).await;
+                answers.push(Some(match answer {
+                    Ok(mut answer) => answer.pop().flatten().unwrap_or_else(|| Err(stopped())),
                     Err(err) => Err(err),
-                });
+                }));
             }
             answers
         }
     }
+}
+
+/// `storing` within [`BATCH_TIMEOUT`], or unavailable. A transaction cut short
+/// is rolled back when its connection goes back to the pool.
+async fn in_time<T>(storing: impl std::future::Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    tokio::time::timeout(BATCH_TIMEOUT, storing)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the database did not store a batch of messages in time".into(),
+            ))
+        })
+}
+
+/// Whether a batch waits for the locks of its conversations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Skips those another transaction holds: their appends are deferred.
+    Never,
+    /// Waits for each, up to the busy timeout.
+    ForEach,
 }
 
 /// A conversation of the batch, as locked.
@@ -222,34 +300,39 @@ enum Outcome {
 }
 
 /// The batch in one transaction. The outer error is the database's (it fails the
-/// batch); the inner results are each request's own.
+/// batch); the inner results are each request's own, `None` for one deferred
+/// because its conversation was held by another transaction (only with
+/// [`Wait::Never`]).
 async fn store_batch(
     pool: &PgPool,
     begin: &str,
-    batch: &[Request],
-) -> StoreResult<Vec<StoreResult<Appended>>> {
+    batch: &[&Request],
+    wait: Wait,
+) -> StoreResult<Vec<Option<StoreResult<Appended>>>> {
     let mut tx: Tx = pool.begin_with(begin.to_owned()).await.map_err(pg_error)?;
-    let mut conversations = lock(&mut tx, batch).await?;
-    let outcomes = apply_rules(&mut tx, batch, &mut conversations).await?;
-    let written: Vec<(&Request, u64)> = batch
+    let mut conversations = lock(&mut tx, batch, wait).await?;
+    let (present, deferred): (Vec<&Request>, Vec<&Request>) = batch.iter().partition(|request| {
+        wait == Wait::ForEach || conversations.contains_key(&request.conversation)
+    });
+    let outcomes = apply_rules(&mut tx, &present, &mut conversations).await?;
+    let written: Vec<(&Request, u64)> = present
         .iter()
         .zip(&outcomes)
         .filter_map(|(request, outcome)| match outcome {
-            Outcome::Stored(seq) => Some((request, *seq)),
+            Outcome::Stored(seq) => Some((*request, *seq)),
             Outcome::Answered(_) => None,
         })
         .collect();
     if written.is_empty() {
         tx.commit().await.map_err(pg_error)?;
-        return Ok(outcomes.into_iter().map(answered).collect());
+        let answers = outcomes.into_iter().map(answered);
+        return Ok(in_order(batch, &present, &deferred, answers.collect()));
     }
-    set_last_seqs(&mut tx, &conversations).await?;
-    insert_messages(&mut tx, &written).await?;
+    let recipients = write(&mut tx, &conversations, &written).await?;
     for (request, seq) in &written {
         insert_file(&mut tx, request.conversation, *seq, &request.message).await?;
     }
-    let recipients = recipients(&mut tx, &conversations).await?;
-    let answers: Vec<StoreResult<Appended>> = batch
+    let answers: Vec<StoreResult<Appended>> = present
         .iter()
         .zip(outcomes)
         .map(|(request, outcome)| match outcome {
@@ -276,7 +359,30 @@ async fn store_batch(
         .collect();
     record_outbox_of(&mut tx, &changed).await?;
     tx.commit().await.map_err(pg_error)?;
-    Ok(answers)
+    Ok(in_order(batch, &present, &deferred, answers))
+}
+
+/// The answers of `present` put back in the order of `batch`, with `None` for
+/// the `deferred` (each request of `batch` is in one of the two, in order).
+fn in_order(
+    batch: &[&Request],
+    present: &[&Request],
+    deferred: &[&Request],
+    answers: Vec<StoreResult<Appended>>,
+) -> Vec<Option<StoreResult<Appended>>> {
+    if deferred.is_empty() {
+        return answers.into_iter().map(Some).collect();
+    }
+    let mut answers = present.iter().zip(answers).peekable();
+    batch
+        .iter()
+        .map(|request| match answers.peek() {
+            Some((first, _)) if std::ptr::eq(**first, *request) => {
+                answers.next().map(|(_, answer)| answer)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn answered(outcome: Outcome) -> StoreResult<Appended> {
@@ -289,12 +395,21 @@ fn answered(outcome: Outcome) -> StoreResult<Appended> {
     }
 }
 
-/// Step 1: locks the batch's conversations in id order.
-async fn lock(tx: &mut Tx, batch: &[Request]) -> StoreResult<HashMap<ConversationId, Locked>> {
+/// Step 1: locks the batch's conversations in id order, those another
+/// transaction holds skipped unless `wait`.
+async fn lock(
+    tx: &mut Tx,
+    batch: &[&Request],
+    wait: Wait,
+) -> StoreResult<HashMap<ConversationId, Locked>> {
     let mut ids: Vec<String> = batch.iter().map(|r| r.conversation.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows = sqlx::query(LOCK_CONVERSATIONS)
+    let statement = match wait {
+        Wait::Never => LOCK_FREE_CONVERSATIONS,
+        Wait::ForEach => LOCK_CONVERSATIONS,
+    };
+    let rows = sqlx::query(statement)
         .bind(&ids)
         .fetch_all(&mut **tx)
         .await
@@ -319,7 +434,7 @@ async fn lock(tx: &mut Tx, batch: &[Request]) -> StoreResult<HashMap<Conversatio
 /// decides each request in order, taking numbers for those to be stored.
 async fn apply_rules(
     tx: &mut Tx,
-    batch: &[Request],
+    batch: &[&Request],
     conversations: &mut HashMap<ConversationId, Locked>,
 ) -> StoreResult<Vec<Outcome>> {
     let mut columns: [Vec<String>; 4] = Default::default();
@@ -420,30 +535,21 @@ fn resend(
     }
 }
 
-/// Step 4: the new last sequence numbers of the conversations written to.
-async fn set_last_seqs(
+/// Step 4: numbers, messages and recipients, in one statement. The
+/// messages are indexed for search as they are written (the column the search
+/// index reads).
+async fn write(
     tx: &mut Tx,
     conversations: &HashMap<ConversationId, Locked>,
-) -> StoreResult<()> {
-    let (ids, last): (Vec<String>, Vec<i64>) = conversations
+    written: &[(&Request, u64)],
+) -> StoreResult<HashMap<ConversationId, Vec<Participant>>> {
+    let (conversation_ids, last_seqs): (Vec<String>, Vec<i64>) = conversations
         .iter()
         .filter(|(_, c)| c.written)
         .map(|(id, c)| (id.to_string(), c.last_seq as i64))
         .unzip();
-    sqlx::query(SET_LAST_SEQS)
-        .bind(ids)
-        .bind(last)
-        .execute(&mut **tx)
-        .await
-        .map_err(pg_error)?;
-    Ok(())
-}
-
-/// Step 5: every new message in one statement, indexed for search as it is
-/// written (the column the search index reads).
-async fn insert_messages(tx: &mut Tx, written: &[(&Request, u64)]) -> StoreResult<()> {
     let rows = written.len();
-    let mut conversation_ids = Vec::with_capacity(rows);
+    let mut message_conversations = Vec::with_capacity(rows);
     let mut seqs = Vec::with_capacity(rows);
     let mut client_ids = Vec::with_capacity(rows);
     let mut author_roles: Vec<Option<&str>> = Vec::with_capacity(rows);
@@ -457,7 +563,7 @@ async fn insert_messages(tx: &mut Tx, written: &[(&Request, u64)]) -> StoreResul
     let mut terms: Vec<Option<String>> = Vec::with_capacity(rows);
     for (request, seq) in written {
         let message = &request.message;
-        conversation_ids.push(request.conversation.to_string());
+        message_conversations.push(request.conversation.to_string());
         seqs.push(*seq as i64);
         client_ids.push(message.id.to_string());
         match &message.author {
@@ -489,8 +595,10 @@ async fn insert_messages(tx: &mut Tx, written: &[(&Request, u64)]) -> StoreResul
             Body::Notice(_) => None,
         });
     }
-    sqlx::query(INSERT_MESSAGES)
+    let rows = sqlx::query(&WRITE)
         .bind(conversation_ids)
+        .bind(last_seqs)
+        .bind(message_conversations)
         .bind(seqs)
         .bind(client_ids)
         .bind(author_roles)
@@ -502,24 +610,6 @@ async fn insert_messages(tx: &mut Tx, written: &[(&Request, u64)]) -> StoreResul
         .bind(visibilities)
         .bind(files)
         .bind(terms)
-        .execute(&mut **tx)
-        .await
-        .map_err(pg_error)?;
-    Ok(())
-}
-
-/// Step 6: who must hear of each conversation written to.
-async fn recipients(
-    tx: &mut Tx,
-    conversations: &HashMap<ConversationId, Locked>,
-) -> StoreResult<HashMap<ConversationId, Vec<Participant>>> {
-    let ids: Vec<String> = conversations
-        .iter()
-        .filter(|(_, c)| c.written)
-        .map(|(id, _)| id.to_string())
-        .collect();
-    let rows = sqlx::query(RECIPIENTS_OF)
-        .bind(ids)
         .fetch_all(&mut **tx)
         .await
         .map_err(pg_error)?;
@@ -639,9 +729,13 @@ mod tests {
             vec![first.clone(), text(author, "next"), first.clone(), other],
         );
         // In one transaction: not by storing them one by one after a failure.
-        let answers = super::store_batch(&store.pool, &store.begin, &requests)
+        let requests: Vec<&Request> = requests.iter().collect();
+        let answers: Vec<_> = super::store_batch(&store.pool, &store.begin, &requests, Wait::Never)
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|answer| answer.expect("nothing deferred"))
+            .collect();
         let first_answer = answers[0].as_ref().unwrap();
         assert_eq!(first_answer.seq, 2);
         assert!(!first_answer.changed.is_empty());
@@ -669,9 +763,8 @@ mod tests {
         let nowhere = ConversationId(Uuid::new_v4());
         requests.extend(batch(nowhere, author, vec![text(author, "lost")]));
         requests.extend(batch(id, author, vec![text(author, "two")]));
-        let answers = super::store_batch(&store.pool, &store.begin, &requests)
-            .await
-            .unwrap();
+        // Refused in the batch, or (the conversation that is not there) after it.
+        let answers = super::store(&store.pool, &store.begin, &requests).await;
         assert_eq!(answers[0].as_ref().unwrap().seq, 2);
         for refused in &answers[1..3] {
             assert!(
@@ -683,5 +776,52 @@ mod tests {
         assert_eq!(two.seq, 3);
         assert_eq!(two.changed.recipients, [author]);
         assert_eq!(stored_seqs(&store, id).await, [1, 2, 3]);
+    }
+
+    /// A conversation whose row another transaction holds (another node's
+    /// change, say) is left out of the batch, which stores the others at once;
+    /// its own appends wait for the lock after the batch.
+    #[tokio::test]
+    async fn a_conversation_held_elsewhere_holds_up_only_its_own_appends() {
+        let Some((store, busy, mia)) = chat().await else {
+            return;
+        };
+        let leo = store.visitor_for_token(&[7; 32], "Leo").await.unwrap();
+        let free = ConversationId(Uuid::new_v4());
+        let leo = Participant::Visitor(leo.id);
+        let visitor = store.visitor_for_token(&[7; 32], "Leo").await.unwrap();
+        store
+            .create_direct(free, &visitor, None, text(leo, "hello"))
+            .await
+            .unwrap();
+        let mut holder = store.pool.begin().await.unwrap();
+        sqlx::query("SELECT id FROM conversations WHERE id = $1 FOR UPDATE")
+            .bind(busy.to_string())
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+
+        let mut requests = batch(free, leo, vec![text(leo, "one")]);
+        requests.extend(batch(busy, mia, vec![text(mia, "waits")]));
+        requests.extend(batch(free, leo, vec![text(leo, "two")]));
+        let held: Vec<&Request> = requests.iter().collect();
+        let answers = super::store_batch(&store.pool, &store.begin, &held, Wait::Never)
+            .await
+            .unwrap();
+        assert_eq!(answers[0].as_ref().unwrap().as_ref().unwrap().seq, 2);
+        assert!(answers[1].is_none(), "deferred: {:?}", answers[1]);
+        assert_eq!(answers[2].as_ref().unwrap().as_ref().unwrap().seq, 3);
+        assert_eq!(stored_seqs(&store, free).await, [1, 2, 3]);
+
+        // The whole path: the deferred append waits for the lock, then is stored.
+        let requests = batch(busy, mia, vec![text(mia, "after the lock")]);
+        let release = async {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            holder.commit().await.unwrap();
+        };
+        let (answers, ()) =
+            tokio::join!(super::store(&store.pool, &store.begin, &requests), release);
+        assert_eq!(answers[0].as_ref().unwrap().seq, 2);
+        assert_eq!(stored_seqs(&store, busy).await, [1, 2]);
     }
 }

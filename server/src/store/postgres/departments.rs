@@ -133,10 +133,22 @@ impl DepartmentStore for PgStore {
     async fn remove_department(&self, id: &str) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         // Waiting chats stay in the queue, for anyone; past ones keep the id.
+        // Locked in id order first, as every transaction that locks several
+        // conversations does (an UPDATE alone would lock them in the order it
+        // finds them, and could wait in a circle with a batch of messages).
+        let queued: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE department_id = $1 AND state = 'queued'
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(pg_error)?;
         sqlx::query(
             "UPDATE conversations SET department_id = NULL, offered_to = NULL, offered_until = NULL
-             WHERE department_id = $1 AND state = 'queued'",
+             WHERE id = ANY($1) AND department_id = $2 AND state = 'queued'",
         )
+        .bind(&queued)
         .bind(id)
         .execute(&mut *tx)
         .await

@@ -3,15 +3,16 @@
 //!
 //! Every transaction runs under READ COMMITTED. One that changes a conversation
 //! first locks the conversation's row ([`rows::lock_conversation`], `SELECT … FOR
-//! UPDATE`), then takes each sequence number with `UPDATE conversations SET
-//! last_seq = last_seq + 1 … RETURNING last_seq`. Writers of one conversation, on
+//! UPDATE`), then takes its sequence numbers from `conversations.last_seq`
+//! (`UPDATE … SET last_seq = last_seq + 1 … RETURNING last_seq`, or for a batch
+//! of messages the new last number once). Writers of one conversation, on
 //! whatever node, queue on that lock, and each sees what the one before it
 //! committed; a rollback takes its numbers back, so the sequence has no gaps. A
 //! transaction locks at most one conversation row, or several in id order, so two
 //! transactions never wait on each other in a circle. No database sequences, no
 //! SERIALIZABLE retries. Messages, most of what is written, are stored in batches
-//! across conversations ([`appends`]): one transaction and a fixed number of
-//! statements for every message waiting.
+//! across conversations ([`appends`]): one transaction, with the same statements
+//! however many messages are waiting.
 //!
 //! Errors are sorted by [`pg_error`] (SQLSTATE codes), never by the SQLite
 //! `From<sqlx::Error>` mapping: every sqlx call here ends in `.map_err(pg_error)`
@@ -135,6 +136,7 @@ pub(super) fn pg_error(err: sqlx::Error) -> StoreError {
                 "57P01" => Some("the server is shutting down"),
                 "57P02" => Some("the server crashed"),
                 "57P03" => Some("the server is starting or in recovery"),
+                "57014" => Some("the statement was cancelled (a statement timeout)"),
                 "53100" => Some("the server's disk is full"),
                 "53200" => Some("the server is out of memory"),
                 "53300" => Some("too many connections"),
@@ -284,6 +286,7 @@ mod tests {
             ("57P01", "shutting down"),
             ("57P02", "crashed"),
             ("57P03", "starting"),
+            ("57014", "cancelled"),
             ("53100", "disk is full"),
             ("53200", "out of memory"),
             ("08006", "connection"),
