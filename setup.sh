@@ -228,6 +228,15 @@ build_console_bundle() {
   say "console bundle: $pkg/console.$hash.{js,wasm}"
 }
 
+# The load generator, built with the flags cargo-leptos gives the server's release
+# build (always-erase-components), so that it reuses that build's artifacts: with
+# cargo's default flags it would build the server crate and every dependency
+# again, some ten minutes on 2 cores.
+build_loadgen() {
+  RUSTFLAGS="--cfg erase_components" \
+    cargo build --release -p server --bin loadgen --no-default-features
+}
+
 cmd_tools() {
   section "Tools"
   install_tools
@@ -312,7 +321,7 @@ cmd_test() {
   (run_cluster --smoke)
 
   test_section "Benchmark, seconds-long (loadgen --quick; numbers not asserted)"
-  cargo build --release -p server --bin loadgen
+  build_loadgen
   target/release/loadgen --quick --server-bin target/release/server \
     --out target/bench/quick.json
 
@@ -338,7 +347,7 @@ cmd_bench() {
   apt_install postgresql
   section "Release build (server and load generator)"
   build_release
-  cargo build --release -p server --bin loadgen
+  build_loadgen
   section "Benchmark: idle, steady, ramp and steady-pg workloads (a few minutes)"
   target/release/loadgen --server-bin target/release/server \
     --out target/bench/results.json "$@"
