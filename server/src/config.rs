@@ -263,6 +263,28 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 /// A positive number of milliseconds from the environment, or `default`.
+/// `CHAT_WORKER_THREADS`: how many threads run the server's tasks (connections,
+/// routing, requests); by default one per core. Read before the runtime starts,
+/// so apart from [`Config`].
+///
+/// On two cores, one thread measured a sixth less CPU per delivery under steady
+/// load, the same highest rate and a p99 as low or lower, because a second thread
+/// wakes for every burst of frames only to take part of it; but bursts of joins
+/// (thousands of visitors connecting and accepting invitations at once) took half
+/// as long again, since each of their many store statements waits for the one
+/// thread to take its answer (`docs/performance.md`). The default keeps the
+/// joins fast; a deployment whose load is steady can set 1.
+pub fn worker_threads() -> Result<usize, String> {
+    match std::env::var("CHAT_WORKER_THREADS") {
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("CHAT_WORKER_THREADS '{v}' is not a positive whole number")),
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 fn millis_env(name: &str, default: Duration) -> Result<Duration, String> {
     match std::env::var(name) {
         Ok(v) => v

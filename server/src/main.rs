@@ -161,7 +161,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
+    let workers = config::worker_threads().map_err(anyhow::Error::msg)?;
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()?
         .block_on(run())

@@ -116,3 +116,46 @@ fn logs_are_json_lines_when_asked() {
         "{line}"
     );
 }
+
+#[test]
+fn a_worker_thread_count_that_is_not_a_positive_number_is_refused_clearly() {
+    use support::process::{database_url, BIN};
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "two", "-1"] {
+        let run = std::process::Command::new(BIN)
+            .arg("serve")
+            .env("CHAT_DATABASE_URL", database_url(dir.path()))
+            .env("CHAT_WORKER_THREADS", bad)
+            .output()
+            .unwrap();
+        assert!(!run.status.success(), "CHAT_WORKER_THREADS={bad} was taken");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "CHAT_WORKER_THREADS '{bad}' is not a positive whole number"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_server_runs_its_tasks_on_as_many_threads_as_it_is_told() {
+    use support::process::{temp_dir, ServerProcess};
+    let (_dir, path) = temp_dir();
+    for threads in [1, 3] {
+        let server = ServerProcess::start(&path, |command| {
+            command.env("CHAT_WORKER_THREADS", threads.to_string());
+        })
+        .await;
+        let workers = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+            .unwrap()
+            .filter(|task| {
+                let comm = task.as_ref().unwrap().path().join("comm");
+                std::fs::read_to_string(comm).unwrap_or_default().trim() == "tokio-rt-worker"
+            })
+            .count();
+        assert_eq!(workers, threads);
+    }
+}

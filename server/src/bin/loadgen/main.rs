@@ -206,8 +206,34 @@ struct SteadyResult {
     kib_per_connection_idle: f64,
     kib_per_connection_loaded: f64,
     setup_secs: f64,
+    /// Where the set-up's time went.
+    setup: SetupPhases,
     errors: u64,
     dropped: u64,
+}
+
+/// The steps of the steady set-up, in seconds each; together they are
+/// `setup_secs`.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+struct SetupPhases {
+    /// Starting the server on a fresh database and adding the agents' accounts
+    /// (one `server agent add` each, a password hash each).
+    provisioning_secs: f64,
+    /// The agents logging in and opening their consoles.
+    agents_secs: f64,
+    /// The visitors connecting, each until its `welcome`.
+    visitors_secs: f64,
+    /// The conversations requested (`request_conversation`).
+    conversations_secs: f64,
+    /// Until every participant has joined and received its conversation.
+    joined_secs: f64,
+}
+
+impl SetupPhases {
+    /// From the server being up until everyone is in their conversation.
+    fn joining_secs(&self) -> f64 {
+        self.agents_secs + self.visitors_secs + self.conversations_secs + self.joined_secs
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -294,6 +320,12 @@ impl ServerUnderTest {
             .env("CHAT_RATE_LIMITS", "off")
             .env("CHAT_MAX_CONNECTIONS_PER_IP", "0")
             .env("RUST_LOG", "warn")
+            // For trials: `LOADGEN_SERVER_X=v` runs the server with `X=v` (e.g.
+            // `LOADGEN_SERVER_RUST_LOG=warn,sqlx::query=debug` lists its statements).
+            .envs(std::env::vars().filter_map(|(name, value)| {
+                name.strip_prefix("LOADGEN_SERVER_")
+                    .map(|name| (name.to_owned(), value))
+            }))
             .stdout(Stdio::null())
             .spawn()?;
         let server = ServerUnderTest {
@@ -492,6 +524,7 @@ struct Crowd {
     all: Vec<mpsc::UnboundedSender<Order>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     setup_secs: f64,
+    setup: SetupPhases,
     /// The server's memory before anyone connected.
     baseline_rss_kib: u64,
 }
@@ -510,7 +543,15 @@ impl Crowd {
 
 async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd> {
     let started = Instant::now();
+    let mut setup = SetupPhases::default();
+    let mut step = Instant::now();
+    let mut lap = || {
+        std::mem::replace(&mut step, Instant::now())
+            .elapsed()
+            .as_secs_f64()
+    };
     let server = ServerUnderTest::start(&args.server_bin, plan.agents, store).await?;
+    setup.provisioning_secs = lap();
     let addr = server.addr;
     let baseline_rss_kib = server.sample().rss_kib;
     let shared = Arc::new(Shared::default());
@@ -528,10 +569,12 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
     for cookie in &cookies {
         agents.push(start(conn::open(addr, "/ws/agent", Some(cookie)).await?));
     }
+    setup.agents_secs = lap();
     let visitor_count = plan.conversations * plan.visitors_per_conversation();
     let sockets = bounded(visitor_count, 64, |i| visitor(addr, format!("/lg/v/{i}"))).await?;
     let (sockets, ids): (Vec<_>, Vec<VisitorId>) = sockets.into_iter().unzip();
     let visitors: Vec<_> = sockets.into_iter().map(&mut start).collect();
+    setup.visitors_secs = lap();
 
     let per = plan.visitors_per_conversation();
     let cookies = Arc::new(cookies);
@@ -549,6 +592,7 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
         }
     })
     .await?;
+    setup.conversations_secs = lap();
     let joined = (plan.conversations * plan.participants) as u64;
     wait_for(
         "every participant to join and sync",
@@ -556,6 +600,7 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
         || shared.synced.load(Ordering::Relaxed) >= joined,
     )
     .await?;
+    setup.joined_secs = lap();
     let setup_secs = started.elapsed().as_secs_f64();
     if store == Store::Postgres {
         server.analyze().await?;
@@ -576,6 +621,7 @@ async fn gather(args: &Args, plan: &Plan, store: Store) -> anyhow::Result<Crowd>
         all,
         tasks,
         setup_secs,
+        setup,
         baseline_rss_kib,
     })
 }
@@ -706,6 +752,7 @@ async fn steady(crowd: &Crowd, plan: &Plan, store: Store) -> anyhow::Result<Stea
         kib_per_connection_loaded: peak.saturating_sub(crowd.baseline_rss_kib) as f64
             / connections as f64,
         setup_secs: crowd.setup_secs,
+        setup: crowd.setup,
         errors: crowd.shared.errors.load(Ordering::Relaxed),
         dropped: crowd.shared.dropped.load(Ordering::Relaxed),
     })
@@ -786,6 +833,16 @@ fn summary(report: &Report) {
         println!(
             "        {:.1} server context switches per message; set-up {:.1} s",
             s.context_switches_per_message, s.setup_secs
+        );
+        let p = &s.setup;
+        println!(
+            "        set-up: server and agent accounts {:.1} s, then joining {:.1} s (consoles {:.1}, visitors {:.1}, conversations {:.1}, everyone in {:.1})",
+            p.provisioning_secs,
+            p.joining_secs(),
+            p.agents_secs,
+            p.visitors_secs,
+            p.conversations_secs,
+            p.joined_secs
         );
         if s.store == Store::Postgres {
             println!(
