@@ -6,7 +6,7 @@ use super::{ChatError, ChatService, Session};
 use crate::clock::now_ms;
 use crate::store::{AgentRecord, Departure};
 use app::ids::{AgentId, ConversationId, InvitationId, Participant, VisitorId};
-use app::protocol::{AgentStatus, ConversationKind, ServerMsg};
+use app::protocol::{AgentStatus, ServerMsg};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -158,15 +158,7 @@ impl ChatService {
             if let Session::Visitor { id: visitor, .. } = session {
                 // The 1:1 window closes: the direct conversation ends for the visitor
                 // (its history stays with the agents).
-                let direct: Vec<ConversationId> = self
-                    .store
-                    .conversations_of(me)
-                    .await?
-                    .into_iter()
-                    .filter(|c| c.kind == ConversationKind::Direct)
-                    .map(|c| c.id)
-                    .collect();
-                for conversation_id in direct {
+                for conversation_id in self.store.open_direct_conversations(me).await? {
                     self.leave(session, conversation_id, Departure::MovedToGroup)
                         .await?;
                 }

@@ -34,6 +34,7 @@ macro_rules! store_conformance {
             an_accept_racing_the_invitees_departure_has_one_winner,
             only_the_invitee_may_answer_and_only_once,
             a_visitor_has_one_open_direct_conversation_however_many_start_at_once,
+            open_direct_conversations_are_the_direct_ones_still_open,
             agents_only_entries_never_reach_a_visitor_in_history,
             the_owner_leaving_passes_the_conversation_to_the_agent_present_longest,
             only_a_visitor_who_took_part_rates_and_rating_again_replaces,
@@ -429,6 +430,55 @@ pub async fn a_visitor_has_one_open_direct_conversation_however_many_start_at_on
         .create_direct(again, &visitor, None, text(me, &visitor.name, "back"))
         .await
         .unwrap();
+}
+
+pub async fn open_direct_conversations_are_the_direct_ones_still_open(store: Arc<dyn Store>) {
+    let (direct, visitor) = queued(&*store).await;
+    let ann = agent(&*store, "ann").await;
+    store.accept_queued(direct, &ann, 2).await.unwrap();
+    let me = Participant::Visitor(visitor.id);
+    let group = store
+        .create_group(
+            ConversationId(Uuid::new_v4()),
+            &ann,
+            &[(me, visitor.name.clone())],
+            Default::default(),
+            3,
+        )
+        .await
+        .unwrap();
+    store
+        .answer_invitation(group.invitations[0].id, me, true, 4)
+        .await
+        .unwrap();
+    assert_eq!(store.conversations_of(me).await.unwrap().len(), 2);
+    assert_eq!(
+        store.open_direct_conversations(me).await.unwrap(),
+        vec![direct]
+    );
+    // The agent taking part sees it too; someone else has none.
+    assert_eq!(
+        store
+            .open_direct_conversations(Participant::Agent(ann.id))
+            .await
+            .unwrap(),
+        vec![direct]
+    );
+    let bob = agent(&*store, "bob").await;
+    assert!(store
+        .open_direct_conversations(Participant::Agent(bob.id))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Closed (the visitor left): no longer open.
+    store.leave(direct, me, Departure::Left, 5).await.unwrap();
+    assert!(store
+        .open_direct_conversations(me)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.conversations_of(me).await.unwrap().len(), 1);
 }
 
 pub async fn agents_only_entries_never_reach_a_visitor_in_history(store: Arc<dyn Store>) {

@@ -518,6 +518,13 @@ pub trait ConversationStore: Send + Sync + 'static {
         &self,
         participant: Participant,
     ) -> StoreResult<Vec<ConversationSummary>>;
+    /// The ids of the open direct conversations `participant` currently takes part
+    /// in (a visitor has at most one): one read, where [`Store::conversations_of`]
+    /// reads every conversation whole.
+    async fn open_direct_conversations(
+        &self,
+        participant: Participant,
+    ) -> StoreResult<Vec<ConversationId>>;
     /// `who` (a current participant) has seen the conversation up to `seq`, cut
     /// to the newest entry everyone may see at or before it (never an internal
     /// note's number). A position only moves forward: otherwise nothing changes.

@@ -275,6 +275,28 @@ impl ConversationStore for PgStore {
         Ok(out)
     }
 
+    async fn open_direct_conversations(
+        &self,
+        participant: Participant,
+    ) -> StoreResult<Vec<ConversationId>> {
+        let (role, pid) = participant_parts(participant);
+        sqlx::query(
+            "SELECT c.id FROM conversations c
+             JOIN participants p ON p.conversation_id = c.id
+             WHERE p.role = $1 AND p.participant_id = $2 AND p.left_at IS NULL
+               AND c.kind = 'direct' AND c.state <> 'closed'
+             ORDER BY c.created_at",
+        )
+        .bind(role)
+        .bind(pid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| uuid_col(row, "id").map(ConversationId))
+        .collect()
+    }
+
     async fn mark_seen(
         &self,
         id: ConversationId,
