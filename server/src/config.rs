@@ -262,9 +262,9 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-/// A positive number of milliseconds from the environment, or `default`.
 /// `CHAT_WORKER_THREADS`: how many threads run the server's tasks (connections,
-/// routing, requests); by default one per core. Read before the runtime starts,
+/// routing, requests). `None` when it is not set: then tokio's default, one per
+/// core (or tokio's own `TOKIO_WORKER_THREADS`). Read before the runtime starts,
 /// so apart from [`Config`].
 ///
 /// On two cores, one thread measured a sixth less CPU per delivery under steady
@@ -274,17 +274,23 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// as long again, since each of their many store statements waits for the one
 /// thread to take its answer (`docs/performance.md`). The default keeps the
 /// joins fast; a deployment whose load is steady can set 1.
-pub fn worker_threads() -> Result<usize, String> {
+pub fn worker_threads() -> Result<Option<usize>, String> {
     match std::env::var("CHAT_WORKER_THREADS") {
         Ok(v) => v
             .parse::<usize>()
             .ok()
             .filter(|n| *n > 0)
+            .map(Some)
             .ok_or_else(|| format!("CHAT_WORKER_THREADS '{v}' is not a positive whole number")),
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(format!(
+            "CHAT_WORKER_THREADS '{}' is not a positive whole number",
+            v.to_string_lossy()
+        )),
     }
 }
 
+/// A positive number of milliseconds from the environment, or `default`.
 fn millis_env(name: &str, default: Duration) -> Result<Duration, String> {
     match std::env::var(name) {
         Ok(v) => v

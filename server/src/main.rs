@@ -161,12 +161,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
-    let workers = config::worker_threads().map_err(anyhow::Error::msg)?;
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?
-        .block_on(run())
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    // Only serving has connections to run; the other commands take tokio's default.
+    if let Command::Serve { .. } = command {
+        if let Some(workers) = config::worker_threads().map_err(anyhow::Error::msg)? {
+            runtime.worker_threads(workers);
+        }
+    }
+    runtime.enable_all().build()?.block_on(run(command))
 }
 
 /// How many malloc arenas glibc may keep (`MALLOC_ARENA_MAX` overrides it).
@@ -187,10 +191,9 @@ fn limit_malloc_arenas() {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run(command: Command) -> anyhow::Result<()> {
     init_logging();
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+    match command {
         Command::Serve { demo } => serve(demo).await,
         Command::Agent { command } => agent(command).await,
         Command::ApiToken { command } => api_token(command).await,

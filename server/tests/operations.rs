@@ -139,7 +139,6 @@ fn a_worker_thread_count_that_is_not_a_positive_number_is_refused_clearly() {
     }
 }
 
-#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn the_server_runs_its_tasks_on_as_many_threads_as_it_is_told() {
     use support::process::{temp_dir, ServerProcess};
@@ -149,13 +148,29 @@ async fn the_server_runs_its_tasks_on_as_many_threads_as_it_is_told() {
             command.env("CHAT_WORKER_THREADS", threads.to_string());
         })
         .await;
-        let workers = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        let text = reqwest::get(format!("http://{}/metrics", server.addr))
+            .await
             .unwrap()
-            .filter(|task| {
-                let comm = task.as_ref().unwrap().path().join("comm");
-                std::fs::read_to_string(comm).unwrap_or_default().trim() == "tokio-rt-worker"
-            })
-            .count();
-        assert_eq!(workers, threads);
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(sample(&text, "chat_runtime_workers"), threads as f64);
     }
+}
+
+#[test]
+fn a_bad_worker_thread_count_does_not_stop_the_other_commands() {
+    use support::process::{database_url, BIN};
+    let dir = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(BIN)
+        .args(["agent", "list"])
+        .env("CHAT_DATABASE_URL", database_url(dir.path()))
+        .env("CHAT_WORKER_THREADS", "0")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }

@@ -25,6 +25,16 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     );
     write_value(
         &mut out,
+        "chat_runtime_workers",
+        "gauge",
+        "Threads running this node's tasks (CHAT_WORKER_THREADS).",
+        &[(
+            "",
+            tokio::runtime::Handle::current().metrics().num_workers() as u64,
+        )],
+    );
+    write_value(
+        &mut out,
         "chat_messages_total",
         "counter",
         "Messages stored from this node.",

@@ -471,10 +471,34 @@ pub async fn open_direct_conversations_are_the_direct_ones_still_open(store: Arc
         .unwrap()
         .is_empty());
 
-    // Closed (the visitor left): no longer open.
-    store.leave(direct, me, Departure::Left, 5).await.unwrap();
+    // An agent who handed the chat over (and did not stay) no longer takes part
+    // in it; the chat stays open, with the agent it went to.
+    store
+        .transfer(direct, &ann, Some(&bob), "", false, 5)
+        .await
+        .unwrap();
+    assert!(store
+        .open_direct_conversations(Participant::Agent(ann.id))
+        .await
+        .unwrap()
+        .is_empty());
+    for who in [me, Participant::Agent(bob.id)] {
+        assert_eq!(
+            store.open_direct_conversations(who).await.unwrap(),
+            vec![direct]
+        );
+    }
+
+    // Closed (the visitor left): no longer open, for the visitor nor for the agent
+    // still in it.
+    store.leave(direct, me, Departure::Left, 7).await.unwrap();
     assert!(store
         .open_direct_conversations(me)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .open_direct_conversations(Participant::Agent(bob.id))
         .await
         .unwrap()
         .is_empty());

@@ -273,6 +273,18 @@ struct ServerUnderTest {
 
 const PASSWORD: &str = "load-generator-password";
 
+/// For trials: `LOADGEN_SERVER_X=v` runs the server (and its `agent add`s) with
+/// `X=v`; e.g. `LOADGEN_SERVER_RUST_LOG=warn,sqlx::query=debug` lists every
+/// statement it runs.
+fn server_variables() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.to_str()?.strip_prefix("LOADGEN_SERVER_")?;
+            Some((name.into(), value))
+        })
+        .collect()
+}
+
 impl ServerUnderTest {
     async fn start(bin: &PathBuf, agents: usize, store: Store) -> anyhow::Result<ServerUnderTest> {
         let dir = tempfile::tempdir()?;
@@ -296,6 +308,7 @@ impl ServerUnderTest {
                 ])
                 .arg("--password-stdin")
                 .env("CHAT_DATABASE_URL", &database_url)
+                .envs(server_variables())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
                 .spawn()
@@ -320,15 +333,10 @@ impl ServerUnderTest {
             .env("CHAT_RATE_LIMITS", "off")
             .env("CHAT_MAX_CONNECTIONS_PER_IP", "0")
             .env("RUST_LOG", "warn")
-            // For trials: `LOADGEN_SERVER_X=v` runs the server with `X=v` (e.g.
-            // `LOADGEN_SERVER_RUST_LOG=warn,sqlx::query=debug` lists its statements).
-            .envs(std::env::vars().filter_map(|(name, value)| {
-                name.strip_prefix("LOADGEN_SERVER_")
-                    .map(|name| (name.to_owned(), value))
-            }))
+            .envs(server_variables())
             .stdout(Stdio::null())
             .spawn()?;
-        let server = ServerUnderTest {
+        let mut server = ServerUnderTest {
             child,
             addr,
             database_url,
@@ -340,6 +348,9 @@ impl ServerUnderTest {
             .await
             .is_err()
         {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("the server exited before it answered ({status}); its errors are above");
+            }
             if Instant::now() > deadline {
                 bail!("the server did not come up on {addr}");
             }
