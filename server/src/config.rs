@@ -275,19 +275,19 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// thread to take its answer (`docs/performance.md`). The default keeps the
 /// joins fast; a deployment whose load is steady can set 1.
 pub fn worker_threads() -> Result<Option<usize>, String> {
-    match std::env::var("CHAT_WORKER_THREADS") {
-        Ok(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| format!("CHAT_WORKER_THREADS '{v}' is not a positive whole number")),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(v)) => Err(format!(
-            "CHAT_WORKER_THREADS '{}' is not a positive whole number",
-            v.to_string_lossy()
-        )),
-    }
+    let Some(v) = std::env::var_os("CHAT_WORKER_THREADS") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "CHAT_WORKER_THREADS '{}' is not a positive whole number",
+                v.to_string_lossy()
+            )
+        })
 }
 
 /// A positive number of milliseconds from the environment, or `default`.
