@@ -103,7 +103,7 @@ impl<G> Opened for Option<(Arc<dyn Store>, G)> {
     }
 }
 
-fn text(author: Participant, name: &str, body: &str) -> NewMessage {
+pub(crate) fn text(author: Participant, name: &str, body: &str) -> NewMessage {
     NewMessage {
         id: MessageId(Uuid::new_v4()),
         author: Some(Author {
@@ -129,7 +129,7 @@ async fn agent(store: &dyn Store, username: &str) -> AgentRecord {
         .unwrap()
 }
 
-async fn queued(store: &dyn Store) -> (ConversationId, VisitorRecord) {
+pub(crate) async fn queued(store: &dyn Store) -> (ConversationId, VisitorRecord) {
     let visitor = store
         .visitor_for_token(&[9; 32], "Visitor 1")
         .await

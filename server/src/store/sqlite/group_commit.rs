@@ -3,27 +3,35 @@
 //! Messages are most of what the store writes. sqlx runs a SQLite connection on a
 //! thread of its own and hands it each statement over a channel, so a message of
 //! seven statements cost fourteen thread switches (see `docs/performance.md`).
-//! Here one thread owns a connection of its own (rusqlite) and does the whole of
-//! an append on it: the async side hands over a request and is woken once, when
-//! the commit that holds its message is done.
+//! Here the group commit owns a connection of its own (rusqlite) and does the
+//! whole of an append on it, in one call.
 //!
-//! The thread takes every request waiting when it wakes (up to [`MAX_BATCH`]),
-//! across conversations, and stores them in one `BEGIN IMMEDIATE` … `COMMIT`: the
-//! transaction, the WAL write and the wake-up are shared by the batch. Each
-//! request keeps its own answer: stored (with its sequence number), a duplicate of
-//! one stored before, or refused by the rules (not a member, closed, id
-//! conflict). A database error fails the whole batch: it is rolled back, and every
-//! request of it fails with the retryable [`StoreError::Unavailable`], none stored.
-//! No one is answered before the commit, so an acknowledgement still means the
-//! message is in the WAL file ([`docs/durability.md`]).
+//! Appends queue up, and one task at a time (the *leader*) stores them: it takes
+//! every append waiting (up to [`MAX_BATCH`]), across conversations, stores them in
+//! one `BEGIN IMMEDIATE` … `COMMIT` and answers each, then takes what queued
+//! meanwhile, until the queue is empty. The transaction, the WAL write and the
+//! wake-ups are shared by the batch. The leader runs on the runtime's own threads:
+//! a dedicated thread cost two thread switches per batch, and the sender's worker
+//! two more to sleep and be woken for the answer, which was more CPU than the
+//! commit itself (`docs/performance.md`). A commit takes tens of microseconds, and
+//! never waits for a lock there: the connection has no busy handler, and a batch
+//! that finds the file locked (another process writing) is retried on a blocking
+//! thread that waits for the lock as long as the store's busy timeout allows.
+//!
+//! Each request keeps its own answer: stored (with its sequence number), a
+//! duplicate of one stored before, or refused by the rules (not a member, closed,
+//! id conflict). A database error fails the whole batch: it is rolled back, and
+//! every request of it fails with the retryable [`StoreError::Unavailable`], none
+//! stored. No one is answered before the commit, so an acknowledgement still means
+//! the message is in the WAL file ([`docs/durability.md`]).
 //!
 //! Text messages are indexed for search after their batch, not in it: the full-text
 //! index (FTS5) writes a segment of its own at every commit, which cost more than the
-//! message. The thread indexes what it stored in one transaction of its own once
-//! [`INDEX_EVERY`] has passed or the queue is empty for [`INDEX_WHEN_IDLE`], and
-//! before any search ([`GroupCommit::index_now`]), so a search still finds every
-//! message stored before it; after a crash, the store indexes what was left when it
-//! opens.
+//! message. The leader indexes what was stored in one transaction of its own once
+//! [`INDEX_EVERY`] has passed, a timer does once appends pause for
+//! [`INDEX_WHEN_IDLE`], and [`GroupCommit::index_now`] does before any search, so a
+//! search still finds every message stored before it; after a crash, the store
+//! indexes what was left when it opens.
 //!
 //! The other writes (joins, invitations, sessions, …) stay on sqlx's writer
 //! connection. SQLite lets one connection write at a time; the two writers take
@@ -40,9 +48,8 @@ use app::protocol::{Body, ConversationState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -67,13 +74,14 @@ const INDEX_WHEN_IDLE: Duration = Duration::from_millis(50);
 /// Whose turn it is to write: sqlx's writer connection or the group commit.
 pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 
-/// What the thread is asked to do. Nearly every task is an append, so boxing it to
+/// What the leader is asked to do. Nearly every task is an append, so boxing it to
 /// make the rare `Index` smaller would only add an allocation per message.
 #[allow(clippy::large_enum_variant)]
 enum Task {
     Append(Request),
-    /// Index every stored message now (a search is about to run).
-    Index(oneshot::Sender<StoreResult<()>>),
+    /// Index every stored message now: a search is about to run (and hears when
+    /// it is done), or appends paused (the timer, which hears nothing).
+    Index(Option<oneshot::Sender<StoreResult<()>>>),
 }
 
 /// One append waiting to be stored, and where its answer goes.
@@ -84,15 +92,40 @@ struct Request {
     answer: oneshot::Sender<StoreResult<Appended>>,
 }
 
-/// The async side's handle on the group-commit thread. Dropping it ends the thread
-/// once the requests already handed over are answered.
+/// The async side's handle on the group commit. Dropping it drops nothing queued:
+/// a leader at work stores and answers what it took, and whatever is still queued.
 pub(super) struct GroupCommit {
-    requests: mpsc::Sender<Task>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// The connection and what it stored but has not indexed; only the leader (or
+    /// the blocking thread it hands a locked batch to) takes it.
+    engine: Mutex<Engine>,
+    queue: Mutex<Queue>,
+    turn: WriteTurn,
+    /// How long a batch waits for a file locked by another process.
+    busy_timeout: Duration,
+}
+
+struct Engine {
+    conn: Connection,
+    unindexed: Unindexed,
+}
+
+#[derive(Default)]
+struct Queue {
+    tasks: Vec<Task>,
+    /// Whether a leader is at work: it takes every task queued before it stops.
+    leading: bool,
+    /// Whether a timer will index what is left once appends pause.
+    timer: bool,
+    /// When the last append was queued.
+    last_append: Option<Instant>,
 }
 
 impl GroupCommit {
-    /// Opens a second connection to the (already migrated) database file and starts
-    /// the thread that owns it.
+    /// Opens a second connection to the (already migrated) database file.
     pub(super) fn start(
         file: &Path,
         busy_timeout: Duration,
@@ -100,7 +133,9 @@ impl GroupCommit {
     ) -> StoreResult<GroupCommit> {
         let conn = Connection::open(file)
             .map_err(|e| StoreError::Unavailable(format!("opening '{}': {e}", file.display())))?;
-        conn.busy_timeout(busy_timeout).map_err(storage_error)?;
+        // No busy handler: a locked file is waited for on a blocking thread, not on
+        // the runtime's ([`store_locked`]).
+        conn.busy_timeout(Duration::ZERO).map_err(storage_error)?;
         // The journal mode is the file's (set by the first connection); these are
         // the connection's own, and must match the other connections'.
         conn.execute_batch(
@@ -115,12 +150,18 @@ impl GroupCommit {
         // Room for every statement of the batch, the indexing and the webhooks'
         // outbox (rusqlite keeps 16 by default, and drops the oldest beyond).
         conn.set_prepared_statement_cache_capacity(64);
-        let (requests, queue) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("sqlite-group-commit".into())
-            .spawn(move || run(conn, queue, turn))
-            .map_err(|e| StoreError::Internal(format!("starting the group commit: {e}")))?;
-        Ok(GroupCommit { requests })
+        let engine = Engine {
+            conn,
+            unindexed: Unindexed::default(),
+        };
+        Ok(GroupCommit {
+            shared: Arc::new(Shared {
+                engine: Mutex::new(engine),
+                queue: Mutex::new(Queue::default()),
+                turn,
+                busy_timeout,
+            }),
+        })
     }
 
     /// Stores one message, answering once the transaction that holds it committed.
@@ -137,18 +178,14 @@ impl GroupCommit {
             message,
             answer,
         };
-        self.requests
-            .send(Task::Append(request))
-            .map_err(|_| stopped())?;
+        self.shared.submit(Task::Append(request));
         answered.await.map_err(|_| stopped())?
     }
 
     /// Indexes every message stored so far for search; returns once it is done.
     pub(super) async fn index_now(&self) -> StoreResult<()> {
         let (answer, answered) = oneshot::channel();
-        self.requests
-            .send(Task::Index(answer))
-            .map_err(|_| stopped())?;
+        self.shared.submit(Task::Index(Some(answer)));
         answered.await.map_err(|_| stopped())?
     }
 }
@@ -157,70 +194,233 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the group commit has stopped".into())
 }
 
-/// The thread: waits for a request, takes every other one waiting, stores them all
-/// in one transaction, answers each; indexes what it stored now and then.
-fn run(conn: Connection, queue: mpsc::Receiver<Task>, turn: WriteTurn) {
-    let mut unindexed = Unindexed::default();
-    loop {
-        let first = if unindexed.is_empty() {
-            queue
-                .recv()
-                .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
-        } else {
-            queue.recv_timeout(INDEX_WHEN_IDLE)
-        };
-        let first = match first {
-            Ok(task) => task,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                // A failure is logged, and the messages stay for the next try, a
-                // second later.
-                if !unindexed.failed_recently() {
-                    let _ = unindexed.index(&conn, &turn);
+/// Locks a mutex whose holder may have panicked: the data behind it (a queue, a
+/// connection that rolls back what it had begun) stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Queues a task, and starts a leader unless one is at work.
+    fn submit(self: &Arc<Self>, task: Task) {
+        let mut queue = lock(&self.queue);
+        if let Task::Append(_) = task {
+            queue.last_append = Some(Instant::now());
+        }
+        queue.tasks.push(task);
+        if !queue.leading {
+            queue.leading = true;
+            tokio::spawn(lead(Leadership {
+                shared: self.clone(),
+                done: false,
+            }));
+        }
+    }
+
+    /// Indexes what is left once no append came for [`INDEX_WHEN_IDLE`] (and no
+    /// sooner than `wait`), unless a timer is set already.
+    fn index_when_idle(self: &Arc<Self>, wait: Duration) {
+        let mut queue = lock(&self.queue);
+        if queue.timer {
+            return;
+        }
+        queue.timer = true;
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let mut wait = wait;
+            loop {
+                tokio::time::sleep(wait).await;
+                let mut queue = lock(&shared.queue);
+                let quiet = queue.last_append.map_or(INDEX_WHEN_IDLE, |at| at.elapsed());
+                if quiet < INDEX_WHEN_IDLE {
+                    wait = INDEX_WHEN_IDLE - quiet;
+                    continue;
                 }
-                continue;
+                queue.timer = false;
+                drop(queue);
+                shared.submit(Task::Index(None));
+                return;
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        });
+    }
+}
+
+/// The leader's role. If its task ends early (a panic, or the runtime shutting
+/// down), the role is given up and what was queued is dropped, so its senders hear
+/// that the group commit stopped, and the next append starts a new leader.
+struct Leadership {
+    shared: Arc<Shared>,
+    done: bool,
+}
+
+impl Drop for Leadership {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut queue = lock(&self.shared.queue);
+            queue.tasks.clear();
+            queue.leading = false;
+        }
+    }
+}
+
+/// The leader: in its turn to write, takes every task queued, stores the appends in
+/// one transaction, answers each, indexes if it is time; until the queue is empty.
+async fn lead(mut leadership: Leadership) {
+    let shared = leadership.shared.clone();
+    // When to index what is left, if anything is, once the queue is empty. Read
+    // while leading: once the role is given up, a new leader may hold the engine
+    // (on a blocking thread, for as long as a lock is waited for).
+    let mut idle = None;
+    loop {
+        let turn = shared.turn.lock().await;
+        let tasks = {
+            let mut queue = lock(&shared.queue);
+            if queue.tasks.is_empty() {
+                queue.leading = false;
+                leadership.done = true;
+                break;
+            }
+            let n = queue.tasks.len().min(MAX_BATCH);
+            queue.tasks.drain(..n).collect::<Vec<_>>()
         };
-        let mut batch = Vec::new();
+        let mut batch = Vec::with_capacity(tasks.len());
         let mut searches = Vec::new();
-        let mut next = Some(first);
-        while let Some(task) = next.take() {
+        for task in tasks {
             match task {
                 Task::Append(request) => batch.push(request),
                 Task::Index(answer) => searches.push(answer),
             }
-            if batch.len() < MAX_BATCH {
-                next = queue.try_recv().ok();
-            }
         }
         if !batch.is_empty() {
-            let answers = {
-                let _turn = turn.blocking_lock();
-                store_batch(&conn, &batch)
-            };
-            for (request, answer) in batch.into_iter().zip(answers) {
-                if let Ok(appended) = &answer {
-                    if !appended.changed.is_empty() {
-                        if let Body::Text { .. } = request.message.body {
-                            unindexed.add(request.conversation, appended.seq);
-                        }
-                    }
-                }
-                // A sender that gave up waiting no longer hears; its message stays stored.
-                let _ = request.answer.send(answer);
+            let stored = store_batch(&lock(&shared.engine).conn, &batch);
+            match stored {
+                Err(err) if is_busy(&err) => store_locked(&shared, batch).await,
+                stored => answer_all(batch, stored, &mut lock(&shared.engine).unindexed),
             }
         }
-        if !searches.is_empty() || unindexed.is_due() {
-            let indexed = unindexed.index(&conn, &turn);
-            for answer in searches {
+        // A search always has the index brought up to date (or hears why not); the
+        // timer, unless the last try failed under a second ago.
+        let index = {
+            let unindexed = &lock(&shared.engine).unindexed;
+            unindexed.is_due()
+                || searches.iter().any(Option::is_some)
+                || (!searches.is_empty() && !unindexed.failed_recently())
+        };
+        if index {
+            let indexed = lock(&shared.engine).index();
+            for answer in searches.into_iter().flatten() {
                 let _ = answer.send(match &indexed {
                     Ok(()) => Ok(()),
                     Err(err) => Err(StoreError::Unavailable(err.to_string())),
                 });
             }
         }
+        idle = {
+            let unindexed = &lock(&shared.engine).unindexed;
+            (!unindexed.is_empty()).then(|| unindexed.next_try())
+        };
+        drop(turn);
+        // The senders just answered go on (to fan their messages out) before the
+        // next batch; what they send meanwhile joins it.
+        tokio::task::yield_now().await;
     }
-    let _ = unindexed.index(&conn, &turn);
+    if let Some(wait) = idle {
+        shared.index_when_idle(wait);
+    }
+}
+
+/// Stores a batch that found the file locked by another process, on a blocking
+/// thread that waits for the lock up to the busy timeout; answers each request.
+async fn store_locked(shared: &Arc<Shared>, batch: Vec<Request>) {
+    let shared = shared.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut engine = lock(&shared.engine);
+        let stored = store_waiting(&engine.conn, shared.busy_timeout, &batch);
+        answer_all(batch, stored, &mut engine.unindexed);
+    })
+    .await;
+    // A panic dropped the batch's senders: they hear that the group commit stopped.
+    if let Err(err) = stored {
+        tracing::error!(%err, "storing a batch of messages");
+    }
+}
+
+/// [`store_batch`], waiting up to `busy_timeout` for a lock another process holds.
+fn store_waiting(
+    conn: &Connection,
+    busy_timeout: Duration,
+    batch: &[Request],
+) -> rusqlite::Result<Vec<StoreResult<Appended>>> {
+    conn.busy_timeout(busy_timeout)?;
+    let stored = store_batch(conn, batch);
+    // The batch's outcome stands either way: a committed batch is answered as such.
+    if let Err(err) = conn.busy_timeout(Duration::ZERO) {
+        tracing::warn!(%err, "taking the group commit's busy handler off again");
+    }
+    stored
+}
+
+/// Sends each request its answer: the batch's, or the batch's failure.
+fn answer_all(
+    batch: Vec<Request>,
+    stored: rusqlite::Result<Vec<StoreResult<Appended>>>,
+    unindexed: &mut Unindexed,
+) {
+    let answers = match stored {
+        Ok(answers) => answers,
+        Err(err) => {
+            tracing::warn!(%err, appends = batch.len(), "a batch of messages was not stored");
+            let reason = storage_error(err).to_string();
+            batch
+                .iter()
+                .map(|_| Err(StoreError::Unavailable(reason.clone())))
+                .collect()
+        }
+    };
+    for (request, answer) in batch.into_iter().zip(answers) {
+        if let Ok(appended) = &answer {
+            if !appended.changed.is_empty() {
+                if let Body::Text { .. } = request.message.body {
+                    unindexed.add(request.conversation, appended.seq);
+                }
+            }
+        }
+        // A sender that gave up waiting no longer hears; its message stays stored.
+        let _ = request.answer.send(answer);
+    }
+}
+
+/// Whether SQLite refused for a lock another connection holds.
+fn is_busy(err: &rusqlite::Error) -> bool {
+    err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+}
+
+impl Engine {
+    /// Indexes every stored text message in one transaction. On failure they stay
+    /// to be tried again (and are indexed when the store next opens, if never).
+    fn index(&mut self) -> StoreResult<()> {
+        let unindexed = &mut self.unindexed;
+        if unindexed.entries.is_empty() {
+            return Ok(());
+        }
+        match index_entries(&self.conn, &unindexed.entries) {
+            Ok(()) => {
+                unindexed.entries.clear();
+                unindexed.since = None;
+                unindexed.failed = false;
+                Ok(())
+            }
+            Err(err) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                unindexed.since = Some(Instant::now());
+                unindexed.failed = true;
+                tracing::warn!(%err, messages = unindexed.entries.len(), "indexing messages for search");
+                Err(storage_error(err))
+            }
+        }
+    }
 }
 
 /// Text messages stored and not yet indexed for search.
@@ -228,7 +428,7 @@ fn run(conn: Connection, queue: mpsc::Receiver<Task>, turn: WriteTurn) {
 struct Unindexed {
     entries: Vec<(ConversationId, u64)>,
     /// When the oldest of them was stored, or the last failed try.
-    since: Option<std::time::Instant>,
+    since: Option<Instant>,
     /// Whether the last try failed (then the next waits for [`INDEX_RETRY`]).
     failed: bool,
 }
@@ -239,8 +439,21 @@ impl Unindexed {
     }
 
     fn add(&mut self, conversation: ConversationId, seq: u64) {
-        self.since.get_or_insert_with(std::time::Instant::now);
+        self.since.get_or_insert_with(Instant::now);
         self.entries.push((conversation, seq));
+    }
+
+    /// How long until the next try: a pause in appends, or the wait after a failure.
+    fn next_try(&self) -> Duration {
+        match self.since {
+            Some(since) if self.failed => INDEX_RETRY.saturating_sub(since.elapsed()),
+            _ => INDEX_WHEN_IDLE,
+        }
+    }
+
+    /// Whether the last try failed under [`INDEX_RETRY`] ago.
+    fn failed_recently(&self) -> bool {
+        self.failed && !self.is_due()
     }
 
     fn is_due(&self) -> bool {
@@ -250,36 +463,6 @@ impl Unindexed {
             INDEX_EVERY
         };
         self.since.is_some_and(|since| since.elapsed() >= wait)
-    }
-
-    fn failed_recently(&self) -> bool {
-        self.failed && !self.is_due()
-    }
-
-    /// Indexes them all in one transaction. On failure they stay to be tried again
-    /// (and are indexed when the store next opens, if never).
-    fn index(&mut self, conn: &Connection, turn: &WriteTurn) -> StoreResult<()> {
-        if self.entries.is_empty() {
-            return Ok(());
-        }
-        let _turn = turn.blocking_lock();
-        match index_entries(conn, &self.entries) {
-            Ok(()) => {
-                self.entries.clear();
-                self.since = None;
-                self.failed = false;
-                Ok(())
-            }
-            Err(err) => {
-                if !conn.is_autocommit() {
-                    let _ = conn.execute_batch("ROLLBACK");
-                }
-                self.since = Some(std::time::Instant::now());
-                self.failed = true;
-                tracing::warn!(%err, messages = self.entries.len(), "indexing messages for search");
-                Err(storage_error(err))
-            }
-        }
     }
 }
 
@@ -313,26 +496,21 @@ fn index_entries(conn: &Connection, entries: &[(ConversationId, u64)]) -> rusqli
     conn.execute_batch("COMMIT")
 }
 
-/// Stores a batch in one transaction; one answer per request, in order.
-fn store_batch(conn: &Connection, batch: &[Request]) -> Vec<StoreResult<Appended>> {
-    match try_store_batch(conn, batch) {
-        Ok(answers) => answers,
-        Err(err) => {
-            // SQLite rolls some failures back by itself (a full disk, an I/O error);
-            // whatever is still open is rolled back here, so nothing of it stays.
-            if !conn.is_autocommit() {
-                if let Err(rollback) = conn.execute_batch("ROLLBACK") {
-                    tracing::warn!(%rollback, "rolling back a failed batch");
-                }
+/// Stores a batch in one transaction: one answer per request, in order, or the
+/// database's error with nothing of the batch left behind.
+fn store_batch(
+    conn: &Connection,
+    batch: &[Request],
+) -> rusqlite::Result<Vec<StoreResult<Appended>>> {
+    try_store_batch(conn, batch).inspect_err(|_| {
+        // SQLite rolls some failures back by itself (a full disk, an I/O error);
+        // whatever is still open is rolled back here, so nothing of it stays.
+        if !conn.is_autocommit() {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::warn!(%rollback, "rolling back a failed batch");
             }
-            tracing::warn!(%err, appends = batch.len(), "a batch of messages was not stored");
-            let reason = storage_error(err).to_string();
-            batch
-                .iter()
-                .map(|_| Err(StoreError::Unavailable(reason.clone())))
-                .collect()
         }
-    }
+    })
 }
 
 fn try_store_batch(

@@ -5,8 +5,8 @@
 //! only an operating-system crash or power cut can lose the last moments, which a
 //! `synchronous = FULL` setting would trade for an fsync per message.
 //!
-//! Messages are stored by the group commit ([`group_commit`]), on a connection and a
-//! thread of its own, many to a transaction; every other write goes through sqlx's one
+//! Messages are stored by the group commit ([`group_commit`]), on a connection of its
+//! own, many to a transaction; every other write goes through sqlx's one
 //! writer connection. The two take turns ([`group_commit::WriteTurn`]), so the
 //! transactions of this process never race each other for SQLite's write lock; reads
 //! use a small pool of their own. Checkpoints run on a thread of their own
@@ -406,6 +406,79 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(hits.iter().map(|h| h.seq).collect::<Vec<_>>(), [1]);
+        }
+    }
+
+    /// A batch that finds the file locked by another process waits for the lock on
+    /// a blocking thread: the runtime (here of one thread) goes on meanwhile, and
+    /// the message is stored once the lock is released.
+    #[tokio::test]
+    async fn a_message_waits_for_a_lock_off_the_runtime_and_is_stored_once_it_is_free() {
+        use crate::store::conformance::{queued, text};
+        use crate::store::ConversationStore;
+        use sqlx::Connection;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let store = Arc::new(
+            super::SqliteStore::open(&url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+        let (id, visitor) = queued(&*store).await;
+        let me = app::ids::Participant::Visitor(visitor.id);
+
+        let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let append = tokio::spawn({
+            let store = store.clone();
+            let message = text(me, &visitor.name, "sent while locked");
+            async move { store.append(id, me, message).await }
+        });
+        let started = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "the runtime was held up while the append waited for the lock"
+        );
+        assert!(!append.is_finished(), "the append waits for the lock");
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+        let appended = append.await.unwrap().expect("stored once the lock is free");
+        assert_eq!(appended.seq, 2);
+    }
+
+    /// Text messages are indexed for search soon after they are stored, with no
+    /// search to ask for it.
+    #[tokio::test]
+    async fn a_stored_message_is_indexed_once_messages_pause() {
+        use crate::store::conformance::{queued, text};
+        use crate::store::ConversationStore;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let store = super::SqliteStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let (id, visitor) = queued(&store).await;
+        let me = app::ids::Participant::Visitor(visitor.id);
+        let message = text(me, &visitor.name, "indexed later");
+        let appended = store.append(id, me, message).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let search_id: Option<i64> = sqlx::query_scalar(
+                "SELECT search_id FROM messages WHERE conversation_id = ? AND seq = ?",
+            )
+            .bind(id.to_string())
+            .bind(appended.seq as i64)
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+            if search_id.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never indexed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
