@@ -10,13 +10,15 @@
 //! every append waiting (up to [`MAX_BATCH`]), across conversations, stores them in
 //! one `BEGIN IMMEDIATE` … `COMMIT` and answers each, then takes what queued
 //! meanwhile, until the queue is empty. The transaction, the WAL write and the
-//! wake-ups are shared by the batch. The leader runs on the runtime's own threads:
-//! a dedicated thread cost two thread switches per batch, and the sender's worker
-//! two more to sleep and be woken for the answer, which was more CPU than the
-//! commit itself (`docs/performance.md`). A commit takes tens of microseconds, and
-//! never waits for a lock there: the connection has no busy handler, and a batch
-//! that finds the file locked (another process writing) is retried on a blocking
-//! thread that waits for the lock as long as the store's busy timeout allows.
+//! wake-ups are shared by the batch. A few appends (the usual case below a few
+//! thousand messages a second) are stored right on the runtime's thread: handing
+//! them to a thread of our own cost that thread two switches per batch and the
+//! sender's worker two more, which was more CPU than the commit itself
+//! (`docs/performance.md`). A bigger batch, the search indexing and a file locked
+//! by another process go to a blocking thread, which keeps taking batches while
+//! appends keep coming (the commits then use one core and the connections the
+//! other) and waits for a lock up to the store's busy timeout: on the runtime's
+//! thread the connection has no busy handler, so the runtime never waits for one.
 //!
 //! Each request keeps its own answer: stored (with its sequence number), a
 //! duplicate of one stored before, or refused by the rules (not a member, closed,
@@ -50,11 +52,15 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedMutexGuard};
 use uuid::Uuid;
 
 /// Most appends stored in one transaction; more wait for the next.
 pub const MAX_BATCH: usize = 512;
+
+/// Most appends a leader stores on the runtime's own thread; a bigger batch is
+/// stored on a blocking thread (see [`lead`]).
+const INLINE_BATCH: usize = 8;
 
 /// The group commit's page cache, in KiB.
 const CACHE_KIB: u32 = 8 * 1024;
@@ -134,7 +140,7 @@ impl GroupCommit {
         let conn = Connection::open(file)
             .map_err(|e| StoreError::Unavailable(format!("opening '{}': {e}", file.display())))?;
         // No busy handler: a locked file is waited for on a blocking thread, not on
-        // the runtime's ([`store_locked`]).
+        // the runtime's (see [`lead`]).
         conn.busy_timeout(Duration::ZERO).map_err(storage_error)?;
         // The journal mode is the file's (set by the first connection); these are
         // the connection's own, and must match the other connections'.
@@ -265,63 +271,49 @@ impl Drop for Leadership {
 
 /// The leader: in its turn to write, takes every task queued, stores the appends in
 /// one transaction, answers each, indexes if it is time; until the queue is empty.
+///
+/// A small round of appends (at most [`INLINE_BATCH`]) is done right here, on the
+/// runtime's thread: that spares two threads a wake-up each. Anything bigger (a
+/// busy moment's batch, the indexing, a file locked by another process) goes to a
+/// blocking thread, which keeps taking rounds while appends keep coming: the
+/// commits then use one core while the runtime's threads serve the connections on
+/// the other.
 async fn lead(mut leadership: Leadership) {
     let shared = leadership.shared.clone();
     // When to index what is left, if anything is, once the queue is empty. Read
-    // while leading: once the role is given up, a new leader may hold the engine
-    // (on a blocking thread, for as long as a lock is waited for).
+    // while leading: once the role is given up, a new leader may hold the engine.
     let mut idle = None;
     loop {
-        let turn = shared.turn.lock().await;
-        let tasks = {
+        let turn = shared.turn.clone().lock_owned().await;
+        let Some(round) = shared.next_round() else {
             let mut queue = lock(&shared.queue);
             if queue.tasks.is_empty() {
                 queue.leading = false;
                 leadership.done = true;
                 break;
             }
-            let n = queue.tasks.len().min(MAX_BATCH);
-            queue.tasks.drain(..n).collect::<Vec<_>>()
+            continue;
         };
-        let mut batch = Vec::with_capacity(tasks.len());
-        let mut searches = Vec::new();
-        for task in tasks {
-            match task {
-                Task::Append(request) => batch.push(request),
-                Task::Index(answer) => searches.push(answer),
-            }
-        }
-        if !batch.is_empty() {
-            let stored = store_batch(&lock(&shared.engine).conn, &batch);
-            match stored {
-                Err(err) if is_busy(&err) => store_locked(&shared, batch).await,
-                stored => answer_all(batch, stored, &mut lock(&shared.engine).unindexed),
-            }
-        }
-        // A search always has the index brought up to date (or hears why not); the
-        // timer, unless the last try failed under a second ago.
-        let index = {
-            let unindexed = &lock(&shared.engine).unindexed;
-            unindexed.is_due()
-                || searches.iter().any(Option::is_some)
-                || (!searches.is_empty() && !unindexed.failed_recently())
+        let round = if round.is_light(&lock(&shared.engine).unindexed) {
+            round.run(&mut lock(&shared.engine), false)
+        } else {
+            Some(round)
         };
-        if index {
-            let indexed = lock(&shared.engine).index();
-            for answer in searches.into_iter().flatten() {
-                let _ = answer.send(match &indexed {
-                    Ok(()) => Ok(()),
-                    Err(err) => Err(StoreError::Unavailable(err.to_string())),
-                });
+        if let Some(round) = round {
+            let drained = shared.clone();
+            let done = tokio::task::spawn_blocking(move || drained.drain(turn, round)).await;
+            // A panic dropped the round's senders: they hear that the group commit
+            // stopped.
+            if let Err(err) = done {
+                tracing::error!(%err, "the group commit's blocking thread");
             }
         }
         idle = {
             let unindexed = &lock(&shared.engine).unindexed;
             (!unindexed.is_empty()).then(|| unindexed.next_try())
         };
-        drop(turn);
         // The senders just answered go on (to fan their messages out) before the
-        // next batch; what they send meanwhile joins it.
+        // next round; what they send meanwhile joins it.
         tokio::task::yield_now().await;
     }
     if let Some(wait) = idle {
@@ -329,35 +321,99 @@ async fn lead(mut leadership: Leadership) {
     }
 }
 
-/// Stores a batch that found the file locked by another process, on a blocking
-/// thread that waits for the lock up to the busy timeout; answers each request.
-async fn store_locked(shared: &Arc<Shared>, batch: Vec<Request>) {
-    let shared = shared.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut engine = lock(&shared.engine);
-        let stored = store_waiting(&engine.conn, shared.busy_timeout, &batch);
-        answer_all(batch, stored, &mut engine.unindexed);
-    })
-    .await;
-    // A panic dropped the batch's senders: they hear that the group commit stopped.
-    if let Err(err) = stored {
-        tracing::error!(%err, "storing a batch of messages");
+/// The tasks taken from the queue at once.
+struct Round {
+    batch: Vec<Request>,
+    /// Index requests: a search's (which hears when it is done) or the timer's.
+    searches: Vec<Option<oneshot::Sender<StoreResult<()>>>>,
+}
+
+impl Shared {
+    /// Takes every task waiting, up to [`MAX_BATCH`]; `None` if there is none.
+    fn next_round(&self) -> Option<Round> {
+        let tasks = {
+            let mut queue = lock(&self.queue);
+            if queue.tasks.is_empty() {
+                return None;
+            }
+            let n = queue.tasks.len().min(MAX_BATCH);
+            queue.tasks.drain(..n).collect::<Vec<_>>()
+        };
+        let mut round = Round {
+            batch: Vec::with_capacity(tasks.len()),
+            searches: Vec::new(),
+        };
+        for task in tasks {
+            match task {
+                Task::Append(request) => round.batch.push(request),
+                Task::Index(answer) => round.searches.push(answer),
+            }
+        }
+        Some(round)
+    }
+
+    /// On a blocking thread: does `round`, then every round queued meanwhile, each
+    /// in its turn to write, until the queue is empty. Waits up to the busy timeout
+    /// for a lock another process holds.
+    fn drain(&self, mut turn: OwnedMutexGuard<()>, round: Round) {
+        let mut engine = lock(&self.engine);
+        if let Err(err) = engine.conn.busy_timeout(self.busy_timeout) {
+            tracing::warn!(%err, "giving the group commit a busy handler");
+        }
+        let mut round = round;
+        loop {
+            round.run(&mut engine, true);
+            drop(turn);
+            match self.next_round() {
+                Some(next) => {
+                    round = next;
+                    turn = self.turn.clone().blocking_lock_owned();
+                }
+                None => break,
+            }
+        }
+        if let Err(err) = engine.conn.busy_timeout(Duration::ZERO) {
+            tracing::warn!(%err, "taking the group commit's busy handler off again");
+        }
     }
 }
 
-/// [`store_batch`], waiting up to `busy_timeout` for a lock another process holds.
-fn store_waiting(
-    conn: &Connection,
-    busy_timeout: Duration,
-    batch: &[Request],
-) -> rusqlite::Result<Vec<StoreResult<Appended>>> {
-    conn.busy_timeout(busy_timeout)?;
-    let stored = store_batch(conn, batch);
-    // The batch's outcome stands either way: a committed batch is answered as such.
-    if let Err(err) = conn.busy_timeout(Duration::ZERO) {
-        tracing::warn!(%err, "taking the group commit's busy handler off again");
+impl Round {
+    /// Whether the runtime's thread may do it: a few appends, no indexing.
+    fn is_light(&self, unindexed: &Unindexed) -> bool {
+        self.searches.is_empty() && self.batch.len() <= INLINE_BATCH && !unindexed.is_due()
     }
-    stored
+
+    /// Stores the appends in one transaction and answers each, then indexes if a
+    /// search asks, the timer does, or it is time. A round that finds the file
+    /// locked is given back untouched unless `wait` (the connection then has a
+    /// busy handler, and waited).
+    fn run(self, engine: &mut Engine, wait: bool) -> Option<Round> {
+        let Round { batch, searches } = self;
+        if !batch.is_empty() {
+            let stored = store_batch(&engine.conn, &batch);
+            if !wait && matches!(&stored, Err(err) if is_busy(err)) {
+                return Some(Round { batch, searches });
+            }
+            answer_all(batch, stored, &mut engine.unindexed);
+        }
+        // A search always has the index brought up to date (or hears why not); the
+        // timer, unless the last try failed under a second ago.
+        let unindexed = &engine.unindexed;
+        let index = unindexed.is_due()
+            || searches.iter().any(Option::is_some)
+            || (!searches.is_empty() && !unindexed.failed_recently());
+        if index {
+            let indexed = engine.index();
+            for answer in searches.into_iter().flatten() {
+                let _ = answer.send(match &indexed {
+                    Ok(()) => Ok(()),
+                    Err(err) => Err(StoreError::Unavailable(err.to_string())),
+                });
+            }
+        }
+        None
+    }
 }
 
 /// Sends each request its answer: the batch's, or the batch's failure.
