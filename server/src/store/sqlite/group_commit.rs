@@ -106,10 +106,13 @@ pub(super) struct GroupCommit {
 
 struct Shared {
     /// The connection and what it stored but has not indexed; only the leader (or
-    /// the blocking thread it hands a locked batch to) takes it.
+    /// the blocking thread it hands a round to) takes it.
     engine: Mutex<Engine>,
     queue: Mutex<Queue>,
     turn: WriteTurn,
+    /// The runtime the store was opened on: leaders and timers run there, and
+    /// nowhere else, so there is never a second leader on another runtime.
+    runtime: tokio::runtime::Handle,
     /// How long a batch waits for a file locked by another process.
     busy_timeout: Duration,
 }
@@ -117,6 +120,8 @@ struct Shared {
 struct Engine {
     conn: Connection,
     unindexed: Unindexed,
+    /// Whether the connection has its busy handler on (see [`Shared::drain`]).
+    waits: bool,
 }
 
 #[derive(Default)]
@@ -131,7 +136,8 @@ struct Queue {
 }
 
 impl GroupCommit {
-    /// Opens a second connection to the (already migrated) database file.
+    /// Opens a second connection to the (already migrated) database file. Called on
+    /// the runtime that is to run the group commit.
     pub(super) fn start(
         file: &Path,
         busy_timeout: Duration,
@@ -159,12 +165,14 @@ impl GroupCommit {
         let engine = Engine {
             conn,
             unindexed: Unindexed::default(),
+            waits: false,
         };
         Ok(GroupCommit {
             shared: Arc::new(Shared {
                 engine: Mutex::new(engine),
                 queue: Mutex::new(Queue::default()),
                 turn,
+                runtime: tokio::runtime::Handle::current(),
                 busy_timeout,
             }),
         })
@@ -209,14 +217,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// Queues a task, and starts a leader unless one is at work.
     fn submit(self: &Arc<Self>, task: Task) {
-        let mut queue = lock(&self.queue);
-        if let Task::Append(_) = task {
-            queue.last_append = Some(Instant::now());
-        }
-        queue.tasks.push(task);
-        if !queue.leading {
-            queue.leading = true;
-            tokio::spawn(lead(Leadership {
+        let start = {
+            let mut queue = lock(&self.queue);
+            if let Task::Append(_) = task {
+                queue.last_append = Some(Instant::now());
+            }
+            queue.tasks.push(task);
+            !std::mem::replace(&mut queue.leading, true)
+        };
+        // Outside the queue's lock: a runtime shutting down drops the task at
+        // once, and the role with it (which takes the lock).
+        if start {
+            self.runtime.spawn(lead(Leadership {
                 shared: self.clone(),
                 done: false,
             }));
@@ -232,7 +244,7 @@ impl Shared {
         }
         queue.timer = true;
         let shared = self.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let mut wait = wait;
             loop {
                 tokio::time::sleep(wait).await;
@@ -299,14 +311,17 @@ async fn lead(mut leadership: Leadership) {
         } else {
             Some(round)
         };
-        if let Some(round) = round {
-            let drained = shared.clone();
-            let done = tokio::task::spawn_blocking(move || drained.drain(turn, round)).await;
-            // A panic dropped the round's senders: they hear that the group commit
-            // stopped.
-            if let Err(err) = done {
-                tracing::error!(%err, "the group commit's blocking thread");
+        match round {
+            Some(round) => {
+                let drained = shared.clone();
+                let done = tokio::task::spawn_blocking(move || drained.drain(turn, round)).await;
+                // A panic dropped the round's senders: they hear that the group
+                // commit stopped.
+                if let Err(err) = done {
+                    tracing::error!(%err, "the group commit's blocking thread");
+                }
             }
+            None => drop(turn),
         }
         idle = {
             let unindexed = &lock(&shared.engine).unindexed;
@@ -357,6 +372,7 @@ impl Shared {
     /// for a lock another process holds.
     fn drain(&self, mut turn: OwnedMutexGuard<()>, round: Round) {
         let mut engine = lock(&self.engine);
+        engine.waits = true;
         if let Err(err) = engine.conn.busy_timeout(self.busy_timeout) {
             tracing::warn!(%err, "giving the group commit a busy handler");
         }
@@ -372,16 +388,40 @@ impl Shared {
                 None => break,
             }
         }
-        if let Err(err) = engine.conn.busy_timeout(Duration::ZERO) {
-            tracing::warn!(%err, "taking the group commit's busy handler off again");
+        engine.stop_waiting();
+    }
+}
+
+impl Engine {
+    /// Takes the busy handler off (after [`Shared::drain`], or at the next round on
+    /// the runtime's thread if a panic cut it short).
+    fn stop_waiting(&mut self) {
+        match self.conn.busy_timeout(Duration::ZERO) {
+            Ok(()) => self.waits = false,
+            Err(err) => tracing::warn!(%err, "taking the group commit's busy handler off"),
+        }
+    }
+
+    /// Rolls back a transaction a panic left open, so that it holds no lock and the
+    /// next round can begin its own.
+    fn recover(&self) {
+        if !self.conn.is_autocommit() {
+            if let Err(err) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!(%err, "rolling back what a failed round left open");
+            }
         }
     }
 }
 
 impl Round {
-    /// Whether the runtime's thread may do it: a few appends, no indexing.
+    /// Whether the runtime's thread may do it: a few appends with no indexing due,
+    /// or searches (or the timer) asking to index when nothing is left to index.
     fn is_light(&self, unindexed: &Unindexed) -> bool {
-        self.searches.is_empty() && self.batch.len() <= INLINE_BATCH && !unindexed.is_due()
+        if self.searches.is_empty() {
+            self.batch.len() <= INLINE_BATCH && !unindexed.is_due()
+        } else {
+            self.batch.is_empty() && unindexed.is_empty()
+        }
     }
 
     /// Stores the appends in one transaction and answers each, then indexes if a
@@ -390,6 +430,10 @@ impl Round {
     /// busy handler, and waited).
     fn run(self, engine: &mut Engine, wait: bool) -> Option<Round> {
         let Round { batch, searches } = self;
+        engine.recover();
+        if !wait && engine.waits {
+            engine.stop_waiting();
+        }
         if !batch.is_empty() {
             let stored = store_batch(&engine.conn, &batch);
             if !wait && matches!(&stored, Err(err) if is_busy(err)) {
@@ -398,11 +442,15 @@ impl Round {
             answer_all(batch, stored, &mut engine.unindexed);
         }
         // A search always has the index brought up to date (or hears why not); the
-        // timer, unless the last try failed under a second ago.
+        // timer, unless the last try failed under a second ago. Indexing is left
+        // to the blocking thread unless there is nothing to index.
         let unindexed = &engine.unindexed;
-        let index = unindexed.is_due()
-            || searches.iter().any(Option::is_some)
-            || (!searches.is_empty() && !unindexed.failed_recently());
+        let asked = searches.iter().any(Option::is_some);
+        let index = if wait {
+            unindexed.is_due() || asked || (!searches.is_empty() && !unindexed.failed_recently())
+        } else {
+            unindexed.is_empty() && asked
+        };
         if index {
             let indexed = engine.index();
             for answer in searches.into_iter().flatten() {
