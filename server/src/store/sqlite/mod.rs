@@ -277,7 +277,8 @@ impl From<sqlx::Error> for StoreError {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{Store, StoreOptions};
+    use crate::store::conformance::{queued, text};
+    use crate::store::{ConversationStore, Store, StoreOptions};
     use std::str::FromStr;
     use std::sync::Arc;
 
@@ -291,6 +292,15 @@ mod tests {
     }
 
     crate::store_conformance!(open);
+
+    /// A store on `chat.db` in `dir`, and the database's URL.
+    async fn open_in(dir: &std::path::Path) -> (super::SqliteStore, String) {
+        let url = format!("sqlite://{}/chat.db", dir.display());
+        let store = super::SqliteStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        (store, url)
+    }
 
     /// A database in `dir` migrated only up to the migrations named before
     /// `version`, as an older server left it; returns its URL and a pool on it.
@@ -414,16 +424,10 @@ mod tests {
     /// the message is stored once the lock is released.
     #[tokio::test]
     async fn a_message_waits_for_a_lock_off_the_runtime_and_is_stored_once_it_is_free() {
-        use crate::store::conformance::{queued, text};
-        use crate::store::ConversationStore;
         use sqlx::Connection;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/chat.db", dir.path().display());
-        let store = Arc::new(
-            super::SqliteStore::open(&url, &StoreOptions::default())
-                .await
-                .unwrap(),
-        );
+        let (store, url) = open_in(dir.path()).await;
+        let store = Arc::new(store);
         let (id, visitor) = queued(&*store).await;
         let me = app::ids::Participant::Visitor(visitor.id);
 
@@ -453,13 +457,8 @@ mod tests {
     /// search to ask for it.
     #[tokio::test]
     async fn a_stored_message_is_indexed_once_messages_pause() {
-        use crate::store::conformance::{queued, text};
-        use crate::store::ConversationStore;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/chat.db", dir.path().display());
-        let store = super::SqliteStore::open(&url, &StoreOptions::default())
-            .await
-            .unwrap();
+        let (store, _) = open_in(dir.path()).await;
         let (id, visitor) = queued(&store).await;
         let me = app::ids::Participant::Visitor(visitor.id);
         let message = text(me, &visitor.name, "indexed later");
@@ -487,10 +486,7 @@ mod tests {
     #[tokio::test]
     async fn the_wal_is_copied_into_the_database_file_by_the_checkpoint_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/chat.db", dir.path().display());
-        let store = super::SqliteStore::open(&url, &StoreOptions::default())
-            .await
-            .unwrap();
+        let (store, _) = open_in(dir.path()).await;
         let file = dir.path().join("chat.db");
         let size = || std::fs::metadata(&file).unwrap().len();
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
