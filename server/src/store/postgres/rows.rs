@@ -483,28 +483,31 @@ pub(super) async fn summary(
     let owner: Option<String> = col(&row, "owner_agent_id")?;
     let owner = owner.map(|o| parse_id(&o).map(AgentId)).transpose()?;
     let invitations = pending_in(conn, id).await?;
-    let seen = sqlx::query(
-        "SELECT role, participant_id, seen_seq FROM participants
-         WHERE conversation_id = $1 AND left_at IS NULL AND seen_seq > 0
-         ORDER BY joined_at, role, participant_id",
+    // Who is in it, and how far each has read, in one statement.
+    let mut participants = Vec::new();
+    let mut seen = Vec::new();
+    for row in sqlx::query(
+        "SELECT role, participant_id, display_name, seen_seq FROM participants
+         WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id",
     )
     .bind(id.to_string())
     .fetch_all(&mut *conn)
     .await
     .map_err(pg_error)?
-    .iter()
-    .map(|row| {
-        Ok(SeenBy {
-            participant: participant_col(row, "role", "participant_id")?,
-            seq: col::<i64>(row, "seen_seq")? as u64,
-        })
-    })
-    .collect::<StoreResult<Vec<_>>>()?;
-    let participants = current_participants(conn, id)
-        .await?
-        .into_iter()
-        .map(|(participant, name)| ParticipantInfo { participant, name })
-        .collect();
+    {
+        let participant = participant_col(&row, "role", "participant_id")?;
+        let seen_seq: i64 = col(&row, "seen_seq")?;
+        if seen_seq > 0 {
+            seen.push(SeenBy {
+                participant,
+                seq: seen_seq as u64,
+            });
+        }
+        participants.push(ParticipantInfo {
+            participant,
+            name: col(&row, "display_name")?,
+        });
+    }
     Ok(ConversationSummary {
         id,
         kind: kind_from(&kind)?,

@@ -16,6 +16,7 @@ use app::protocol::{
     InvitationState, Notice,
 };
 use async_trait::async_trait;
+use sqlx::Row;
 use uuid::Uuid;
 
 /// What answering or expiring announces: the conversation, its new entry, and the
@@ -80,8 +81,12 @@ impl InvitationStore for SqliteStore {
     ) -> StoreResult<Changed> {
         let (role, pid) = participant_parts(invitee);
         let mut tx = WriteTx::begin(self).await?;
+        // The invitation and its conversation's state, in one statement.
         let row = sqlx::query(&format!(
-            "SELECT {INVITATION_COLUMNS} FROM invitations
+            "SELECT {INVITATION_COLUMNS},
+                    (SELECT c.state FROM conversations c
+                     WHERE c.id = invitations.conversation_id) AS conversation_state
+             FROM invitations
              WHERE id = ? AND invitee_role = ? AND invitee_id = ?"
         ))
         .bind(id.to_string())
@@ -94,10 +99,7 @@ impl InvitationStore for SqliteStore {
         };
         let mut invitation = invitation_from_row(&row)?;
         let conversation_id = invitation.conversation_id;
-        let state: String = sqlx::query_scalar("SELECT state FROM conversations WHERE id = ?")
-            .bind(conversation_id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let state: String = row.try_get("conversation_state")?;
         if invitation.state == InvitationState::Pending && state == "closed" {
             // The conversation ended while the invitation waited: it can only expire.
             sqlx::query("UPDATE invitations SET state = 'expired', resolved_at = ? WHERE id = ?")
