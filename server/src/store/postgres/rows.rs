@@ -447,6 +447,12 @@ pub(super) const CURRENT_PARTICIPANTS: &str =
     "SELECT role, participant_id, display_name FROM participants
      WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id";
 
+/// [`CURRENT_PARTICIPANTS`] with how far each has read, for a conversation's
+/// summary: by the same index.
+pub(super) const PARTICIPANTS_AND_SEEN: &str =
+    "SELECT role, participant_id, display_name, seen_seq FROM participants
+     WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id";
+
 pub(super) async fn current_participants(
     conn: &mut PgConnection,
     id: ConversationId,
@@ -486,14 +492,11 @@ pub(super) async fn summary(
     // Who is in it, and how far each has read, in one statement.
     let mut participants = Vec::new();
     let mut seen = Vec::new();
-    for row in sqlx::query(
-        "SELECT role, participant_id, display_name, seen_seq FROM participants
-         WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(pg_error)?
+    for row in sqlx::query(PARTICIPANTS_AND_SEEN)
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(pg_error)?
     {
         let participant = participant_col(&row, "role", "participant_id")?;
         let seen_seq: i64 = col(&row, "seen_seq")?;
