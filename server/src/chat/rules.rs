@@ -3,7 +3,7 @@
 //! SQLite and PostgreSQL cannot disagree on a rule (`docs/multi-party.md`).
 
 use app::ids::{AgentId, Participant};
-use app::protocol::{Body, ConversationKind, Visibility};
+use app::protocol::{Body, ConversationKind, ParticipantInfo, SeenBy, Visibility};
 
 /// Whether a conversation closes once someone has left it, given who remains:
 /// a direct chat needs its visitor and an agent, a group needs an agent.
@@ -136,6 +136,24 @@ pub fn next_agent(
         .map(|c| c.agent)
 }
 
+/// A conversation's current members as its summary lists them, from each one's
+/// participant, name and read position, in joining order: everyone, and how far
+/// those who have read anything have read.
+pub fn members_and_seen(
+    members: Vec<(Participant, String, u64)>,
+) -> (Vec<ParticipantInfo>, Vec<SeenBy>) {
+    let seen = members
+        .iter()
+        .filter(|(_, _, seq)| *seq > 0)
+        .map(|&(participant, _, seq)| SeenBy { participant, seq })
+        .collect();
+    let participants = members
+        .into_iter()
+        .map(|(participant, name, _)| ParticipantInfo { participant, name })
+        .collect();
+    (participants, seen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +166,25 @@ mod tests {
 
     fn visitor() -> Participant {
         Participant::Visitor(VisitorId(Uuid::new_v4()))
+    }
+
+    #[test]
+    fn a_summary_lists_every_member_and_the_read_positions_of_those_who_read() {
+        let (v, a) = (visitor(), agent());
+        let (participants, seen) =
+            members_and_seen(vec![(v, "Vera".into(), 0), (a, "Ann".into(), 3)]);
+        let names: Vec<_> = participants
+            .iter()
+            .map(|p| (p.participant, &*p.name))
+            .collect();
+        assert_eq!(names, [(v, "Vera"), (a, "Ann")]);
+        assert_eq!(
+            seen,
+            [SeenBy {
+                participant: a,
+                seq: 3
+            }]
+        );
     }
 
     #[test]

@@ -1073,6 +1073,21 @@ pub async fn read_positions_only_move_forward_and_only_members_have_one(store: A
     let (id, visitor) = chat_at(&*store, 1, "Visitor 1", "hello", Some(&ann), 100).await;
     let me = Participant::Visitor(visitor.id);
     let staff = Participant::Agent(ann.id);
+    let summary = |who| {
+        let store = store.clone();
+        async move {
+            store
+                .conversations_of(who)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == id)
+                .unwrap()
+        }
+    };
+    let unread = summary(staff).await;
+    assert_eq!(unread.participants.len(), 2);
+    assert!(unread.seen.is_empty(), "nobody has read: {:?}", unread.seen);
 
     let changed = store.mark_seen(id, staff, 1).await.unwrap();
     assert!(matches!(
@@ -1092,14 +1107,8 @@ pub async fn read_positions_only_move_forward_and_only_members_have_one(store: A
     let changed = store.mark_seen(id, me, 99).await.unwrap();
     assert!(matches!(changed.events.as_slice(), [Event::Seen { seen, .. }] if seen.seq == 2));
 
-    let summary = store
-        .conversations_of(staff)
+    let mut seen: Vec<(Participant, u64)> = summary(staff)
         .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap();
-    let mut seen: Vec<(Participant, u64)> = summary
         .seen
         .iter()
         .map(|s| (s.participant, s.seq))

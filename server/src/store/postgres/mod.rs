@@ -484,9 +484,6 @@ mod tests {
         };
         let members = plan(&pool, super::rows::CURRENT_PARTICIPANTS, &["c7"]).await;
         assert!(examined(&members) <= 5, "{members}");
-        // A conversation's summary reads its members by the same index.
-        let summary = plan(&pool, super::rows::PARTICIPANTS_AND_SEEN, &["c7"]).await;
-        assert!(examined(&summary) <= 5, "{summary}");
         // The conversation's members, or at most the member's own conversations
         // (an agent's 50 here): never every member of the site.
         let member = plan(&pool, super::rows::MEMBER_STATE, &["c7", "agent", "a7"]).await;

@@ -9,8 +9,7 @@ use crate::store::{search, AgentRecord, NewMessage, StoreError, StoreResult};
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationKind, ConversationState,
-    ConversationSummary, InvitationInfo, InvitationState, Notice, ParticipantInfo, SeenBy,
-    Visibility,
+    ConversationSummary, InvitationInfo, InvitationState, Notice, Visibility,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -441,22 +440,18 @@ pub(super) async fn recipients(
         .collect())
 }
 
-/// A conversation's current participants, in the order they joined: read on every
-/// stored message, by the index `participants_current` (migration 0026).
+/// A conversation's current participants, in the order they joined, with how far
+/// each has read: read on every stored message, by the index
+/// `participants_current` (migration 0026).
 pub(super) const CURRENT_PARTICIPANTS: &str =
-    "SELECT role, participant_id, display_name FROM participants
-     WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id";
-
-/// [`CURRENT_PARTICIPANTS`] with how far each has read, for a conversation's
-/// summary: by the same index.
-pub(super) const PARTICIPANTS_AND_SEEN: &str =
     "SELECT role, participant_id, display_name, seen_seq FROM participants
      WHERE conversation_id = $1 AND left_at IS NULL ORDER BY joined_at, role, participant_id";
 
-pub(super) async fn current_participants(
+/// [`CURRENT_PARTICIPANTS`]: each one, their name and how far they have read.
+async fn members(
     conn: &mut PgConnection,
     id: ConversationId,
-) -> StoreResult<Vec<(Participant, String)>> {
+) -> StoreResult<Vec<(Participant, String, u64)>> {
     sqlx::query(CURRENT_PARTICIPANTS)
         .bind(id.to_string())
         .fetch_all(conn)
@@ -467,9 +462,21 @@ pub(super) async fn current_participants(
             Ok((
                 participant_col(row, "role", "participant_id")?,
                 col(row, "display_name")?,
+                col::<i64>(row, "seen_seq")? as u64,
             ))
         })
         .collect()
+}
+
+pub(super) async fn current_participants(
+    conn: &mut PgConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<(Participant, String)>> {
+    Ok(members(conn, id)
+        .await?
+        .into_iter()
+        .map(|(participant, name, _)| (participant, name))
+        .collect())
 }
 
 pub(super) async fn summary(
@@ -489,28 +496,8 @@ pub(super) async fn summary(
     let owner: Option<String> = col(&row, "owner_agent_id")?;
     let owner = owner.map(|o| parse_id(&o).map(AgentId)).transpose()?;
     let invitations = pending_in(conn, id).await?;
-    // Who is in it, and how far each has read, in one statement.
-    let mut participants = Vec::new();
-    let mut seen = Vec::new();
-    for row in sqlx::query(PARTICIPANTS_AND_SEEN)
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(pg_error)?
-    {
-        let participant = participant_col(&row, "role", "participant_id")?;
-        let seen_seq: i64 = col(&row, "seen_seq")?;
-        if seen_seq > 0 {
-            seen.push(SeenBy {
-                participant,
-                seq: seen_seq as u64,
-            });
-        }
-        participants.push(ParticipantInfo {
-            participant,
-            name: col(&row, "display_name")?,
-        });
-    }
+    let members = members(conn, id).await?;
+    let (participants, seen) = rules::members_and_seen(members);
     Ok(ConversationSummary {
         id,
         kind: kind_from(&kind)?,

@@ -297,19 +297,24 @@ async fn lead(mut leadership: Leadership) {
     let mut idle = None;
     loop {
         let turn = shared.turn.clone().lock_owned().await;
-        let Some(round) = shared.next_round() else {
+        let round = {
             let mut queue = lock(&shared.queue);
-            if queue.tasks.is_empty() {
-                queue.leading = false;
-                leadership.done = true;
-                break;
+            match Round::take(&mut queue) {
+                Some(round) => round,
+                None => {
+                    queue.leading = false;
+                    leadership.done = true;
+                    break;
+                }
             }
-            continue;
         };
-        let round = if round.is_light(&lock(&shared.engine).unindexed) {
-            round.run(&mut lock(&shared.engine), false)
-        } else {
-            Some(round)
+        let round = {
+            let mut engine = lock(&shared.engine);
+            if round.is_light(&engine.unindexed) {
+                round.run(&mut engine, false)
+            } else {
+                Some(round)
+            }
         };
         match round {
             Some(round) => {
@@ -343,22 +348,18 @@ struct Round {
     searches: Vec<Option<oneshot::Sender<StoreResult<()>>>>,
 }
 
-impl Shared {
+impl Round {
     /// Takes every task waiting, up to [`MAX_BATCH`]; `None` if there is none.
-    fn next_round(&self) -> Option<Round> {
-        let tasks = {
-            let mut queue = lock(&self.queue);
-            if queue.tasks.is_empty() {
-                return None;
-            }
-            let n = queue.tasks.len().min(MAX_BATCH);
-            queue.tasks.drain(..n).collect::<Vec<_>>()
-        };
+    fn take(queue: &mut Queue) -> Option<Round> {
+        if queue.tasks.is_empty() {
+            return None;
+        }
+        let n = queue.tasks.len().min(MAX_BATCH);
         let mut round = Round {
-            batch: Vec::with_capacity(tasks.len()),
+            batch: Vec::with_capacity(n),
             searches: Vec::new(),
         };
-        for task in tasks {
+        for task in queue.tasks.drain(..n) {
             match task {
                 Task::Append(request) => round.batch.push(request),
                 Task::Index(answer) => round.searches.push(answer),
@@ -366,7 +367,9 @@ impl Shared {
         }
         Some(round)
     }
+}
 
+impl Shared {
     /// On a blocking thread: does `round`, then every round queued meanwhile, each
     /// in its turn to write, until the queue is empty. Waits up to the busy timeout
     /// for a lock another process holds.
@@ -380,7 +383,9 @@ impl Shared {
         loop {
             round.run(&mut engine, true);
             drop(turn);
-            match self.next_round() {
+            // Its own statement: the queue is not locked while the turn is waited for.
+            let next = Round::take(&mut lock(&self.queue));
+            match next {
                 Some(next) => {
                     round = next;
                     turn = self.turn.clone().blocking_lock_owned();

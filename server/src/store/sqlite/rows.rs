@@ -7,8 +7,7 @@ use crate::store::{search, AgentRecord, NewMessage, StoreError, StoreResult};
 use app::ids::{AgentId, ConversationId, InvitationId, MessageId, Participant, VisitorId};
 use app::protocol::{
     AgentRole, AgentStatus, Author, Body, ChatMessage, ConversationKind, ConversationState,
-    ConversationSummary, InvitationInfo, InvitationState, Notice, ParticipantInfo, SeenBy,
-    Visibility,
+    ConversationSummary, InvitationInfo, InvitationState, Notice, Visibility,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -364,12 +363,14 @@ pub(super) async fn recipients(
         .collect()
 }
 
-pub(super) async fn current_participants(
+/// A conversation's current participants in the order they joined: each one,
+/// their name and how far they have read.
+async fn members(
     conn: &mut SqliteConnection,
     id: ConversationId,
-) -> StoreResult<Vec<(Participant, String)>> {
+) -> StoreResult<Vec<(Participant, String, u64)>> {
     sqlx::query(
-        "SELECT role, participant_id, display_name FROM participants
+        "SELECT role, participant_id, display_name, seen_seq FROM participants
          WHERE conversation_id = ? AND left_at IS NULL ORDER BY joined_at, role, participant_id",
     )
     .bind(id.to_string())
@@ -380,9 +381,21 @@ pub(super) async fn current_participants(
         Ok((
             participant_col(row, "role", "participant_id")?,
             row.try_get("display_name")?,
+            row.try_get::<i64, _>("seen_seq")? as u64,
         ))
     })
     .collect()
+}
+
+pub(super) async fn current_participants(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+) -> StoreResult<Vec<(Participant, String)>> {
+    Ok(members(conn, id)
+        .await?
+        .into_iter()
+        .map(|(participant, name, _)| (participant, name))
+        .collect())
 }
 
 pub(super) async fn summary(
@@ -403,30 +416,8 @@ pub(super) async fn summary(
         .transpose()
         .map_err(|e| StoreError::Internal(format!("stored owner id: {e}")))?;
     let invitations = pending_in(conn, id).await?;
-    // Who is in it, and how far each has read, in one statement.
-    let mut participants = Vec::new();
-    let mut seen = Vec::new();
-    for row in sqlx::query(
-        "SELECT role, participant_id, display_name, seen_seq FROM participants
-         WHERE conversation_id = ? AND left_at IS NULL ORDER BY joined_at, role, participant_id",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let participant = participant_col(&row, "role", "participant_id")?;
-        let seen_seq: i64 = row.try_get("seen_seq")?;
-        if seen_seq > 0 {
-            seen.push(SeenBy {
-                participant,
-                seq: seen_seq as u64,
-            });
-        }
-        participants.push(ParticipantInfo {
-            participant,
-            name: row.try_get("display_name")?,
-        });
-    }
+    let members = members(conn, id).await?;
+    let (participants, seen) = rules::members_and_seen(members);
     Ok(ConversationSummary {
         id,
         kind: kind_from(&kind)?,
